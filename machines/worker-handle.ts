@@ -1,0 +1,212 @@
+// The arbiter's mirror of one worker process: what it last reported, and the
+// liveness rules applied to it (boot and heartbeat timeouts, abort, kill).
+// The process itself is the invoked `workerProcess` actor, supplied from src/.
+import { assign, fromCallback, sendParent, sendTo, setup } from 'xstate';
+
+export interface WorkerHandleInput {
+  id: string;
+  /** No message for this long (booting or serving) means the worker is hung. 0 disables. */
+  timeoutMs: number;
+  /** How long a draining worker may take before it is killed. */
+  gracefulTimeoutMs: number;
+  /** Between SIGABRT/SIGQUIT and SIGKILL. */
+  killDelayMs: number;
+}
+
+export interface WorkerStats {
+  inFlight: number;
+  served: number;
+  lagMs: number;
+  rss: number;
+}
+
+export type ExitCause =
+  | 'exited' // it exited by itself
+  | 'stopped' // it was asked to stop and did
+  | 'timeout' // no heartbeat within the timeout: aborted/killed
+  | 'protocol' // it sent a frame that could not be decoded
+  | 'bootFailed'; // it reported a boot or app-load failure
+
+export interface WorkerExit {
+  id: string;
+  pid: number | undefined;
+  exitCode: number | null;
+  signal: string | null;
+  cause: ExitCause;
+  /** Set when the worker reported why it could not boot. */
+  bootError?: { code: number; message: string };
+}
+
+export type WorkerHandleEvent =
+  // from the process actor
+  | { type: 'PROCESS.SPAWNED'; pid: number }
+  | { type: 'PROCESS.EXITED'; exitCode: number | null; signal: string | null }
+  | { type: 'PROCESS.PROTOCOL_ERROR'; message: string }
+  | { type: 'MSG.booted' }
+  | { type: 'MSG.ready' }
+  | { type: 'MSG.heartbeat'; stats: WorkerStats }
+  | { type: 'MSG.bootFailed'; code: number; message: string }
+  // from the arbiter
+  | { type: 'DRAIN' }
+  | { type: 'STOP' };
+
+/** What the handle asks of its process actor. */
+export type WorkerProcessCommand =
+  | { type: 'SIGNAL'; signal: 'SIGTERM' | 'SIGQUIT' | 'SIGABRT' | 'SIGKILL' };
+
+export interface WorkerHandleContext extends WorkerHandleInput {
+  pid: number | undefined;
+  stats: WorkerStats;
+  cause: ExitCause;
+  bootError: { code: number; message: string } | undefined;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
+
+export const workerHandleMachine = setup({
+  types: {
+    input: {} as WorkerHandleInput,
+    context: {} as WorkerHandleContext,
+    events: {} as WorkerHandleEvent,
+    output: {} as WorkerExit,
+  },
+  actors: {
+    // Supplied from src/: spawns the process and turns its life into PROCESS.* / MSG.* events.
+    workerProcess: fromCallback<WorkerProcessCommand, { id: string }>(() => {}),
+  },
+  actions: {
+    log: (_, _params: { level: LogLevel; message: string }) => {},
+    signal: sendTo('process', (_, params: { signal: WorkerProcessCommand['signal'] }) => ({
+      type: 'SIGNAL' as const,
+      signal: params.signal,
+    })),
+    recordPid: assign({ pid: ({ event }) => (event.type === 'PROCESS.SPAWNED' ? event.pid : undefined) }),
+    recordStats: assign({ stats: ({ context, event }) => (event.type === 'MSG.heartbeat' ? event.stats : context.stats) }),
+    recordExit: assign(({ event }) =>
+      event.type === 'PROCESS.EXITED' ? { exitCode: event.exitCode, signal: event.signal } : {},
+    ),
+    setCause: assign((_, params: { cause: ExitCause }) => ({ cause: params.cause })),
+    recordBootError: assign({
+      bootError: ({ event }) => (event.type === 'MSG.bootFailed' ? { code: event.code, message: event.message } : undefined),
+      cause: 'bootFailed' as ExitCause,
+    }),
+    reportReady: sendParent(({ context }) => ({ type: 'WORKER.READY' as const, id: context.id, pid: context.pid })),
+    reportExit: sendParent(({ context }) => ({
+      type: 'WORKER.EXITED' as const,
+      exit: {
+        id: context.id,
+        pid: context.pid,
+        exitCode: context.exitCode,
+        signal: context.signal,
+        cause: context.cause,
+        bootError: context.bootError,
+      } satisfies WorkerExit,
+    })),
+  },
+  delays: {
+    timeout: ({ context }) => context.timeoutMs,
+    gracefulTimeout: ({ context }) => context.gracefulTimeoutMs,
+    killDelay: ({ context }) => context.killDelayMs,
+  },
+  guards: {
+    hasTimeout: ({ context }) => context.timeoutMs > 0,
+  },
+}).createMachine({
+  id: 'workerHandle',
+  context: ({ input }) => ({
+    ...input,
+    pid: undefined,
+    stats: { inFlight: 0, served: 0, lagMs: 0, rss: 0 },
+    cause: 'exited',
+    bootError: undefined,
+    exitCode: null,
+    signal: null,
+  }),
+  invoke: { id: 'process', src: 'workerProcess', input: ({ context }) => ({ id: context.id }) },
+  initial: 'booting',
+  on: {
+    'PROCESS.SPAWNED': { actions: 'recordPid' },
+    'PROCESS.EXITED': { target: '.dead', actions: 'recordExit' },
+    'MSG.bootFailed': { actions: 'recordBootError' },
+    'PROCESS.PROTOCOL_ERROR': {
+      target: '.draining.graceful',
+      actions: [
+        { type: 'setCause', params: { cause: 'protocol' } },
+        {
+          type: 'log',
+          params: ({ context, event }) => ({
+            level: 'error',
+            message: `Worker (pid:${context.pid}) broke the IPC protocol: ${event.message}. Replacing it.`,
+          }),
+        },
+      ],
+    },
+  },
+  states: {
+    booting: {
+      after: { timeout: { guard: 'hasTimeout', target: 'draining.aborting', actions: { type: 'setCause', params: { cause: 'timeout' } } } },
+      on: {
+        'MSG.booted': { target: 'booting', reenter: true },
+        'MSG.ready': 'serving',
+        DRAIN: { target: 'draining.graceful', actions: { type: 'setCause', params: { cause: 'stopped' } } },
+        STOP: { target: 'draining.quick', actions: { type: 'setCause', params: { cause: 'stopped' } } },
+      },
+    },
+    serving: {
+      entry: 'reportReady',
+      initial: 'live',
+      states: {
+        live: {
+          // Every heartbeat re-enters `live`, which restarts the timeout.
+          after: { timeout: { guard: 'hasTimeout', target: '#workerHandle.draining.aborting', actions: { type: 'setCause', params: { cause: 'timeout' } } } },
+          on: { 'MSG.heartbeat': { target: 'live', reenter: true, actions: 'recordStats' } },
+        },
+      },
+      on: {
+        DRAIN: { target: 'draining.graceful', actions: { type: 'setCause', params: { cause: 'stopped' } } },
+        STOP: { target: 'draining.quick', actions: { type: 'setCause', params: { cause: 'stopped' } } },
+      },
+    },
+    draining: {
+      initial: 'graceful',
+      on: { 'MSG.heartbeat': { actions: 'recordStats' } },
+      states: {
+        // Asked to finish in-flight work; killed if it takes longer than the graceful timeout.
+        graceful: {
+          entry: { type: 'signal', params: { signal: 'SIGTERM' } },
+          after: { gracefulTimeout: 'killing' },
+          on: { STOP: 'quick' },
+        },
+        quick: {
+          entry: { type: 'signal', params: { signal: 'SIGQUIT' } },
+          after: { killDelay: 'killing' },
+        },
+        // Hung: SIGABRT gives it a chance to say so; SIGKILL follows if it cannot.
+        aborting: {
+          entry: [
+            { type: 'log', params: ({ context }) => ({ level: 'critical', message: `WORKER TIMEOUT (pid:${context.pid})` }) },
+            { type: 'signal', params: { signal: 'SIGABRT' } },
+          ],
+          after: { killDelay: 'killing' },
+        },
+        killing: {
+          entry: { type: 'signal', params: { signal: 'SIGKILL' } },
+        },
+      },
+    },
+    dead: {
+      type: 'final',
+      entry: 'reportExit',
+    },
+  },
+  output: ({ context }) => ({
+    id: context.id,
+    pid: context.pid,
+    exitCode: context.exitCode,
+    signal: context.signal,
+    cause: context.cause,
+    bootError: context.bootError,
+  }),
+});

@@ -1,0 +1,103 @@
+// The real `workerProcess` actor: spawns a worker, passes it the listeners as
+// inherited fds and its own IPC pipe (fd 3), and reports its life as events.
+import { spawn } from 'node:child_process';
+import type { Duplex } from 'node:stream';
+import { fileURLToPath } from 'node:url';
+import { fromCallback } from 'xstate';
+import type { WorkerHandleEvent, WorkerProcessCommand } from '../../machines/worker-handle.js';
+import { openArbiterSide } from '../ipc/channel.js';
+import { PROTOCOL_VERSION, type WorkerInit } from '../ipc/protocol.js';
+import type { Logger } from '../log/logger.js';
+import type { BoundListener } from '../sockets/listeners.js';
+
+const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url));
+export const IPC_FD = 3;
+const FIRST_LISTENER_FD = IPC_FD + 1;
+/** How long to wait for the pipe to flush after the process is gone. */
+const PIPE_DRAIN_MS = 500;
+
+export interface WorkerProcessOptions {
+  listeners: () => readonly BoundListener[];
+  init: Omit<WorkerInit, 'type' | 'version' | 'workerId' | 'listeners'>;
+  logger: Logger;
+}
+
+export function workerProcessLogic({ listeners, init, logger }: WorkerProcessOptions) {
+  return fromCallback<WorkerProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
+    const send = (event: WorkerHandleEvent) => sendBack(event);
+    const bound = listeners();
+    const child = spawn(process.execPath, [WORKER_ENTRY], {
+      stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd)],
+    });
+    let exited = false;
+    let pipeClosed = false;
+    let exitStatus: { code: number | null; signal: string | null } | undefined;
+    // Report the exit once the pipe is drained, so a last bootFailed message is never lost.
+    const reportExit = () => {
+      if (exited || !exitStatus) return;
+      exited = true;
+      send({ type: 'PROCESS.EXITED', exitCode: exitStatus.code, signal: exitStatus.signal });
+    };
+
+    const channel = openArbiterSide(child.stdio[IPC_FD] as Duplex, {
+      message(message) {
+        switch (message.type) {
+          case 'booted':
+            return send({ type: 'MSG.booted' });
+          case 'ready':
+            return send({ type: 'MSG.ready' });
+          case 'heartbeat':
+            return send({
+              type: 'MSG.heartbeat',
+              stats: { inFlight: message.inFlight, served: message.served, lagMs: message.lagMs, rss: message.rss },
+            });
+          case 'bootFailed':
+            return send({ type: 'MSG.bootFailed', code: message.code, message: message.message });
+        }
+      },
+      protocolError(error) {
+        send({ type: 'PROCESS.PROTOCOL_ERROR', message: `${error.message} [${error.code}]` });
+      },
+      close() {
+        pipeClosed = true;
+        reportExit();
+      },
+    });
+
+    child.once('spawn', () => {
+      logger.info(`Booting worker with pid: ${child.pid}`);
+      send({ type: 'PROCESS.SPAWNED', pid: child.pid! });
+    });
+    child.once('error', (error) => {
+      logger.error(`Cannot start a worker process: ${error.message}`);
+      exitStatus = { code: null, signal: null };
+      pipeClosed = true;
+      reportExit();
+    });
+    child.once('exit', (code, signal) => {
+      exitStatus = { code, signal };
+      if (pipeClosed) reportExit();
+      else setTimeout(reportExit, PIPE_DRAIN_MS).unref();
+    });
+
+    channel.send({
+      type: 'init',
+      version: PROTOCOL_VERSION,
+      workerId: input.id,
+      listeners: bound.map((listener, index) => ({ fd: FIRST_LISTENER_FD + index, url: listener.url })),
+      ...init,
+    });
+
+    receive((command) => {
+      if (command.type === 'SIGNAL' && child.exitCode === null && child.signalCode === null) {
+        try {
+          child.kill(command.signal);
+        } catch {
+          // already gone; its exit event follows
+        }
+      }
+    });
+
+    return () => channel.close();
+  });
+}

@@ -1,0 +1,63 @@
+// Every error corral raises on purpose has a stable code and a message that
+// says what to do next; the CLI prints the message, never a bare stack.
+export type CorralErrorCode =
+  | 'CORRAL_ERR_USAGE'
+  | 'CORRAL_ERR_SETTING'
+  | 'CORRAL_ERR_UNKNOWN_KIND'
+  | 'CORRAL_ERR_BIND'
+  | 'CORRAL_ERR_APP_NOT_FOUND'
+  | 'CORRAL_ERR_APP_EXPORT'
+  | 'CORRAL_ERR_APP_IMPORT'
+  | 'CORRAL_ERR_APP_SHAPE'
+  | 'CORRAL_ERR_IPC_FRAME_TOO_LARGE'
+  | 'CORRAL_ERR_IPC_BAD_FRAME';
+
+export class CorralError extends Error {
+  readonly code: CorralErrorCode;
+
+  constructor(code: CorralErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'CorralError';
+    this.code = code;
+  }
+}
+
+/** A command line or setting the user can fix; exits with status 2 like other CLIs' usage errors. */
+export class UsageError extends CorralError {
+  constructor(message: string) {
+    super('CORRAL_ERR_USAGE', message);
+    this.name = 'UsageError';
+  }
+}
+
+export class SettingError extends CorralError {
+  readonly setting: string;
+
+  constructor(setting: string, message: string) {
+    super('CORRAL_ERR_SETTING', message);
+    this.name = 'SettingError';
+    this.setting = setting;
+  }
+}
+
+/** The app could not be loaded; the worker exits with 4 and the arbiter halts. */
+export class AppLoadError extends CorralError {
+  constructor(
+    code: 'CORRAL_ERR_APP_NOT_FOUND' | 'CORRAL_ERR_APP_EXPORT' | 'CORRAL_ERR_APP_IMPORT' | 'CORRAL_ERR_APP_SHAPE',
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(code, message, options);
+    this.name = 'AppLoadError';
+  }
+}
+
+export class ProtocolError extends CorralError {
+  constructor(code: 'CORRAL_ERR_IPC_FRAME_TOO_LARGE' | 'CORRAL_ERR_IPC_BAD_FRAME', message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'ProtocolError';
+  }
+}
+
+export const describeError = (error: unknown): string =>
+  error instanceof Error ? error.message : String(error);

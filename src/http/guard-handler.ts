@@ -1,0 +1,26 @@
+// An app that throws (or rejects) answers 500 and is logged; the worker stays up.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { NodeHandler } from '../app/recognise-app.js';
+import type { Logger } from '../log/logger.js';
+
+export function guardHandler(handler: NodeHandler, logger: Logger): NodeHandler {
+  const fail = (req: IncomingMessage, res: ServerResponse, error: unknown) => {
+    logger.error(`Error handling request ${req.method} ${req.url}: ${error instanceof Error ? error.stack : String(error)}`);
+    if (!res.headersSent) {
+      res.writeHead(500, { 'content-type': 'text/plain', connection: 'close', 'content-length': '22' });
+      res.end('Internal Server Error\n');
+    } else {
+      res.destroy();
+    }
+  };
+  return (req, res) => {
+    try {
+      const result = handler(req, res);
+      if (result && typeof (result as Promise<unknown>).then === 'function') {
+        (result as Promise<unknown>).then(undefined, (error: unknown) => fail(req, res, error));
+      }
+    } catch (error) {
+      fail(req, res, error);
+    }
+  };
+}

@@ -1,0 +1,9 @@
+// Public API for embedding corral's actors in your own supervisor.
+export { arbiterMachine, describeExit, type ArbiterInput, type ArbiterOutput, type ArbiterEvent } from '../machines/arbiter.js';
+export { workerMachine, type WorkerInput, type WorkerOutput, type WorkerEvent, type KindCommand, type KindReport } from '../machines/worker.js';
+export { workerHandleMachine, type WorkerExit, type WorkerHandleInput, type WorkerStats } from '../machines/worker-handle.js';
+export { settingsSchema, type Settings, type SettingSpec } from './config/schema.js';
+export { encodeFrame, FrameDecoder } from './ipc/frame-codec.js';
+export type { ArbiterToWorker, WorkerToArbiter, WorkerInit } from './ipc/protocol.js';
+export type { WorkerKind, KindDependencies } from './kinds/contract.js';
+export { CorralError } from './errors.js';

@@ -1,0 +1,66 @@
+// The one message union both ends of a worker's pipe speak, and the check that
+// a decoded frame really is one of them (a frame can decode yet be nonsense).
+import type { WorkerStats } from '../../machines/worker-handle.js';
+import { ProtocolError } from '../errors.js';
+
+export const PROTOCOL_VERSION = 1;
+
+export interface ListenerDescriptor {
+  /** File descriptor number in the worker. */
+  fd: number;
+  /** How users know this listener: `http://127.0.0.1:8000`, `unix:/run/app.sock`. */
+  url: string;
+}
+
+/** Everything a worker needs to boot; the arbiter sends it first. */
+export interface WorkerInit {
+  type: 'init';
+  version: number;
+  workerId: string;
+  appModule: string;
+  cwd: string;
+  kind: string;
+  listeners: ListenerDescriptor[];
+  settings: {
+    timeoutMs: number;
+    gracefulTimeoutMs: number;
+    keepAliveMs: number;
+    backlog: number;
+    logLevel: string;
+  };
+}
+
+export type ArbiterToWorker = WorkerInit | { type: 'drain' } | { type: 'stop' };
+
+export type WorkerToArbiter =
+  | { type: 'booted' }
+  | { type: 'ready' }
+  | ({ type: 'heartbeat' } & WorkerStats)
+  | { type: 'bootFailed'; code: number; message: string };
+
+export type Direction = 'toWorker' | 'toArbiter';
+
+const knownTypes: Record<Direction, ReadonlySet<string>> = {
+  toWorker: new Set(['init', 'drain', 'stop']),
+  toArbiter: new Set(['booted', 'ready', 'heartbeat', 'bootFailed']),
+};
+
+const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+
+/** Throws ProtocolError unless `value` is a message that may travel in `direction`. */
+export function validateMessage(direction: 'toArbiter', value: unknown): WorkerToArbiter;
+export function validateMessage(direction: 'toWorker', value: unknown): ArbiterToWorker;
+export function validateMessage(direction: Direction, value: unknown): WorkerToArbiter | ArbiterToWorker {
+  const type = (value as { type?: unknown } | null)?.type;
+  if (typeof value !== 'object' || value === null || typeof type !== 'string' || !knownTypes[direction].has(type)) {
+    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', `unexpected message ${JSON.stringify(value)?.slice(0, 80)}`);
+  }
+  const message = value as Record<string, unknown>;
+  if (type === 'heartbeat' && !['inFlight', 'served', 'lagMs', 'rss'].every((key) => isNumber(message[key]))) {
+    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat without its counters');
+  }
+  if (type === 'bootFailed' && !(isNumber(message.code) && typeof message.message === 'string')) {
+    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'bootFailed without code and message');
+  }
+  return value as WorkerToArbiter | ArbiterToWorker;
+}

@@ -1,0 +1,72 @@
+// The async kind: node's http server on the event loop, many connections per
+// process, keep-alive. The gevent/tornado role for Node apps.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import { fromCallback } from 'xstate';
+import type { NodeHandler } from '../app/recognise-app.js';
+import type { KindDependencies, WorkerKind } from './contract.js';
+import { guardHandler } from '../http/guard-handler.js';
+
+function create({ listeners, settings, counters, logger }: KindDependencies) {
+  return fromCallback<{ type: 'DRAIN' }, { app: unknown }>(({ input, sendBack, receive }) => {
+    const handler = guardHandler(input.app as NodeHandler, logger);
+    let draining = false;
+    const servers: http.Server[] = [];
+
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      counters.inFlight += 1;
+      // Keep-alive 0, or a worker on its way out: one response per connection.
+      if (draining || settings.keepAliveMs === 0) res.shouldKeepAlive = false;
+      res.once('close', () => {
+        counters.inFlight -= 1;
+        counters.served += 1;
+        if (draining) setImmediate(() => servers.forEach((server) => server.closeIdleConnections()));
+      });
+      handler(req, res);
+    };
+
+    let listening = 0;
+    for (const listener of listeners) {
+      const server = http.createServer(onRequest);
+      server.keepAliveTimeout = settings.keepAliveMs;
+      server.on('error', (error) => sendBack({ type: 'KIND.FAILED', message: `${listener.url}: ${error.message}` }));
+      server.on('clientError', (error, socket) => {
+        // Node answers malformed requests itself when it can; nothing here should take the worker down.
+        if (socket.writable && !(error as { code?: string }).code?.startsWith('ECONN')) {
+          socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+        } else socket.destroy();
+      });
+      server.listen({ fd: listener.fd, backlog: settings.backlog }, () => {
+        listening += 1;
+        if (listening === listeners.length) sendBack({ type: 'KIND.LISTENING' });
+      });
+      servers.push(server);
+    }
+
+    receive((command) => {
+      if (command.type !== 'DRAIN' || draining) return;
+      draining = true;
+      let open = servers.length;
+      // close() stops accepting and drops idle keep-alive connections; busy ones close after their response.
+      for (const server of servers) {
+        server.close(() => {
+          open -= 1;
+          if (open === 0) sendBack({ type: 'KIND.DRAINED' });
+        });
+      }
+    });
+
+    // Stopped with the machine (quick stop, or the graceful deadline passed): cut everything.
+    return () => {
+      for (const server of servers) {
+        server.close();
+        server.closeAllConnections();
+      }
+    };
+  });
+}
+
+export const asyncKind: WorkerKind = {
+  name: 'async',
+  description: 'event loop, many connections per process, keep-alive',
+  create,
+};

@@ -1,0 +1,115 @@
+// The arbiter's listening sockets. They are bound here and handed to every
+// worker as inherited file descriptors; workers call listen() and accept on
+// them directly (the pre-fork model), so the arbiter never accepts a connection.
+import { lookup } from 'node:dns/promises';
+import { existsSync, lstatSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import { getSystemErrorName } from 'node:util';
+import { CorralError } from '../errors.js';
+import { type BindAddress, parseBindAddress } from './bind-address.js';
+
+export interface BoundListener {
+  /** How users know it: http://127.0.0.1:8000, http://[::1]:8000, unix:/tmp/app.sock, fd://3 */
+  url: string;
+  fd: number;
+  close(): void;
+}
+
+interface ServerHandle {
+  fd: number;
+  close(): void;
+  getsockname(out: Record<string, unknown>): number;
+}
+
+// node:net's binder used by node:cluster: binds without listening, so the
+// arbiter holds the socket while only workers accept on it.
+const createServerHandle = (net as unknown as {
+  _createServerHandle(address: string | null, port: number, addressType?: number, fd?: number, flags?: number): ServerHandle | number;
+})._createServerHandle;
+
+const bindError = (address: string, code: number | string, hint: string) =>
+  new CorralError('CORRAL_ERR_BIND', `Can't bind ${address}: ${typeof code === 'number' ? getSystemErrorName(code) : code}. ${hint}`);
+
+const hintFor = (code: number) => {
+  const name = getSystemErrorName(code);
+  if (name === 'EADDRINUSE') return 'Another process is listening there; stop it or choose another address with -b.';
+  if (name === 'EACCES') return 'Ports below 1024 need root (or CAP_NET_BIND_SERVICE); choose a higher port.';
+  if (name === 'EADDRNOTAVAIL') return 'That address is not one of this machine\'s; check the host part of -b.';
+  return 'Check the -b/--bind value.';
+};
+
+async function removeStaleUnixSocket(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) {
+    throw bindError(`unix:${path}`, 'EEXIST', 'A file that is not a socket is in the way; remove it or choose another path.');
+  }
+  // A socket someone still answers on is in use; one nobody answers on is left over from a crash.
+  const live = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(path);
+    probe.once('connect', () => (probe.destroy(), resolve(true)));
+    probe.once('error', () => resolve(false));
+  });
+  if (live) throw bindError(`unix:${path}`, 'EADDRINUSE', 'Another server is listening on that socket; stop it or choose another path.');
+  unlinkSync(path);
+}
+
+async function bindOne(address: BindAddress): Promise<BoundListener> {
+  if (address.type === 'fd') {
+    return { url: `fd://${address.fd}`, fd: address.fd, close: () => {} };
+  }
+  if (address.type === 'unix') {
+    await removeStaleUnixSocket(address.path);
+    const handle = createServerHandle(address.path, -1, -1);
+    if (typeof handle === 'number') throw bindError(`unix:${address.path}`, handle, hintFor(handle));
+    let closed = false;
+    return {
+      url: `unix:${address.path}`,
+      fd: handle.fd,
+      close() {
+        if (closed) return;
+        closed = true;
+        handle.close();
+        try {
+          unlinkSync(address.path);
+        } catch {
+          // already gone
+        }
+      },
+    };
+  }
+  let host = address.host;
+  let family = net.isIP(host);
+  if (family === 0) {
+    try {
+      ({ address: host, family } = await lookup(address.host));
+    } catch {
+      throw bindError(`${address.host}:${address.port}`, 'ENOTFOUND', `The host name '${address.host}' does not resolve; use an IP address.`);
+    }
+  }
+  const shown = family === 6 ? `[${host}]` : host;
+  const handle = createServerHandle(host, address.port, family);
+  if (typeof handle === 'number') throw bindError(`${shown}:${address.port}`, handle, hintFor(handle));
+  const name: { port?: number } = {};
+  handle.getsockname(name);
+  let closed = false;
+  return {
+    url: `http://${shown}:${name.port}`,
+    fd: handle.fd,
+    close() {
+      if (!closed) handle.close();
+      closed = true;
+    },
+  };
+}
+
+/** Binds every address, or none: on the first failure the ones already bound are closed. */
+export async function bindAll(rawAddresses: readonly string[]): Promise<BoundListener[]> {
+  const bound: BoundListener[] = [];
+  try {
+    for (const raw of rawAddresses) bound.push(await bindOne(parseBindAddress(raw)));
+    return bound;
+  } catch (error) {
+    for (const listener of bound) listener.close();
+    throw error;
+  }
+}
