@@ -1,0 +1,188 @@
+// Starts the real corral CLI for a test, follows its log lines, and always
+// reaps the arbiter and every worker it reported, by pid.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../src/cli/main.js', import.meta.url));
+export const fixture = (name: string) => fileURLToPath(new URL(`../../../test/fixtures/${name}`, import.meta.url));
+
+const started = new Set<number>();
+// Safety net: whatever a failed test left, by pid, is killed when the test process ends.
+process.on('exit', () => {
+  for (const pid of started) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+});
+
+export const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+export interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+export class CorralProcess {
+  readonly child: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<Exit>;
+  private waiters = new Set<() => void>();
+  private exit: Exit | undefined;
+
+  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
+    this.child = spawn(process.execPath, [CLI, ...args], {
+      cwd: options.cwd ?? REPO_ROOT,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    started.add(this.child.pid!);
+    let partial = '';
+    const onData = (chunk: Buffer) => {
+      partial += chunk.toString('utf8');
+      const complete = partial.split('\n');
+      partial = complete.pop()!;
+      for (const line of complete) {
+        this.lines.push(line);
+        const pid = /Booting worker with pid: (\d+)/.exec(line)?.[1];
+        if (pid) started.add(Number(pid));
+      }
+      this.waiters.forEach((wake) => wake());
+    };
+    this.child.stdout!.on('data', onData);
+    this.child.stderr!.on('data', onData);
+    this.exited = new Promise((resolve) => {
+      this.child.once('close', (code, signal) => {
+        if (partial) this.lines.push(partial);
+        this.exit = { code, signal };
+        started.delete(this.child.pid!);
+        this.waiters.forEach((wake) => wake());
+        resolve(this.exit);
+      });
+    });
+  }
+
+  get pid(): number {
+    return this.child.pid!;
+  }
+
+  get output(): string {
+    return this.lines.join('\n');
+  }
+
+  /** Resolves with the first line at or after `from` matching `pattern`; rejects at the deadline. */
+  waitForLine(pattern: RegExp, { timeoutMs = 10_000, from = 0 } = {}): Promise<{ match: RegExpExecArray; index: number }> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        for (let index = from; index < this.lines.length; index += 1) {
+          const match = pattern.exec(this.lines[index]);
+          if (match) return finish(() => resolve({ match, index }));
+        }
+        if (this.exit) finish(() => reject(new Error(`corral exited (${JSON.stringify(this.exit)}) before logging ${pattern}:\n${this.output}`)));
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`no line matching ${pattern} within ${timeoutMs} ms:\n${this.output}`))),
+        timeoutMs,
+      );
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        settle();
+      };
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  /** Waits for every worker to be ready and returns the listening URLs. */
+  async ready(timeoutMs = 10_000): Promise<string[]> {
+    await this.waitForLine(/\[INFO\] Ready: \d+ worker/, { timeoutMs });
+    return this.lines.flatMap((line) => /Listening at: (\S+)/.exec(line)?.[1] ?? []);
+  }
+
+  /** Pids of the workers this arbiter booted, in order. */
+  workerPids(): number[] {
+    return this.lines.flatMap((line) => {
+      const pid = /Booting worker with pid: (\d+)/.exec(line)?.[1];
+      return pid ? [Number(pid)] : [];
+    });
+  }
+
+  liveWorkerPids(): number[] {
+    return this.workerPids().filter(isAlive);
+  }
+
+  async waitForExit(timeoutMs = 10_000): Promise<Exit> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`corral did not exit within ${timeoutMs} ms:\n${this.output}`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.exited, deadline]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  signal(signal: NodeJS.Signals) {
+    if (!this.exit) this.child.kill(signal);
+  }
+
+  /** Graceful stop, then by force: ends the arbiter and every worker it started. */
+  async stop(): Promise<void> {
+    if (!this.exit) {
+      this.child.kill('SIGTERM');
+      try {
+        await this.waitForExit(15_000);
+      } catch {
+        this.child.kill('SIGKILL');
+        await this.exited;
+      }
+    }
+    for (const pid of this.workerPids()) {
+      if (isAlive(pid)) {
+        try {
+          process.kill(pid, 'SIGKILL');
+        } catch {
+          // gone meanwhile
+        }
+      }
+      started.delete(pid);
+    }
+  }
+}
+
+export const startCorral = (args: string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }) => new CorralProcess(args, options);
+
+/** Runs `body` with a started corral and always stops it afterwards. */
+export async function withCorral<T>(
+  args: string[],
+  body: (corral: CorralProcess) => Promise<T>,
+  options?: { cwd?: string; env?: NodeJS.ProcessEnv },
+): Promise<T> {
+  const corral = startCorral(args, options);
+  try {
+    return await body(corral);
+  } finally {
+    await corral.stop();
+  }
+}
+
+/** Polls `condition` until it holds or the deadline passes. For states with no log line of their own. */
+export async function waitUntil(condition: () => boolean | Promise<boolean>, { timeoutMs = 5000, what = 'condition' } = {}) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}

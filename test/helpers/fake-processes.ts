@@ -1,0 +1,38 @@
+// A stand-in for the `workerProcess` actor: records the signals each worker is
+// sent and lets a test play the process's part (spawn, messages, exit).
+import { fromCallback } from 'xstate';
+import type { WorkerHandleEvent, WorkerProcessCommand } from '../../machines/worker-handle.js';
+
+export interface FakeProcess {
+  id: string;
+  pid: number;
+  signals: string[];
+  emit(event: WorkerHandleEvent): void;
+  /** The process exits; `signal` if it was killed by one. */
+  exit(exitCode: number | null, signal?: string): void;
+}
+
+export function fakeProcesses() {
+  const all: FakeProcess[] = [];
+  let nextPid = 1000;
+  const logic = fromCallback<WorkerProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
+    const process: FakeProcess = {
+      id: input.id,
+      pid: nextPid++,
+      signals: [],
+      emit: (event) => sendBack(event),
+      exit: (exitCode, signal) => sendBack({ type: 'PROCESS.EXITED', exitCode, signal: signal ?? null }),
+    };
+    all.push(process);
+    sendBack({ type: 'PROCESS.SPAWNED', pid: process.pid });
+    receive((command) => process.signals.push(command.signal));
+  });
+  return {
+    logic,
+    all,
+    /** Processes not yet told to exit by the test. */
+    byId: (id: string) => all.find((process) => process.id === id)!,
+  };
+}
+
+export const settle = () => new Promise((resolve) => setImmediate(resolve));

@@ -1,0 +1,117 @@
+// Serving through the real CLI on every kind of bound address.
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { REPO_ROOT, fixture, startCorral, waitUntil, withCorral } from '../helpers/corral-process.js';
+import { request } from '../helpers/http.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'corral-serve-'));
+
+test('serves from two workers on IPv4, IPv6 and a unix socket, logging like gunicorn', async () => {
+  const socketPath = join(tmp, 'app.sock');
+  await withCorral(['-w', '2', '-b', '127.0.0.1:0', '-b', '[::1]:0', '-b', `unix:${socketPath}`, 'examples/test.js'], async (corral) => {
+    const urls = await corral.ready();
+    assert.is(urls.length, 3);
+    assert.match(urls[0], /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.match(urls[1], /^http:\/\/\[::1\]:\d+$/);
+    assert.is(urls[2], `unix:${socketPath}`);
+    for (const url of urls) {
+      const response = await request(url);
+      assert.is(response.status, 200, url);
+      assert.is(response.body, 'Hello, World!\n');
+    }
+    const log = corral.output;
+    assert.match(log, /\[\d{4}-\d\d-\d\d \d\d:\d\d:\d\d [+-]\d{4}\] \[\d+\] \[INFO\] Starting corral \d+\.\d+\.\d+/);
+    assert.match(log, new RegExp(`\\[INFO\\] Listening at: http://127\\.0\\.0\\.1:\\d+ \\(${corral.pid}\\)`));
+    assert.match(log, /\[INFO\] Using worker: async/);
+    assert.is(corral.workerPids().length, 2);
+    corral.signal('SIGTERM');
+    assert.equal(await corral.waitForExit(), { code: 0, signal: null });
+  });
+  assert.not.ok(existsSync(socketPath), 'the unix socket file is removed on exit');
+});
+
+test('APP_MODULE module:export resolves relative to the working directory', async () => {
+  await withCorral(['--workers=2', '-b', '127.0.0.1:0', 'test:app'], async (corral) => {
+    const [url] = await corral.ready();
+    assert.is((await request(url)).body, 'Hello, World!\n');
+    assert.is(corral.workerPids().length, 2);
+  }, { cwd: join(REPO_ROOT, 'examples') });
+});
+
+test('WEB_CONCURRENCY sets the default number of workers', async () => {
+  await withCorral(['-b', '127.0.0.1:0', 'examples/test.js'], async (corral) => {
+    await corral.ready();
+    assert.is(corral.workerPids().length, 3);
+  }, { env: { WEB_CONCURRENCY: '3' } });
+});
+
+test('a stale unix socket file left by a crash is replaced', async () => {
+  const socketPath = join(tmp, 'stale.sock');
+  // A listener that dies without cleaning up leaves its socket file behind.
+  const { spawn } = await import('node:child_process');
+  const holder = spawn(process.execPath, ['-e', `require('net').createServer().listen(${JSON.stringify(socketPath)}, () => console.log('up'))`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve) => holder.stdout!.once('data', resolve));
+  holder.kill('SIGKILL');
+  await new Promise((resolve) => holder.once('close', resolve));
+  assert.ok(existsSync(socketPath));
+  await withCorral(['-b', `unix:${socketPath}`, 'examples/test.js'], async (corral) => {
+    await corral.ready();
+    assert.is((await request(`unix:${socketPath}`)).status, 200);
+  });
+});
+
+test('a unix socket another server is answering on is refused, not stolen', async () => {
+  const socketPath = join(tmp, 'live.sock');
+  const live = net.createServer((socket) => socket.end());
+  await new Promise<void>((resolve) => live.listen(socketPath, resolve));
+  try {
+    const corral = startCorral(['-b', `unix:${socketPath}`, 'examples/test.js']);
+    try {
+      const exit = await corral.waitForExit();
+      assert.is(exit.code, 1);
+      assert.match(corral.output, /Can't bind unix:.*live\.sock: EADDRINUSE/);
+    } finally {
+      await corral.stop();
+    }
+  } finally {
+    live.close();
+  }
+});
+
+test('keep-alive: one connection carries several requests, and is closed after --keep-alive idle seconds', async () => {
+  await withCorral(['-b', '127.0.0.1:0', '--keep-alive', '1', fixture('app.js')], async (corral) => {
+    const [url] = await corral.ready();
+    const { hostname, port } = new URL(url);
+    const socket = net.connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk));
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+    for (let i = 1; i <= 3; i += 1) {
+      socket.write(`GET /pid HTTP/1.1\r\nHost: x\r\n\r\n`);
+      await waitUntil(() => (received.match(/HTTP\/1\.1 200/g) ?? []).length === i, { what: `response ${i}` });
+    }
+    assert.match(received, /keep-alive/i);
+    const idleSince = Date.now();
+    const closedAt = await closed;
+    assert.ok(closedAt - idleSince >= 800, `closed after ${closedAt - idleSince} ms idle`);
+    assert.ok(closedAt - idleSince < 3000, `closed after ${closedAt - idleSince} ms idle`);
+  });
+});
+
+test('an app that throws answers 500, is logged, and the worker keeps serving', async () => {
+  await withCorral(['-b', '127.0.0.1:0', fixture('app.js')], async (corral) => {
+    const [url] = await corral.ready();
+    const before = (await request(url, { path: '/pid' })).body;
+    const failed = await request(url, { path: '/throw' });
+    assert.is(failed.status, 500);
+    await corral.waitForLine(/\[ERROR\] Error handling request GET \/throw: Error: handler exploded/);
+    assert.is((await request(url, { path: '/pid' })).body, before, 'the same worker is still serving');
+  });
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test.run();

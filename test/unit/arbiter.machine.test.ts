@@ -1,0 +1,149 @@
+// Whole arbiter lifecycles on a simulated clock, with fake sockets and processes.
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createActor, fromPromise } from 'xstate';
+import { arbiterMachine } from '../../machines/arbiter.js';
+import { workerHandleMachine } from '../../machines/worker-handle.js';
+import { simulatedClock } from '../helpers/fake-clock.js';
+import { fakeProcesses, settle } from '../helpers/fake-processes.js';
+
+const TIMEOUT = 30_000;
+const GRACEFUL = 30_000;
+const KILL_DELAY = 1000;
+
+async function startArbiter({ workers = 2, bindFails = false } = {}) {
+  const processes = fakeProcesses();
+  const logs: string[] = [];
+  const { clock, advance } = simulatedClock();
+  const log = (_: unknown, params: { level: string; message: string }) => logs.push(`${params.level}: ${params.message}`);
+  let listenersClosed = 0;
+  const machine = arbiterMachine.provide({
+    actors: {
+      bindListeners: fromPromise(async () => {
+        if (bindFails) throw new Error("Can't bind 127.0.0.1:8000: EADDRINUSE");
+        return ['http://127.0.0.1:8000'];
+      }),
+      workerHandle: workerHandleMachine.provide({ actors: { workerProcess: processes.logic }, actions: { log } }),
+    },
+    actions: { log, closeListeners: () => (listenersClosed += 1) },
+  });
+  const actor = createActor(machine, {
+    clock,
+    input: { workers, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL, killDelayMs: KILL_DELAY },
+  }).start();
+  await settle();
+  const readyAll = () => processes.all.forEach((p) => (p.emit({ type: 'MSG.booted' }), p.emit({ type: 'MSG.ready' })));
+  return { actor, processes, logs, advance, readyAll, listenersClosed: () => listenersClosed };
+}
+
+const stateOf = (actor: { getSnapshot(): { value: unknown } }) => JSON.stringify(actor.getSnapshot().value);
+
+test('binds, spawns the configured number of workers and announces readiness once', async () => {
+  const { actor, processes, logs, readyAll } = await startArbiter({ workers: 3 });
+  assert.is(processes.all.length, 3);
+  assert.is(stateOf(actor), '{"serving":"steady"}');
+  readyAll();
+  assert.equal(logs.filter((line) => line.includes('Ready: 3 worker(s) serving')).length, 1);
+});
+
+test('a bind failure ends the arbiter with exit 1 and the reason', async () => {
+  const { actor, processes } = await startArbiter({ bindFails: true });
+  assert.is(actor.getSnapshot().status, 'done');
+  assert.equal(actor.getSnapshot().output, { exitCode: 1, haltReason: "Can't bind 127.0.0.1:8000: EADDRINUSE" });
+  assert.is(processes.all.length, 0);
+});
+
+test('a worker killed by SIGKILL is logged as such and replaced', async () => {
+  const { processes, logs, readyAll } = await startArbiter();
+  readyAll();
+  processes.all[0].exit(null, 'SIGKILL');
+  assert.is(processes.all.length, 3, 'a replacement was spawned');
+  assert.ok(logs.some((line) => line === 'error: Worker (pid:1000) was sent SIGKILL! Perhaps out of memory?'), logs.join('\n'));
+});
+
+test('a worker that never reports ready is aborted at the timeout, killed a second later, and replaced', async () => {
+  const { processes, logs, advance } = await startArbiter({ workers: 1 });
+  const [stuck] = processes.all;
+  advance(TIMEOUT - 1);
+  assert.equal(stuck.signals, []);
+  advance(1);
+  assert.equal(stuck.signals, ['SIGABRT']);
+  assert.ok(logs.includes('critical: WORKER TIMEOUT (pid:1000)'));
+  advance(KILL_DELAY);
+  assert.equal(stuck.signals, ['SIGABRT', 'SIGKILL']);
+  stuck.exit(null, 'SIGKILL');
+  assert.is(processes.all.length, 2);
+  // Killed for a timeout: not reported as a possible out-of-memory kill.
+  assert.not.ok(logs.some((line) => line.includes('Perhaps out of memory')));
+});
+
+test('heartbeats keep a busy worker alive; silence after them still times out', async () => {
+  const { processes, advance, readyAll } = await startArbiter({ workers: 1 });
+  readyAll();
+  const [worker] = processes.all;
+  for (let i = 0; i < 10; i += 1) {
+    advance(TIMEOUT / 2);
+    worker.emit({ type: 'MSG.heartbeat', stats: { inFlight: 1, served: i, lagMs: 0, rss: 1 } });
+  }
+  assert.equal(worker.signals, []);
+  advance(TIMEOUT);
+  assert.equal(worker.signals, ['SIGABRT']);
+});
+
+test('a worker that fails to load the app halts the arbiter with exit 4, stopping the others', async () => {
+  const { actor, processes, logs } = await startArbiter({ workers: 2 });
+  const [broken, healthy] = processes.all;
+  broken.emit({ type: 'MSG.bootFailed', code: 4, message: "Cannot find app module 'nope'" });
+  broken.exit(4);
+  assert.is(processes.all.length, 2, 'no replacement for a boot failure');
+  assert.equal(healthy.signals, ['SIGQUIT']);
+  healthy.exit(0);
+  assert.is(actor.getSnapshot().status, 'done');
+  assert.equal(actor.getSnapshot().output, { exitCode: 4, haltReason: "App failed to load. Cannot find app module 'nope'" });
+  assert.not.ok(logs.some((line) => line.includes('SIGKILL')));
+});
+
+test('TERM drains every worker, a worker dying while draining is not replaced, exit 0', async () => {
+  const { actor, processes, readyAll, listenersClosed } = await startArbiter({ workers: 2 });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGTERM' });
+  assert.is(stateOf(actor), '"draining"');
+  assert.is(listenersClosed(), 1);
+  assert.equal(processes.all.map((p) => p.signals), [['SIGTERM'], ['SIGTERM']]);
+  processes.all[0].exit(null, 'SIGKILL');
+  processes.all[1].exit(0);
+  assert.is(processes.all.length, 2);
+  assert.equal(actor.getSnapshot().output, { exitCode: 0, haltReason: undefined });
+});
+
+test('a worker that outlives the graceful timeout is killed', async () => {
+  const { actor, processes, advance, readyAll } = await startArbiter({ workers: 1 });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGTERM' });
+  advance(GRACEFUL - 1);
+  assert.equal(processes.all[0].signals, ['SIGTERM']);
+  advance(1);
+  assert.equal(processes.all[0].signals, ['SIGTERM', 'SIGKILL']);
+  processes.all[0].exit(null, 'SIGKILL');
+  assert.is(actor.getSnapshot().status, 'done');
+});
+
+test('INT during a graceful stop turns it into a quick one', async () => {
+  const { actor, processes, readyAll } = await startArbiter({ workers: 1 });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGTERM' });
+  actor.send({ type: 'SIGNAL', signal: 'SIGINT' });
+  assert.equal(processes.all[0].signals, ['SIGTERM', 'SIGQUIT']);
+});
+
+test('a worker that breaks the IPC protocol is logged, drained and replaced', async () => {
+  const { processes, logs, readyAll } = await startArbiter({ workers: 1 });
+  readyAll();
+  processes.all[0].emit({ type: 'PROCESS.PROTOCOL_ERROR', message: 'frame of 99999999 bytes exceeds the cap' });
+  assert.ok(logs.some((line) => /^error: Worker \(pid:1000\) broke the IPC protocol: frame of 99999999/.test(line)), logs.join('\n'));
+  assert.equal(processes.all[0].signals, ['SIGTERM']);
+  processes.all[0].exit(0);
+  assert.is(processes.all.length, 2);
+});
+
+test.run();
