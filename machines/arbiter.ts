@@ -47,10 +47,10 @@ const isBootFailure = (exit: WorkerExit) =>
 /** One log line for a worker that is gone, in gunicorn's words where it has them. */
 export function describeExit(exit: WorkerExit): { level: LogLevel; message: string } {
   const who = `Worker (pid:${exit.pid ?? '?'})`;
-  if (exit.signal === 'SIGKILL' && exit.cause !== 'timeout' && exit.cause !== 'stopped') {
-    return { level: 'error', message: `${who} was sent SIGKILL! Perhaps out of memory?` };
-  }
-  if (exit.cause === 'stopped') return { level: 'info', message: `${who} exited` };
+  // The arbiter ended it on purpose (stop, timeout, broken pipe): the reason was logged then.
+  const onPurpose = exit.cause !== 'exited' && exit.cause !== 'bootFailed';
+  if (exit.signal === 'SIGKILL' && !onPurpose) return { level: 'error', message: `${who} was sent SIGKILL! Perhaps out of memory?` };
+  if (onPurpose) return { level: 'info', message: `${who} exited` };
   if (exit.signal) return { level: 'error', message: `${who} was terminated by ${exit.signal}` };
   if (exit.exitCode !== 0) return { level: 'error', message: `${who} exited with code ${exit.exitCode}` };
   return { level: 'warning', message: `${who} exited unexpectedly` };

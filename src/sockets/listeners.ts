@@ -90,7 +90,13 @@ async function bindOne(address: BindAddress): Promise<BoundListener> {
   const handle = createServerHandle(host, address.port, family);
   if (typeof handle === 'number') throw bindError(`${shown}:${address.port}`, handle, hintFor(handle));
   const name: { port?: number } = {};
-  handle.getsockname(name);
+  // libuv defers a failed bind (EADDRINUSE) to listen(); getsockname reports it now,
+  // before a worker's listen() would quietly bind an unbound socket to a random port.
+  const deferred = handle.getsockname(name);
+  if (deferred) {
+    handle.close();
+    throw bindError(`${shown}:${address.port}`, deferred, hintFor(deferred));
+  }
   let closed = false;
   return {
     url: `http://${shown}:${name.port}`,

@@ -34,3 +34,25 @@ export function request(target: string, options: RequestOptions = {}): Promise<R
     req.end(body);
   });
 }
+
+/**
+ * Starts a GET and resolves once its response headers arrived, i.e. the request
+ * is in flight on a worker; `body` settles when the response ends or is cut.
+ */
+export function startRequest(url: string, path: string) {
+  const { hostname, port } = new URL(url);
+  return new Promise<{ body: Promise<string> }>((resolve, reject) => {
+    const req = http.get({ host: hostname.replace(/^\[|\]$/g, ''), port: Number(port), path, agent: false }, (res) => {
+      const body = new Promise<string>((done, fail) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => done(text));
+        res.on('error', fail);
+        res.on('aborted', () => fail(new Error('aborted')));
+      });
+      body.catch(() => {});
+      resolve({ body });
+    });
+    req.on('error', reject);
+  });
+}
