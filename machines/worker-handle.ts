@@ -65,6 +65,16 @@ export interface WorkerHandleContext extends WorkerHandleInput {
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
 
+const logProtocolError = {
+  type: 'log',
+  params: ({ context, event }: { context: WorkerHandleContext; event: WorkerHandleEvent }) => ({
+    level: 'error' as const,
+    message: `Worker (pid:${context.pid}) broke the IPC protocol: ${
+      event.type === 'PROCESS.PROTOCOL_ERROR' ? event.message : event.type
+    }. Replacing it.`,
+  }),
+} as const;
+
 export const workerHandleMachine = setup({
   types: {
     input: {} as WorkerHandleInput,
@@ -130,19 +140,6 @@ export const workerHandleMachine = setup({
     'PROCESS.SPAWNED': { actions: 'recordPid' },
     'PROCESS.EXITED': { target: '.dead', actions: 'recordExit' },
     'MSG.bootFailed': { actions: 'recordBootError' },
-    'PROCESS.PROTOCOL_ERROR': {
-      target: '.draining.graceful',
-      actions: [
-        { type: 'setCause', params: { cause: 'protocol' } },
-        {
-          type: 'log',
-          params: ({ context, event }) => ({
-            level: 'error',
-            message: `Worker (pid:${context.pid}) broke the IPC protocol: ${event.message}. Replacing it.`,
-          }),
-        },
-      ],
-    },
   },
   states: {
     booting: {
@@ -150,6 +147,7 @@ export const workerHandleMachine = setup({
       on: {
         'MSG.booted': { target: 'booting', reenter: true },
         'MSG.ready': 'serving',
+        'PROCESS.PROTOCOL_ERROR': { target: 'draining.graceful', actions: [{ type: 'setCause', params: { cause: 'protocol' } }, logProtocolError] },
         DRAIN: { target: 'draining.graceful', actions: { type: 'setCause', params: { cause: 'stopped' } } },
         STOP: { target: 'draining.quick', actions: { type: 'setCause', params: { cause: 'stopped' } } },
       },
@@ -165,13 +163,15 @@ export const workerHandleMachine = setup({
         },
       },
       on: {
+        'PROCESS.PROTOCOL_ERROR': { target: 'draining.graceful', actions: [{ type: 'setCause', params: { cause: 'protocol' } }, logProtocolError] },
         DRAIN: { target: 'draining.graceful', actions: { type: 'setCause', params: { cause: 'stopped' } } },
         STOP: { target: 'draining.quick', actions: { type: 'setCause', params: { cause: 'stopped' } } },
       },
     },
     draining: {
       initial: 'graceful',
-      on: { 'MSG.heartbeat': { actions: 'recordStats' } },
+      // Already on its way out: a broken pipe changes nothing but the log.
+      on: { 'MSG.heartbeat': { actions: 'recordStats' }, 'PROCESS.PROTOCOL_ERROR': { actions: logProtocolError } },
       states: {
         // Asked to finish in-flight work; killed if it takes longer than the graceful timeout.
         graceful: {

@@ -146,4 +146,14 @@ test('a worker that breaks the IPC protocol is logged, drained and replaced', as
   assert.is(processes.all.length, 2);
 });
 
+test('a protocol error from a worker already being killed does not restart its stop', async () => {
+  const { processes, advance } = await startArbiter({ workers: 1 });
+  const [stuck] = processes.all;
+  advance(TIMEOUT);
+  assert.equal(stuck.signals, ['SIGABRT']);
+  stuck.emit({ type: 'PROCESS.PROTOCOL_ERROR', message: 'garbage' });
+  advance(KILL_DELAY);
+  assert.equal(stuck.signals, ['SIGABRT', 'SIGKILL']);
+});
+
 test.run();

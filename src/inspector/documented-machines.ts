@@ -1,0 +1,42 @@
+// The statecharts that are corral's lifecycle documentation, and the pages drawn from them.
+import type { AnyStateMachine } from 'xstate';
+import { arbiterMachine } from '../../machines/arbiter.js';
+import { workerHandleMachine } from '../../machines/worker-handle.js';
+import { workerMachine } from '../../machines/worker.js';
+import { statechartToMermaid } from './statechart-to-mermaid.js';
+
+export const documentedMachines: { file: string; title: string; about: string; machine: AnyStateMachine }[] = [
+  {
+    file: 'arbiter.md',
+    title: 'Arbiter',
+    about: 'The arbiter process: binds the listeners, keeps the configured number of workers, and stops them on TERM (graceful) or INT/QUIT (quick). A worker that cannot boot (exit 3) or load the app (exit 4) halts it with that code.',
+    machine: arbiterMachine,
+  },
+  {
+    file: 'worker-handle.md',
+    title: 'Worker handle (in the arbiter)',
+    about: "The arbiter's mirror of one worker process: it spawns the process, tracks its reports, and applies liveness: no message within the timeout means SIGABRT, then SIGKILL a second later; a drain past the graceful timeout means SIGKILL.",
+    machine: workerHandleMachine,
+  },
+  {
+    file: 'worker.md',
+    title: 'Worker',
+    about: 'A worker process: loads the app, starts its kind on the inherited listeners, heartbeats to the arbiter, and drains when told.',
+    machine: workerMachine,
+  },
+];
+
+const GENERATED_NOTE = '<!-- Generated from machines/ by `npm run diagrams`; do not edit. -->';
+
+/** Every file of diagrams/, by name, as `npm run diagrams` writes it. */
+export function renderDiagrams(): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const { file, title, about, machine } of documentedMachines) {
+    files[file] = `${GENERATED_NOTE}\n# ${title}\n\n${about}\n\n\`\`\`mermaid\n${statechartToMermaid(machine)}\`\`\`\n`;
+  }
+  files['README.md'] =
+    `${GENERATED_NOTE}\n# corral's statecharts\n\nThe lifecycle of each process, drawn from the machines in \`machines/\`.\n\n` +
+    documentedMachines.map(({ file, title }) => `- [${title}](${file})`).join('\n') +
+    '\n';
+  return files;
+}
