@@ -1,0 +1,85 @@
+// Reference peer: node:cluster with round-robin accept, the closest built-in
+// equivalent of a pre-fork server. Usage: node cluster.mjs [workers=2]
+import cluster from 'node:cluster';
+import http from 'node:http';
+import net from 'node:net';
+import app from '../../examples/test.js';
+
+const PORT_ENV = 'BENCH_CLUSTER_PORT';
+
+if (cluster.isPrimary) {
+  const workers = Number.parseInt(process.argv[2] ?? '2', 10);
+  if (!Number.isInteger(workers) || workers < 1) {
+    console.error(`invalid worker count: ${process.argv[2]}`);
+    process.exit(2);
+  }
+
+  // Must be set before the first fork; the default on Linux already is RR,
+  // but being explicit keeps the comparison honest on every platform.
+  cluster.schedulingPolicy = cluster.SCHED_RR;
+
+  // Workers must all bind the same, known port: pick a free one up front.
+  const port = await freePort();
+
+  let listening = 0;
+  let stopping = false;
+
+  cluster.on('listening', () => {
+    listening += 1;
+    if (listening === workers) process.stdout.write(`LISTENING ${port}\n`);
+  });
+
+  cluster.on('exit', (worker, code, signal) => {
+    if (stopping) return;
+    // No respawn: this peer exists to be measured, and a dying worker would
+    // silently skew the numbers, so fail loudly instead.
+    console.error(`worker ${worker.process.pid} exited (code ${code}, signal ${signal})`);
+    shutdown(1);
+  });
+
+  process.on('SIGTERM', () => shutdown(0));
+  process.on('SIGINT', () => shutdown(0));
+
+  for (let i = 0; i < workers; i += 1) {
+    cluster.fork({ [PORT_ENV]: String(port) });
+  }
+
+  function shutdown(code) {
+    if (stopping) return;
+    stopping = true;
+    const alive = Object.values(cluster.workers ?? {});
+    if (alive.length === 0) process.exit(code);
+    let remaining = alive.length;
+    for (const worker of alive) {
+      worker.once('exit', () => {
+        remaining -= 1;
+        if (remaining === 0) process.exit(code);
+      });
+      worker.process.kill('SIGTERM');
+    }
+    // Never hang on a stuck worker.
+    setTimeout(() => {
+      for (const worker of alive) worker.process.kill('SIGKILL');
+      process.exit(code || 1);
+    }, 5000).unref();
+  }
+} else {
+  const port = Number(process.env[PORT_ENV]);
+  const server = http.createServer(app);
+  server.listen(port, '127.0.0.1');
+  process.on('SIGTERM', () => {
+    server.close();
+    process.exit(0);
+  });
+}
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = net.createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
