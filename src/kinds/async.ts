@@ -12,15 +12,19 @@ function create({ listeners, settings, counters, logger }: KindDependencies) {
     let draining = false;
     const servers: http.Server[] = [];
 
+    // One shared listener, not a closure per request: this runs for every response.
+    function onResponseClose() {
+      counters.inFlight -= 1;
+      counters.served += 1;
+      if (draining) setImmediate(closeIdle);
+    }
+    const closeIdle = () => servers.forEach((server) => server.closeIdleConnections());
+
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       counters.inFlight += 1;
       // Keep-alive 0, or a worker on its way out: one response per connection.
       if (draining || settings.keepAliveMs === 0) res.shouldKeepAlive = false;
-      res.once('close', () => {
-        counters.inFlight -= 1;
-        counters.served += 1;
-        if (draining) setImmediate(() => servers.forEach((server) => server.closeIdleConnections()));
-      });
+      res.once('close', onResponseClose);
       handler(req, res);
     };
 
