@@ -12,9 +12,11 @@ export interface ArbiterInput {
 }
 
 export type ShutdownSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
+/** Signals the arbiter acts on: the shutdowns, and USR1 to reopen log files. */
+export type ArbiterSignal = ShutdownSignal | 'SIGUSR1';
 
 export type ArbiterEvent =
-  | { type: 'SIGNAL'; signal: ShutdownSignal }
+  | { type: 'SIGNAL'; signal: ArbiterSignal }
   | { type: 'WORKER.READY'; id: string; pid: number | undefined }
   | { type: 'WORKER.EXITED'; exit: WorkerExit };
 
@@ -62,6 +64,11 @@ const logExit = {
     event.type === 'WORKER.EXITED' ? describeExit(event.exit) : { level: 'debug' as const, message: event.type },
 } as const;
 
+const workerExited = {
+  type: 'workerExited',
+  params: ({ event }: { event: ArbiterEvent }) => (event as Extract<ArbiterEvent, { type: 'WORKER.EXITED' }>).exit,
+} as const;
+
 const logSignal = {
   type: 'log',
   params: ({ event }: { event: ArbiterEvent }) => ({
@@ -85,6 +92,14 @@ export const arbiterMachine = setup({
   actions: {
     log: (_, _params: { level: LogLevel; message: string }) => {},
     closeListeners: () => {},
+    // Hooks for src/: the first generation is all ready; a worker is gone (after logging).
+    announceReady: () => {},
+    workerExited: (_, _exit: WorkerExit) => {},
+    reopenOwnLogs: () => {},
+    // Each worker reopens its own log files too.
+    reopenWorkerLogs: ({ context }) => {
+      for (const ref of Object.values(context.workerRefs)) ref.send({ type: 'REOPEN_LOGS' });
+    },
     // Sends each worker DRAIN (graceful) or STOP (quick), whichever the stop mode says.
     stopWorkers: ({ context }) => {
       const type = context.stopMode === 'graceful' ? 'DRAIN' : 'STOP';
@@ -136,7 +151,8 @@ export const arbiterMachine = setup({
       Object.keys({ ...context.ready, [event.id]: true }).length >= context.workers,
     isBootFailure: ({ event }) => event.type === 'WORKER.EXITED' && isBootFailure(event.exit),
     noWorkersLeft: ({ context }) => Object.keys(context.workerRefs).length === 0,
-    isQuickSignal: ({ event }) => event.type === 'SIGNAL' && event.signal !== 'SIGTERM',
+    isQuickSignal: ({ event }) => event.type === 'SIGNAL' && (event.signal === 'SIGINT' || event.signal === 'SIGQUIT'),
+    isReopenSignal: ({ event }) => event.type === 'SIGNAL' && event.signal === 'SIGUSR1',
   },
 }).createMachine({
   id: 'arbiter',
@@ -178,24 +194,31 @@ export const arbiterMachine = setup({
               'markReady',
               'markAnnounced',
               { type: 'log', params: ({ context }) => ({ level: 'info', message: `Ready: ${context.workers} worker(s) serving` }) },
+              'announceReady',
             ],
           },
           { actions: 'markReady' },
         ],
         'WORKER.EXITED': [
-          { guard: 'isBootFailure', target: 'draining', actions: ['forgetWorker', 'halt'] },
-          { actions: ['forgetWorker', logExit, 'spawnWorkers'] },
+          { guard: 'isBootFailure', target: 'draining', actions: ['forgetWorker', 'halt', workerExited] },
+          { actions: ['forgetWorker', logExit, workerExited, 'spawnWorkers'] },
         ],
-        SIGNAL: { target: 'draining', actions: [logSignal, 'setStopMode'] },
+        SIGNAL: [
+          { guard: 'isReopenSignal', actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
+          { target: 'draining', actions: [logSignal, 'setStopMode'] },
+        ],
       },
     },
     draining: {
       entry: ['closeListeners', 'stopWorkers'],
       always: { guard: 'noWorkersLeft', target: 'dead' },
       on: {
-        'WORKER.EXITED': { actions: ['forgetWorker', logExit] },
-        // A second, quick signal during a graceful stop hurries it along.
-        SIGNAL: { guard: 'isQuickSignal', actions: [logSignal, 'setStopMode', 'stopWorkers'] },
+        'WORKER.EXITED': { actions: ['forgetWorker', logExit, workerExited] },
+        SIGNAL: [
+          { guard: 'isReopenSignal', actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
+          // A second, quick signal during a graceful stop hurries it along.
+          { guard: 'isQuickSignal', actions: [logSignal, 'setStopMode', 'stopWorkers'] },
+        ],
       },
     },
     dead: { type: 'final' },

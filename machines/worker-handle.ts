@@ -48,11 +48,12 @@ export type WorkerHandleEvent =
   | { type: 'MSG.bootFailed'; code: number; message: string }
   // from the arbiter
   | { type: 'DRAIN' }
-  | { type: 'STOP' };
+  | { type: 'STOP' }
+  | { type: 'REOPEN_LOGS' };
 
 /** What the handle asks of its process actor. */
 export type WorkerProcessCommand =
-  | { type: 'SIGNAL'; signal: 'SIGTERM' | 'SIGQUIT' | 'SIGABRT' | 'SIGKILL' };
+  | { type: 'SIGNAL'; signal: 'SIGTERM' | 'SIGQUIT' | 'SIGABRT' | 'SIGKILL' | 'SIGUSR1' };
 
 export interface WorkerHandleContext extends WorkerHandleInput {
   pid: number | undefined;
@@ -140,6 +141,8 @@ export const workerHandleMachine = setup({
     'PROCESS.SPAWNED': { actions: 'recordPid' },
     'PROCESS.EXITED': { target: '.dead', actions: 'recordExit' },
     'MSG.bootFailed': { actions: 'recordBootError' },
+    // USR1 to the worker: reopen its log files (logrotate).
+    REOPEN_LOGS: { actions: { type: 'signal', params: { signal: 'SIGUSR1' } } },
   },
   states: {
     booting: {

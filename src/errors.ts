@@ -3,6 +3,7 @@
 export type CorralErrorCode =
   | 'CORRAL_ERR_USAGE'
   | 'CORRAL_ERR_SETTING'
+  | 'CORRAL_ERR_CONFIG'
   | 'CORRAL_ERR_UNKNOWN_KIND'
   | 'CORRAL_ERR_BIND'
   | 'CORRAL_ERR_APP_NOT_FOUND'
@@ -37,6 +38,19 @@ export class SettingError extends CorralError {
     super('CORRAL_ERR_SETTING', message);
     this.name = 'SettingError';
     this.setting = setting;
+  }
+}
+
+/** A config file that is missing, broken, or sets something wrong; exits with status 1. */
+export class ConfigError extends CorralError {
+  readonly file: string;
+  readonly key: string | undefined;
+
+  constructor(file: string, key: string | undefined, message: string) {
+    super('CORRAL_ERR_CONFIG', message);
+    this.name = 'ConfigError';
+    this.file = file;
+    this.key = key;
   }
 }
 

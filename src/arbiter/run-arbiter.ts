@@ -1,26 +1,45 @@
-// Runs the arbiter statechart with real effects: sockets, processes, signals, logs.
+// Runs the arbiter statechart with real effects: sockets, processes, signals, logs, hooks.
+import { unlinkSync, writeFileSync } from 'node:fs';
 import { createActor, fromPromise, toPromise } from 'xstate';
-import { arbiterMachine } from '../../machines/arbiter.js';
-import { workerHandleMachine } from '../../machines/worker-handle.js';
+import { type ArbiterSignal, arbiterMachine } from '../../machines/arbiter.js';
+import { type WorkerExit, workerHandleMachine } from '../../machines/worker-handle.js';
+import type { Hooks } from '../config/hooks.js';
+import { runHook } from '../config/run-hook.js';
 import type { Settings } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { type BoundListener, bindAll } from '../sockets/listeners.js';
 import { version } from '../version.js';
 import { workerProcessLogic } from './worker-process.js';
 
-const SHUTDOWN_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const;
+const HANDLED_SIGNALS: readonly ArbiterSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1'];
 /** gunicorn kills a worker this long after SIGABRT/SIGQUIT. */
 const KILL_DELAY_MS = 1000;
 
 export interface ArbiterOptions {
   settings: Settings;
+  hooks: Hooks;
+  configFile: string | undefined;
   appModule: string;
   cwd: string;
   logger: Logger;
 }
 
-export async function runArbiter({ settings, appModule, cwd, logger }: ArbiterOptions): Promise<number> {
+function writePidfile(path: string | null) {
+  if (!path) return () => {};
+  writeFileSync(path, `${process.pid}\n`);
+  return () => {
+    try {
+      unlinkSync(path);
+    } catch {
+      // already removed
+    }
+  };
+}
+
+export async function runArbiter({ settings, hooks, configFile, appModule, cwd, logger }: ArbiterOptions): Promise<number> {
   logger.info(`Starting corral ${version}`);
+  await runHook(hooks, 'onStarting', logger, settings);
+  const removePidfile = writePidfile(settings.pidfile);
   const listeners: BoundListener[] = [];
   const closeListeners = () => listeners.forEach((listener) => listener.close());
   const log = (_: unknown, params: { level: Parameters<Logger['log']>[0]; message: string }) =>
@@ -39,24 +58,20 @@ export async function runArbiter({ settings, appModule, cwd, logger }: ArbiterOp
           workerProcess: workerProcessLogic({
             listeners: () => listeners,
             logger,
-            init: {
-              appModule,
-              cwd,
-              kind: settings.workerClass,
-              settings: {
-                timeoutMs: settings.timeout * 1000,
-                gracefulTimeoutMs: settings.gracefulTimeout * 1000,
-                keepAliveMs: settings.keepAlive * 1000,
-                backlog: settings.backlog,
-                logLevel: settings.logLevel,
-              },
-            },
+            hooks,
+            init: { appModule, cwd, kind: settings.workerClass, settings, configFile },
           }),
         },
         actions: { log },
       }),
     },
-    actions: { log, closeListeners },
+    actions: {
+      log,
+      closeListeners,
+      announceReady: () => void runHook(hooks, 'whenReady', logger, settings),
+      workerExited: (_, exit: WorkerExit) => void runHook(hooks, 'childExit', logger, { id: exit.id, pid: exit.pid, exitCode: exit.exitCode, signal: exit.signal }),
+      reopenOwnLogs: () => logger.reopen(),
+    },
   });
 
   const actor = createActor(machine, {
@@ -67,16 +82,19 @@ export async function runArbiter({ settings, appModule, cwd, logger }: ArbiterOp
       killDelayMs: KILL_DELAY_MS,
     },
   });
-  const onSignal = (signal: (typeof SHUTDOWN_SIGNALS)[number]) => actor.send({ type: 'SIGNAL', signal });
-  for (const signal of SHUTDOWN_SIGNALS) process.on(signal, onSignal);
+  const onSignal = (signal: ArbiterSignal) => actor.send({ type: 'SIGNAL', signal });
+  for (const signal of HANDLED_SIGNALS) process.on(signal, onSignal);
   actor.start();
   try {
     const output = await toPromise(actor);
     if (output.haltReason) logger.error(output.haltReason);
+    await runHook(hooks, 'onExit', logger, settings);
     logger.info('Shutting down: Master');
     return output.exitCode;
   } finally {
     closeListeners();
-    for (const signal of SHUTDOWN_SIGNALS) process.off(signal, onSignal);
+    removePidfile();
+    logger.flush();
+    for (const signal of HANDLED_SIGNALS) process.off(signal, onSignal);
   }
 }

@@ -7,6 +7,8 @@ import { fromCallback } from 'xstate';
 import type { WorkerHandleEvent, WorkerProcessCommand } from '../../machines/worker-handle.js';
 import { openArbiterSide } from '../ipc/channel.js';
 import { PROTOCOL_VERSION, type WorkerInit } from '../ipc/protocol.js';
+import type { Hooks } from '../config/hooks.js';
+import { runHookSync } from '../config/run-hook.js';
 import type { Logger } from '../log/logger.js';
 import type { BoundListener } from '../sockets/listeners.js';
 
@@ -20,12 +22,14 @@ export interface WorkerProcessOptions {
   listeners: () => readonly BoundListener[];
   init: Omit<WorkerInit, 'type' | 'version' | 'workerId' | 'listeners'>;
   logger: Logger;
+  hooks: Hooks;
 }
 
-export function workerProcessLogic({ listeners, init, logger }: WorkerProcessOptions) {
+export function workerProcessLogic({ listeners, init, logger, hooks }: WorkerProcessOptions) {
   return fromCallback<WorkerProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
     const send = (event: WorkerHandleEvent) => sendBack(event);
     const bound = listeners();
+    runHookSync(hooks, 'preFork', logger, { id: input.id });
     const child = spawn(process.execPath, [WORKER_ENTRY], {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd)],
     });

@@ -1,15 +1,18 @@
 // --help text, generated from the settings schema.
-import { type SettingSpec, settingsSchema } from './schema.js';
+import { type Section, type SettingSpec, allSettings } from './schema.js';
 
-const sectionTitles: Record<SettingSpec['section'], string> = {
-  server: 'Server',
+export const sectionTitles: Record<Section, string> = {
+  config: 'Configuration',
+  server: 'Server sockets',
   worker: 'Workers',
+  process: 'Process',
   logging: 'Logging',
+  metrics: 'Metrics',
 };
 
-function describeDefault(spec: SettingSpec): string {
-  const value = spec.type === 'list' ? spec.default.join(', ') : String(spec.default);
-  return spec.env ? `default: $${spec.env} or ${value}` : `default: ${value}`;
+export function describeDefault(spec: SettingSpec): string {
+  const value = spec.type === 'list' ? (spec.default.length ? spec.default.join(', ') : 'none') : spec.default === null ? 'none' : String(spec.default);
+  return spec.env ? `$${spec.env} or ${value}` : value;
 }
 
 export function helpText(kindNames: readonly string[]): string {
@@ -23,16 +26,16 @@ export function helpText(kindNames: readonly string[]): string {
   ];
   for (const section of Object.keys(sectionTitles) as SettingSpec['section'][]) {
     lines.push('', `${sectionTitles[section]}:`);
-    for (const spec of settingsSchema as readonly SettingSpec[]) {
-      if (spec.section !== section) continue;
-      const flags = `${spec.short ? `-${spec.short}, ` : '    '}--${spec.flag} ${spec.metavar ?? 'VALUE'}`;
+    for (const spec of allSettings) {
+      if (spec.section !== section || !spec.flag) continue;
+      const flags = `${spec.short ? `-${spec.short}, ` : '    '}--${spec.flag}${spec.type === 'boolean' ? '' : ` ${spec.metavar ?? 'VALUE'}`}`;
       let help = spec.help;
       if (spec.name === 'workerClass') help += ` Kinds: ${kindNames.join(', ')}.`;
       if (spec.type === 'string' && spec.choices) help += ` One of: ${spec.choices.join(', ')}.`;
-      lines.push(`  ${flags.padEnd(34)} ${help} (${describeDefault(spec)})`);
+      lines.push(`  ${flags.padEnd(34)} ${help} (default: ${describeDefault(spec)})`);
     }
   }
   lines.push('', 'Other:', `  ${'-h, --help'.padEnd(34)} Show this help and exit.`, `  ${'-v, --version'.padEnd(34)} Show the version and exit.`, '');
-  lines.push('Signals to the arbiter: TERM graceful stop, INT/QUIT quick stop.', '');
+  lines.push('Signals to the arbiter: TERM graceful stop, INT/QUIT quick stop, USR1 reopen log files.', '');
   return lines.join('\n');
 }

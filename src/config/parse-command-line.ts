@@ -1,79 +1,54 @@
-// argv (+ environment) → validated Settings, using node's own parseArgs and the schema.
+// argv → the settings it names (typed), the APP_MODULE and the meta flags, using node's parseArgs.
 import { parseArgs } from 'node:util';
-import { SettingError, UsageError } from '../errors.js';
-import { type Env, type SettingSpec, type Settings, settingsSchema } from './schema.js';
+import { UsageError } from '../errors.js';
+import { convertSetting } from './convert.js';
+import { type SettingSpec, allSettings, flagName } from './schema.js';
 
 export interface CommandLine {
-  settings: Settings;
+  /** Only the settings given, by name. */
+  values: Record<string, unknown>;
   appModule: string | undefined;
   help: boolean;
   version: boolean;
 }
 
-const flagName = (spec: SettingSpec) => (spec.short ? `-${spec.short}/--${spec.flag}` : `--${spec.flag}`);
+type Option = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
 
-/** Converts one raw string to the setting's type, or says what is allowed. */
-export function convertSetting(spec: SettingSpec, raw: string, source = flagName(spec)): number | string {
-  if (spec.type === 'int' || spec.type === 'number') {
-    const value = Number(raw);
-    const wanted = spec.type === 'int' ? 'a whole number' : 'a number';
-    const bounds = [spec.min !== undefined ? `≥ ${spec.min}` : '', 'max' in spec && spec.max !== undefined ? `≤ ${spec.max}` : '']
-      .filter(Boolean)
-      .join(' and ');
-    const allowed = `${wanted}${bounds ? ` ${bounds}` : ''}`;
-    if (raw.trim() === '' || !Number.isFinite(value) || (spec.type === 'int' && !Number.isInteger(value))) {
-      throw new SettingError(spec.name, `${source}: '${raw}' is not valid; use ${allowed}.`);
-    }
-    if ((spec.min !== undefined && value < spec.min) || ('max' in spec && spec.max !== undefined && value > spec.max)) {
-      throw new SettingError(spec.name, `${source}: ${raw} is out of range; use ${allowed}.`);
-    }
-    return value;
-  }
-  if (spec.type === 'string' && spec.choices && !spec.choices.includes(raw)) {
-    throw new SettingError(spec.name, `${source}: '${raw}' is not one of ${spec.choices.join(', ')}.`);
-  }
-  return raw;
+function optionsFor(spec: SettingSpec): Record<string, Option> {
+  if (!spec.flag) return {};
+  const option: Option = { type: spec.type === 'boolean' ? 'boolean' : 'string', ...(spec.type === 'list' ? { multiple: true } : {}) };
+  const options: Record<string, Option> = { [spec.flag]: { ...option, ...(spec.short ? { short: spec.short } : {}) } };
+  for (const alias of spec.aliases ?? []) options[alias] = option;
+  return options;
 }
 
-function defaultFor(spec: SettingSpec, env: Env): unknown {
-  const fromEnv = spec.env ? env[spec.env] : undefined;
-  if (fromEnv !== undefined && fromEnv !== '') {
-    if (spec.type === 'list') return fromEnv.split(',').map((item) => item.trim());
-    return convertSetting(spec, fromEnv, `environment variable ${spec.env}`);
-  }
-  return spec.type === 'list' ? [...spec.default] : spec.default;
-}
-
-export function parseCommandLine(argv: readonly string[], env: Env = process.env): CommandLine {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+/** `source` names where the words came from in messages ('CORRAL_CMD_ARGS'), when not the command line. */
+export function parseCommandLine(argv: readonly string[], source?: string): CommandLine {
+  const options: Record<string, Option> = {
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
   };
-  for (const spec of settingsSchema as readonly SettingSpec[]) {
-    options[spec.flag] = { type: 'string', ...(spec.short ? { short: spec.short } : {}), ...(spec.type === 'list' ? { multiple: true } : {}) };
-  }
+  for (const spec of allSettings) Object.assign(options, optionsFor(spec));
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true });
   } catch (error) {
-    // parseArgs' own messages name the flag; add what to do.
-    throw new UsageError(`${(error as Error).message.split('\n')[0]} Run 'corral --help' for the options.`);
+    // parseArgs' own messages name the flag; add where and what to do.
+    throw new UsageError(`${source ? `${source}: ` : ''}${(error as Error).message.split('\n')[0]} Run 'corral --help' for the options.`);
   }
-  const values = parsed.values as Record<string, string | string[] | boolean | undefined>;
-  const settings: Record<string, unknown> = {};
-  for (const spec of settingsSchema as readonly SettingSpec[]) {
-    const raw = values[spec.flag];
-    if (raw === undefined) settings[spec.name] = defaultFor(spec, env);
-    else if (spec.type === 'list') settings[spec.name] = raw as string[];
-    else settings[spec.name] = convertSetting(spec, raw as string);
+  const given = parsed.values as Record<string, string | string[] | boolean | undefined>;
+  const values: Record<string, unknown> = {};
+  for (const spec of allSettings) {
+    const names = spec.flag ? [spec.flag, ...(spec.aliases ?? [])] : [];
+    for (const name of names) {
+      const raw = given[name];
+      if (raw === undefined) continue;
+      const where = source ? `${source}: ${flagName(spec)}` : flagName(spec);
+      values[spec.name] = spec.type === 'list' ? [...((values[spec.name] as string[]) ?? []), ...(convertSetting(spec, raw, where) as string[])] : convertSetting(spec, raw, where);
+    }
   }
   if (parsed.positionals.length > 1) {
     throw new UsageError(`expected one APP_MODULE, got ${parsed.positionals.length}: ${parsed.positionals.join(' ')}.`);
   }
-  return {
-    settings: settings as Settings,
-    appModule: parsed.positionals[0],
-    help: values.help === true,
-    version: values.version === true,
-  };
+  return { values, appModule: parsed.positionals[0], help: given.help === true, version: given.version === true };
 }

@@ -1,20 +1,30 @@
-// Every setting corral has, defined once. Flags, --help, defaults and the
-// validation messages are all derived from this table.
-import { LOG_LEVELS } from '../log/logger.js';
+// Every setting corral has, defined once. CLI flags, --help, config-file keys,
+// environment defaults, validation messages, --print-config and
+// docs/settings.md are all derived from this table.
+import { LOG_LEVELS } from '../log/levels.js';
+import { parseBindAddress } from '../sockets/bind-address.js';
 
 export type Env = Record<string, string | undefined>;
 
+export type Section = 'config' | 'server' | 'worker' | 'logging' | 'metrics' | 'process';
+
 interface BaseSpec {
-  /** camelCase name used in code (and config files). */
+  /** camelCase: the config-file key and the name in code. */
   name: string;
-  /** Long flag without the dashes, kebab-case. */
-  flag: string;
+  /** Long flag without the dashes, kebab-case. Absent for config-file-only settings. */
+  flag?: string;
+  /** Further long flags meaning the same (gunicorn's spellings). */
+  aliases?: readonly string[];
   short?: string;
   metavar?: string;
   help: string;
   /** The environment variable that supplies the default, if any. */
   env?: string;
-  section: 'server' | 'worker' | 'logging';
+  section: Section;
+  /** Only on the command line (not a config-file key): -c, --print-config, --check-config. */
+  cliOnly?: boolean;
+  /** What gunicorn calls it, for the docs. */
+  gunicorn?: string;
 }
 
 export interface NumberSpec extends BaseSpec {
@@ -25,25 +35,76 @@ export interface NumberSpec extends BaseSpec {
 }
 export interface StringSpec extends BaseSpec {
   type: 'string';
-  default: string;
+  default: string | null;
   choices?: readonly string[];
 }
 export interface ListSpec extends BaseSpec {
   type: 'list';
   default: readonly string[];
+  /** Checks one item; returns the problem, or undefined when it is fine. */
+  item?: (value: string) => string | undefined;
+}
+export interface BooleanSpec extends BaseSpec {
+  type: 'boolean';
+  default: boolean;
 }
 
-export type SettingSpec = NumberSpec | StringSpec | ListSpec;
+export type SettingSpec = NumberSpec | StringSpec | ListSpec | BooleanSpec;
+
+const keyValue = (value: string) => (/^[A-Za-z_][A-Za-z0-9_]*=/.test(value) ? undefined : 'is not KEY=VALUE');
+
+const bindAddress = (value: string) => {
+  try {
+    parseBindAddress(value);
+    return undefined;
+  } catch (error) {
+    return (error as Error).message.replace(/^-b\/--bind: '[^']*' /, '');
+  }
+};
 
 export const settingsSchema = [
+  {
+    name: 'config',
+    flag: 'config',
+    short: 'c',
+    type: 'string',
+    default: null,
+    metavar: 'FILE',
+    section: 'config',
+    cliOnly: true,
+    gunicorn: 'config',
+    help: 'Config file: a .js, .mjs, .cjs or .json file exporting settings (or a function returning them). Default: corral.config.{js,mjs,cjs,json} in the working directory, if present.',
+  },
+  {
+    name: 'printConfig',
+    flag: 'print-config',
+    type: 'boolean',
+    default: false,
+    section: 'config',
+    cliOnly: true,
+    gunicorn: 'print_config',
+    help: 'Print the fully resolved settings and exit.',
+  },
+  {
+    name: 'checkConfig',
+    flag: 'check-config',
+    type: 'boolean',
+    default: false,
+    section: 'config',
+    cliOnly: true,
+    gunicorn: 'check_config',
+    help: 'Load the settings and the app, then exit: 0 if both are fine, 1 with the reason if not.',
+  },
   {
     name: 'bind',
     flag: 'bind',
     short: 'b',
     type: 'list',
     default: ['127.0.0.1:8000'],
+    item: bindAddress,
     metavar: 'ADDRESS',
     section: 'server',
+    gunicorn: 'bind',
     help: 'Socket to bind: HOST:PORT, [IPV6]:PORT, unix:PATH or fd://FD. Repeat to bind several. Port 0 picks a free port.',
   },
   {
@@ -54,6 +115,7 @@ export const settingsSchema = [
     min: 1,
     metavar: 'INT',
     section: 'server',
+    gunicorn: 'backlog',
     help: 'Maximum number of pending connections.',
   },
   {
@@ -66,6 +128,7 @@ export const settingsSchema = [
     env: 'WEB_CONCURRENCY',
     metavar: 'INT',
     section: 'worker',
+    gunicorn: 'workers',
     help: 'Number of worker processes.',
   },
   {
@@ -76,7 +139,8 @@ export const settingsSchema = [
     default: 'async',
     metavar: 'KIND',
     section: 'worker',
-    help: 'Worker kind. async serves many connections per process on the event loop.',
+    gunicorn: 'worker_class',
+    help: 'Worker kind. async serves many connections per process on the event loop (gunicorn defaults to sync; for Node apps the event loop is the natural default).',
   },
   {
     name: 'timeout',
@@ -87,6 +151,7 @@ export const settingsSchema = [
     min: 0,
     metavar: 'SECONDS',
     section: 'worker',
+    gunicorn: 'timeout',
     help: 'Workers silent (no heartbeat) for this long are aborted and replaced. 0 disables.',
   },
   {
@@ -97,6 +162,7 @@ export const settingsSchema = [
     min: 0,
     metavar: 'SECONDS',
     section: 'worker',
+    gunicorn: 'graceful_timeout',
     help: 'How long a stopping worker may finish its in-flight requests before it is killed.',
   },
   {
@@ -107,7 +173,63 @@ export const settingsSchema = [
     min: 0,
     metavar: 'SECONDS',
     section: 'worker',
+    gunicorn: 'keepalive',
     help: 'How long an idle keep-alive connection is held open. 0 closes every connection after its response.',
+  },
+  {
+    name: 'chdir',
+    flag: 'chdir',
+    type: 'string',
+    default: null,
+    metavar: 'DIR',
+    section: 'process',
+    gunicorn: 'chdir',
+    help: 'Change to this directory before loading the app (APP_MODULE is resolved from it).',
+  },
+  {
+    name: 'rawEnv',
+    flag: 'env',
+    short: 'e',
+    type: 'list',
+    default: [],
+    item: keyValue,
+    metavar: 'KEY=VALUE',
+    section: 'process',
+    gunicorn: 'raw_env',
+    help: 'Set an environment variable for the app (in the arbiter and every worker). Repeatable.',
+  },
+  {
+    name: 'pidfile',
+    flag: 'pid',
+    short: 'p',
+    type: 'string',
+    default: null,
+    metavar: 'FILE',
+    section: 'process',
+    gunicorn: 'pidfile',
+    help: "Write the arbiter's pid to this file; it is removed on exit.",
+  },
+  {
+    name: 'procName',
+    flag: 'name',
+    short: 'n',
+    type: 'string',
+    default: null,
+    metavar: 'NAME',
+    section: 'process',
+    gunicorn: 'proc_name',
+    help: "Process titles become 'corral: master [NAME]' and 'corral: worker [NAME]', as ps and top show them.",
+  },
+  {
+    name: 'errorlog',
+    flag: 'error-logfile',
+    aliases: ['log-file'],
+    type: 'string',
+    default: '-',
+    metavar: 'FILE',
+    section: 'logging',
+    gunicorn: 'errorlog',
+    help: "Error log file; '-' is stderr. Reopened on USR1.",
   },
   {
     name: 'logLevel',
@@ -117,11 +239,106 @@ export const settingsSchema = [
     choices: LOG_LEVELS,
     metavar: 'LEVEL',
     section: 'logging',
+    gunicorn: 'loglevel',
     help: 'Granularity of error log output.',
+  },
+  {
+    name: 'logFormat',
+    flag: 'log-format',
+    type: 'string',
+    default: 'text',
+    choices: ['text', 'json'],
+    metavar: 'FORMAT',
+    section: 'logging',
+    help: "Error log line format: gunicorn's text lines, or JSON lines (one object per line) for log shippers.",
+  },
+  {
+    name: 'captureOutput',
+    flag: 'capture-output',
+    type: 'boolean',
+    default: false,
+    section: 'logging',
+    gunicorn: 'capture_output',
+    help: "Send workers' stdout and stderr to the error log file.",
+  },
+  {
+    name: 'accesslog',
+    flag: 'access-logfile',
+    type: 'string',
+    default: null,
+    metavar: 'FILE',
+    section: 'logging',
+    gunicorn: 'accesslog',
+    help: "Access log file; '-' is stdout. Off unless set. Reopened on USR1.",
+  },
+  {
+    name: 'accessLogFormat',
+    flag: 'access-logformat',
+    type: 'string',
+    default: '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"',
+    metavar: 'FORMAT',
+    section: 'logging',
+    gunicorn: 'access_log_format',
+    help: 'Access log line format, with gunicorn\'s atoms: h l u t r m U q H s B b f a T D M L p, {header}i, {header}o, {VAR}e.',
+  },
+  {
+    name: 'statsdHost',
+    flag: 'statsd-host',
+    type: 'string',
+    default: null,
+    metavar: 'HOST:PORT',
+    section: 'metrics',
+    gunicorn: 'statsd_host',
+    help: 'Send StatsD metrics (UDP) to this address.',
+  },
+  {
+    name: 'statsdPrefix',
+    flag: 'statsd-prefix',
+    type: 'string',
+    default: '',
+    metavar: 'PREFIX',
+    section: 'metrics',
+    gunicorn: 'statsd_prefix',
+    help: 'Prefix for StatsD metric names (a dot is added).',
+  },
+  {
+    name: 'dogstatsdTags',
+    flag: 'dogstatsd-tags',
+    type: 'string',
+    default: '',
+    metavar: 'TAGS',
+    section: 'metrics',
+    gunicorn: 'dogstatsd_tags',
+    help: 'Comma-separated DogStatsD tags added to every metric (key:value,…).',
+  },
+  {
+    name: 'metricsBind',
+    flag: 'metrics-bind',
+    type: 'string',
+    default: null,
+    metavar: 'HOST:PORT',
+    section: 'metrics',
+    help: 'Serve Prometheus metrics, aggregated from every worker by the arbiter, at http://HOST:PORT/metrics. Off unless set.',
   },
 ] as const satisfies readonly SettingSpec[];
 
-type SpecValue<S> = S extends { type: 'list' } ? string[] : S extends { type: 'int' | 'number' } ? number : string;
+type SpecValue<S> = S extends { type: 'list' }
+  ? string[]
+  : S extends { type: 'int' | 'number' }
+    ? number
+    : S extends { type: 'boolean' }
+      ? boolean
+      : S extends { default: null }
+        ? string | null
+        : string;
 
-/** The fully resolved settings. */
+/** The fully resolved settings: plain data, so they travel to workers as they are. */
 export type Settings = { [S in (typeof settingsSchema)[number] as S['name']]: SpecValue<S> };
+
+export const allSettings: readonly SettingSpec[] = settingsSchema;
+
+export const settingByName = new Map(allSettings.map((spec) => [spec.name, spec]));
+
+/** How a setting is written on the command line, for messages: `-w/--workers`. */
+export const flagName = (spec: SettingSpec) =>
+  spec.flag ? (spec.short ? `-${spec.short}/--${spec.flag}` : `--${spec.flag}`) : spec.name;

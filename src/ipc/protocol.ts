@@ -1,6 +1,7 @@
 // The one message union both ends of a worker's pipe speak, and the check that
 // a decoded frame really is one of them (a frame can decode yet be nonsense).
 import type { WorkerStats } from '../../machines/worker-handle.js';
+import type { Settings } from '../config/schema.js';
 import { ProtocolError } from '../errors.js';
 
 export const PROTOCOL_VERSION = 1;
@@ -21,13 +22,10 @@ export interface WorkerInit {
   cwd: string;
   kind: string;
   listeners: ListenerDescriptor[];
-  settings: {
-    timeoutMs: number;
-    gracefulTimeoutMs: number;
-    keepAliveMs: number;
-    backlog: number;
-    logLevel: string;
-  };
+  /** The resolved settings, as the arbiter has them. */
+  settings: Settings;
+  /** The config file the arbiter loaded, for the hooks that run in workers. */
+  configFile: string | undefined;
 }
 
 export type ArbiterToWorker = WorkerInit | { type: 'drain' } | { type: 'stop' };

@@ -3,35 +3,47 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import { fromCallback } from 'xstate';
 import type { NodeHandler } from '../app/recognise-app.js';
-import type { KindDependencies, WorkerKind } from './contract.js';
 import { guardHandler } from '../http/guard-handler.js';
+import type { KindDependencies, WorkerKind } from './contract.js';
 
-function create({ listeners, settings, counters, logger }: KindDependencies) {
+const startTimes = new WeakMap<ServerResponse, bigint>();
+
+function create({ listeners, settings, counters, logger, observers }: KindDependencies) {
   return fromCallback<{ type: 'DRAIN' }, { app: unknown }>(({ input, sendBack, receive }) => {
     const handler = guardHandler(input.app as NodeHandler, logger);
+    const keepAliveMs = settings.keepAlive * 1000;
+    const observe = observers.length > 0;
     let draining = false;
     const servers: http.Server[] = [];
+    const closeIdle = () => servers.forEach((server) => server.closeIdleConnections());
 
     // One shared listener, not a closure per request: this runs for every response.
-    function onResponseClose() {
+    function onResponseClose(this: ServerResponse) {
       counters.inFlight -= 1;
       counters.served += 1;
+      if (observe) {
+        const startedAt = startTimes.get(this)!;
+        for (const observer of observers) observer.finished?.(this.req, this, startedAt);
+      }
       if (draining) setImmediate(closeIdle);
     }
-    const closeIdle = () => servers.forEach((server) => server.closeIdleConnections());
 
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       counters.inFlight += 1;
       // Keep-alive 0, or a worker on its way out: one response per connection.
-      if (draining || settings.keepAliveMs === 0) res.shouldKeepAlive = false;
+      if (draining || keepAliveMs === 0) res.shouldKeepAlive = false;
       res.once('close', onResponseClose);
+      if (observe) {
+        startTimes.set(res, process.hrtime.bigint());
+        for (const observer of observers) observer.started?.(req);
+      }
       handler(req, res);
     };
 
     let listening = 0;
     for (const listener of listeners) {
       const server = http.createServer(onRequest);
-      server.keepAliveTimeout = settings.keepAliveMs;
+      server.keepAliveTimeout = keepAliveMs;
       server.on('error', (error) => sendBack({ type: 'KIND.FAILED', message: `${listener.url}: ${error.message}` }));
       server.on('clientError', (error, socket) => {
         // Node answers malformed requests itself when it can; nothing here should take the worker down.

@@ -1,10 +1,10 @@
-// Error-log lines in gunicorn's shape: `[2026-11-25 06:07:31 +0000] [pid] [LEVEL] message`.
-// Each line is one write, so lines from the arbiter and workers sharing stderr never interleave.
-import type { LogLevel } from '../../machines/worker-handle.js';
+// The error log. Text lines in gunicorn's shape —
+// `[2026-11-25 06:07:31 +0000] [pid] [LEVEL] message` — or JSON lines.
+import { LOG_LEVELS, type LogLevel } from './levels.js';
+import { type LogFile, openLogFile } from './log-file.js';
 
 export type { LogLevel };
-
-export const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warning', 'error', 'critical'];
+export { LOG_LEVELS };
 
 export interface Logger {
   level: LogLevel;
@@ -14,6 +14,9 @@ export interface Logger {
   warning(message: string): void;
   error(message: string): void;
   critical(message: string): void;
+  /** Reopen the file after logrotate moved it (USR1). */
+  reopen(): void;
+  flush(): void;
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -30,18 +33,37 @@ export function formatTimestamp(date: Date): string {
   );
 }
 
-export function createLogger(level: LogLevel, write: (line: string) => void = (line) => process.stderr.write(line)): Logger {
+const formats = {
+  text: (level: LogLevel, message: string) => `[${formatTimestamp(new Date())}] [${process.pid}] [${level.toUpperCase()}] ${message}\n`,
+  json: (level: LogLevel, message: string) => `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, level, msg: message })}\n`,
+};
+
+export interface LoggerOptions {
+  level: LogLevel;
+  format?: keyof typeof formats;
+  /** '-' (stderr, the default) or a file path. */
+  path?: string;
+  /** Called for every line logged, e.g. to count log lines in metrics. */
+  onLine?: (level: LogLevel) => void;
+}
+
+export function createLogger({ level, format = 'text', path = '-', onLine }: LoggerOptions): Logger {
+  const file: LogFile = openLogFile(path, { dash: 'stderr', role: 'error log' });
+  const render = formats[format];
   const logger: Logger = {
     level,
     log(lineLevel, message) {
       if (LOG_LEVELS.indexOf(lineLevel) < LOG_LEVELS.indexOf(logger.level)) return;
-      write(`[${formatTimestamp(new Date())}] [${process.pid}] [${lineLevel.toUpperCase()}] ${message}\n`);
+      file.write(render(lineLevel, message));
+      onLine?.(lineLevel);
     },
     debug: (message) => logger.log('debug', message),
     info: (message) => logger.log('info', message),
     warning: (message) => logger.log('warning', message),
     error: (message) => logger.log('error', message),
     critical: (message) => logger.log('critical', message),
+    reopen: () => file.reopen(),
+    flush: () => file.flush(),
   };
   return logger;
 }

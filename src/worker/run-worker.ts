@@ -1,14 +1,19 @@
-// Runs the worker statechart with real effects: the app loader, the kind, IPC reports.
+// Runs the worker statechart with real effects: the app loader, the kind, IPC
+// reports, logs, and the hooks that run in workers.
 import type { Socket } from 'node:net';
 import { type Actor, createActor, fromPromise, toPromise } from 'xstate';
 import { EXIT_BOOT_ERROR, type WorkerEvent, workerMachine } from '../../machines/worker.js';
 import { loadApp } from '../app/load-app.js';
+import { loadConfigFile } from '../config/config-file.js';
+import type { Hooks } from '../config/hooks.js';
+import { runHook, runHookSync } from '../config/run-hook.js';
 import { describeError } from '../errors.js';
 import type { Channel } from '../ipc/channel.js';
 import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
-import type { RequestCounters } from '../kinds/contract.js';
+import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
 import { loadKind } from '../kinds/registry.js';
 import { type LogLevel, type Logger, createLogger } from '../log/logger.js';
+import { captureOutput } from './capture-output.js';
 
 /** Frequent enough that a few can be missed before the timeout fires. */
 const heartbeatInterval = (timeoutMs: number) => (timeoutMs > 0 ? Math.max(50, Math.min(1000, timeoutMs / 4)) : 1000);
@@ -21,16 +26,55 @@ const flush = (pipe: Socket) =>
     setTimeout(resolve, 500).unref();
   });
 
-async function createWorkerActor(init: WorkerInit, channel: Channel<WorkerToArbiter>, logger: Logger) {
+export type WorkerSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGUSR1' | 'SIGABRT';
+
+export interface RunningWorker {
+  send(event: WorkerEvent): void;
+  signal(signal: WorkerSignal): void;
+}
+
+/** What hooks receive as `worker`. */
+export interface WorkerInfo {
+  id: string;
+  pid: number;
+  settings: WorkerInit['settings'];
+}
+
+interface WorkerContext {
+  init: WorkerInit;
+  channel: Channel<WorkerToArbiter>;
+  logger: Logger;
+  hooks: Hooks;
+  info: WorkerInfo;
+  /** Everything that must reopen its files on USR1. */
+  reopeners: (() => void)[];
+}
+
+function requestHookObserver({ hooks, logger, info }: WorkerContext): RequestObserver | undefined {
+  if (!hooks.preRequest && !hooks.postRequest) return undefined;
+  return {
+    started: hooks.preRequest ? (req) => runHookSync(hooks, 'preRequest', logger, info, req) : undefined,
+    finished: hooks.postRequest ? (req, res) => runHookSync(hooks, 'postRequest', logger, info, req, res) : undefined,
+  };
+}
+
+async function createWorkerActor(context: WorkerContext) {
+  const { init, channel, logger, hooks, info } = context;
   const counters: RequestCounters = { inFlight: 0, served: 0 };
-  const heartbeatMs = heartbeatInterval(init.settings.timeoutMs);
+  const heartbeatMs = heartbeatInterval(init.settings.timeout * 1000);
   let lastBeat = performance.now();
   const kind = await loadKind(init.kind);
+  const observers = [requestHookObserver(context)].filter((observer): observer is RequestObserver => observer !== undefined);
 
   const machine = workerMachine.provide({
     actors: {
-      loadApp: fromPromise<unknown>(() => loadApp(init.appModule, init.cwd)),
-      kind: kind.create({ listeners: init.listeners, settings: init.settings, counters, logger }),
+      loadApp: fromPromise<unknown>(async () => {
+        await runHook(hooks, 'postFork', logger, info);
+        const app = await loadApp(init.appModule, init.cwd);
+        await runHook(hooks, 'postWorkerInit', logger, info);
+        return app;
+      }),
+      kind: kind.create({ listeners: init.listeners, settings: init.settings, counters, logger, observers }),
     },
     actions: {
       reportBooted: () => channel.send({ type: 'booted' }),
@@ -50,36 +94,73 @@ async function createWorkerActor(init: WorkerInit, channel: Channel<WorkerToArbi
       },
     },
   });
-  return createActor(machine, { input: { heartbeatMs, gracefulTimeoutMs: init.settings.gracefulTimeoutMs } });
+  return createActor(machine, { input: { heartbeatMs, gracefulTimeoutMs: init.settings.gracefulTimeout * 1000 } });
 }
 
-/** Boots the worker; returns a way to send it events (signals, arbiter commands). */
-export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, pipe: Socket) {
-  const logger = createLogger(init.settings.logLevel as LogLevel);
-  process.title = 'corral: worker';
+/** Boots the worker; returns a way to send it events and signals. */
+export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, pipe: Socket): RunningWorker {
+  const { settings } = init;
+  const logger = createLogger({ level: settings.logLevel as LogLevel, format: settings.logFormat as 'text' | 'json', path: settings.errorlog });
+  const context: WorkerContext = {
+    init,
+    channel,
+    logger,
+    hooks: {},
+    info: { id: init.workerId, pid: process.pid, settings },
+    reopeners: [() => logger.reopen()],
+  };
+  process.title = `corral: worker [${settings.procName ?? init.appModule}]`;
+  if (settings.captureOutput && settings.errorlog !== '-') context.reopeners.push(captureOutput(settings.errorlog));
+
   const exit = async (code: number) => {
+    await runHook(context.hooks, 'workerExit', logger, context.info);
     logger.info(`Worker exiting (pid: ${process.pid})`);
+    logger.flush();
     await flush(pipe);
     process.exit(code);
   };
 
-  const started: Promise<Actor<typeof workerMachine>> = createWorkerActor(init, channel, logger).then((actor) => {
+  const started: Promise<Actor<typeof workerMachine>> = (async () => {
+    if (init.configFile) context.hooks = (await loadConfigFile(init.configFile)).hooks;
+    const actor = await createWorkerActor(context);
     process.on('uncaughtException', (error) => {
       logger.error(`Uncaught exception in worker (pid: ${process.pid}): ${error.stack ?? error.message}`);
       actor.send({ type: 'CRASHED', message: error.message });
     });
     actor.start();
     return actor;
-  });
+  })();
   started
     .then((actor) => toPromise(actor))
     .then((output) => exit(output.exitCode))
     .catch((error: unknown) => {
-      const message = `worker kind '${init.kind}' failed to load: ${describeError(error)}`;
+      const message = `worker could not start (kind '${init.kind}'): ${describeError(error)}`;
       logger.error(`Worker failed to boot: ${message}`);
       channel.send({ type: 'bootFailed', code: EXIT_BOOT_ERROR, message });
       return exit(EXIT_BOOT_ERROR);
     });
 
-  return { send: (event: WorkerEvent) => void started.then((actor) => actor.send(event)) };
+  const send = (event: WorkerEvent) => void started.then((actor) => actor.send(event), () => {});
+  return {
+    send,
+    signal(signal) {
+      switch (signal) {
+        case 'SIGTERM':
+          return send({ type: 'DRAIN' });
+        case 'SIGINT':
+        case 'SIGQUIT':
+          runHookSync(context.hooks, 'workerInt', logger, context.info);
+          return send({ type: 'STOP' });
+        case 'SIGUSR1':
+          logger.info('Reopening log files');
+          return context.reopeners.forEach((reopen) => reopen());
+        case 'SIGABRT':
+          // Sent for missing the timeout: if the loop can still run this, say so and go.
+          runHookSync(context.hooks, 'workerAbort', logger, context.info);
+          logger.critical(`Worker aborted (pid: ${process.pid}): no heartbeat within the timeout`);
+          logger.flush();
+          process.exit(1);
+      }
+    },
+  };
 }

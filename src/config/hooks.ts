@@ -1,0 +1,26 @@
+// Server hooks: functions in the config file, run at the same moments and in the
+// same processes as gunicorn's. Any hook may be async; one that throws is logged
+// with its name and never takes the server down.
+export const hookSpecs = [
+  { name: 'onStarting', gunicorn: 'on_starting', process: 'arbiter', args: '(settings)', when: 'before the arbiter binds its sockets' },
+  { name: 'onReload', gunicorn: 'on_reload', process: 'arbiter', args: '(settings)', when: 'when a reload (HUP) begins' },
+  { name: 'whenReady', gunicorn: 'when_ready', process: 'arbiter', args: '(settings)', when: 'once every worker of the first generation is ready' },
+  { name: 'preFork', gunicorn: 'pre_fork', process: 'arbiter', args: '(worker)', when: 'just before a worker process is spawned' },
+  { name: 'postFork', gunicorn: 'post_fork', process: 'worker', args: '(worker)', when: 'in a new worker, before it loads the app' },
+  { name: 'postWorkerInit', gunicorn: 'post_worker_init', process: 'worker', args: '(worker)', when: 'in a worker, after the app is loaded' },
+  { name: 'workerInt', gunicorn: 'worker_int', process: 'worker', args: '(worker)', when: 'in a worker told to quit quickly (INT or QUIT)' },
+  { name: 'workerAbort', gunicorn: 'worker_abort', process: 'worker', args: '(worker)', when: 'in a worker sent SIGABRT for missing the timeout, if its loop can still run' },
+  { name: 'preExec', gunicorn: 'pre_exec', process: 'arbiter', args: '(settings)', when: 'before a new arbiter is started for an upgrade (USR2)' },
+  { name: 'preRequest', gunicorn: 'pre_request', process: 'worker', args: '(worker, req)', when: 'in a worker, before the app sees a request' },
+  { name: 'postRequest', gunicorn: 'post_request', process: 'worker', args: '(worker, req, res)', when: 'in a worker, after a response is finished' },
+  { name: 'childExit', gunicorn: 'child_exit', process: 'arbiter', args: '(worker)', when: 'in the arbiter, after a worker process exited' },
+  { name: 'workerExit', gunicorn: 'worker_exit', process: 'worker', args: '(worker)', when: 'in a worker, as it exits' },
+  { name: 'nworkersChanged', gunicorn: 'nworkers_changed', process: 'arbiter', args: '(newValue, oldValue)', when: 'in the arbiter, when the number of workers changes' },
+  { name: 'onExit', gunicorn: 'on_exit', process: 'arbiter', args: '(settings)', when: 'just before the arbiter exits' },
+] as const;
+
+export type HookName = (typeof hookSpecs)[number]['name'];
+
+export type Hooks = Partial<Record<HookName, (...args: never[]) => unknown>>;
+
+export const hookNames: ReadonlySet<string> = new Set(hookSpecs.map((hook) => hook.name));

@@ -1,0 +1,74 @@
+// Settings from every source, in gunicorn's order of precedence:
+// defaults (and their environment variables) < config file < CORRAL_CMD_ARGS < command line.
+import { SettingError } from '../errors.js';
+import { type ConfigFile, findConfigFile, loadConfigFile } from './config-file.js';
+import { convertSetting } from './convert.js';
+import type { Hooks } from './hooks.js';
+import { type CommandLine, parseCommandLine } from './parse-command-line.js';
+import { type Env, type SettingSpec, type Settings, allSettings } from './schema.js';
+import { splitArgs } from './split-args.js';
+
+export interface ResolvedConfig {
+  settings: Settings;
+  hooks: Hooks;
+  /** Absolute path of the config file used, if any. */
+  configFile: string | undefined;
+  appModule: string | undefined;
+  help: boolean;
+  version: boolean;
+}
+
+function defaultFor(spec: SettingSpec, env: Env): unknown {
+  const fromEnv = spec.env ? env[spec.env] : undefined;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    const raw = spec.type === 'list' ? fromEnv.split(',').map((item) => item.trim()) : fromEnv;
+    return convertSetting(spec, raw, `environment variable ${spec.env}`);
+  }
+  return spec.type === 'list' ? [...spec.default] : spec.default;
+}
+
+/** Settings that make no sense together: named, with what to change. */
+function checkCombinations(settings: Settings, sourceOf: (name: string) => string) {
+  for (const name of ['statsdPrefix', 'dogstatsdTags'] as const) {
+    if (settings[name] && !settings.statsdHost) {
+      throw new SettingError(name, `${sourceOf(name)}: ${name} is set but statsdHost is not, so no metric would be sent. Set --statsd-host HOST:PORT too.`);
+    }
+  }
+  if (settings.printConfig && settings.checkConfig) {
+    throw new SettingError('printConfig', '--print-config and --check-config both exit at once; choose one.');
+  }
+}
+
+export async function resolveSettings(argv: readonly string[], env: Env, cwd: string): Promise<ResolvedConfig> {
+  const commandLine = parseCommandLine(argv);
+  const empty: CommandLine = { values: {}, appModule: undefined, help: false, version: false };
+  if (commandLine.help || commandLine.version) {
+    return { settings: {} as Settings, hooks: {}, configFile: undefined, appModule: undefined, help: commandLine.help, version: commandLine.version };
+  }
+  const fromEnvArgs = env.CORRAL_CMD_ARGS ? parseCommandLine(splitArgs(env.CORRAL_CMD_ARGS), 'CORRAL_CMD_ARGS') : empty;
+  const configPath = (commandLine.values.config ?? fromEnvArgs.values.config) as string | undefined;
+  const file = findConfigFile(configPath, cwd);
+  const config: ConfigFile | undefined = file ? await loadConfigFile(file) : undefined;
+
+  const settings: Record<string, unknown> = {};
+  const sources: Record<string, string> = {};
+  for (const spec of allSettings) {
+    const layers: [Record<string, unknown> | undefined, string][] = [
+      [commandLine.values, 'command line'],
+      [fromEnvArgs.values, 'CORRAL_CMD_ARGS'],
+      [config?.values, file ?? ''],
+    ];
+    const layer = layers.find(([values]) => values && spec.name in values);
+    settings[spec.name] = layer ? layer[0]![spec.name] : defaultFor(spec, env);
+    sources[spec.name] = layer ? layer[1] : 'default';
+  }
+  checkCombinations(settings as Settings, (name) => sources[name]);
+  return {
+    settings: settings as Settings,
+    hooks: config?.hooks ?? {},
+    configFile: file,
+    appModule: commandLine.appModule ?? fromEnvArgs.appModule,
+    help: false,
+    version: false,
+  };
+}

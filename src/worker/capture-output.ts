@@ -1,0 +1,16 @@
+// --capture-output: what the app writes to stdout and stderr goes to the error log file.
+import { openLogFile } from '../log/log-file.js';
+
+/** Redirects this process's stdout/stderr writes; returns the reopen function for USR1. */
+export function captureOutput(path: string): () => void {
+  const file = openLogFile(path, { dash: 'stderr', role: 'error log' });
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.write = ((chunk: string | Uint8Array, encoding?: unknown, callback?: unknown) => {
+      file.write(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const done = typeof encoding === 'function' ? encoding : callback;
+      if (typeof done === 'function') process.nextTick(done as () => void);
+      return true;
+    }) as typeof stream.write;
+  }
+  return () => file.reopen();
+}
