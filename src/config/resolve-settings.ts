@@ -1,6 +1,6 @@
 // Settings from every source, in gunicorn's order of precedence:
 // defaults (and their environment variables) < config file < CORRAL_CMD_ARGS < command line.
-import { SettingError } from '../errors.js';
+import { ConfigError, SettingError } from '../errors.js';
 import { type ConfigFile, findConfigFile, loadConfigFile } from './config-file.js';
 import { convertSetting } from './convert.js';
 import type { Hooks } from './hooks.js';
@@ -31,7 +31,9 @@ function defaultFor(spec: SettingSpec, env: Env): unknown {
 function checkCombinations(settings: Settings, sourceOf: (name: string) => string) {
   for (const name of ['statsdPrefix', 'dogstatsdTags'] as const) {
     if (settings[name] && !settings.statsdHost) {
-      throw new SettingError(name, `${sourceOf(name)}: ${name} is set but statsdHost is not, so no metric would be sent. Set --statsd-host HOST:PORT too.`);
+      const message = `${sourceOf(name)}: ${name} is set but statsdHost is not, so no metric would be sent. Set statsdHost (--statsd-host HOST:PORT) too.`;
+      // Blame the file when the file set it, so the exit status says where to look.
+      throw sourceOf(name).includes('/') ? new ConfigError(sourceOf(name), name, message) : new SettingError(name, message);
     }
   }
   if (settings.printConfig && settings.checkConfig) {

@@ -1,0 +1,135 @@
+// -e, --chdir, -n, -p, hooks and the error log options, through the real CLI.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { REPO_ROOT, fixture, startCorral, waitUntil, withCorral } from '../helpers/corral-process.js';
+import { request } from '../helpers/http.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'corral-operator-'));
+const app = fixture('app.js');
+const cmdline = (pid: number) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0+$/, '').replace(/\0/g, ' ');
+
+test('-e KEY=VALUE reaches the app in every worker', async () => {
+  await withCorral(['-w', '2', '-b', '127.0.0.1:0', '-e', 'GREETING=hi there', '--env', 'EMPTY=', app], async (corral) => {
+    const [url] = await corral.ready();
+    assert.is((await request(url, { path: '/env?name=GREETING' })).body, 'hi there');
+    assert.is((await request(url, { path: '/env?name=EMPTY' })).body, '');
+  });
+});
+
+test('--chdir: APP_MODULE resolves from the new directory', async () => {
+  await withCorral(['-b', '127.0.0.1:0', '--chdir', join(REPO_ROOT, 'examples'), 'test:app'], async (corral) => {
+    const [url] = await corral.ready();
+    assert.is((await request(url)).body, 'Hello, World!\n');
+  }, { cwd: tmp });
+});
+
+test('-n NAME sets the process titles of the arbiter and workers; the default is the app module', async () => {
+  await withCorral(['-w', '2', '-b', '127.0.0.1:0', '-n', 'shop-api', app], async (corral) => {
+    await corral.ready();
+    assert.is(cmdline(corral.pid), 'corral: master [shop-api]');
+    for (const pid of corral.workerPids()) assert.is(cmdline(pid), 'corral: worker [shop-api]');
+  });
+  await withCorral(['-b', '127.0.0.1:0', 'examples/test.js'], async (corral) => {
+    await corral.ready();
+    assert.is(cmdline(corral.pid), 'corral: master [examples/test.js]');
+  });
+});
+
+test('-p FILE holds the arbiter pid while it runs and is removed on exit', async () => {
+  const pidfile = join(tmp, 'corral.pid');
+  const corral = startCorral(['-b', '127.0.0.1:0', '-p', pidfile, app]);
+  try {
+    await corral.ready();
+    assert.is(readFileSync(pidfile, 'utf8').trim(), String(corral.pid));
+    corral.signal('SIGTERM');
+    assert.is((await corral.waitForExit()).code, 0);
+    assert.not.ok(existsSync(pidfile));
+  } finally {
+    await corral.stop();
+  }
+});
+
+test('log and pid files in a missing directory: exit 1, one line naming the setting and path', async () => {
+  for (const [flag, role] of [['--error-logfile', 'error log'], ['--access-logfile', 'access log'], ['-p', 'pidfile']]) {
+    const corral = startCorral([flag, '/nonexistent-dir/x.log', app]);
+    try {
+      assert.is((await corral.waitForExit()).code, 1);
+      assert.match(corral.output, new RegExp(`Error: ${flag.replace(/^-p$/, '-p/--pid')}: cannot open the ${role} /nonexistent-dir/x\\.log: its directory does not exist`));
+    } finally {
+      await corral.stop();
+    }
+  }
+});
+
+test('hooks run in the arbiter or the worker as gunicorn runs them; a throwing hook is logged, not fatal', async () => {
+  const dir = join(tmp, 'hooks');
+  mkdirSync(dir, { recursive: true });
+  const record = join(dir, 'hooks.log');
+  const line = (name: string) => `appendFileSync(${JSON.stringify(record)}, \`${name} \${process.pid}\\n\`)`;
+  writeFileSync(
+    join(dir, 'corral.config.mjs'),
+    `import { appendFileSync } from 'node:fs';
+export default {
+  onStarting() { ${line('onStarting')} },
+  whenReady() { ${line('whenReady')}; throw new Error('monitoring is down'); },
+  preFork() { ${line('preFork')} },
+  async postFork() { ${line('postFork')} },
+  postWorkerInit() { ${line('postWorkerInit')} },
+  preRequest(worker, req) { ${line('preRequest')} },
+  postRequest(worker, req, res) { ${line('postRequest')} },
+  childExit(worker) { ${line('childExit')} },
+  workerExit() { ${line('workerExit')} },
+  workerInt() { ${line('workerInt')} },
+  onExit() { ${line('onExit')} },
+};
+`,
+  );
+  const corral = startCorral(['-b', '127.0.0.1:0', app], { cwd: dir });
+  try {
+    const [url] = await corral.ready();
+    await corral.waitForLine(/\[ERROR\] Hook whenReady failed: Error: monitoring is down/);
+    assert.is((await request(url)).status, 200, 'still serving after a hook threw');
+    corral.signal('SIGINT');
+    assert.is((await corral.waitForExit()).code, 0);
+  } finally {
+    await corral.stop();
+  }
+  const arbiter = String(corral.pid);
+  const [worker] = corral.workerPids().map(String);
+  const calls = readFileSync(record, 'utf8').trim().split('\n').map((entry) => entry.split(' '));
+  const where = (name: string) => calls.filter(([hook]) => hook === name).map(([, pid]) => pid);
+  for (const name of ['onStarting', 'whenReady', 'preFork', 'childExit', 'onExit']) assert.equal(where(name), [arbiter], name);
+  for (const name of ['postFork', 'postWorkerInit', 'preRequest', 'postRequest', 'workerInt', 'workerExit']) assert.equal(where(name), [worker], name);
+  const order = calls.map(([hook]) => hook);
+  assert.ok(order.indexOf('onStarting') < order.indexOf('preFork'));
+  assert.ok(order.indexOf('postFork') < order.indexOf('postWorkerInit'));
+  assert.ok(order.indexOf('childExit') < order.indexOf('onExit'));
+});
+
+test('--error-logfile with --log-format json writes JSON lines there, not to stderr', async () => {
+  const errorlog = join(tmp, 'error.json.log');
+  await withCorral(['-b', '127.0.0.1:0', '--error-logfile', errorlog, '--log-format', 'json', app], async (corral) => {
+    await waitUntil(() => existsSync(errorlog) && readFileSync(errorlog, 'utf8').includes('Ready: 1 worker(s) serving'), { what: 'the ready line in the file' });
+    assert.is(corral.output, '', 'nothing on stderr');
+  });
+  const entries = readFileSync(errorlog, 'utf8').trim().split('\n').map((text) => JSON.parse(text) as { level: string; msg: string; pid: number });
+  assert.ok(entries.some((entry) => entry.level === 'info' && /^Listening at: http:\/\/127\.0\.0\.1:\d+/.test(entry.msg)));
+  assert.ok(entries.some((entry) => entry.msg.startsWith('Worker exiting')), 'worker lines too');
+});
+
+test('--capture-output sends what the app prints to the error log file', async () => {
+  const errorlog = join(tmp, 'captured.log');
+  await withCorral(['-b', '127.0.0.1:0', '--error-logfile', errorlog, '--capture-output', app], async (corral) => {
+    await waitUntil(() => existsSync(errorlog) && readFileSync(errorlog, 'utf8').includes('Ready:'), { what: 'ready' });
+    const url = /Listening at: (\S+)/.exec(readFileSync(errorlog, 'utf8'))![1];
+    await request(url, { path: '/print?text=checkout-complete' });
+    await waitUntil(() => readFileSync(errorlog, 'utf8').includes('app says checkout-complete'), { what: 'captured output' });
+    assert.not.match(corral.output, /checkout-complete/);
+  });
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test.run();
