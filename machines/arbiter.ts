@@ -2,7 +2,7 @@
 // and turns signals into a graceful or quick shutdown. Effects (binding
 // sockets, closing them, logging) are named here and supplied from src/.
 import { type ActorRefFrom, assign, fromPromise, setup } from 'xstate';
-import { type LogLevel, type WorkerExit, workerHandleMachine } from './worker-handle.js';
+import { type LogLevel, type WorkerExit, type WorkerHandleInput, workerHandleMachine } from './worker-handle.js';
 
 export interface ArbiterInput {
   workers: number;
@@ -12,8 +12,19 @@ export interface ArbiterInput {
 }
 
 export type ShutdownSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
-/** Signals the arbiter acts on: the shutdowns, and USR1 to reopen log files. */
-export type ArbiterSignal = ShutdownSignal | 'SIGUSR1';
+/**
+ * Signals the arbiter acts on: the shutdowns; USR1 reopens log files; HUP
+ * reloads (rolling); TTIN/TTOU add or remove a worker; WINCH stops all workers
+ * but keeps the listeners.
+ */
+export type ArbiterSignal = ShutdownSignal | 'SIGUSR1' | 'SIGHUP' | 'SIGTTIN' | 'SIGTTOU' | 'SIGWINCH';
+
+/** What a reload re-reads: the settings the arbiter's own chart uses. */
+export interface ReloadedSettings {
+  workers: number;
+  timeoutMs: number;
+  gracefulTimeoutMs: number;
+}
 
 export type ArbiterEvent =
   | { type: 'SIGNAL'; signal: ArbiterSignal }
@@ -26,12 +37,22 @@ export interface ArbiterContext extends ArbiterInput {
   /** Listening addresses, as URLs, once bound. */
   listeners: string[];
   workerRefs: Record<string, WorkerRef>;
-  ready: Record<string, boolean>;
+  /** Per worker: which generation (bumped by each reload), ready yet, told to drain. */
+  workerInfo: Record<string, WorkerInfo>;
+  generation: number;
   spawned: number;
   announcedReady: boolean;
   stopMode: 'graceful' | 'quick';
   exitCode: number;
   haltReason: string | undefined;
+}
+
+export interface WorkerInfo {
+  generation: number;
+  ready: boolean;
+  retiring: boolean;
+  /** How it was told to leave; repeating it is harmless. */
+  retireWith?: 'DRAIN' | 'STOP';
 }
 
 export interface ArbiterOutput {
@@ -43,7 +64,8 @@ export interface ArbiterOutput {
 export const WORKER_BOOT_ERROR = 3;
 export const WORKER_APP_LOAD_ERROR = 4;
 
-const isBootFailure = (exit: WorkerExit) =>
+/** A worker that cannot boot: the arbiter halts instead of replacing it. */
+export const isBootFailure = (exit: WorkerExit) =>
   exit.bootError !== undefined || exit.exitCode === WORKER_BOOT_ERROR || exit.exitCode === WORKER_APP_LOAD_ERROR;
 
 /** One log line for a worker that is gone, in gunicorn's words where it has them. */
@@ -56,6 +78,34 @@ export function describeExit(exit: WorkerExit): { level: LogLevel; message: stri
   if (exit.signal) return { level: 'error', message: `${who} was terminated by ${exit.signal}` };
   if (exit.exitCode !== 0) return { level: 'error', message: `${who} exited with code ${exit.exitCode}` };
   return { level: 'warning', message: `${who} exited unexpectedly` };
+}
+
+/** Workers not told to leave, oldest first. */
+const activeIds = (context: ArbiterContext) => Object.keys(context.workerInfo).filter((id) => !context.workerInfo[id].retiring);
+const freshIds = (context: ArbiterContext) => activeIds(context).filter((id) => context.workerInfo[id].generation === context.generation);
+const oldIds = (context: ArbiterContext) => activeIds(context).filter((id) => context.workerInfo[id].generation < context.generation);
+
+type Spawner = (src: 'workerHandle', options: { id: string; input: WorkerHandleInput }) => unknown;
+
+function spawnOne(context: ArbiterContext, spawn: Spawner) {
+  const spawned = context.spawned + 1;
+  const id = `worker-${spawned}`;
+  const ref = spawn('workerHandle', {
+    id,
+    input: { id, timeoutMs: context.timeoutMs, gracefulTimeoutMs: context.gracefulTimeoutMs, killDelayMs: context.killDelayMs },
+  }) as WorkerRef;
+  return {
+    spawned,
+    workerRefs: { ...context.workerRefs, [id]: ref },
+    workerInfo: { ...context.workerInfo, [id]: { generation: context.generation, ready: false, retiring: false } },
+  };
+}
+
+/** Marks workers as leaving, to be told DRAIN (graceful) or STOP (quick) by `notifyRetiring`. */
+function retire(context: ArbiterContext, ids: string[], type: 'DRAIN' | 'STOP') {
+  const workerInfo = { ...context.workerInfo };
+  for (const id of ids) workerInfo[id] = { ...workerInfo[id], retiring: true, retireWith: type };
+  return { workerInfo };
 }
 
 const logExit = {
@@ -84,11 +134,6 @@ export const arbiterMachine = setup({
     events: {} as ArbiterEvent,
     output: {} as ArbiterOutput,
   },
-  actors: {
-    // Supplied from src/: bind every configured address; resolves to their URLs.
-    bindListeners: fromPromise<string[]>(async () => []),
-    workerHandle: workerHandleMachine,
-  },
   actions: {
     log: (_, _params: { level: LogLevel; message: string }) => {},
     closeListeners: () => {},
@@ -100,37 +145,52 @@ export const arbiterMachine = setup({
     reopenWorkerLogs: ({ context }) => {
       for (const ref of Object.values(context.workerRefs)) ref.send({ type: 'REOPEN_LOGS' });
     },
-    // Sends each worker DRAIN (graceful) or STOP (quick), whichever the stop mode says.
-    stopWorkers: ({ context }) => {
-      const type = context.stopMode === 'graceful' ? 'DRAIN' : 'STOP';
-      for (const ref of Object.values(context.workerRefs)) ref.send({ type });
-    },
-    spawnWorkers: assign(({ context, spawn }) => {
-      const workerRefs = { ...context.workerRefs };
-      let spawned = context.spawned;
-      while (Object.keys(workerRefs).length < context.workers) {
-        spawned += 1;
-        const id = `worker-${spawned}`;
-        workerRefs[id] = spawn('workerHandle', {
-          id,
-          input: {
-            id,
-            timeoutMs: context.timeoutMs,
-            gracefulTimeoutMs: context.gracefulTimeoutMs,
-            killDelayMs: context.killDelayMs,
-          },
-        });
+    notifyRetiring: ({ context }) => {
+      for (const [id, info] of Object.entries(context.workerInfo)) {
+        if (info.retireWith) context.workerRefs[id]?.send({ type: info.retireWith });
       }
-      return { workerRefs, spawned };
+    },
+    // Every worker leaves: DRAIN (graceful) or STOP (quick), whichever the stop mode says.
+    stopWorkers: assign(({ context }) => retire(context, Object.keys(context.workerRefs), context.stopMode === 'graceful' ? 'DRAIN' : 'STOP')),
+    // Keeps `workers` workers that are not leaving.
+    spawnWorkers: assign(({ context, spawn }) => {
+      let next = context;
+      while (activeIds(next).length < next.workers) next = { ...next, ...spawnOne(next, spawn as Spawner) };
+      return { spawned: next.spawned, workerRefs: next.workerRefs, workerInfo: next.workerInfo };
+    }),
+    // A rolling reload moves one worker at a time: a new one boots, then an old one drains.
+    rollOn: assign(({ context, spawn }) => {
+      const fresh = freshIds(context);
+      const booting = fresh.some((id) => !context.workerInfo[id].ready);
+      return booting || fresh.length >= context.workers ? {} : spawnOne(context, spawn as Spawner);
+    }),
+    retireOneOld: assign(({ context }) => {
+      const [oldest] = oldIds(context);
+      return oldest ? retire(context, [oldest], 'DRAIN') : {};
+    }),
+    // A new generation that cannot boot is stopped; the old one keeps serving.
+    abandonGeneration: assign(({ context }) => retire(context, freshIds(context), 'STOP')),
+    retireSurplus: assign(({ context }) => {
+      const active = activeIds(context);
+      return retire(context, active.slice(0, Math.max(0, active.length - context.workers)), 'DRAIN');
+    }),
+    setWorkers: assign((_, params: { workers: number }) => ({ workers: params.workers })),
+    workersChanged: (_, _params: { from: number; to: number }) => {},
+    applyReload: assign(({ context, event }) => {
+      const output = (event as unknown as { output: ReloadedSettings }).output;
+      return { ...output, generation: context.generation + 1 };
     }),
     forgetWorker: assign(({ context, event }) => {
       if (event.type !== 'WORKER.EXITED') return {};
       const { [event.exit.id]: _gone, ...workerRefs } = context.workerRefs;
-      const { [event.exit.id]: _wasReady, ...ready } = context.ready;
-      return { workerRefs, ready };
+      const { [event.exit.id]: _info, ...workerInfo } = context.workerInfo;
+      return { workerRefs, workerInfo };
     }),
     markReady: assign({
-      ready: ({ context, event }) => (event.type === 'WORKER.READY' ? { ...context.ready, [event.id]: true } : context.ready),
+      workerInfo: ({ context, event }) =>
+        event.type === 'WORKER.READY' && context.workerInfo[event.id]
+          ? { ...context.workerInfo, [event.id]: { ...context.workerInfo[event.id], ready: true } }
+          : context.workerInfo,
     }),
     markAnnounced: assign({ announcedReady: true }),
     halt: assign(({ event }) => {
@@ -144,15 +204,31 @@ export const arbiterMachine = setup({
       stopMode: ({ event }) => (event.type === 'SIGNAL' && event.signal === 'SIGTERM' ? 'graceful' : 'quick'),
     }),
   },
+  actors: {
+    // Supplied from src/: bind every configured address; resolves to their URLs.
+    bindListeners: fromPromise<string[]>(async () => []),
+    // Supplied from src/: re-read the config file for a reload.
+    reloadConfig: fromPromise<ReloadedSettings>(async () => {
+      throw new Error('reloading is not supplied');
+    }),
+    workerHandle: workerHandleMachine,
+  },
   guards: {
     completesFirstReady: ({ context, event }) =>
       !context.announcedReady &&
       event.type === 'WORKER.READY' &&
-      Object.keys({ ...context.ready, [event.id]: true }).length >= context.workers,
+      activeIds(context).filter((id) => id === event.id || context.workerInfo[id].ready).length >= context.workers,
+    isFreshBootFailure: ({ context, event }) =>
+      event.type === 'WORKER.EXITED' && isBootFailure(event.exit) && context.workerInfo[event.exit.id]?.generation === context.generation,
+    isFresh: ({ context, event }) => event.type === 'WORKER.READY' && context.workerInfo[event.id]?.generation === context.generation,
+    rollingDone: ({ context }) =>
+      oldIds(context).length === 0 && freshIds(context).filter((id) => context.workerInfo[id].ready).length >= context.workers,
+    isSignal: ({ event }, params: { signal: ArbiterSignal }) => event.type === 'SIGNAL' && event.signal === params.signal,
+    canShrink: ({ context }) => context.workers > 1,
     isBootFailure: ({ event }) => event.type === 'WORKER.EXITED' && isBootFailure(event.exit),
     noWorkersLeft: ({ context }) => Object.keys(context.workerRefs).length === 0,
     isQuickSignal: ({ event }) => event.type === 'SIGNAL' && (event.signal === 'SIGINT' || event.signal === 'SIGQUIT'),
-    isReopenSignal: ({ event }) => event.type === 'SIGNAL' && event.signal === 'SIGUSR1',
+    isShutdownSignal: ({ event }) => event.type === 'SIGNAL' && ['SIGTERM', 'SIGINT', 'SIGQUIT'].includes(event.signal),
   },
 }).createMachine({
   id: 'arbiter',
@@ -160,7 +236,8 @@ export const arbiterMachine = setup({
     ...input,
     listeners: [],
     workerRefs: {},
-    ready: {},
+    workerInfo: {},
+    generation: 1,
     spawned: 0,
     announcedReady: false,
     stopMode: 'graceful',
@@ -185,7 +262,73 @@ export const arbiterMachine = setup({
     serving: {
       entry: 'spawnWorkers',
       initial: 'steady',
-      states: { steady: {} },
+      states: {
+        steady: {
+          on: {
+            'WORKER.EXITED': [
+              { guard: 'isBootFailure', target: '#arbiter.draining', actions: ['forgetWorker', 'halt', workerExited] },
+              { actions: ['forgetWorker', logExit, workerExited, 'spawnWorkers'] },
+            ],
+          },
+        },
+        // HUP: re-read the config, then replace workers one by one, each new one ready before an old one drains.
+        reloading: {
+          initial: 'rereading',
+          states: {
+            rereading: {
+              invoke: {
+                src: 'reloadConfig',
+                onDone: { target: 'rolling', actions: 'applyReload' },
+                onError: {
+                  target: '#arbiter.serving.steady',
+                  actions: {
+                    type: 'log',
+                    params: ({ event }) => ({
+                      level: 'error',
+                      message: `Reload failed, keeping the current workers: ${event.error instanceof Error ? event.error.message : String(event.error)}`,
+                    }),
+                  },
+                },
+              },
+            },
+            rolling: {
+              entry: 'rollOn',
+              always: {
+                guard: 'rollingDone',
+                target: '#arbiter.serving.steady',
+                actions: { type: 'log', params: ({ context }) => ({ level: 'info', message: `Reload complete: generation ${context.generation} serving` }) },
+              },
+              on: {
+                'WORKER.READY': [
+                  { guard: 'isFresh', actions: ['markReady', 'retireOneOld', 'notifyRetiring', 'rollOn'] },
+                  { actions: 'markReady' },
+                ],
+                'WORKER.EXITED': [
+                  {
+                    guard: 'isFreshBootFailure',
+                    target: '#arbiter.serving.steady',
+                    actions: [
+                      'forgetWorker',
+                      workerExited,
+                      'abandonGeneration', 'notifyRetiring',
+                      {
+                        type: 'log',
+                        params: ({ event }) => ({
+                          level: 'error',
+                          message: `Reload failed, the previous workers keep serving: a new worker could not boot (${
+                            event.exit.bootError?.message ?? `exit code ${event.exit.exitCode}`
+                          })`,
+                        }),
+                      },
+                    ],
+                  },
+                  { actions: ['forgetWorker', logExit, workerExited, 'rollOn'] },
+                ],
+              },
+            },
+          },
+        },
+      },
       on: {
         'WORKER.READY': [
           {
@@ -199,25 +342,49 @@ export const arbiterMachine = setup({
           },
           { actions: 'markReady' },
         ],
-        'WORKER.EXITED': [
-          { guard: 'isBootFailure', target: 'draining', actions: ['forgetWorker', 'halt', workerExited] },
-          { actions: ['forgetWorker', logExit, workerExited, 'spawnWorkers'] },
-        ],
         SIGNAL: [
-          { guard: 'isReopenSignal', actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
-          { target: 'draining', actions: [logSignal, 'setStopMode'] },
+          { guard: { type: 'isSignal', params: { signal: 'SIGUSR1' } }, actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
+          { guard: { type: 'isSignal', params: { signal: 'SIGHUP' } }, target: '.reloading', actions: logSignal },
+          {
+            guard: { type: 'isSignal', params: { signal: 'SIGTTIN' } },
+            actions: [
+              logSignal,
+              { type: 'workersChanged', params: ({ context }) => ({ from: context.workers, to: context.workers + 1 }) },
+              { type: 'setWorkers', params: ({ context }) => ({ workers: context.workers + 1 }) },
+              'spawnWorkers',
+            ],
+          },
+          {
+            guard: { type: 'isSignal', params: { signal: 'SIGTTOU' } },
+            actions: [
+              logSignal,
+              { type: 'workersChanged', params: ({ context }) => ({ from: context.workers, to: Math.max(1, context.workers - 1) }) },
+              { type: 'setWorkers', params: ({ context }) => ({ workers: Math.max(1, context.workers - 1) }) },
+              'retireSurplus', 'notifyRetiring',
+            ],
+          },
+          {
+            guard: { type: 'isSignal', params: { signal: 'SIGWINCH' } },
+            actions: [
+              logSignal,
+              { type: 'workersChanged', params: ({ context }) => ({ from: context.workers, to: 0 }) },
+              { type: 'setWorkers', params: { workers: 0 } },
+              'retireSurplus', 'notifyRetiring',
+            ],
+          },
+          { guard: 'isShutdownSignal', target: 'draining', actions: [logSignal, 'setStopMode'] },
         ],
       },
     },
     draining: {
-      entry: ['closeListeners', 'stopWorkers'],
+      entry: ['closeListeners', 'stopWorkers', 'notifyRetiring'],
       always: { guard: 'noWorkersLeft', target: 'dead' },
       on: {
         'WORKER.EXITED': { actions: ['forgetWorker', logExit, workerExited] },
         SIGNAL: [
-          { guard: 'isReopenSignal', actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
+          { guard: { type: 'isSignal', params: { signal: 'SIGUSR1' } }, actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
           // A second, quick signal during a graceful stop hurries it along.
-          { guard: 'isQuickSignal', actions: [logSignal, 'setStopMode', 'stopWorkers'] },
+          { guard: 'isQuickSignal', actions: [logSignal, 'setStopMode', 'stopWorkers', 'notifyRetiring'] },
         ],
       },
     },

@@ -1,6 +1,7 @@
 // Finds and loads the config file: settings and hooks from a .js/.mjs/.cjs/.json
 // module exporting an object, or a (possibly async) function returning one.
 import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, describeError } from '../errors.js';
@@ -34,6 +35,19 @@ function suggestion(key: string): string {
   return match ? ` Did you mean '${match}'?` : ' See docs/settings.md for the keys.';
 }
 
+let loads = 0;
+
+/** Imports the file as it is now: a reload (HUP) must see edits, not the module cache. */
+function freshImport(file: string): { default?: unknown } | Promise<{ default?: unknown }> {
+  if (extname(file) === '.cjs') {
+    const require = createRequire(file);
+    delete require.cache[require.resolve(file)];
+    return { default: require(file) };
+  }
+  loads += 1;
+  return import(`${pathToFileURL(file).href}?load=${loads}`) as never;
+}
+
 async function importConfig(file: string): Promise<unknown> {
   if (extname(file) === '.json') {
     try {
@@ -44,7 +58,7 @@ async function importConfig(file: string): Promise<unknown> {
   }
   let namespace: { default?: unknown };
   try {
-    namespace = (await import(pathToFileURL(file).href)) as { default?: unknown };
+    namespace = await freshImport(file);
   } catch (error) {
     throw new ConfigError(file, undefined, `config file ${file} failed to load: ${describeError(error)}`);
   }

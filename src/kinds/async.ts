@@ -1,6 +1,7 @@
 // The async kind: node's http server on the event loop, many connections per
 // process, keep-alive. The gevent/tornado role for Node apps.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
 import { fromCallback } from 'xstate';
 import type { NodeHandler } from '../app/recognise-app.js';
 import { guardHandler } from '../http/guard-handler.js';
@@ -15,17 +16,18 @@ function create({ listeners, settings, counters, logger, observers }: KindDepend
     const observe = observers.length > 0;
     let draining = false;
     const servers: http.Server[] = [];
-    const closeIdle = () => servers.forEach((server) => server.closeIdleConnections());
+    // Responses whose headers may not be out yet, so a drain can still make them the last on their connection.
+    const pending = new Set<ServerResponse>();
 
     // One shared listener, not a closure per request: this runs for every response.
     function onResponseClose(this: ServerResponse) {
       counters.inFlight -= 1;
       counters.served += 1;
+      pending.delete(this);
       if (observe) {
         const startedAt = startTimes.get(this)!;
         for (const observer of observers) observer.finished?.(this.req, this, startedAt);
       }
-      if (draining) setImmediate(closeIdle);
     }
 
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
@@ -33,6 +35,7 @@ function create({ listeners, settings, counters, logger, observers }: KindDepend
       // Keep-alive 0, or a worker on its way out: one response per connection.
       if (draining || keepAliveMs === 0) res.shouldKeepAlive = false;
       res.once('close', onResponseClose);
+      pending.add(res);
       if (observe) {
         startTimes.set(res, process.hrtime.bigint());
         for (const observer of observers) observer.started?.(req);
@@ -61,10 +64,13 @@ function create({ listeners, settings, counters, logger, observers }: KindDepend
     receive((command) => {
       if (command.type !== 'DRAIN' || draining) return;
       draining = true;
+      for (const res of pending) if (!res.headersSent) res.shouldKeepAlive = false;
       let open = servers.length;
-      // close() stops accepting and drops idle keep-alive connections; busy ones close after their response.
+      // Stop accepting, but do not cut idle keep-alive connections (http.Server#close would): a
+      // client may be sending on one right now and would see a reset. Each ends after its next
+      // response (sent with Connection: close) or when its keep-alive timeout passes.
       for (const server of servers) {
-        server.close(() => {
+        net.Server.prototype.close.call(server, () => {
           open -= 1;
           if (open === 0) sendBack({ type: 'KIND.DRAINED' });
         });

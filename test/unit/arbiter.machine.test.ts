@@ -11,7 +11,7 @@ const TIMEOUT = 30_000;
 const GRACEFUL = 30_000;
 const KILL_DELAY = 1000;
 
-async function startArbiter({ workers = 2, bindFails = false } = {}) {
+async function startArbiter({ workers = 2, bindFails = false, reload = async () => ({ workers, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL }) } = {}) {
   const processes = fakeProcesses();
   const logs: string[] = [];
   const { clock, advance } = simulatedClock();
@@ -23,6 +23,7 @@ async function startArbiter({ workers = 2, bindFails = false } = {}) {
         if (bindFails) throw new Error("Can't bind 127.0.0.1:8000: EADDRINUSE");
         return ['http://127.0.0.1:8000'];
       }),
+      reloadConfig: fromPromise(reload),
       workerHandle: workerHandleMachine.provide({ actors: { workerProcess: processes.logic }, actions: { log } }),
     },
     actions: { log, closeListeners: () => (listenersClosed += 1) },
@@ -32,8 +33,9 @@ async function startArbiter({ workers = 2, bindFails = false } = {}) {
     input: { workers, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL, killDelayMs: KILL_DELAY },
   }).start();
   await settle();
-  const readyAll = () => processes.all.forEach((p) => (p.emit({ type: 'MSG.booted' }), p.emit({ type: 'MSG.ready' })));
-  return { actor, processes, logs, advance, readyAll, listenersClosed: () => listenersClosed };
+  const ready = (p: { emit(event: { type: 'MSG.booted' | 'MSG.ready' }): void }) => (p.emit({ type: 'MSG.booted' }), p.emit({ type: 'MSG.ready' }));
+  const readyAll = () => processes.all.forEach(ready);
+  return { actor, processes, logs, advance, ready, readyAll, listenersClosed: () => listenersClosed };
 }
 
 const stateOf = (actor: { getSnapshot(): { value: unknown } }) => JSON.stringify(actor.getSnapshot().value);
@@ -154,6 +156,88 @@ test('a protocol error from a worker already being killed does not restart its s
   stuck.emit({ type: 'PROCESS.PROTOCOL_ERROR', message: 'garbage' });
   advance(KILL_DELAY);
   assert.equal(stuck.signals, ['SIGABRT', 'SIGKILL']);
+});
+
+test('HUP rolls: each new worker is ready before an old one drains; never fewer ready than configured', async () => {
+  const { actor, processes, logs, ready, readyAll } = await startArbiter({ workers: 2 });
+  readyAll();
+  const [old1, old2] = processes.all;
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  assert.is(processes.all.length, 3, 'one new worker at a time');
+  assert.equal([old1.signals, old2.signals], [[], []], 'no old worker drains before a new one is ready');
+  ready(processes.all[2]);
+  assert.equal(old1.signals, ['SIGTERM'], 'the oldest drains once its replacement is ready');
+  assert.is(processes.all.length, 4);
+  assert.equal(old2.signals, []);
+  old1.exit(0);
+  ready(processes.all[3]);
+  assert.equal(old2.signals, ['SIGTERM']);
+  old2.exit(0);
+  assert.is(JSON.stringify(actor.getSnapshot().value), '{"serving":"steady"}');
+  assert.ok(logs.includes('info: Reload complete: generation 2 serving'));
+  assert.is(processes.all.length, 4, 'no extra spawns once done');
+});
+
+test('HUP with a new generation that cannot boot: the old workers keep serving', async () => {
+  const { actor, processes, logs, readyAll } = await startArbiter({ workers: 2 });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  const broken = processes.all[2];
+  broken.emit({ type: 'MSG.bootFailed', code: 4, message: 'SyntaxError in app.js' });
+  broken.exit(4);
+  assert.is(JSON.stringify(actor.getSnapshot().value), '{"serving":"steady"}');
+  assert.is(actor.getSnapshot().status, 'active', 'no halt');
+  assert.equal([processes.all[0].signals, processes.all[1].signals], [[], []]);
+  assert.ok(logs.some((line) => /Reload failed, the previous workers keep serving: .*SyntaxError in app\.js/.test(line)), logs.join('\n'));
+});
+
+test('HUP with a config that no longer loads keeps everything as it is', async () => {
+  const { actor, processes, logs, readyAll } = await startArbiter({
+    reload: async () => {
+      throw new Error('corral.config.mjs: workers: 0 is out of range');
+    },
+  });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  assert.is(processes.all.length, 2);
+  assert.ok(logs.includes('error: Reload failed, keeping the current workers: corral.config.mjs: workers: 0 is out of range'));
+});
+
+test('a reload may change the number of workers', async () => {
+  const { actor, processes, ready, readyAll } = await startArbiter({ workers: 1, reload: async () => ({ workers: 2, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL }) });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  ready(processes.all[1]);
+  assert.equal(processes.all[0].signals, ['SIGTERM']);
+  ready(processes.all[2]);
+  processes.all[0].exit(0);
+  assert.is(JSON.stringify(actor.getSnapshot().value), '{"serving":"steady"}');
+  assert.is(processes.all.filter((p) => p.signals.length === 0).length, 2);
+});
+
+test('TTIN adds a worker, TTOU drains the oldest (never below one), WINCH drains all but keeps serving state', async () => {
+  const { actor, processes, readyAll } = await startArbiter({ workers: 2 });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGTTIN' });
+  assert.is(processes.all.length, 3);
+  actor.send({ type: 'SIGNAL', signal: 'SIGTTOU' });
+  assert.equal(processes.all[0].signals, ['SIGTERM']);
+  processes.all[0].exit(0);
+  assert.is(processes.all.length, 3, 'a retired worker is not replaced');
+  actor.send({ type: 'SIGNAL', signal: 'SIGTTOU' });
+  actor.send({ type: 'SIGNAL', signal: 'SIGTTOU' });
+  assert.equal(processes.all.map((p) => p.signals.length), [1, 1, 0], 'stops at one worker');
+  processes.all[1].exit(0);
+  actor.send({ type: 'SIGNAL', signal: 'SIGWINCH' });
+  assert.equal(processes.all[2].signals, ['SIGTERM']);
+  processes.all[2].exit(0);
+  assert.is(actor.getSnapshot().status, 'active', 'the arbiter stays up with its listeners');
+  actor.send({ type: 'SIGNAL', signal: 'SIGTTIN' });
+  assert.is(processes.all.length, 4, 'TTIN brings one back');
 });
 
 test.run();
