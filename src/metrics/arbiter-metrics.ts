@@ -1,0 +1,55 @@
+// The arbiter's share of metrics: the Prometheus endpoint over the pool's
+// totals, the `corral.workers` StatsD gauge, and restart counts.
+import type { WorkerExit } from '../../machines/worker-handle.js';
+import type { Logger } from '../log/logger.js';
+import { startMetricsServer } from './metrics-server.js';
+import { PoolMetrics, type WorkerReading } from './pool-metrics.js';
+import { renderPrometheus } from './prometheus.js';
+import type { StatsdClient } from './statsd.js';
+import { STATSD_METRICS } from './statsd-line.js';
+
+/** The workers gauge is also re-sent this often, so a StatsD agent that restarted catches up. */
+const WORKERS_GAUGE_INTERVAL_MS = 5000;
+
+export interface ArbiterMetrics {
+  /** A worker is gone; `replaced` when the arbiter starts another in its place. */
+  workerExited(exit: WorkerExit, replaced: boolean): void;
+  /** Called on every arbiter transition; sends the workers gauge when the count changed. */
+  poolChanged(): void;
+  close(): Promise<void>;
+}
+
+export interface ArbiterMetricsOptions {
+  metricsBind: string | null;
+  statsd: StatsdClient | undefined;
+  logger: Logger;
+  /** The live worker handles' contexts. */
+  liveWorkers: () => readonly WorkerReading[];
+}
+
+/** Binds the metrics endpoint (a bind failure rejects); undefined when no metric is asked for. */
+export async function startArbiterMetrics({ metricsBind, statsd, logger, liveWorkers }: ArbiterMetricsOptions): Promise<ArbiterMetrics | undefined> {
+  if (!metricsBind && !statsd) return undefined;
+  const pool = new PoolMetrics();
+  const server = metricsBind ? await startMetricsServer(metricsBind, () => renderPrometheus(pool.snapshot(liveWorkers())), logger) : undefined;
+  if (server) logger.info(`Serving metrics at: ${server.url}`);
+
+  // No gauge for the empty pool at startup: the first one goes out when workers exist.
+  let lastCount = 0;
+  const sendWorkersGauge = () => {
+    lastCount = liveWorkers().length;
+    statsd?.gauge(STATSD_METRICS.workers, lastCount);
+  };
+  const gaugeTimer = statsd ? setInterval(sendWorkersGauge, WORKERS_GAUGE_INTERVAL_MS).unref() : undefined;
+
+  return {
+    workerExited: (exit, replaced) => pool.workerExited(exit, replaced),
+    poolChanged() {
+      if (statsd && liveWorkers().length !== lastCount) sendWorkersGauge();
+    },
+    async close() {
+      clearInterval(gaugeTimer);
+      await server?.close();
+    },
+  };
+}

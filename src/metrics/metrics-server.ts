@@ -1,0 +1,84 @@
+// The arbiter's Prometheus endpoint, `GET /metrics` on `--metrics-bind`. It
+// answers anything else with 4xx and logs its own faults: it never takes the
+// arbiter down.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { CorralError, SettingError, describeError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { parseBindAddress } from '../sockets/bind-address.js';
+import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
+
+export const METRICS_PATH = '/metrics';
+/** Scrapers reconnect often; an idle connection is not worth holding long. */
+const KEEP_ALIVE_MS = 5000;
+const REQUEST_TIMEOUT_MS = 10_000;
+
+export interface MetricsServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+/** `--metrics-bind`: HOST:PORT or [IPV6]:PORT only (no unix: or fd://). */
+export function parseMetricsBind(raw: string): { host: string; port: number } {
+  const address = (() => {
+    try {
+      return parseBindAddress(raw);
+    } catch {
+      return undefined;
+    }
+  })();
+  // The port is required: -b's default of 8000 would collide with the app.
+  if (address?.type !== 'tcp' || !/:\d+$/.test(raw.trim())) {
+    throw new SettingError('metricsBind', `--metrics-bind: '${raw}' is not valid. Use HOST:PORT or [IPV6]:PORT, e.g. 127.0.0.1:9100.`);
+  }
+  return { host: address.host, port: address.port };
+}
+
+const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
+function answer(res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}) {
+  res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
+  res.end(res.req.method === 'HEAD' ? undefined : body);
+}
+
+export async function startMetricsServer(raw: string, render: () => string, logger: Logger): Promise<MetricsServer> {
+  const { host, port } = parseMetricsBind(raw);
+  const server = http.createServer((req, res) => {
+    try {
+      const path = (req.url ?? '').split('?')[0];
+      if (path !== METRICS_PATH) return answer(res, 404, `Not found. Metrics are at ${METRICS_PATH}.\n`);
+      if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'Method not allowed.\n', { allow: 'GET, HEAD' });
+      answer(res, 200, render(), { 'content-type': PROMETHEUS_CONTENT_TYPE });
+    } catch (error) {
+      logger.error(`Metrics endpoint failed: ${describeError(error)}`);
+      if (!res.headersSent) answer(res, 500, 'Internal error.\n');
+      else res.destroy();
+    }
+  });
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  server.requestTimeout = REQUEST_TIMEOUT_MS;
+  server.on('clientError', (error, socket) => {
+    if (socket.writable && !(error as { code?: string }).code?.startsWith('ECONN')) {
+      socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    } else socket.destroy();
+  });
+
+  return new Promise((resolve, reject) => {
+    const onStartupError = (error: Error) =>
+      reject(new CorralError('CORRAL_ERR_BIND', `Can't serve metrics at ${hostForUrl(host)}:${port}: ${describeError(error)}`, { cause: error }));
+    server.once('error', onStartupError);
+    server.listen({ host, port }, () => {
+      server.off('error', onStartupError);
+      server.on('error', (error) => logger.error(`Metrics endpoint: ${describeError(error)}`));
+      const bound = server.address() as AddressInfo;
+      resolve({
+        url: `http://${hostForUrl(bound.address)}:${bound.port}${METRICS_PATH}`,
+        close: () =>
+          new Promise<void>((closed) => {
+            server.close(() => closed());
+            server.closeAllConnections();
+          }),
+      });
+    });
+  });
+}
