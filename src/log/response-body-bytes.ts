@@ -1,0 +1,46 @@
+// How many body bytes a response sent, for the access log's %(B)s and %(b)s.
+// Node keeps no such count and Content-Length is absent from chunked responses,
+// so ServerResponse's write() and end() are wrapped once, on the prototype: no
+// per-request closure, and middleware that wraps res.write (compression) still
+// ends up here with the bytes that actually go out.
+import { type IncomingMessage, ServerResponse } from 'node:http';
+
+const sent = Symbol('corral.bodyBytes');
+
+interface CountedResponse extends ServerResponse {
+  [sent]?: number;
+}
+
+function byteLength(chunk: unknown, encoding: unknown): number {
+  if (typeof chunk === 'string') return Buffer.byteLength(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+  if (chunk instanceof Uint8Array) return chunk.byteLength;
+  return 0;
+}
+
+let installed = false;
+
+/** Starts counting body bytes on every ServerResponse of this process. Idempotent. */
+export function countResponseBodyBytes(): void {
+  if (installed) return;
+  installed = true;
+  const { write, end } = ServerResponse.prototype;
+  ServerResponse.prototype.write = function (this: CountedResponse, chunk: unknown, encoding?: unknown) {
+    // Writes after end() are refused by node; they sent nothing.
+    if (!this.writableEnded) this[sent] = (this[sent] ?? 0) + byteLength(chunk, encoding);
+    return write.apply(this, arguments as unknown as Parameters<typeof write>);
+  } as typeof write;
+  ServerResponse.prototype.end = function (this: CountedResponse, chunk?: unknown, encoding?: unknown) {
+    if (!this.writableEnded && typeof chunk !== 'function') this[sent] = (this[sent] ?? 0) + byteLength(chunk, encoding);
+    return end.apply(this, arguments as unknown as Parameters<typeof end>);
+  } as typeof end;
+}
+
+/** Status codes whose responses carry no body, whatever the app wrote. */
+const bodiless = (status: number) => status === 204 || status === 304 || (status >= 100 && status < 200);
+
+/** Body bytes `res` sent (0 for HEAD, 1xx, 204 and 304, where node drops the body). */
+export function responseBodyBytes(res: ServerResponse<IncomingMessage>): number {
+  const count = (res as CountedResponse)[sent];
+  if (count === undefined || res.req?.method === 'HEAD' || bodiless(res.statusCode)) return 0;
+  return count;
+}
