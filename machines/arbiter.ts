@@ -9,15 +9,17 @@ export interface ArbiterInput {
   timeoutMs: number;
   gracefulTimeoutMs: number;
   killDelayMs: number;
+  /** See WorkerHandleInput.settleMs. */
+  settleMs: number;
 }
 
 export type ShutdownSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
 /**
  * Signals the arbiter acts on: the shutdowns; USR1 reopens log files; HUP
  * reloads (rolling); TTIN/TTOU add or remove a worker; WINCH stops all workers
- * but keeps the listeners.
+ * but keeps the listeners; USR2 starts a new arbiter that inherits the listeners.
  */
-export type ArbiterSignal = ShutdownSignal | 'SIGUSR1' | 'SIGHUP' | 'SIGTTIN' | 'SIGTTOU' | 'SIGWINCH';
+export type ArbiterSignal = ShutdownSignal | 'SIGUSR1' | 'SIGUSR2' | 'SIGHUP' | 'SIGTTIN' | 'SIGTTOU' | 'SIGWINCH';
 
 /** What a reload re-reads: the settings the arbiter's own chart uses. */
 export interface ReloadedSettings {
@@ -29,6 +31,8 @@ export interface ReloadedSettings {
 export type ArbiterEvent =
   | { type: 'SIGNAL'; signal: ArbiterSignal }
   | { type: 'WORKER.READY'; id: string; pid: number | undefined }
+  | { type: 'WORKER.RECYCLE'; id: string; reason: string }
+  | { type: 'WORKER.SETTLED'; id: string }
   | { type: 'WORKER.EXITED'; exit: WorkerExit };
 
 type WorkerRef = ActorRefFrom<typeof workerHandleMachine>;
@@ -41,6 +45,8 @@ export interface ArbiterContext extends ArbiterInput {
   workerInfo: Record<string, WorkerInfo>;
   generation: number;
   spawned: number;
+  /** Workers in a row that died before settling; respawns back off as it grows. */
+  crashStreak: number;
   announcedReady: boolean;
   stopMode: 'graceful' | 'quick';
   exitCode: number;
@@ -51,6 +57,8 @@ export interface WorkerInfo {
   generation: number;
   ready: boolean;
   retiring: boolean;
+  /** Asked to be replaced (--max-requests): serves on until a replacement is ready. */
+  recycling?: boolean;
   /** How it was told to leave; repeating it is harmless. */
   retireWith?: 'DRAIN' | 'STOP';
 }
@@ -81,7 +89,10 @@ export function describeExit(exit: WorkerExit): { level: LogLevel; message: stri
 }
 
 /** Workers not told to leave, oldest first. */
-const activeIds = (context: ArbiterContext) => Object.keys(context.workerInfo).filter((id) => !context.workerInfo[id].retiring);
+const activeIds = (context: ArbiterContext) =>
+  Object.keys(context.workerInfo).filter((id) => !context.workerInfo[id].retiring && !context.workerInfo[id].recycling);
+const recyclingIds = (context: ArbiterContext) =>
+  Object.keys(context.workerInfo).filter((id) => context.workerInfo[id].recycling && !context.workerInfo[id].retiring);
 const freshIds = (context: ArbiterContext) => activeIds(context).filter((id) => context.workerInfo[id].generation === context.generation);
 const oldIds = (context: ArbiterContext) => activeIds(context).filter((id) => context.workerInfo[id].generation < context.generation);
 
@@ -92,7 +103,13 @@ function spawnOne(context: ArbiterContext, spawn: Spawner) {
   const id = `worker-${spawned}`;
   const ref = spawn('workerHandle', {
     id,
-    input: { id, timeoutMs: context.timeoutMs, gracefulTimeoutMs: context.gracefulTimeoutMs, killDelayMs: context.killDelayMs },
+    input: {
+      id,
+      timeoutMs: context.timeoutMs,
+      gracefulTimeoutMs: context.gracefulTimeoutMs,
+      killDelayMs: context.killDelayMs,
+      settleMs: context.settleMs,
+    },
   }) as WorkerRef;
   return {
     spawned,
@@ -139,6 +156,11 @@ export const arbiterMachine = setup({
     closeListeners: () => {},
     // Hooks for src/: the first generation is all ready; a worker is gone (after logging).
     announceReady: () => {},
+    // For service managers (systemd's RELOADING=1 / READY=1 / STOPPING=1).
+    announceReloading: () => {},
+    announceReloaded: () => {},
+    announceStopping: () => {},
+    startUpgrade: () => {},
     workerExited: (_, _exit: WorkerExit) => {},
     reopenOwnLogs: () => {},
     // Each worker reopens its own log files too.
@@ -163,6 +185,16 @@ export const arbiterMachine = setup({
       const fresh = freshIds(context);
       const booting = fresh.some((id) => !context.workerInfo[id].ready);
       return booting || fresh.length >= context.workers ? {} : spawnOne(context, spawn as Spawner);
+    }),
+    markRecycling: assign(({ context, event }) =>
+      event.type === 'WORKER.RECYCLE' && context.workerInfo[event.id] && !context.workerInfo[event.id].retiring
+        ? { workerInfo: { ...context.workerInfo, [event.id]: { ...context.workerInfo[event.id], recycling: true } } }
+        : {},
+    ),
+    // A worker became ready: one that asked to be replaced may now drain.
+    retireOneRecycled: assign(({ context }) => {
+      const [oldest] = recyclingIds(context);
+      return oldest ? retire(context, [oldest], 'DRAIN') : {};
     }),
     retireOneOld: assign(({ context }) => {
       const [oldest] = oldIds(context);
@@ -193,6 +225,8 @@ export const arbiterMachine = setup({
           : context.workerInfo,
     }),
     markAnnounced: assign({ announcedReady: true }),
+    countCrash: assign({ crashStreak: ({ context }) => context.crashStreak + 1 }),
+    resetCrashStreak: assign({ crashStreak: 0 }),
     halt: assign(({ event }) => {
       if (event.type !== 'WORKER.EXITED') return {};
       const code = event.exit.bootError?.code ?? event.exit.exitCode ?? WORKER_BOOT_ERROR;
@@ -213,7 +247,14 @@ export const arbiterMachine = setup({
     }),
     workerHandle: workerHandleMachine,
   },
+  delays: {
+    // The second death in a row respawns after 1 s, then 2, 4 … up to 30 s.
+    backoff: ({ context }) => Math.min(30_000, 1000 * 2 ** (context.crashStreak - 2)),
+  },
   guards: {
+    diedYoung: ({ event }) => event.type === 'WORKER.EXITED' && event.exit.cause === 'exited' && !event.exit.established,
+    diedYoungAgain: ({ context, event }) =>
+      context.crashStreak >= 1 && event.type === 'WORKER.EXITED' && event.exit.cause === 'exited' && !event.exit.established,
     completesFirstReady: ({ context, event }) =>
       !context.announcedReady &&
       event.type === 'WORKER.READY' &&
@@ -239,6 +280,7 @@ export const arbiterMachine = setup({
     workerInfo: {},
     generation: 1,
     spawned: 0,
+    crashStreak: 0,
     announcedReady: false,
     stopMode: 'graceful',
     exitCode: 0,
@@ -264,15 +306,37 @@ export const arbiterMachine = setup({
       initial: 'steady',
       states: {
         steady: {
+          entry: 'spawnWorkers',
           on: {
             'WORKER.EXITED': [
               { guard: 'isBootFailure', target: '#arbiter.draining', actions: ['forgetWorker', 'halt', workerExited] },
+              { guard: 'diedYoungAgain', target: 'backingOff', actions: ['forgetWorker', logExit, workerExited, 'countCrash'] },
+              { guard: 'diedYoung', actions: ['forgetWorker', logExit, workerExited, 'countCrash', 'spawnWorkers'] },
               { actions: ['forgetWorker', logExit, workerExited, 'spawnWorkers'] },
+            ],
+          },
+        },
+        // Workers die right after booting: respawn after a growing delay instead of in a tight loop.
+        backingOff: {
+          entry: {
+            type: 'log',
+            params: ({ context }) => ({
+              level: 'error',
+              message: `Workers keep dying right after booting (${context.crashStreak} in a row); next start in ${Math.min(30, 2 ** (context.crashStreak - 2))} s. Check the log above for the cause.`,
+            }),
+          },
+          after: { backoff: 'steady' },
+          on: {
+            'WORKER.EXITED': [
+              { guard: 'isBootFailure', target: '#arbiter.draining', actions: ['forgetWorker', 'halt', workerExited] },
+              { guard: 'diedYoung', actions: ['forgetWorker', logExit, workerExited, 'countCrash'] },
+              { actions: ['forgetWorker', logExit, workerExited] },
             ],
           },
         },
         // HUP: re-read the config, then replace workers one by one, each new one ready before an old one drains.
         reloading: {
+          entry: 'announceReloading',
           initial: 'rereading',
           states: {
             rereading: {
@@ -281,13 +345,13 @@ export const arbiterMachine = setup({
                 onDone: { target: 'rolling', actions: 'applyReload' },
                 onError: {
                   target: '#arbiter.serving.steady',
-                  actions: {
+                  actions: ['announceReloaded', {
                     type: 'log',
                     params: ({ event }) => ({
                       level: 'error',
                       message: `Reload failed, keeping the current workers: ${event.error instanceof Error ? event.error.message : String(event.error)}`,
                     }),
-                  },
+                  }],
                 },
               },
             },
@@ -296,12 +360,15 @@ export const arbiterMachine = setup({
               always: {
                 guard: 'rollingDone',
                 target: '#arbiter.serving.steady',
-                actions: { type: 'log', params: ({ context }) => ({ level: 'info', message: `Reload complete: generation ${context.generation} serving` }) },
+                actions: [
+                  { type: 'log', params: ({ context }) => ({ level: 'info', message: `Reload complete: generation ${context.generation} serving` }) },
+                  'announceReloaded',
+                ],
               },
               on: {
                 'WORKER.READY': [
-                  { guard: 'isFresh', actions: ['markReady', 'retireOneOld', 'notifyRetiring', 'rollOn'] },
-                  { actions: 'markReady' },
+                  { guard: 'isFresh', actions: ['markReady', 'retireOneOld', 'retireOneRecycled', 'notifyRetiring', 'rollOn'] },
+                  { actions: ['markReady', 'retireOneRecycled', 'notifyRetiring'] },
                 ],
                 'WORKER.EXITED': [
                   {
@@ -311,6 +378,7 @@ export const arbiterMachine = setup({
                       'forgetWorker',
                       workerExited,
                       'abandonGeneration', 'notifyRetiring',
+                      'announceReloaded',
                       {
                         type: 'log',
                         params: ({ event }) => ({
@@ -338,13 +406,24 @@ export const arbiterMachine = setup({
               'markAnnounced',
               { type: 'log', params: ({ context }) => ({ level: 'info', message: `Ready: ${context.workers} worker(s) serving` }) },
               'announceReady',
+              'retireOneRecycled',
+              'notifyRetiring',
             ],
           },
-          { actions: 'markReady' },
+          { actions: ['markReady', 'retireOneRecycled', 'notifyRetiring'] },
         ],
+        'WORKER.SETTLED': { actions: 'resetCrashStreak' },
+        'WORKER.RECYCLE': {
+          actions: [
+            { type: 'log', params: ({ event }) => ({ level: 'info', message: `Replacing ${event.id}: it ${event.reason}` }) },
+            'markRecycling',
+            'spawnWorkers',
+          ],
+        },
         SIGNAL: [
           { guard: { type: 'isSignal', params: { signal: 'SIGUSR1' } }, actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
           { guard: { type: 'isSignal', params: { signal: 'SIGHUP' } }, target: '.reloading', actions: logSignal },
+          { guard: { type: 'isSignal', params: { signal: 'SIGUSR2' } }, actions: [logSignal, 'startUpgrade'] },
           {
             guard: { type: 'isSignal', params: { signal: 'SIGTTIN' } },
             actions: [
@@ -377,7 +456,7 @@ export const arbiterMachine = setup({
       },
     },
     draining: {
-      entry: ['closeListeners', 'stopWorkers', 'notifyRetiring'],
+      entry: ['announceStopping', 'closeListeners', 'stopWorkers', 'notifyRetiring'],
       always: { guard: 'noWorkersLeft', target: 'dead' },
       on: {
         'WORKER.EXITED': { actions: ['forgetWorker', logExit, workerExited] },

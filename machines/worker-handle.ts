@@ -11,6 +11,18 @@ export interface WorkerHandleInput {
   gracefulTimeoutMs: number;
   /** Between SIGABRT/SIGQUIT and SIGKILL. */
   killDelayMs: number;
+  /** A worker that dies sooner than this after becoming ready counts toward a crash loop. */
+  settleMs: number;
+}
+
+/**
+ * Request durations a worker has seen, one count per histogram bucket (the
+ * last for anything slower than the largest bound), plus their sum. Only
+ * reported when the arbiter serves metrics.
+ */
+export interface RequestDurations {
+  counts: number[];
+  sumSeconds: number;
 }
 
 export interface WorkerStats {
@@ -18,6 +30,7 @@ export interface WorkerStats {
   served: number;
   lagMs: number;
   rss: number;
+  durations?: RequestDurations;
 }
 
 export type ExitCause =
@@ -35,6 +48,10 @@ export interface WorkerExit {
   cause: ExitCause;
   /** Set when the worker reported why it could not boot. */
   bootError?: { code: number; message: string };
+  /** It served for the settle time: its death is not part of a crash loop. */
+  established: boolean;
+  /** Its last report, so pool-wide totals keep what it served. */
+  stats: WorkerStats;
 }
 
 export type WorkerHandleEvent =
@@ -46,6 +63,8 @@ export type WorkerHandleEvent =
   | { type: 'MSG.ready' }
   | { type: 'MSG.heartbeat'; stats: WorkerStats }
   | { type: 'MSG.bootFailed'; code: number; message: string }
+  /** The worker asks to be replaced (it served its --max-requests). */
+  | { type: 'MSG.recycle'; reason: string }
   // from the arbiter
   | { type: 'DRAIN' }
   | { type: 'STOP' }
@@ -56,6 +75,7 @@ export type WorkerProcessCommand =
   | { type: 'SIGNAL'; signal: 'SIGTERM' | 'SIGQUIT' | 'SIGABRT' | 'SIGKILL' | 'SIGUSR1' };
 
 export interface WorkerHandleContext extends WorkerHandleInput {
+  established: boolean;
   pid: number | undefined;
   stats: WorkerStats;
   cause: ExitCause;
@@ -103,7 +123,14 @@ export const workerHandleMachine = setup({
       bootError: ({ event }) => (event.type === 'MSG.bootFailed' ? { code: event.code, message: event.message } : undefined),
       cause: 'bootFailed' as ExitCause,
     }),
+    markEstablished: assign({ established: true }),
+    reportSettled: sendParent(({ context }) => ({ type: 'WORKER.SETTLED' as const, id: context.id })),
     reportReady: sendParent(({ context }) => ({ type: 'WORKER.READY' as const, id: context.id, pid: context.pid })),
+    askToRecycle: sendParent(({ context, event }) => ({
+      type: 'WORKER.RECYCLE' as const,
+      id: context.id,
+      reason: event.type === 'MSG.recycle' ? event.reason : 'asked',
+    })),
     reportExit: sendParent(({ context }) => ({
       type: 'WORKER.EXITED' as const,
       exit: {
@@ -113,6 +140,8 @@ export const workerHandleMachine = setup({
         signal: context.signal,
         cause: context.cause,
         bootError: context.bootError,
+        established: context.established,
+        stats: context.stats,
       } satisfies WorkerExit,
     })),
   },
@@ -120,6 +149,7 @@ export const workerHandleMachine = setup({
     timeout: ({ context }) => context.timeoutMs,
     gracefulTimeout: ({ context }) => context.gracefulTimeoutMs,
     killDelay: ({ context }) => context.killDelayMs,
+    settle: ({ context }) => context.settleMs,
   },
   guards: {
     hasTimeout: ({ context }) => context.timeoutMs > 0,
@@ -132,6 +162,7 @@ export const workerHandleMachine = setup({
     stats: { inFlight: 0, served: 0, lagMs: 0, rss: 0 },
     cause: 'exited',
     bootError: undefined,
+    established: false,
     exitCode: null,
     signal: null,
   }),
@@ -141,6 +172,7 @@ export const workerHandleMachine = setup({
     'PROCESS.SPAWNED': { actions: 'recordPid' },
     'PROCESS.EXITED': { target: '.dead', actions: 'recordExit' },
     'MSG.bootFailed': { actions: 'recordBootError' },
+    'MSG.recycle': { actions: 'askToRecycle' },
     // USR1 to the worker: reopen its log files (logrotate).
     REOPEN_LOGS: { actions: { type: 'signal', params: { signal: 'SIGUSR1' } } },
   },
@@ -157,6 +189,7 @@ export const workerHandleMachine = setup({
     },
     serving: {
       entry: 'reportReady',
+      after: { settle: { actions: ['markEstablished', 'reportSettled'] } },
       initial: 'live',
       states: {
         live: {
@@ -211,5 +244,7 @@ export const workerHandleMachine = setup({
     signal: context.signal,
     cause: context.cause,
     bootError: context.bootError,
+    established: context.established,
+    stats: context.stats,
   }),
 });

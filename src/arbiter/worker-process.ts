@@ -20,16 +20,17 @@ const PIPE_DRAIN_MS = 500;
 
 export interface WorkerProcessOptions {
   listeners: () => readonly BoundListener[];
-  init: Omit<WorkerInit, 'type' | 'version' | 'workerId' | 'listeners'>;
+  /** Read at each spawn, so workers started after a reload get the new settings. */
+  init: () => Omit<WorkerInit, 'type' | 'version' | 'workerId' | 'listeners'>;
   logger: Logger;
-  hooks: Hooks;
+  hooks: () => Hooks;
 }
 
 export function workerProcessLogic({ listeners, init, logger, hooks }: WorkerProcessOptions) {
   return fromCallback<WorkerProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
     const send = (event: WorkerHandleEvent) => sendBack(event);
     const bound = listeners();
-    runHookSync(hooks, 'preFork', logger, { id: input.id });
+    runHookSync(hooks(), 'preFork', logger, { id: input.id });
     const child = spawn(process.execPath, [WORKER_ENTRY], {
       stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd)],
     });
@@ -53,10 +54,12 @@ export function workerProcessLogic({ listeners, init, logger, hooks }: WorkerPro
           case 'heartbeat':
             return send({
               type: 'MSG.heartbeat',
-              stats: { inFlight: message.inFlight, served: message.served, lagMs: message.lagMs, rss: message.rss },
+              stats: { inFlight: message.inFlight, served: message.served, lagMs: message.lagMs, rss: message.rss, durations: message.durations },
             });
           case 'bootFailed':
             return send({ type: 'MSG.bootFailed', code: message.code, message: message.message });
+          case 'recycle':
+            return send({ type: 'MSG.recycle', reason: message.reason });
         }
       },
       protocolError(error) {
@@ -89,7 +92,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks }: WorkerPro
       version: PROTOCOL_VERSION,
       workerId: input.id,
       listeners: bound.map((listener, index) => ({ fd: FIRST_LISTENER_FD + index, url: listener.url })),
-      ...init,
+      ...init(),
     });
 
     receive((command) => {

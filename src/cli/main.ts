@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `corral [OPTIONS] APP_MODULE`: resolve the settings, then run the arbiter.
-import { existsSync, statSync } from 'node:fs';
+import { chownSync, existsSync, statSync } from 'node:fs';
+import { type Identity, parseUmask, resolveIdentity } from '../config/identity.js';
 import { loadApp } from '../app/load-app.js';
 import { parseAppModule } from '../app/app-module.js';
 import { runArbiter } from '../arbiter/run-arbiter.js';
@@ -11,6 +12,9 @@ import { ConfigError, CorralError, UsageError, describeError } from '../errors.j
 import { assertKnownKind, kindNames } from '../kinds/registry.js';
 import { assertWritable } from '../log/log-file.js';
 import { createLogger } from '../log/logger.js';
+import { checkMetricsSettings } from '../metrics/check-metrics-settings.js';
+import { logLineCounter } from '../metrics/log-line-counter.js';
+import { statsdFromSettings } from '../metrics/statsd.js';
 import { version } from '../version.js';
 
 /** Exit status for a command line the user must fix, as other CLIs use. */
@@ -24,8 +28,11 @@ function fail(message: string, status: number): never {
 /** Config-file problems exit 1 (as gunicorn's); command-line ones 2. */
 const statusFor = (error: unknown) => (error instanceof ConfigError ? 1 : EXIT_USAGE);
 
-/** --chdir and -e act on this process, so the app and every worker see them. */
-function applyProcessSettings({ settings }: ResolvedConfig) {
+/** --umask, --chdir and -e act on this process, so the app and every worker see them. */
+function applyProcessSettings({ settings }: ResolvedConfig): Identity | undefined {
+  const umask = parseUmask(settings.umask);
+  if (umask !== undefined) process.umask(umask);
+  const identity = resolveIdentity(settings.user, settings.group);
   if (settings.chdir) {
     if (!existsSync(settings.chdir) || !statSync(settings.chdir).isDirectory()) {
       throw new ConfigError('', 'chdir', `--chdir: ${settings.chdir} is not a directory.`);
@@ -41,14 +48,20 @@ function applyProcessSettings({ settings }: ResolvedConfig) {
     [settings.accesslog, 'access log', '--access-logfile'],
     [settings.pidfile, 'pidfile', '-p/--pid'],
   ] as const) {
-    if (path && path !== '-') assertWritable(path, role, flag);
+    if (path && path !== '-') {
+      assertWritable(path, role, flag);
+      // Workers append to the logs after switching user.
+      if (identity && role !== 'pidfile') chownSync(path, identity.uid, identity.gid);
+    }
   }
+  return identity;
 }
 
 async function main(argv: string[]): Promise<number> {
+  const launchDirectory = process.cwd();
   let config: ResolvedConfig;
   try {
-    config = await resolveSettings(argv, process.env, process.cwd());
+    config = await resolveSettings(argv, process.env, launchDirectory);
     if (config.help) {
       process.stdout.write(helpText(kindNames()));
       return 0;
@@ -67,9 +80,11 @@ async function main(argv: string[]): Promise<number> {
     if (error instanceof CorralError) fail(error.message, statusFor(error));
     throw error;
   }
+  let identity: Identity | undefined;
   try {
     assertKnownKind(config.settings.workerClass);
-    applyProcessSettings(config);
+    identity = applyProcessSettings(config);
+    await checkMetricsSettings(config.settings);
   } catch (error) {
     fail(describeError(error), 1);
   }
@@ -83,9 +98,11 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   const { settings } = config;
-  process.title = `corral: master [${settings.procName ?? config.appModule}]`;
-  const logger = createLogger({ level: settings.logLevel as never, format: settings.logFormat as 'text' | 'json', path: settings.errorlog });
-  return runArbiter({ ...config, appModule: config.appModule, cwd: process.cwd(), logger });
+  const statsd = statsdFromSettings(settings);
+  const logger = createLogger({ level: settings.logLevel as never, format: settings.logFormat as 'text' | 'json', path: settings.errorlog, onLine: statsd && logLineCounter(statsd) });
+  // HUP re-reads the same sources; a config file that has become invalid fails the reload, not the server.
+  const reload = () => resolveSettings(argv, process.env, launchDirectory);
+  return runArbiter({ ...config, appModule: config.appModule, cwd: process.cwd(), logger, reload, statsd, identity, launchDirectory }).finally(() => statsd?.close());
 }
 
 main(process.argv.slice(2)).then(

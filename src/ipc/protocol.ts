@@ -1,8 +1,10 @@
 // The one message union both ends of a worker's pipe speak, and the check that
 // a decoded frame really is one of them (a frame can decode yet be nonsense).
 import type { WorkerStats } from '../../machines/worker-handle.js';
+import type { Identity } from '../config/identity.js';
 import type { Settings } from '../config/schema.js';
 import { ProtocolError } from '../errors.js';
+import { isRequestDurations } from '../metrics/duration-histogram.js';
 
 export const PROTOCOL_VERSION = 1;
 
@@ -26,6 +28,8 @@ export interface WorkerInit {
   settings: Settings;
   /** The config file the arbiter loaded, for the hooks that run in workers. */
   configFile: string | undefined;
+  /** --user/--group, resolved: the worker switches to them before loading the app. */
+  identity?: Identity;
 }
 
 export type ArbiterToWorker = WorkerInit | { type: 'drain' } | { type: 'stop' };
@@ -34,13 +38,15 @@ export type WorkerToArbiter =
   | { type: 'booted' }
   | { type: 'ready' }
   | ({ type: 'heartbeat' } & WorkerStats)
-  | { type: 'bootFailed'; code: number; message: string };
+  | { type: 'bootFailed'; code: number; message: string }
+  /** Replace me (rolling: the replacement is ready before I drain). */
+  | { type: 'recycle'; reason: string };
 
 export type Direction = 'toWorker' | 'toArbiter';
 
 const knownTypes: Record<Direction, ReadonlySet<string>> = {
   toWorker: new Set(['init', 'drain', 'stop']),
-  toArbiter: new Set(['booted', 'ready', 'heartbeat', 'bootFailed']),
+  toArbiter: new Set(['booted', 'ready', 'heartbeat', 'bootFailed', 'recycle']),
 };
 
 const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
@@ -56,6 +62,12 @@ export function validateMessage(direction: Direction, value: unknown): WorkerToA
   const message = value as Record<string, unknown>;
   if (type === 'heartbeat' && !['inFlight', 'served', 'lagMs', 'rss'].every((key) => isNumber(message[key]))) {
     throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat without its counters');
+  }
+  if (type === 'heartbeat' && message.durations !== undefined && !isRequestDurations(message.durations)) {
+    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with a malformed duration histogram');
+  }
+  if (type === 'recycle' && typeof message.reason !== 'string') {
+    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'recycle without a reason');
   }
   if (type === 'bootFailed' && !(isNumber(message.code) && typeof message.message === 'string')) {
     throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'bootFailed without code and message');

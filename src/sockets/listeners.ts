@@ -12,7 +12,8 @@ export interface BoundListener {
   /** How users know it: http://127.0.0.1:8000, http://[::1]:8000, unix:/tmp/app.sock, fd://3 */
   url: string;
   fd: number;
-  close(): void;
+  /** keepPath: leave a unix socket's file, because another arbiter still serves on it (upgrade). */
+  close(options?: { keepPath?: boolean }): void;
 }
 
 interface ServerHandle {
@@ -24,7 +25,7 @@ interface ServerHandle {
 // node:net's binder used by node:cluster: binds without listening, so the
 // arbiter holds the socket while only workers accept on it.
 const createServerHandle = (net as unknown as {
-  _createServerHandle(address: string | null, port: number, addressType?: number, fd?: number, flags?: number): ServerHandle | number;
+  _createServerHandle(address: string | null, port: number | null, addressType?: number, fd?: number, flags?: number): ServerHandle | number;
 })._createServerHandle;
 
 const bindError = (address: string, code: number | string, hint: string) =>
@@ -53,29 +54,64 @@ async function removeStaleUnixSocket(path: string): Promise<void> {
   unlinkSync(path);
 }
 
-async function bindOne(address: BindAddress): Promise<BoundListener> {
-  if (address.type === 'fd') {
-    return { url: `fd://${address.fd}`, fd: address.fd, close: () => {} };
+function listenerFor(handle: ServerHandle, url: string): BoundListener {
+  const unixPath = url.startsWith('unix:') ? url.slice('unix:'.length) : undefined;
+  let closed = false;
+  return {
+    url,
+    fd: handle.fd,
+    close({ keepPath = false } = {}) {
+      if (closed) return;
+      closed = true;
+      // libuv unlinks a unix socket's file when the handle that bound it closes; to keep the
+      // file, leave the handle to the process's exit, which closes the fd without unlinking.
+      if (unixPath && keepPath) return;
+      handle.close();
+      if (unixPath) {
+        try {
+          unlinkSync(unixPath);
+        } catch {
+          // already gone
+        }
+      }
+    },
+  };
+}
+
+/**
+ * A socket this process inherited already bound (fd://N, systemd's LISTEN_FDS,
+ * an upgrading arbiter's). It is adopted as it is; its address is read back for
+ * the log, unless the one who passed it said what it is (`knownUrl`).
+ */
+function adoptFd(fd: number, knownUrl?: string): BoundListener {
+  const handle = createServerHandle(null, 0, undefined, fd);
+  if (typeof handle === 'number') {
+    throw bindError(`fd://${fd}`, handle, 'It is not an open socket; check what passed the file descriptor.');
   }
+  if (knownUrl) return listenerFor(handle, knownUrl);
+  const name: { address?: string; port?: number; family?: string } = {};
+  const isTcp = typeof handle.getsockname === 'function' && handle.getsockname(name) === 0 && name.port !== undefined;
+  const host = String(name.family) === 'IPv6' || String(name.family) === '6' ? `[${name.address}]` : name.address;
+  return listenerFor(handle, isTcp ? `http://${host}:${name.port}` : `fd://${fd}`);
+}
+
+/** systemd socket activation: the fds (from 3) it passed, when LISTEN_PID names this process. */
+export function socketActivationFds(env: NodeJS.ProcessEnv, pid = process.pid): number[] {
+  if (env.LISTEN_PID !== String(pid)) return [];
+  const count = Number(env.LISTEN_FDS);
+  return Number.isInteger(count) && count > 0 ? Array.from({ length: count }, (_, index) => 3 + index) : [];
+}
+
+export const adoptAll = (inherited: readonly { fd: number; url?: string }[]): BoundListener[] =>
+  inherited.map(({ fd, url }) => adoptFd(fd, url));
+
+async function bindOne(address: BindAddress): Promise<BoundListener> {
+  if (address.type === 'fd') return adoptFd(address.fd);
   if (address.type === 'unix') {
     await removeStaleUnixSocket(address.path);
     const handle = createServerHandle(address.path, -1, -1);
     if (typeof handle === 'number') throw bindError(`unix:${address.path}`, handle, hintFor(handle));
-    let closed = false;
-    return {
-      url: `unix:${address.path}`,
-      fd: handle.fd,
-      close() {
-        if (closed) return;
-        closed = true;
-        handle.close();
-        try {
-          unlinkSync(address.path);
-        } catch {
-          // already gone
-        }
-      },
-    };
+    return listenerFor(handle, `unix:${address.path}`);
   }
   let host = address.host;
   let family = net.isIP(host);
@@ -97,15 +133,7 @@ async function bindOne(address: BindAddress): Promise<BoundListener> {
     handle.close();
     throw bindError(`${shown}:${address.port}`, deferred, hintFor(deferred));
   }
-  let closed = false;
-  return {
-    url: `http://${shown}:${name.port}`,
-    fd: handle.fd,
-    close() {
-      if (!closed) handle.close();
-      closed = true;
-    },
-  };
+  return listenerFor(handle, `http://${shown}:${name.port}`);
 }
 
 /** Binds every address, or none: on the first failure the ones already bound are closed. */

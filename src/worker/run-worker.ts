@@ -12,8 +12,12 @@ import type { Channel } from '../ipc/channel.js';
 import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
 import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
 import { loadKind } from '../kinds/registry.js';
+import { type AccessLog, createAccessLog } from '../log/access-log.js';
 import { type LogLevel, type Logger, createLogger } from '../log/logger.js';
+import { type WorkerMetrics, createWorkerMetrics } from '../metrics/worker-metrics.js';
 import { captureOutput } from './capture-output.js';
+import { maxRequestsObserver } from './max-requests.js';
+import { dropPrivileges } from './drop-privileges.js';
 
 /** Frequent enough that a few can be missed before the timeout fires. */
 const heartbeatInterval = (timeoutMs: number) => (timeoutMs > 0 ? Math.max(50, Math.min(1000, timeoutMs / 4)) : 1000);
@@ -48,6 +52,11 @@ interface WorkerContext {
   info: WorkerInfo;
   /** Everything that must reopen its files on USR1. */
   reopeners: (() => void)[];
+  accessLog: AccessLog | undefined;
+  /** StatsD and Prometheus measurements; undefined, and free, when both are off. */
+  metrics: WorkerMetrics | undefined;
+  /** Sent on the way out, so the arbiter's totals include every request this worker served. */
+  lastHeartbeat: () => void;
 }
 
 function requestHookObserver({ hooks, logger, info }: WorkerContext): RequestObserver | undefined {
@@ -64,7 +73,13 @@ async function createWorkerActor(context: WorkerContext) {
   const heartbeatMs = heartbeatInterval(init.settings.timeout * 1000);
   let lastBeat = performance.now();
   const kind = await loadKind(init.kind);
-  const observers = [requestHookObserver(context)].filter((observer): observer is RequestObserver => observer !== undefined);
+  const heartbeat = (lagMs: number) => ({ type: 'heartbeat' as const, ...counters, lagMs, rss: process.memoryUsage.rss(), ...context.metrics?.report() });
+  context.lastHeartbeat = () => channel.send(heartbeat(0));
+  const recycle = maxRequestsObserver(init.settings, counters, (limit) => {
+    logger.info(`Worker (pid: ${process.pid}) served ${counters.served} requests (max ${limit}); asking to be replaced`);
+    channel.send({ type: 'recycle', reason: `served ${counters.served} requests (max ${limit})` });
+  });
+  const observers = [context.accessLog?.observer, requestHookObserver(context), recycle, ...(context.metrics?.observers ?? [])].filter((observer): observer is RequestObserver => observer !== undefined);
 
   const machine = workerMachine.provide({
     actors: {
@@ -90,7 +105,7 @@ async function createWorkerActor(context: WorkerContext) {
         const now = performance.now();
         const lagMs = Math.max(0, now - lastBeat - heartbeatMs);
         lastBeat = now;
-        channel.send({ type: 'heartbeat', ...counters, lagMs, rss: process.memoryUsage.rss() });
+        channel.send(heartbeat(lagMs));
       },
     },
   });
@@ -100,7 +115,8 @@ async function createWorkerActor(context: WorkerContext) {
 /** Boots the worker; returns a way to send it events and signals. */
 export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, pipe: Socket): RunningWorker {
   const { settings } = init;
-  const logger = createLogger({ level: settings.logLevel as LogLevel, format: settings.logFormat as 'text' | 'json', path: settings.errorlog });
+  const metrics = createWorkerMetrics(settings);
+  const logger = createLogger({ level: settings.logLevel as LogLevel, format: settings.logFormat as 'text' | 'json', path: settings.errorlog, onLine: metrics?.onLogLine });
   const context: WorkerContext = {
     init,
     channel,
@@ -108,7 +124,11 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
     hooks: {},
     info: { id: init.workerId, pid: process.pid, settings },
     reopeners: [() => logger.reopen()],
+    accessLog: createAccessLog(settings),
+    metrics,
+    lastHeartbeat: () => {},
   };
+  if (context.accessLog) context.reopeners.push(context.accessLog.reopen);
   process.title = `corral: worker [${settings.procName ?? init.appModule}]`;
   if (settings.captureOutput && settings.errorlog !== '-') context.reopeners.push(captureOutput(settings.errorlog));
 
@@ -116,11 +136,15 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
     await runHook(context.hooks, 'workerExit', logger, context.info);
     logger.info(`Worker exiting (pid: ${process.pid})`);
     logger.flush();
+    context.accessLog?.flush();
+    context.lastHeartbeat();
+    await context.metrics?.close();
     await flush(pipe);
     process.exit(code);
   };
 
   const started: Promise<Actor<typeof workerMachine>> = (async () => {
+    if (init.identity) dropPrivileges(init.identity, settings.initgroups);
     if (init.configFile) context.hooks = (await loadConfigFile(init.configFile)).hooks;
     const actor = await createWorkerActor(context);
     process.on('uncaughtException', (error) => {
@@ -159,6 +183,7 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
           runHookSync(context.hooks, 'workerAbort', logger, context.info);
           logger.critical(`Worker aborted (pid: ${process.pid}): no heartbeat within the timeout`);
           logger.flush();
+          context.accessLog?.flush();
           process.exit(1);
       }
     },

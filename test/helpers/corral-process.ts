@@ -28,6 +28,15 @@ export const isAlive = (pid: number) => {
   }
 };
 
+export interface StartOptions {
+  cwd?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Sockets to pass as fds 3, 4 … */
+  fds?: number[];
+  /** Runs corral through another program: given the command line, returns [file, args]. */
+  launcher?: (command: string[]) => [string, string[]];
+}
+
 export interface Exit {
   code: number | null;
   signal: NodeJS.Signals | null;
@@ -36,15 +45,20 @@ export interface Exit {
 export class CorralProcess {
   readonly child: ChildProcess;
   readonly lines: string[] = [];
+  /** When every process writing to its output is gone (an upgraded arbiter shares it). */
   readonly exited: Promise<Exit>;
+  /** When this process itself exited. */
+  readonly processExited: Promise<Exit>;
   private waiters = new Set<() => void>();
   private exit: Exit | undefined;
 
-  constructor(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
-    this.child = spawn(process.execPath, [CLI, ...args], {
+  constructor(args: string[], options: StartOptions = {}) {
+    const [file, argv] = options.launcher ? options.launcher([process.execPath, CLI, ...args]) : [process.execPath, [CLI, ...args]];
+    this.child = spawn(file, argv, {
       cwd: options.cwd ?? REPO_ROOT,
       env: { ...process.env, ...options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
+      // Extra fds land at 3, 4 … in corral, as systemd or a parent arbiter would pass them.
+      stdio: ['ignore', 'pipe', 'pipe', ...(options.fds ?? [])],
     });
     started.add(this.child.pid!);
     let partial = '';
@@ -54,13 +68,14 @@ export class CorralProcess {
       partial = complete.pop()!;
       for (const line of complete) {
         this.lines.push(line);
-        const pid = /Booting worker with pid: (\d+)/.exec(line)?.[1];
+        const pid = /Booting worker with pid: (\d+)/.exec(line)?.[1] ?? /\[(\d+)\] \[INFO\] Starting corral/.exec(line)?.[1];
         if (pid) started.add(Number(pid));
       }
       this.waiters.forEach((wake) => wake());
     };
     this.child.stdout!.on('data', onData);
     this.child.stderr!.on('data', onData);
+    this.processExited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     this.exited = new Promise((resolve) => {
       this.child.once('close', (code, signal) => {
         if (partial) this.lines.push(partial);
@@ -110,6 +125,14 @@ export class CorralProcess {
     return this.lines.flatMap((line) => /Listening at: (\S+)/.exec(line)?.[1] ?? []);
   }
 
+  /** Pids of every arbiter that logged here: this one, then any it upgraded to (USR2). */
+  arbiterPids(): number[] {
+    return this.lines.flatMap((line) => {
+      const pid = /\[(\d+)\] \[INFO\] Starting corral/.exec(line)?.[1];
+      return pid ? [Number(pid)] : [];
+    });
+  }
+
   /** Pids of the workers this arbiter booted, in order. */
   workerPids(): number[] {
     return this.lines.flatMap((line) => {
@@ -138,18 +161,28 @@ export class CorralProcess {
     if (!this.exit) this.child.kill(signal);
   }
 
-  /** Graceful stop, then by force: ends the arbiter and every worker it started. */
+  /** Graceful stop, then by force: ends the arbiter, any arbiter it upgraded to, and every worker. */
   async stop(): Promise<void> {
+    const arbiters = () => [this.pid, ...this.arbiterPids().filter((pid) => pid !== this.pid)].filter(isAlive);
+    const signalAll = (signal: NodeJS.Signals) => {
+      for (const pid of arbiters()) {
+        try {
+          process.kill(pid, signal);
+        } catch {
+          // gone meanwhile
+        }
+      }
+    };
     if (!this.exit) {
-      this.child.kill('SIGTERM');
+      signalAll('SIGTERM');
       try {
         await this.waitForExit(15_000);
       } catch {
-        this.child.kill('SIGKILL');
+        signalAll('SIGKILL');
         await this.exited;
       }
     }
-    for (const pid of this.workerPids()) {
+    for (const pid of [...this.arbiterPids(), ...this.workerPids()]) {
       if (isAlive(pid)) {
         try {
           process.kill(pid, 'SIGKILL');
@@ -162,13 +195,13 @@ export class CorralProcess {
   }
 }
 
-export const startCorral = (args: string[], options?: { cwd?: string; env?: NodeJS.ProcessEnv }) => new CorralProcess(args, options);
+export const startCorral = (args: string[], options?: StartOptions) => new CorralProcess(args, options);
 
 /** Runs `body` with a started corral and always stops it afterwards. */
 export async function withCorral<T>(
   args: string[],
   body: (corral: CorralProcess) => Promise<T>,
-  options?: { cwd?: string; env?: NodeJS.ProcessEnv },
+  options?: StartOptions,
 ): Promise<T> {
   const corral = startCorral(args, options);
   try {

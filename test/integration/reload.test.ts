@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { isAlive, waitUntil, withCorral } from '../helpers/corral-process.js';
+import { isAlive, startCorral, waitUntil, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
 import { startLoad } from '../helpers/load.js';
 
@@ -67,6 +67,55 @@ test('TTIN adds a worker and TTOU removes the oldest, through signals to the arb
     corral.signal('SIGTTOU');
     await corral.waitForLine(/Handling signal: ttou/, { from: corral.lines.findIndex((line) => line.includes('ttou')) + 1 });
     assert.is(corral.liveWorkerPids().length, 1, 'never below one');
+  }, { cwd: tmp });
+});
+
+test('--max-requests under keep-alive load: workers are replaced and no request fails', async () => {
+  writeApp('recycled');
+  await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--max-requests', '300', '--max-requests-jitter', '50', 'app.mjs'], async (corral) => {
+    const [url] = await corral.ready();
+    const first = corral.workerPids();
+    const load = startLoad(url, { clients: 6 });
+    await waitUntil(() => first.every((pid) => !isAlive(pid)) && corral.workerPids().length >= 4, {
+      timeoutMs: 20_000,
+      what: 'both original workers to be replaced',
+    });
+    const result = await load.stop();
+    assert.equal(result.failures, [], `${result.failures.length} of ${result.sent} failed`);
+    assert.match(corral.output, /served \d+ requests \(max \d+\); asking to be replaced/);
+    // The last one replaced may still be finishing its idle keep-alive connections.
+    await waitUntil(() => corral.liveWorkerPids().length === 2, { what: 'two workers once the load stopped' });
+  }, { cwd: tmp });
+});
+
+test('--reload: editing the app rolls the workers onto the new code', async () => {
+  writeApp('before edit');
+  await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--reload', 'app.mjs'], async (corral) => {
+    const [url] = await corral.ready();
+    assert.is((await request(url)).body, 'before edit');
+    const from = corral.lines.length;
+    writeApp('after edit');
+    await corral.waitForLine(/app\.mjs changed; reloading/, { from });
+    await corral.waitForLine(/Reload complete: generation 2 serving/, { from, timeoutMs: 15_000 });
+    assert.is((await request(url)).body, 'after edit');
+  }, { cwd: tmp });
+});
+
+test('--preload: a broken app stops corral with exit 4 before any worker starts', async () => {
+  writeFileSync(appFile, "throw new Error('missing STRIPE_KEY');\n");
+  const corral = startCorral(['-w', '2', '-b', '127.0.0.1:0', '--preload', 'app.mjs'], { cwd: tmp });
+  try {
+    assert.is((await corral.waitForExit()).code, 4);
+    assert.match(corral.output, /\[ERROR\] App failed to load\. App module 'app\.mjs' .* failed to import: missing STRIPE_KEY/);
+    assert.equal(corral.workerPids(), []);
+  } finally {
+    await corral.stop();
+  }
+  writeApp('preloaded');
+  await withCorral(['-b', '127.0.0.1:0', '--preload', 'app.mjs'], async (corral) => {
+    const [url] = await corral.ready();
+    assert.match(corral.output, /Preloaded app app\.mjs/);
+    assert.is((await request(url)).body, 'preloaded');
   }, { cwd: tmp });
 });
 

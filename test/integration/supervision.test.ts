@@ -67,4 +67,17 @@ for (const [route, code] of [
   });
 }
 
+test('workers that die right after boot are restarted with a growing back-off, not in a tight loop', async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', fixture('crash-after-boot.js')], async (corral) => {
+    await corral.waitForLine(/Uncaught exception in worker .*lost the database connection/);
+    const second = await corral.waitForLine(/\[ERROR\] Workers keep dying right after booting \(2 in a row\); next start in 1 s/, { timeoutMs: 10_000 });
+    const third = await corral.waitForLine(/\[ERROR\] Workers keep dying right after booting \(3 in a row\); next start in 2 s/, { timeoutMs: 10_000 });
+    const boots = (from: number, to: number) => corral.lines.slice(from, to).filter((line) => line.includes('Booting worker')).length;
+    assert.is(boots(second.index, third.index), 1, 'one start per back-off period');
+    assert.ok(isAlive(corral.pid), 'the arbiter stays up');
+    corral.signal('SIGTERM');
+    assert.is((await corral.waitForExit()).code, 0);
+  });
+});
+
 test.run();

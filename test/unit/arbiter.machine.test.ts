@@ -10,6 +10,7 @@ import { fakeProcesses, settle } from '../helpers/fake-processes.js';
 const TIMEOUT = 30_000;
 const GRACEFUL = 30_000;
 const KILL_DELAY = 1000;
+const SETTLE = 5000;
 
 async function startArbiter({ workers = 2, bindFails = false, reload = async () => ({ workers, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL }) } = {}) {
   const processes = fakeProcesses();
@@ -30,7 +31,7 @@ async function startArbiter({ workers = 2, bindFails = false, reload = async () 
   });
   const actor = createActor(machine, {
     clock,
-    input: { workers, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL, killDelayMs: KILL_DELAY },
+    input: { workers, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL, killDelayMs: KILL_DELAY, settleMs: SETTLE },
   }).start();
   await settle();
   const ready = (p: { emit(event: { type: 'MSG.booted' | 'MSG.ready' }): void }) => (p.emit({ type: 'MSG.booted' }), p.emit({ type: 'MSG.ready' }));
@@ -238,6 +239,47 @@ test('TTIN adds a worker, TTOU drains the oldest (never below one), WINCH drains
   assert.is(actor.getSnapshot().status, 'active', 'the arbiter stays up with its listeners');
   actor.send({ type: 'SIGNAL', signal: 'SIGTTIN' });
   assert.is(processes.all.length, 4, 'TTIN brings one back');
+});
+
+test('a worker that asks to be recycled serves on until its replacement is ready, then drains', async () => {
+  const { processes, ready, readyAll, logs } = await startArbiter({ workers: 2 });
+  readyAll();
+  const [tired] = processes.all;
+  tired.emit({ type: 'MSG.recycle', reason: 'served 1000 requests (max 1000)' });
+  assert.is(processes.all.length, 3, 'a replacement is spawned at once');
+  assert.equal(tired.signals, [], 'and the tired worker keeps serving meanwhile');
+  ready(processes.all[2]);
+  assert.equal(tired.signals, ['SIGTERM']);
+  tired.exit(0);
+  assert.is(processes.all.length, 3, 'no further spawn');
+  assert.ok(logs.some((line) => line.includes('Replacing worker-1: it served 1000 requests')));
+});
+
+test('workers that keep dying right after boot are restarted with a growing back-off', async () => {
+  const { processes, logs, ready, advance } = await startArbiter({ workers: 1 });
+  const dieYoung = () => {
+    const worker = processes.all[processes.all.length - 1];
+    ready(worker);
+    worker.exit(1);
+  };
+  dieYoung();
+  assert.is(processes.all.length, 2, 'the first crash restarts at once');
+  dieYoung();
+  advance(999);
+  assert.is(processes.all.length, 2, 'the second waits a second');
+  advance(1);
+  assert.is(processes.all.length, 3);
+  dieYoung();
+  advance(1999);
+  assert.is(processes.all.length, 3, 'the third waits two');
+  advance(1);
+  assert.is(processes.all.length, 4);
+  assert.ok(logs.some((line) => line.startsWith('error: Workers keep dying right after booting (3 in a row); next start in 2 s')), logs.join('\n'));
+  // One that serves past the settle time resets the streak: its later death restarts at once.
+  ready(processes.all[3]);
+  advance(SETTLE);
+  processes.all[3].exit(1);
+  assert.is(processes.all.length, 5);
 });
 
 test.run();

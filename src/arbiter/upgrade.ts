@@ -1,0 +1,50 @@
+// USR2, upgrade on the fly: the arbiter starts a new arbiter (new code, perhaps a
+// new Node) that inherits the listening sockets as fds, named in an environment
+// variable together with the old arbiter's pid. The old one keeps serving until the
+// operator sends it WINCH (stop its workers) and TERM; TERM to the new one rolls back.
+import { type ChildProcess, spawn } from 'node:child_process';
+import type { BoundListener } from '../sockets/listeners.js';
+
+/** JSON list of { fd, url } the new arbiter inherits. */
+export const INHERITED_LISTENERS_ENV = 'CORRAL_INHERITED_LISTENERS';
+/** The pid of the arbiter being upgraded. */
+export const UPGRADE_FROM_ENV = 'CORRAL_UPGRADE_FROM';
+
+const FIRST_INHERITED_FD = 3;
+
+export interface InheritedSockets {
+  parentPid: number;
+  listeners: { fd: number; url: string }[];
+}
+
+/** What this arbiter inherited, if it was started by USR2; clears the variables so the app never sees them. */
+export function takeInheritedSockets(env: NodeJS.ProcessEnv): InheritedSockets | undefined {
+  const listeners = env[INHERITED_LISTENERS_ENV];
+  const parentPid = Number(env[UPGRADE_FROM_ENV]);
+  delete env[INHERITED_LISTENERS_ENV];
+  delete env[UPGRADE_FROM_ENV];
+  if (!listeners || !Number.isInteger(parentPid)) return undefined;
+  return { parentPid, listeners: JSON.parse(listeners) as { fd: number; url: string }[] };
+}
+
+/** Starts the new arbiter with the same command line, from the directory corral was started in. */
+export function spawnUpgrade(listeners: readonly BoundListener[], cwd: string): ChildProcess {
+  return spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    cwd,
+    stdio: ['inherit', 'inherit', 'inherit', ...listeners.map((listener) => listener.fd)],
+    env: {
+      ...process.env,
+      [INHERITED_LISTENERS_ENV]: JSON.stringify(listeners.map((listener, index) => ({ fd: FIRST_INHERITED_FD + index, url: listener.url }))),
+      [UPGRADE_FROM_ENV]: String(process.pid),
+    },
+  });
+}
+
+export const isAlive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};

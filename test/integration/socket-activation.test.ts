@@ -1,0 +1,61 @@
+// Sockets handed over already bound: systemd's LISTEN_FDS, and -b fd://N.
+import net from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { withCorral } from '../helpers/corral-process.js';
+import { request } from '../helpers/http.js';
+
+interface Handle {
+  fd: number;
+  close(): void;
+  getsockname(out: { port?: number }): number;
+}
+
+/** A bound, not-listening TCP socket, as a supervisor would create it; this process never accepts on it. */
+function boundSocket(): { fd: number; port: number; close(): void } {
+  const create = (net as unknown as { _createServerHandle(address: string, port: number, family: number): Handle | number })._createServerHandle;
+  const handle = create('127.0.0.1', 0, 4);
+  if (typeof handle === 'number') throw new Error(`bind failed: ${handle}`);
+  const name: { port?: number } = {};
+  handle.getsockname(name);
+  return { fd: handle.fd, port: name.port!, close: () => handle.close() };
+}
+
+test('socket activation: with LISTEN_PID naming corral and LISTEN_FDS=1 it serves on fd 3 and binds nothing', async () => {
+  const socket = boundSocket();
+  try {
+    // As systemd does it: LISTEN_PID is the pid that execs corral.
+    const launcher = (command: string[]): [string, string[]] => ['sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec "$@"', 'sh', ...command]];
+    await withCorral(['-w', '2', '-b', '127.0.0.1:1', 'examples/test.js'], async (corral) => {
+      const urls = await corral.ready();
+      assert.equal(urls, [`http://127.0.0.1:${socket.port}`], 'the inherited socket, not -b');
+      assert.match(corral.output, /Using 1 socket\(s\) passed by systemd \(LISTEN_FDS\)/);
+      assert.is((await request(urls[0])).body, 'Hello, World!\n');
+    }, { fds: [socket.fd], launcher });
+  } finally {
+    socket.close();
+  }
+});
+
+test('LISTEN_FDS meant for another process is ignored', async () => {
+  await withCorral(['-b', '127.0.0.1:0', 'examples/test.js'], async (corral) => {
+    const [url] = await corral.ready();
+    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    assert.not.match(corral.output, /LISTEN_FDS/);
+  }, { env: { LISTEN_PID: '1', LISTEN_FDS: '1' } });
+});
+
+test('-b fd://3 serves on an inherited socket and logs its address', async () => {
+  const socket = boundSocket();
+  try {
+    await withCorral(['-b', 'fd://3', 'examples/test.js'], async (corral) => {
+      const urls = await corral.ready();
+      assert.equal(urls, [`http://127.0.0.1:${socket.port}`]);
+      assert.is((await request(urls[0])).status, 200);
+    }, { fds: [socket.fd] });
+  } finally {
+    socket.close();
+  }
+});
+
+test.run();
