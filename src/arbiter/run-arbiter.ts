@@ -16,7 +16,9 @@ import type { BoundListener } from '../sockets/listeners.js';
 import { version } from '../version.js';
 import { parseAppModule } from '../app/app-module.js';
 import { resolveAppModule } from '../app/load-app.js';
+import { connectionSourceOf } from '../kinds/registry.js';
 import { acquireListeners } from './acquire-listeners.js';
+import { type ConnectionDispatcher, startDispatcher } from './connection-dispatcher.js';
 import { preloadApp } from './preload-app.js';
 import { startSuccession } from './succession.js';
 import { createNotifier, monotonicMicroseconds } from './systemd-notify.js';
@@ -71,7 +73,9 @@ export async function runArbiter(options: ArbiterOptions): Promise<number> {
   const succession = startSuccession({ pidfile: settings.pidfile, name: settings.procName ?? appModule, launchDirectory: options.launchDirectory, logger });
   const listeners: BoundListener[] = [];
   // A unix socket's file stays while another arbiter of an upgrade still serves on it.
+  let dispatcher: ConnectionDispatcher | undefined;
   const closeListeners = () => {
+    dispatcher?.close();
     const keepPath = succession.otherArbiterServes();
     listeners.forEach((listener) => listener.close({ keepPath }));
   };
@@ -83,6 +87,7 @@ export async function runArbiter(options: ArbiterOptions): Promise<number> {
     actors: {
       bindListeners: fromPromise(async () => {
         listeners.push(...(await acquireListeners(settings, succession.inherited, logger)));
+        if (connectionSourceOf(settings.workerClass) === 'dispatched') dispatcher = startDispatcher(listeners, settings.backlog, logger);
         for (const listener of listeners) logger.info(`Listening at: ${listener.url} (${process.pid})`);
         logger.info(`Using worker: ${settings.workerClass}`);
         return listeners.map((listener) => listener.url);
@@ -104,6 +109,7 @@ export async function runArbiter(options: ArbiterOptions): Promise<number> {
             listeners: () => listeners,
             logger,
             hooks: () => hooks,
+            dispatcher: () => dispatcher,
             init: () => ({ appModule, cwd, kind: settings.workerClass, settings, configFile, identity: options.identity }),
           }),
         },

@@ -10,6 +10,7 @@ import { PROTOCOL_VERSION, type WorkerInit } from '../ipc/protocol.js';
 import type { Hooks } from '../config/hooks.js';
 import { runHookSync } from '../config/run-hook.js';
 import type { Logger } from '../log/logger.js';
+import type { ConnectionDispatcher } from './connection-dispatcher.js';
 import type { BoundListener } from '../sockets/listeners.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url));
@@ -24,15 +25,19 @@ export interface WorkerProcessOptions {
   init: () => Omit<WorkerInit, 'type' | 'version' | 'workerId' | 'listeners'>;
   logger: Logger;
   hooks: () => Hooks;
+  /** For dispatched kinds: where idle workers get their connections (exists once listeners are bound). */
+  dispatcher: () => ConnectionDispatcher | undefined;
 }
 
-export function workerProcessLogic({ listeners, init, logger, hooks }: WorkerProcessOptions) {
+export function workerProcessLogic({ listeners, init, logger, hooks, dispatcher: currentDispatcher }: WorkerProcessOptions) {
   return fromCallback<WorkerProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
+    const dispatcher = currentDispatcher();
     const send = (event: WorkerHandleEvent) => sendBack(event);
     const bound = listeners();
     runHookSync(hooks(), 'preFork', logger, { id: input.id });
     const child = spawn(process.execPath, [WORKER_ENTRY], {
-      stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd)],
+      // Dispatched kinds also get node's fd-passing channel, which carries only sockets.
+      stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...(dispatcher ? ['ipc' as const] : [])],
     });
     let exited = false;
     let pipeClosed = false;
@@ -60,6 +65,8 @@ export function workerProcessLogic({ listeners, init, logger, hooks }: WorkerPro
             return send({ type: 'MSG.bootFailed', code: message.code, message: message.message });
           case 'recycle':
             return send({ type: 'MSG.recycle', reason: message.reason });
+          case 'idle':
+            return dispatcher?.offer(input.id, child);
         }
       },
       protocolError(error) {
@@ -82,6 +89,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks }: WorkerPro
       reportExit();
     });
     child.once('exit', (code, signal) => {
+      dispatcher?.forget(input.id);
       exitStatus = { code, signal };
       if (pipeClosed) reportExit();
       else setTimeout(reportExit, PIPE_DRAIN_MS).unref();
@@ -96,6 +104,8 @@ export function workerProcessLogic({ listeners, init, logger, hooks }: WorkerPro
     });
 
     receive((command) => {
+      // Any signal means the worker is leaving (or reopening logs, which is harmless to re-offer).
+      if (command.type === 'SIGNAL' && command.signal !== 'SIGUSR1') dispatcher?.forget(input.id);
       if (command.type === 'SIGNAL' && child.exitCode === null && child.signalCode === null) {
         try {
           child.kill(command.signal);

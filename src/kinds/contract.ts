@@ -2,6 +2,7 @@
 // them as its `kind` actor: given the listeners, the app and the settings, serve
 // until told to DRAIN, keep the counters current, and report LISTENING/DRAINED/FAILED.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import type { CallbackActorLogic } from 'xstate';
 import type { KindCommand } from '../../machines/worker.js';
 import type { ListenerDescriptor, WorkerInit } from '../ipc/protocol.js';
@@ -21,12 +22,33 @@ export interface RequestObserver {
   finished?(req: IncomingMessage, res: ServerResponse, startedAt: bigint): void;
 }
 
+/**
+ * Where a kind's connections come from. 'shared': each worker accepts on the
+ * inherited listening sockets itself (many connections per worker). 'dispatched':
+ * the arbiter accepts, and hands each connection to a worker that said it is
+ * idle — for kinds that serve one request at a time and must not take a
+ * connection they cannot serve now.
+ */
+export type ConnectionSource = 'shared' | 'dispatched';
+
+/** For dispatched kinds: take connections from the arbiter, one per offered slot. */
+export interface ConnectionDispatch {
+  /** Tell the arbiter this worker can take one more connection. */
+  offer(): void;
+  onConnection(handler: (socket: Socket) => void): void;
+}
+
 export interface KindDependencies {
+  /** APP_MODULE and the directory it resolves from: a kind that runs the app elsewhere (threads) loads it there. */
+  appModule: string;
+  cwd: string;
   listeners: readonly ListenerDescriptor[];
   settings: WorkerInit['settings'];
   counters: RequestCounters;
   logger: Logger;
   observers: readonly RequestObserver[];
+  /** Present for dispatched kinds. */
+  dispatch?: ConnectionDispatch;
 }
 
 /** The actor's input is the loaded app, whatever shape the kind accepts. */

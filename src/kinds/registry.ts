@@ -1,10 +1,17 @@
 // The only place that knows which kinds exist. Kinds load lazily, so the
-// arbiter can check a name without importing a kind's server code.
+// arbiter can check a name (and how the kind gets its connections) without
+// importing a kind's server code.
 import { CorralError } from '../errors.js';
-import type { WorkerKind } from './contract.js';
+import type { ConnectionSource, WorkerKind } from './contract.js';
 
-const builtinKinds: Record<string, () => Promise<WorkerKind>> = {
-  async: async () => (await import('./async.js')).asyncKind,
+interface KindEntry {
+  load: () => Promise<WorkerKind>;
+  connections: ConnectionSource;
+}
+
+const builtinKinds: Record<string, KindEntry> = {
+  async: { load: async () => (await import('./async.js')).asyncKind, connections: 'shared' },
+  sync: { load: async () => (await import('./sync.js')).syncKind, connections: 'dispatched' },
 };
 
 export const kindNames = (): string[] => Object.keys(builtinKinds);
@@ -18,7 +25,13 @@ export function assertKnownKind(name: string): void {
   }
 }
 
+/** How workers of this kind get their connections (see ConnectionSource). */
+export function connectionSourceOf(name: string): ConnectionSource {
+  assertKnownKind(name);
+  return builtinKinds[name].connections;
+}
+
 export async function loadKind(name: string): Promise<WorkerKind> {
   assertKnownKind(name);
-  return builtinKinds[name]();
+  return builtinKinds[name].load();
 }

@@ -11,7 +11,8 @@ import { describeError } from '../errors.js';
 import type { Channel } from '../ipc/channel.js';
 import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
 import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
-import { loadKind } from '../kinds/registry.js';
+import { connectionSourceOf, loadKind } from '../kinds/registry.js';
+import { dispatchedConnections } from './dispatched-connections.js';
 import { type AccessLog, createAccessLog } from '../log/access-log.js';
 import { type LogLevel, type Logger, createLogger } from '../log/logger.js';
 import { type WorkerMetrics, createWorkerMetrics } from '../metrics/worker-metrics.js';
@@ -89,7 +90,16 @@ async function createWorkerActor(context: WorkerContext) {
         await runHook(hooks, 'postWorkerInit', logger, info);
         return app;
       }),
-      kind: kind.create({ listeners: init.listeners, settings: init.settings, counters, logger, observers }),
+      kind: kind.create({
+        appModule: init.appModule,
+        cwd: init.cwd,
+        listeners: init.listeners,
+        settings: init.settings,
+        counters,
+        logger,
+        observers,
+        dispatch: connectionSourceOf(init.kind) === 'dispatched' ? dispatchedConnections(channel) : undefined,
+      }),
     },
     actions: {
       reportBooted: () => channel.send({ type: 'booted' }),

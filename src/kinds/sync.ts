@@ -1,0 +1,68 @@
+// The sync kind: one request at a time per process, for apps that block (sync
+// fs or database calls, CPU work). Every response is `Connection: close`, so a
+// pipelined second request is never served on that connection. Connections come
+// from the arbiter, one per idle slot this worker offers: a busy worker is never
+// handed one (see ConnectionSource).
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+import { fromCallback } from 'xstate';
+import type { NodeHandler } from '../app/recognise-app.js';
+import { guardHandler } from '../http/guard-handler.js';
+import type { KindDependencies, WorkerKind } from './contract.js';
+
+function create({ counters, logger, observers, dispatch }: KindDependencies) {
+  return fromCallback<{ type: 'DRAIN' }, { app: unknown }>(({ input, sendBack, receive }) => {
+    if (!dispatch) {
+      sendBack({ type: 'KIND.FAILED', message: 'the sync kind needs connections dispatched by the arbiter' });
+      return () => {};
+    }
+    const handler = guardHandler(input.app as NodeHandler, logger);
+    let draining = false;
+    let active: Socket | undefined;
+
+    const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+      counters.inFlight += 1;
+      res.shouldKeepAlive = false;
+      const startedAt = process.hrtime.bigint();
+      for (const observer of observers) observer.started?.(req);
+      res.once('close', () => {
+        counters.inFlight -= 1;
+        counters.served += 1;
+        for (const observer of observers) observer.finished?.(req, res, startedAt);
+      });
+      handler(req, res);
+    };
+    // Never listens: it only serves the connections it is handed.
+    const server = http.createServer(onRequest);
+
+    dispatch.onConnection((socket) => {
+      active = socket;
+      socket.once('close', () => {
+        active = undefined;
+        if (draining) sendBack({ type: 'KIND.DRAINED' });
+        else dispatch.offer();
+      });
+      server.emit('connection', socket);
+      socket.resume();
+    });
+
+    receive((command) => {
+      if (command.type !== 'DRAIN' || draining) return;
+      draining = true;
+      if (!active) sendBack({ type: 'KIND.DRAINED' });
+    });
+
+    sendBack({ type: 'KIND.LISTENING' });
+    dispatch.offer();
+    return () => {
+      active?.destroy();
+      server.close();
+    };
+  });
+}
+
+export const syncKind: WorkerKind = {
+  name: 'sync',
+  description: 'one request at a time per process; connections handed out by the arbiter to idle workers',
+  create,
+};
