@@ -5,5 +5,7 @@ export { workerHandleMachine, type WorkerExit, type WorkerHandleInput, type Work
 export { settingsSchema, type Settings, type SettingSpec } from './config/schema.js';
 export { encodeFrame, FrameDecoder } from './ipc/frame-codec.js';
 export type { ArbiterToWorker, WorkerToArbiter, WorkerInit } from './ipc/protocol.js';
-export type { WorkerKind, KindDependencies } from './kinds/contract.js';
+export type { WorkerKind, KindDependencies, ConnectionSource, RequestObserver } from './kinds/contract.js';
+// Kind authors build their actor with this (it is the same xstate corral runs).
+export { fromCallback } from 'xstate';
 export { CorralError } from './errors.js';

@@ -16,7 +16,7 @@ import type { BoundListener } from '../sockets/listeners.js';
 import { version } from '../version.js';
 import { parseAppModule } from '../app/app-module.js';
 import { resolveAppModule } from '../app/load-app.js';
-import { connectionSourceOf } from '../kinds/registry.js';
+import { connectionsOf, loadKind } from '../kinds/registry.js';
 import { acquireListeners } from './acquire-listeners.js';
 import { type ConnectionDispatcher, startDispatcher } from './connection-dispatcher.js';
 import { preloadApp } from './preload-app.js';
@@ -87,7 +87,7 @@ export async function runArbiter(options: ArbiterOptions): Promise<number> {
     actors: {
       bindListeners: fromPromise(async () => {
         listeners.push(...(await acquireListeners(settings, succession.inherited, logger)));
-        if (connectionSourceOf(settings.workerClass) === 'dispatched') dispatcher = startDispatcher(listeners, settings.backlog, logger);
+        if (connectionsOf(await loadKind(settings.workerClass, cwd)) === 'dispatched') dispatcher = startDispatcher(listeners, settings.backlog, logger);
         for (const listener of listeners) logger.info(`Listening at: ${listener.url} (${process.pid})`);
         logger.info(`Using worker: ${settings.workerClass}`);
         return listeners.map((listener) => listener.url);

@@ -9,7 +9,7 @@ import { helpText } from '../config/help.js';
 import { printConfig } from '../config/print-config.js';
 import { type ResolvedConfig, resolveSettings } from '../config/resolve-settings.js';
 import { ConfigError, CorralError, UsageError, describeError } from '../errors.js';
-import { assertKnownKind, kindNames } from '../kinds/registry.js';
+import { kindNames, loadKind } from '../kinds/registry.js';
 import { assertWritable } from '../log/log-file.js';
 import { createLogger } from '../log/logger.js';
 import { checkMetricsSettings } from '../metrics/check-metrics-settings.js';
@@ -82,8 +82,9 @@ async function main(argv: string[]): Promise<number> {
   }
   let identity: Identity | undefined;
   try {
-    assertKnownKind(config.settings.workerClass);
     identity = applyProcessSettings(config);
+    // After --chdir: a custom kind's path resolves where the workers will resolve it.
+    await loadKind(config.settings.workerClass);
     await checkMetricsSettings(config.settings);
   } catch (error) {
     fail(describeError(error), 1);

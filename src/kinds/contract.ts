@@ -57,5 +57,7 @@ export type KindLogic = CallbackActorLogic<KindCommand, { app: unknown }>;
 export interface WorkerKind {
   name: string;
   description: string;
+  /** Default 'shared'. */
+  connections?: ConnectionSource;
   create(dependencies: KindDependencies): KindLogic;
 }

@@ -1,37 +1,67 @@
-// The only place that knows which kinds exist. Kinds load lazily, so the
-// arbiter can check a name (and how the kind gets its connections) without
-// importing a kind's server code.
-import { CorralError } from '../errors.js';
+// The only place that knows which kinds exist: the built-in ones by name, and
+// custom ones as a module path (-k ./my-kind.js) or package (-k some-kind).
+// Kinds load lazily; a custom kind is checked against the contract when loaded.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { CorralError, describeError } from '../errors.js';
 import type { ConnectionSource, WorkerKind } from './contract.js';
 
-interface KindEntry {
-  load: () => Promise<WorkerKind>;
-  connections: ConnectionSource;
-}
-
-const builtinKinds: Record<string, KindEntry> = {
-  async: { load: async () => (await import('./async.js')).asyncKind, connections: 'shared' },
-  sync: { load: async () => (await import('./sync.js')).syncKind, connections: 'dispatched' },
+const builtinKinds: Record<string, () => Promise<WorkerKind>> = {
+  async: async () => (await import('./async.js')).asyncKind,
+  sync: async () => (await import('./sync.js')).syncKind,
 };
 
 export const kindNames = (): string[] => Object.keys(builtinKinds);
 
-export function assertKnownKind(name: string): void {
-  if (!(name in builtinKinds)) {
-    throw new CorralError(
-      'CORRAL_ERR_UNKNOWN_KIND',
-      `-k/--worker-class: unknown worker kind '${name}'. Known kinds: ${kindNames().join(', ')}.`,
-    );
+const unknownKind = (name: string, why: string) =>
+  new CorralError(
+    'CORRAL_ERR_UNKNOWN_KIND',
+    `-k/--worker-class: ${why}. Known kinds: ${kindNames().join(', ')}; or a module path (./my-kind.js) or package exporting a worker kind.`,
+  );
+
+/** What a custom kind module lacks, in words, or undefined when it meets the contract. */
+export function contractProblems(candidate: unknown): string | undefined {
+  if (!candidate || typeof candidate !== 'object') return 'it exports no worker kind object (export default { name, description, create })';
+  const kind = candidate as Partial<WorkerKind>;
+  const missing = [
+    typeof kind.name !== 'string' && 'name (a string)',
+    typeof kind.description !== 'string' && 'description (a string)',
+    typeof kind.create !== 'function' && 'create(dependencies) (a function returning an actor logic)',
+    kind.connections !== undefined && kind.connections !== 'shared' && kind.connections !== 'dispatched' && "connections ('shared' or 'dispatched')",
+  ].filter(Boolean);
+  return missing.length ? `it is missing ${missing.join(', ')}` : undefined;
+}
+
+function resolveCustomKind(name: string, cwd: string): string {
+  const looksLikePath = name.startsWith('.') || isAbsolute(name);
+  if (looksLikePath) {
+    const file = resolve(cwd, name);
+    if (!existsSync(file)) throw unknownKind(name, `no kind module ${file}`);
+    return file;
+  }
+  try {
+    return createRequire(resolve(cwd, 'noop.js')).resolve(name);
+  } catch {
+    throw unknownKind(name, `unknown worker kind '${name}'`);
   }
 }
 
-/** How workers of this kind get their connections (see ConnectionSource). */
-export function connectionSourceOf(name: string): ConnectionSource {
-  assertKnownKind(name);
-  return builtinKinds[name].connections;
+/** Loads a built-in or custom kind; throws a CorralError naming what is wrong. */
+export async function loadKind(name: string, cwd: string = process.cwd()): Promise<WorkerKind> {
+  if (name in builtinKinds) return builtinKinds[name]();
+  const file = resolveCustomKind(name, cwd);
+  let namespace: { default?: unknown; kind?: unknown };
+  try {
+    namespace = (await import(pathToFileURL(file).href)) as { default?: unknown; kind?: unknown };
+  } catch (error) {
+    throw unknownKind(name, `kind module ${file} failed to load: ${describeError(error)}`);
+  }
+  const candidate = namespace.kind ?? namespace.default;
+  const problem = contractProblems(candidate);
+  if (problem) throw unknownKind(name, `${file} is not a worker kind: ${problem}`);
+  return candidate as WorkerKind;
 }
 
-export async function loadKind(name: string): Promise<WorkerKind> {
-  assertKnownKind(name);
-  return builtinKinds[name].load();
-}
+export const connectionsOf = (kind: WorkerKind): ConnectionSource => kind.connections ?? 'shared';

@@ -64,5 +64,6 @@ function create({ counters, logger, observers, dispatch }: KindDependencies) {
 export const syncKind: WorkerKind = {
   name: 'sync',
   description: 'one request at a time per process; connections handed out by the arbiter to idle workers',
+  connections: 'dispatched',
   create,
 };

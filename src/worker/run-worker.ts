@@ -11,7 +11,7 @@ import { describeError } from '../errors.js';
 import type { Channel } from '../ipc/channel.js';
 import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
 import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
-import { connectionSourceOf, loadKind } from '../kinds/registry.js';
+import { connectionsOf, loadKind } from '../kinds/registry.js';
 import { dispatchedConnections } from './dispatched-connections.js';
 import { type AccessLog, createAccessLog } from '../log/access-log.js';
 import { type LogLevel, type Logger, createLogger } from '../log/logger.js';
@@ -73,7 +73,7 @@ async function createWorkerActor(context: WorkerContext) {
   const counters: RequestCounters = { inFlight: 0, served: 0 };
   const heartbeatMs = heartbeatInterval(init.settings.timeout * 1000);
   let lastBeat = performance.now();
-  const kind = await loadKind(init.kind);
+  const kind = await loadKind(init.kind, init.cwd);
   const heartbeat = (lagMs: number) => ({ type: 'heartbeat' as const, ...counters, lagMs, rss: process.memoryUsage.rss(), ...context.metrics?.report() });
   context.lastHeartbeat = () => channel.send(heartbeat(0));
   const recycle = maxRequestsObserver(init.settings, counters, (limit) => {
@@ -98,7 +98,7 @@ async function createWorkerActor(context: WorkerContext) {
         counters,
         logger,
         observers,
-        dispatch: connectionSourceOf(init.kind) === 'dispatched' ? dispatchedConnections(channel) : undefined,
+        dispatch: connectionsOf(kind) === 'dispatched' ? dispatchedConnections(channel) : undefined,
       }),
     },
     actions: {

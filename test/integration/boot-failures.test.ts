@@ -46,7 +46,7 @@ test('an export that is not an app: exit 4 saying what to export', async () => {
 test('an unknown worker kind: exit 1, listing the known kinds', async () => {
   const { exit, output } = await runToExit(['-k', 'gevent', 'examples/test.js']);
   assert.is(exit.code, 1);
-  assert.match(output, /Error: -k\/--worker-class: unknown worker kind 'gevent'\. Known kinds: async\./);
+  assert.match(output, /Error: -k\/--worker-class: unknown worker kind 'gevent'\. Known kinds: async, sync/);
 });
 
 test('bad values name the setting and what is allowed (exit 2)', async () => {
