@@ -96,6 +96,18 @@ const logProtocolError = {
   }),
 } as const;
 
+/** What the arbiter learns of a worker that is gone. */
+const exitOf = (context: WorkerHandleContext): WorkerExit => ({
+  id: context.id,
+  pid: context.pid,
+  exitCode: context.exitCode,
+  signal: context.signal,
+  cause: context.cause,
+  bootError: context.bootError,
+  established: context.established,
+  stats: context.stats,
+});
+
 export const workerHandleMachine = setup({
   types: {
     input: {} as WorkerHandleInput,
@@ -131,19 +143,7 @@ export const workerHandleMachine = setup({
       id: context.id,
       reason: event.type === 'MSG.recycle' ? event.reason : 'asked',
     })),
-    reportExit: sendParent(({ context }) => ({
-      type: 'WORKER.EXITED' as const,
-      exit: {
-        id: context.id,
-        pid: context.pid,
-        exitCode: context.exitCode,
-        signal: context.signal,
-        cause: context.cause,
-        bootError: context.bootError,
-        established: context.established,
-        stats: context.stats,
-      } satisfies WorkerExit,
-    })),
+    reportExit: sendParent(({ context }) => ({ type: 'WORKER.EXITED' as const, exit: exitOf(context) })),
   },
   delays: {
     timeout: ({ context }) => context.timeoutMs,
@@ -237,14 +237,5 @@ export const workerHandleMachine = setup({
       entry: 'reportExit',
     },
   },
-  output: ({ context }) => ({
-    id: context.id,
-    pid: context.pid,
-    exitCode: context.exitCode,
-    signal: context.signal,
-    cause: context.cause,
-    bootError: context.bootError,
-    established: context.established,
-    stats: context.stats,
-  }),
+  output: ({ context }) => exitOf(context),
 });
