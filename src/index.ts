@@ -8,4 +8,7 @@ export type { ArbiterToWorker, WorkerToArbiter, WorkerInit } from './ipc/protoco
 export type { WorkerKind, KindDependencies, ConnectionSource, RequestObserver } from './kinds/contract.js';
 // Kind authors build their actor with this (it is the same xstate corral runs).
 export { fromCallback } from 'xstate';
+// A kind's input.app is a RecognisedApp; this turns any shape into one guarded node request listener.
+export { requestListenerFor } from './http/request-listener.js';
+export type { RecognisedApp, NodeHandler, FetchHandler, FetchContext } from './app/app-shape.js';
 export { CorralError } from './errors.js';

@@ -1,11 +1,11 @@
 // A custom worker kind: `corral -k ./examples/custom-kind/stamp-kind.js app.js`.
 // It meets the same contract as corral's own kinds: listen on the inherited
 // sockets, report KIND.LISTENING, keep the counters, drain on DRAIN and report
-// KIND.DRAINED, and cut everything when stopped. This one serves node-style apps
-// and stamps each response with the kind that served it.
+// KIND.DRAINED, and cut everything when stopped. This one serves every app shape
+// corral recognises and stamps each response with the kind that served it.
 import http from 'node:http';
 import net from 'node:net';
-import { fromCallback } from 'corral';
+import { fromCallback, requestListenerFor } from 'corral';
 
 export default {
   name: 'stamp',
@@ -13,7 +13,8 @@ export default {
   connections: 'shared',
   create({ listeners, settings, counters, logger }) {
     return fromCallback(({ input, sendBack, receive }) => {
-      const app = input.app;
+      // input.app is the recognised app (node- or fetch-style); this makes it one (req, res) listener.
+      const app = requestListenerFor(input.app, logger);
       const servers = listeners.map((listener) => {
         const server = http.createServer((req, res) => {
           counters.inFlight += 1;

@@ -6,7 +6,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppLoadError, describeError } from '../errors.js';
 import { type AppModuleSpec, parseAppModule } from './app-module.js';
-import { type NodeHandler, recogniseApp } from './recognise-app.js';
+import { type RecognisedApp, recogniseApp } from './recognise-app.js';
 
 const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '/index.js', '/index.mjs', '/index.cjs'];
 
@@ -44,7 +44,7 @@ function pickExport(namespace: Record<string, unknown>, spec: AppModuleSpec, fil
   );
 }
 
-export async function loadApp(appModule: string, cwd: string): Promise<NodeHandler> {
+export async function loadApp(appModule: string, cwd: string): Promise<RecognisedApp> {
   const spec = parseAppModule(appModule);
   const file = resolveAppModule(spec.module, cwd);
   let namespace: Record<string, unknown>;

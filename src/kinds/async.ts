@@ -3,15 +3,18 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import net from 'node:net';
 import { fromCallback } from 'xstate';
-import type { NodeHandler } from '../app/recognise-app.js';
-import { guardHandler } from '../http/guard-handler.js';
+import type { RecognisedApp } from '../app/recognise-app.js';
+import { requestListenerFor } from '../http/request-listener.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 
-const startTimes = new WeakMap<ServerResponse, bigint>();
+// Kept on the response itself: a WeakMap entry per request costs far more (lookups, and ephemeron work in every GC).
+const startedAtKey = Symbol('corral.startedAt');
+type TimedResponse = ServerResponse & { [startedAtKey]?: bigint };
 
 function create({ listeners, settings, counters, logger, observers }: KindDependencies) {
   return fromCallback<{ type: 'DRAIN' }, { app: unknown }>(({ input, sendBack, receive }) => {
-    const handler = guardHandler(input.app as NodeHandler, logger);
+    // Node-style apps are served as they are; only fetch-style ones go through the adapter.
+    const handler = requestListenerFor(input.app as RecognisedApp, logger);
     const keepAliveMs = settings.keepAlive * 1000;
     const observe = observers.length > 0;
     let draining = false;
@@ -25,7 +28,7 @@ function create({ listeners, settings, counters, logger, observers }: KindDepend
       counters.served += 1;
       pending.delete(this);
       if (observe) {
-        const startedAt = startTimes.get(this)!;
+        const startedAt = (this as TimedResponse)[startedAtKey]!;
         for (const observer of observers) observer.finished?.(this.req, this, startedAt);
       }
     }
@@ -37,7 +40,7 @@ function create({ listeners, settings, counters, logger, observers }: KindDepend
       res.once('close', onResponseClose);
       pending.add(res);
       if (observe) {
-        startTimes.set(res, process.hrtime.bigint());
+        (res as TimedResponse)[startedAtKey] = process.hrtime.bigint();
         for (const observer of observers) observer.started?.(req);
       }
       handler(req, res);

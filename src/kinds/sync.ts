@@ -6,8 +6,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { fromCallback } from 'xstate';
-import type { NodeHandler } from '../app/recognise-app.js';
-import { guardHandler } from '../http/guard-handler.js';
+import type { RecognisedApp } from '../app/recognise-app.js';
+import { requestListenerFor } from '../http/request-listener.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 
 function create({ counters, logger, observers, dispatch }: KindDependencies) {
@@ -16,7 +16,7 @@ function create({ counters, logger, observers, dispatch }: KindDependencies) {
       sendBack({ type: 'KIND.FAILED', message: 'the sync kind needs connections dispatched by the arbiter' });
       return () => {};
     }
-    const handler = guardHandler(input.app as NodeHandler, logger);
+    const handler = requestListenerFor(input.app as RecognisedApp, logger);
     let draining = false;
     let active: Socket | undefined;
 

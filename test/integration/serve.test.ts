@@ -113,5 +113,21 @@ test('an app that throws answers 500, is logged, and the worker keeps serving', 
   });
 });
 
+test('async kind: pipelined requests in one packet are all answered, in order, on the same connection', async () => {
+  await withCorral(['-b', '127.0.0.1:0', fixture('app.js')], async (corral) => {
+    const [url] = await corral.ready();
+    const { hostname, port } = new URL(url);
+    const socket = net.connect(Number(port), hostname);
+    let received = '';
+    socket.on('data', (chunk) => (received += chunk));
+    socket.write(['/sleep?ms=50', '/env?name=HOME', '/pid'].map((path) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`).join(''));
+    await waitUntil(() => (received.match(/HTTP\/1\.1 200/g) ?? []).length === 3, { what: 'three responses' });
+    socket.destroy();
+    const sleptAt = received.indexOf('slept 50');
+    const pidAt = received.lastIndexOf('\r\n\r\n');
+    assert.ok(sleptAt > 0 && sleptAt < pidAt, 'the slow first response comes first');
+  });
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();

@@ -1,0 +1,29 @@
+// The shapes an app can have once recognised. Every kind serves one of these,
+// never the raw export, so no kind repeats the detection.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+
+/** node's own request listener: express, connect, polka's handler, koa's callback(), fastify's routing. */
+export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
+
+/**
+ * What a fetch-style app receives beside the Request. Kinds that serve on
+ * node's http pass `incoming`/`outgoing` (the names @hono/node-server uses, so
+ * helpers such as hono's getConnInfo work); kinds that cannot (threads) pass less.
+ */
+export interface FetchContext {
+  incoming?: IncomingMessage;
+  outgoing?: ServerResponse;
+  [key: string]: unknown;
+}
+
+/** The web-standard handler: hono, itty-router, Bun- and Deno-style `{ fetch }` exports. */
+export type FetchHandler = (request: Request, context?: FetchContext) => Response | Promise<Response>;
+
+/** How the app was told apart, for messages and logs. */
+export type AppOrigin = 'node handler' | 'koa app' | 'fastify instance' | '{ fetch } object' | '(Request) => Response function';
+
+export type RecognisedApp =
+  | { shape: 'node'; handler: NodeHandler; name: string; origin: AppOrigin }
+  | { shape: 'fetch'; fetch: FetchHandler; name: string; origin: AppOrigin };
+
+export type AppShape = RecognisedApp['shape'];

@@ -1,0 +1,11 @@
+// Turns a recognised app into the one request listener a kind installs: a
+// node-style app as it is, a fetch-style app through the fetch adapter, both
+// guarded so a failure answers 500, is logged, and leaves the worker up.
+import type { NodeHandler, RecognisedApp } from '../app/app-shape.js';
+import type { Logger } from '../log/logger.js';
+import { fetchAdapter } from './fetch-adapter.js';
+import { guardHandler } from './guard-handler.js';
+
+export function requestListenerFor(app: RecognisedApp, logger: Logger): NodeHandler {
+  return guardHandler(app.shape === 'node' ? app.handler : fetchAdapter(app.fetch), logger);
+}
