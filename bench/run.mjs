@@ -1,6 +1,6 @@
 // Benchmark: corral vs node:cluster vs a single process, all serving examples/test.js.
-// Usage: npm run bench   (env: BENCH_SECONDS=10, BENCH_ROUNDS=2)
-import { mkdirSync, writeFileSync } from 'node:fs';
+// Usage: npm run bench   (env: BENCH_SECONDS=10, BENCH_ROUNDS=2, BENCH_ONLY=accesslog)
+import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installCleanup, killAllSync } from './lib/cleanup.mjs';
@@ -10,7 +10,7 @@ import { isAlive, identify } from './lib/procs.mjs';
 import { renderReport } from './lib/report.mjs';
 import { treeRss } from './lib/rss.mjs';
 import { median } from './lib/stats.mjs';
-import { TARGETS, startTarget } from './lib/targets.mjs';
+import { ACCESS_LOG_FILE, SCENARIOS, TARGETS, startTarget } from './lib/targets.mjs';
 
 const LOAD = {
   version: AUTOCANNON_VERSION,
@@ -23,6 +23,12 @@ const LOAD = {
 const COLD_START_RUNS = 3;
 const IDLE_SEC = 2;
 const COLD_START_TARGETS = ['corral', 'cluster'];
+const ONLY = process.env.BENCH_ONLY || null;
+if (ONLY && !SCENARIOS[ONLY]) {
+  console.error(`BENCH_ONLY must be one of ${Object.keys(SCENARIOS).join(', ')}, got "${ONLY}"`);
+  process.exit(2);
+}
+const SELECTED = ONLY ? TARGETS.filter((t) => SCENARIOS[ONLY].includes(t.key)) : TARGETS;
 
 const RESULTS_DIR = new URL('./results/', import.meta.url);
 
@@ -39,12 +45,23 @@ function positiveInt(name, fallback) {
 
 const log = (msg) => console.error(`bench: ${msg}`);
 
+/** Lines the access-log target wrote: one per request it served, warm-ups and probes included. */
+async function countLines(path) {
+  if (!existsSync(path)) return null;
+  let lines = 0;
+  for await (const chunk of createReadStream(path)) {
+    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
+  }
+  return { lines, bytes: statSync(path).size };
+}
+
 async function main() {
   installCleanup();
+  process.on('exit', () => rmSync(ACCESS_LOG_FILE, { force: true }));
 
   // Hard upper bound on the whole run, whatever hangs: the exit hook kills everything.
   const perRun = LOAD.warmupSec + LOAD.durationSec + 5;
-  const budgetSec = 180 + LOAD.rounds * TARGETS.length * perRun;
+  const budgetSec = 180 + LOAD.rounds * SELECTED.length * perRun;
   setTimeout(() => {
     log(`aborting: exceeded the ${budgetSec} s time budget`);
     process.exit(1);
@@ -59,7 +76,8 @@ async function main() {
     // Other work on the box skews every figure; record how busy it was.
     loadAvg: os.loadavg(),
     load: LOAD,
-    targets: TARGETS.map(({ key, label }) => ({ key, label })),
+    only: ONLY,
+    targets: SELECTED.map(({ key, label }) => ({ key, label })),
     throughput: {},
     coldStart: {},
     coldStartRuns: COLD_START_RUNS,
@@ -74,8 +92,8 @@ async function main() {
     log(`FAILED ${message}`);
   };
 
-  // 1. Cold start, measured first, while nothing else is running.
-  for (const target of TARGETS.filter((t) => COLD_START_TARGETS.includes(t.key))) {
+  // 1. Cold start, measured first, while nothing else is running (not part of a BENCH_ONLY scenario).
+  for (const target of ONLY ? [] : TARGETS.filter((t) => COLD_START_TARGETS.includes(t.key))) {
     log(`cold start: ${target.label} x${COLD_START_RUNS}`);
     try {
       results.coldStart[target.key] = { label: target.label, ...(await measureColdStart(target, COLD_START_RUNS)) };
@@ -87,7 +105,7 @@ async function main() {
   // 2. Start every target; one failing to start must not stop the others.
   const running = [];
   try {
-    for (const target of TARGETS) {
+    for (const target of SELECTED) {
       log(`starting ${target.label}`);
       try {
         const server = await startTarget(target);
@@ -130,6 +148,8 @@ async function main() {
       if (stopped.orphans) results.problems.push(`${target.key}: ${stopped.orphans} worker(s) outlived the primary, SIGKILLed`);
     }
   }
+  if (SELECTED.some((t) => t.key === 'corral-accesslog')) results.accessLog = await countLines(ACCESS_LOG_FILE);
+  rmSync(ACCESS_LOG_FILE, { force: true });
 
   for (const entry of Object.values(results.throughput)) {
     if (entry.error) continue;
@@ -144,9 +164,10 @@ async function main() {
   const report = renderReport(results);
   console.log(`\n${report}`);
   mkdirSync(RESULTS_DIR, { recursive: true });
-  const file = new URL('latest.md', RESULTS_DIR);
-  writeFileSync(file, report);
-  log(`results written to bench/results/latest.md`);
+  // A partial run must not replace the full figures.
+  const name = ONLY ? `latest-${ONLY}.md` : 'latest.md';
+  writeFileSync(new URL(name, RESULTS_DIR), report);
+  log(`results written to bench/results/${name}`);
   return results;
 }
 

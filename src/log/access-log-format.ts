@@ -55,9 +55,21 @@ export function formatAccessTime(date: Date): string {
 /** gunicorn escapes double quotes in every value, so quoted fields stay one field. */
 const escapeQuotes = (value: string) => (value.includes('"') ? value.replaceAll('"', '\\"') : value);
 
-/** For values nothing has validated (a decoded user name, the environment): quotes and control characters. */
-const escapeAll = (value: string) =>
-  value.replace(/["\x00-\x1f\x7f]/g, (char) => (char === '"' ? `\\${char}` : `\\x${char.charCodeAt(0).toString(16).padStart(2, '0')}`));
+const needsEscape = (code: number) => code < 0x20 || code === 0x22 || code === 0x7f;
+
+/** For values nothing has validated (a decoded user name, the environment): quotes, and control characters as \xHH. */
+function escapeAll(value: string): string {
+  let index = 0;
+  while (index < value.length && !needsEscape(value.charCodeAt(index))) index += 1;
+  if (index === value.length) return value;
+  let escaped = value.slice(0, index);
+  for (; index < value.length; index += 1) {
+    const code = value.charCodeAt(index);
+    if (!needsEscape(code)) escaped += value[index];
+    else escaped += code === 0x22 ? '\\"' : `\\x${code.toString(16).padStart(2, '0')}`;
+  }
+  return escaped;
+}
 
 const orDash = (value: string | undefined) => (value === undefined || value === '' ? '-' : escapeQuotes(value));
 
@@ -112,7 +124,8 @@ const simpleAtoms: Record<string, () => Atom> = {
   l: () => () => '-',
   u: () => ({ req }) => basicAuthUser(req.headers.authorization),
   t: cachedAccessTime,
-  r: () => ({ req }) => escapeQuotes(`${req.method} ${req.url} HTTP/${req.httpVersion}`),
+  // Only the target can hold a quote; the method and version are tokens the parser checked.
+  r: () => ({ req }) => `${req.method} ${escapeQuotes(req.url ?? '')} HTTP/${req.httpVersion}`,
   m: () => ({ req }) => orDash(req.method),
   U: () => ({ req }) => {
     const at = queryStart(req.url);

@@ -1,5 +1,5 @@
 // The access log: one line per finished request, in gunicorn's format, written
-// in batches to a file or stdout ('-'), reopened on USR1 and flushed on exit.
+// in batches to a file or stdout ('-'), reopened on USR1 and written out on exit.
 import type { ServerResponse } from 'node:http';
 import type { Settings } from '../config/schema.js';
 import type { RequestObserver } from '../kinds/contract.js';
@@ -12,12 +12,17 @@ import { countResponseBodyBytes, responseBodyBytes } from './response-body-bytes
 const BATCH_BYTES = 32 * 1024;
 /** On a quiet server a line shows up in the file within this long. */
 const BATCH_DELAY_MS = 200;
+/** How long an exiting worker waits for its last lines to reach the file. */
+const CLOSE_DEADLINE_MS = 2000;
 
 export interface AccessLog {
   observer: RequestObserver;
   /** After logrotate moved the file: earlier lines go to the old file, later ones to the new. */
   reopen(): void;
+  /** Best effort, synchronous: for a process about to die (SIGABRT). */
   flush(): void;
+  /** Writes out every line, queued or being written, and closes the file: for a worker on its way out. */
+  close(): Promise<void>;
 }
 
 /** undefined when the access log is off (`accesslog` unset). */
@@ -30,7 +35,8 @@ export function createAccessLog(settings: Pick<Settings, 'accesslog' | 'accessLo
   const timesRequests = uses('T', 'D', 'M', 'L');
   const datesRequests = uses('t');
   if (countsBytes) countResponseBodyBytes();
-  const file = openLogFile(settings.accesslog, { dash: 'stdout', role: 'access log' });
+  // Written asynchronously (any bufferBytes > 0), so a slow disk never holds up requests; the batching is the line batch's.
+  const file = openLogFile(settings.accesslog, { dash: 'stdout', role: 'access log', bufferBytes: 1 });
   const batch = createLineBatch(file, { maxBytes: BATCH_BYTES, maxDelayMs: BATCH_DELAY_MS });
 
   const observer: RequestObserver = {
@@ -48,10 +54,21 @@ export function createAccessLog(settings: Pick<Settings, 'accesslog' | 'accessLo
   return {
     observer,
     reopen() {
+      // Whatever was logged before the signal goes to the renamed file, in-flight writes included.
       batch.flush();
+      file.flush();
       file.reopen();
     },
-    // Written straight to the file, nothing is left in a buffer below; an fsync here would only slow exits.
-    flush: () => batch.flush(),
+    flush() {
+      batch.flush();
+      file.flush();
+    },
+    async close() {
+      batch.flush();
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_DEADLINE_MS)));
+      await Promise.race([file.close(), deadline]);
+      clearTimeout(timer);
+    },
   };
 }

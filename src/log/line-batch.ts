@@ -1,8 +1,6 @@
-// Collects log lines and writes them to a LogFile in batches: one write per few
-// kilobytes instead of one per line, yet no line waits longer than `maxDelayMs`
-// on a quiet server. Batches are written synchronously, so `flush()` leaves
-// nothing in flight: a reopen (USR1) puts every earlier line in the old file,
-// and an exiting process loses none.
+// Collects log lines and hands them to a LogFile in batches: one write per
+// some kilobytes instead of one per line, yet no line waits longer than
+// `maxDelayMs` on a quiet server.
 import type { LogFile } from './log-file.js';
 
 export interface LineBatch {

@@ -13,6 +13,8 @@ export interface LogFile {
   /** After logrotate renamed the file: open the path again (USR1). */
   reopen(): void;
   flush(): void;
+  /** Writes out everything queued, in-flight asynchronous writes included, then closes: the way out for buffered files. */
+  close(): Promise<void>;
 }
 
 export interface LogFileOptions {
@@ -55,5 +57,14 @@ export function openLogFile(path: string, { dash, bufferBytes = 0 }: LogFileOpti
         // nothing buffered, or the destination is gone
       }
     },
+    close: () =>
+      new Promise<void>((resolve) => {
+        boom.once('close', () => resolve());
+        try {
+          boom.end();
+        } catch {
+          resolve(); // already closed
+        }
+      }),
   };
 }

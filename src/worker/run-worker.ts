@@ -146,7 +146,7 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
     await runHook(context.hooks, 'workerExit', logger, context.info);
     logger.info(`Worker exiting (pid: ${process.pid})`);
     logger.flush();
-    context.accessLog?.flush();
+    await context.accessLog?.close();
     context.lastHeartbeat();
     await context.metrics?.close();
     await flush(pipe);
