@@ -177,6 +177,17 @@ export const settingsSchema = [
     help: 'How long an idle keep-alive connection is held open. 0 closes every connection after its response.',
   },
   {
+    name: 'workerConnections',
+    flag: 'worker-connections',
+    type: 'int',
+    default: 1000,
+    min: 1,
+    metavar: 'INT',
+    section: 'worker',
+    gunicorn: 'worker_connections',
+    help: 'Most simultaneous connections an async or thread worker holds; past it, new connections are closed at once (add workers rather than raise it far).',
+  },
+  {
     name: 'maxRequests',
     flag: 'max-requests',
     type: 'int',

@@ -46,10 +46,20 @@ function create({ listeners, settings, counters, logger, observers }: KindDepend
       handler(req, res);
     };
 
+    let lastFullWarning = 0;
+    const warnFull = () => {
+      if (Date.now() - lastFullWarning < 1000) return;
+      lastFullWarning = Date.now();
+      logger.warning(`Worker (pid: ${process.pid}) is at --worker-connections ${settings.workerConnections}: closing new connections`);
+    };
+
     let listening = 0;
     for (const listener of listeners) {
       const server = http.createServer(onRequest);
       server.keepAliveTimeout = keepAliveMs;
+      // Past --worker-connections node closes new connections at once; say so, at most once a second.
+      server.maxConnections = settings.workerConnections;
+      server.on('drop', () => warnFull());
       server.on('error', (error) => sendBack({ type: 'KIND.FAILED', message: `${listener.url}: ${error.message}` }));
       server.on('clientError', (error, socket) => {
         // Node answers malformed requests itself when it can; nothing here should take the worker down.

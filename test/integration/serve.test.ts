@@ -129,5 +129,31 @@ test('async kind: pipelined requests in one packet are all answered, in order, o
   });
 });
 
+test('--worker-connections caps what one async worker holds open, and says so', async () => {
+  await withCorral(['-b', '127.0.0.1:0', '--worker-connections', '2', fixture('app.js')], async (corral) => {
+    const [url] = await corral.ready();
+    const { hostname, port } = new URL(url);
+    const open = await Promise.all(
+      [1, 2].map(() => new Promise<net.Socket>((resolve) => {
+        const socket = net.connect(Number(port), hostname, () => resolve(socket));
+      })),
+    );
+    // Both held connections are served; a third is closed by the worker at once.
+    const answers = open.map((socket) => new Promise<string>((resolve) => {
+      socket.once('data', (chunk) => resolve(chunk.toString('latin1')));
+      socket.write('GET /pid HTTP/1.1\r\nHost: x\r\n\r\n');
+    }));
+    for (const answer of await Promise.all(answers)) assert.match(answer, /^HTTP\/1\.1 200 /);
+    const third = net.connect(Number(port), hostname);
+    const thirdClosed = new Promise((resolve) => third.on('close', resolve));
+    third.on('error', () => {});
+    await thirdClosed;
+    await corral.waitForLine(/\[WARNING\] Worker \(pid: \d+\) is at --worker-connections 2: closing new connections/);
+    open.forEach((socket) => socket.destroy());
+    // The worker counts a connection as gone when it sees the close, a moment after the client's.
+    await waitUntil(async () => (await request(url).catch(() => null))?.status === 200, { what: 'a request served once connections are freed' });
+  });
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();
