@@ -143,6 +143,17 @@ export const settingsSchema = [
     help: 'Worker kind. async serves many connections per process on the event loop (gunicorn defaults to sync; for Node apps the event loop is the natural default).',
   },
   {
+    name: 'threads',
+    flag: 'threads',
+    type: 'int',
+    default: 1,
+    min: 1,
+    metavar: 'INT',
+    section: 'worker',
+    gunicorn: 'threads',
+    help: 'piscina pool size for the thread kind: how many requests each worker runs at once, each in its own thread. A request still running after --timeout seconds is answered 503 and its thread replaced.',
+  },
+  {
     name: 'timeout',
     flag: 'timeout',
     short: 't',

@@ -11,6 +11,7 @@ import type { ConnectionSource, WorkerKind } from './contract.js';
 const builtinKinds: Record<string, () => Promise<WorkerKind>> = {
   async: async () => (await import('./async.js')).asyncKind,
   sync: async () => (await import('./sync.js')).syncKind,
+  thread: async () => (await import('./thread.js')).threadKind,
 };
 
 export const kindNames = (): string[] => Object.keys(builtinKinds);

@@ -1,0 +1,236 @@
+// The thread kind through the real CLI: handlers run in a piscina pool while the
+// worker's event loop keeps the sockets, the heartbeat and the HTTP parsing.
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import net from 'node:net';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fixture, startCorral, waitUntil, withCorral } from '../helpers/corral-process.js';
+import { request } from '../helpers/http.js';
+
+const FETCH_APP = fixture('thread-fetch-app.mjs');
+const NODE_APP = fixture('thread-node-app.js');
+const threadArgs = (...more: string[]) => ['-k', 'thread', '--threads', '4', '-b', '127.0.0.1:0', ...more];
+
+interface Where {
+  pid: number;
+  threadId: number;
+}
+
+/** POSTs binary bytes and resolves with the status, headers and the exact bytes that came back. */
+function postBytes(url: string, path: string, body: Buffer) {
+  const { hostname, port } = new URL(url);
+  return new Promise<{ status: number; headers: http.IncomingHttpHeaders; body: Buffer }>((resolve, reject) => {
+    const req = http.request(
+      { host: hostname, port: Number(port), path, method: 'POST', agent: false, headers: { 'content-type': 'application/x-test' } },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (chunk: Buffer) => chunks.push(chunk));
+        res.on('end', () => resolve({ status: res.statusCode!, headers: res.headers, body: Buffer.concat(chunks) }));
+        res.on('error', reject);
+      },
+    );
+    req.on('error', reject);
+    req.setTimeout(10_000, () => req.destroy(new Error(`POST ${path} timed out`)));
+    // Two writes without a length: the request goes out chunked, which the main thread undoes.
+    req.write(body.subarray(0, 1000));
+    req.end(body.subarray(1000));
+  });
+}
+
+/** Runs `count` requests for `path` at once; resolves with their bodies and how long the whole batch took. */
+async function parallel(url: string, path: string, count: number) {
+  const started = performance.now();
+  const responses = await Promise.all(Array.from({ length: count }, () => request(url, { path })));
+  return { responses, ms: performance.now() - started };
+}
+
+for (const [shape, app] of [
+  ['fetch-style', FETCH_APP],
+  ['node-style', NODE_APP],
+] as const) {
+  test(`a ${shape} app is served from pool threads, and a POST body round-trips byte for byte`, async () => {
+    await withCorral(threadArgs(app), async (corral) => {
+      const [url] = await corral.ready();
+      assert.match(corral.output, /\[INFO\] Using worker: thread/);
+      const hello = await request(url);
+      assert.is(hello.status, 200);
+      assert.match(hello.body, /^hello from thread \d+ of \d+\n$/);
+      const where = JSON.parse((await request(url, { path: '/where' })).body) as Where;
+      assert.is(where.pid, corral.workerPids()[0], 'the worker process answered');
+      assert.ok(where.threadId > 0, `answered from a pool thread, not the main thread (threadId ${where.threadId})`);
+
+      const body = randomBytes(256 * 1024);
+      const echoed = await postBytes(url, '/echo', body);
+      assert.is(echoed.status, 201);
+      assert.is(echoed.headers['x-method'], 'POST');
+      assert.is(echoed.headers['x-length'], String(body.length), 'the app saw the whole body');
+      assert.is(echoed.headers['content-type'], 'application/x-test', 'request headers reach the app');
+      assert.is(echoed.headers['content-length'], String(body.length));
+      assert.ok(echoed.body.equals(body), 'the same bytes came back');
+    });
+  });
+
+  test(`a ${shape} handler that throws answers 500, is logged, and the worker keeps serving`, async () => {
+    await withCorral(threadArgs(app), async (corral) => {
+      const [url] = await corral.ready();
+      const failed = await request(url, { path: '/throw' });
+      assert.is(failed.status, 500);
+      assert.is(failed.body, 'Internal Server Error\n');
+      await corral.waitForLine(/\[ERROR\] Error handling request GET \/throw: Error: (fetch|node) handler exploded/);
+      assert.is((await request(url)).status, 200);
+      assert.is(corral.workerPids().length, 1, 'no worker was replaced');
+    });
+  });
+}
+
+test('a node-style handler whose promise rejects answers 500 too', async () => {
+  await withCorral(threadArgs(NODE_APP), async (corral) => {
+    const [url] = await corral.ready();
+    assert.is((await request(url, { path: '/reject' })).status, 500);
+    await corral.waitForLine(/\[ERROR\] Error handling request GET \/reject: Error: async node handler rejected/);
+  });
+});
+
+test('a fetch-style app keeps repeated Set-Cookie headers apart', async () => {
+  await withCorral(threadArgs(FETCH_APP), async (corral) => {
+    const [url] = await corral.ready();
+    const response = await request(url, { path: '/cookies' });
+    assert.is(response.status, 204);
+    assert.equal(response.headers['set-cookie'], ['a=1', 'b=2']);
+  });
+});
+
+test('four handlers that block their thread for 200 ms run in parallel on one worker', async () => {
+  await withCorral(threadArgs('-w', '1', FETCH_APP), async (corral) => {
+    const [url] = await corral.ready();
+    // First round: every thread has its app loaded before the timed round.
+    await parallel(url, '/block?ms=1', 4);
+    const { responses, ms } = await parallel(url, '/block?ms=200', 4);
+    for (const response of responses) assert.match(response.body, /^blocked 200 ms in thread \d+$/);
+    const threads = new Set(responses.map((response) => /thread (\d+)/.exec(response.body)![1]));
+    assert.is(threads.size, 4, `each request had a thread of its own: ${[...threads].join(', ')}`);
+    // One after another they would take at least 4 × 200 = 800 ms; side by side, 200 ms plus overhead.
+    // 650 ms leaves room for a loaded test machine while still failing if two ever shared a thread.
+    assert.ok(ms >= 195, `took ${ms.toFixed(0)} ms: each request really blocked`);
+    assert.ok(ms < 650, `took ${ms.toFixed(0)} ms; in sequence it would be ≥ 800 ms`);
+    assert.is(corral.workerPids().length, 1);
+  });
+});
+
+test('a handler that blocks past --timeout gets 503; its thread is replaced, the worker is not', async () => {
+  await withCorral(threadArgs('-w', '1', '-t', '1', NODE_APP), async (corral) => {
+    const [url] = await corral.ready();
+    const before = await parallel(url, '/block?ms=100', 4);
+    const threadsBefore = new Set(before.responses.map((response) => Number(/thread (\d+)/.exec(response.body)![1])));
+    assert.is(threadsBefore.size, 4, 'the four threads each took one');
+    const [workerPid] = corral.workerPids();
+
+    const started = performance.now();
+    const timedOut = await request(url, { path: '/block?ms=5000' });
+    const ms = performance.now() - started;
+    assert.is(timedOut.status, 503);
+    assert.is(timedOut.body, 'Service Unavailable: the request timed out\n');
+    assert.ok(ms >= 950 && ms < 3000, `answered after ${ms.toFixed(0)} ms, at the 1 s timeout`);
+    await corral.waitForLine(/\[ERROR\] Request GET \/block\?ms=5000 ran past the 1 s timeout in the thread pool; answered 503 \(a thread still running it is replaced\)/);
+
+    await corral.waitForLine(/\[INFO\] Pool thread \d+ started in place of a stopped one/);
+    // Same process, still heartbeating (the arbiter's own timeout is 1 s too), still serving.
+    const after = JSON.parse((await request(url, { path: '/where' })).body) as Where;
+    assert.is(after.pid, workerPid, `the same worker answered:\n${corral.output}`);
+    const again = await parallel(url, '/block?ms=100', 4);
+    const threadsAfter = again.responses.map((response) => Number(/thread (\d+)/.exec(response.body)![1]));
+    assert.ok(
+      threadsAfter.some((id) => !threadsBefore.has(id)),
+      `a new thread serves now (before: ${[...threadsBefore].join(', ')}; after: ${threadsAfter.join(', ')})`,
+    );
+    assert.equal(corral.workerPids(), [workerPid], 'no "Booting worker" line after the first');
+    assert.not.match(corral.output, /WORKER TIMEOUT|Worker aborted/);
+  });
+});
+
+test('requests queued on a thread that hangs: a GET is run again on its replacement, a POST with a body gets 503', async () => {
+  await withCorral(['-k', 'thread', '--threads', '1', '-t', '1', '-b', '127.0.0.1:0', NODE_APP], async (corral) => {
+    const [url] = await corral.ready();
+    const hung = request(url, { path: '/block?ms=5000' });
+    await corral.waitForLine(/thread \d+ blocking 5000 ms/);
+    // The only thread is blocked: both wait on it, then it is replaced.
+    const get = request(url, { path: '/where' });
+    const post = request(url, { path: '/echo', method: 'POST', body: 'once only' });
+    assert.is((await hung).status, 503);
+    const [got, posted] = await Promise.all([get, post]);
+    assert.is(got.status, 200, 'the GET ran on the new thread');
+    assert.is((JSON.parse(got.body) as Where).pid, corral.workerPids()[0]);
+    assert.is(posted.status, 503);
+    assert.is(posted.body, 'Service Unavailable: please retry\n');
+    await corral.waitForLine(/\[ERROR\] Request POST \/echo waited on a thread replaced after another request timed out; answered 503/);
+    assert.is((await request(url, { path: '/echo', method: 'POST', body: 'again' })).body, 'again', 'the new thread serves POSTs');
+  });
+});
+
+test('keep-alive, and two pipelined requests in one packet answered in order', async () => {
+  await withCorral(threadArgs(NODE_APP), async (corral) => {
+    const [url] = await corral.ready();
+    const { hostname, port } = new URL(url);
+    const socket = net.connect(Number(port), hostname);
+    try {
+      let received = '';
+      socket.on('data', (chunk) => (received += chunk));
+      await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+      const responses = () => received.match(/HTTP\/1\.1 200 OK/g)?.length ?? 0;
+      // The first is slow and the second fast: the second must still come back second.
+      socket.write('GET /block?ms=150 HTTP/1.1\r\nHost: x\r\n\r\nGET /where HTTP/1.1\r\nHost: x\r\n\r\n');
+      await waitUntil(() => responses() === 2 && received.includes('"threadId"'), { what: 'both pipelined responses' });
+      const slow = received.indexOf('blocked 150 ms');
+      const fast = received.indexOf('"threadId"');
+      assert.ok(slow >= 0 && slow < fast, `responses in request order:\n${received}`);
+      assert.not.match(received, /connection: close/i);
+      // The same connection carries a third request.
+      socket.write('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+      await waitUntil(() => responses() === 3, { what: 'a third response on the kept-alive connection' });
+      assert.match(received, /hello from thread \d+/);
+    } finally {
+      socket.destroy();
+    }
+  });
+});
+
+test('TERM drains: a request running in a thread finishes, with Connection: close', async () => {
+  const corral = startCorral(threadArgs(NODE_APP));
+  try {
+    const [url] = await corral.ready();
+    const inFlight = request(url, { path: '/block?ms=600' });
+    await corral.waitForLine(/thread \d+ blocking 600 ms/);
+    corral.signal('SIGTERM');
+    const response = await inFlight;
+    assert.is(response.status, 200);
+    assert.match(response.body, /^blocked 600 ms in thread \d+$/);
+    assert.is(response.headers.connection, 'close');
+    assert.equal(await corral.waitForExit(), { code: 0, signal: null });
+  } finally {
+    await corral.stop();
+  }
+});
+
+test('an app that cannot load in a pool thread is a boot failure (exit 3), not a stream of 500s', async () => {
+  const corral = startCorral(threadArgs(fixture('thread-unloadable-app.js')));
+  try {
+    const exit = await corral.waitForExit(15_000);
+    assert.is(exit.code, 3);
+    assert.match(corral.output, /Worker failed to boot: the app could not be loaded in a pool thread: .*this app needs the main thread/);
+  } finally {
+    await corral.stop();
+  }
+});
+
+test('--threads is refused below 1', async () => {
+  const corral = startCorral(['-k', 'thread', '--threads', '0', NODE_APP]);
+  try {
+    assert.is((await corral.waitForExit()).code, 2);
+    assert.match(corral.output, /--threads/);
+  } finally {
+    await corral.stop();
+  }
+});
+
+test.run();
