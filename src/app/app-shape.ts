@@ -1,6 +1,7 @@
 // The shapes an app can have once recognised. Every kind serves one of these,
 // never the raw export, so no kind repeats the detection.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Duplex } from 'node:stream';
 
 /** node's own request listener: express, connect, polka's handler, koa's callback(), fastify's routing. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -19,11 +20,19 @@ export interface FetchContext {
 /** The web-standard handler: hono, itty-router, Bun- and Deno-style `{ fetch }` exports. */
 export type FetchHandler = (request: Request, context?: FetchContext) => Response | Promise<Response>;
 
+/** Takes an HTTP Upgrade request (WebSocket) and its socket, as node's server 'upgrade' event gives them: e.g. ws's handleUpgrade. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => unknown;
+
 /** How the app was told apart, for messages and logs. */
 export type AppOrigin = 'node handler' | 'koa app' | 'fastify instance' | '{ fetch } object' | '(Request) => Response function';
 
-export type RecognisedApp =
-  | { shape: 'node'; handler: NodeHandler; name: string; origin: AppOrigin }
-  | { shape: 'fetch'; fetch: FetchHandler; name: string; origin: AppOrigin };
+interface Recognised {
+  name: string;
+  origin: AppOrigin;
+  /** Present when the app takes upgrades (see upgradeHandlerOf); without it an Upgrade request is an ordinary request. */
+  upgrade?: UpgradeHandler;
+}
+
+export type RecognisedApp = ({ shape: 'node'; handler: NodeHandler } | { shape: 'fetch'; fetch: FetchHandler }) & Recognised;
 
 export type AppShape = RecognisedApp['shape'];

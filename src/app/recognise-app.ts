@@ -14,8 +14,9 @@
 // serve a fetch handler that declares more, export it as `{ fetch }`.
 import { AppLoadError, describeError } from '../errors.js';
 import type { AppOrigin, FetchHandler, NodeHandler, RecognisedApp } from './app-shape.js';
+import { upgradeHandlerOf } from './upgrade-handler.js';
 
-export type { AppOrigin, AppShape, FetchContext, FetchHandler, NodeHandler, RecognisedApp } from './app-shape.js';
+export type { AppOrigin, AppShape, FetchContext, FetchHandler, NodeHandler, RecognisedApp, UpgradeHandler } from './app-shape.js';
 
 export const ACCEPTED_SHAPES =
   'a node-style (req, res) handler (express, connect, polka\'s .handler, a plain function), ' +
@@ -40,8 +41,13 @@ function describeValue(app: unknown): string {
   return keys.length ? `an object with keys ${keys.slice(0, 8).join(', ')}${keys.length > 8 ? ', …' : ''}` : 'an empty object';
 }
 
-const node = (handler: NodeHandler, name: string, origin: AppOrigin): RecognisedApp => ({ shape: 'node', handler, name, origin });
-const fetchStyle = (fetch: FetchHandler, name: string, origin: AppOrigin): RecognisedApp => ({ shape: 'fetch', fetch, name, origin });
+// `from` is the value the app was recognised in, which may also name an upgrade handler.
+const node = (handler: NodeHandler, name: string, origin: AppOrigin, from: unknown): RecognisedApp => ({
+  shape: 'node', handler, name, origin, upgrade: upgradeHandlerOf(from, origin === 'fastify instance'),
+});
+const fetchStyle = (fetch: FetchHandler, name: string, origin: AppOrigin, from: unknown): RecognisedApp => ({
+  shape: 'fetch', fetch, name, origin, upgrade: upgradeHandlerOf(from, false),
+});
 
 async function readyFastify(app: Candidate, name: string): Promise<RecognisedApp> {
   try {
@@ -52,7 +58,7 @@ async function readyFastify(app: Candidate, name: string): Promise<RecognisedApp
     });
   }
   // routing is a closure over fastify's router, called unbound by fastify's own server too.
-  return node(app.routing as NodeHandler, name, 'fastify instance');
+  return node(app.routing as NodeHandler, name, 'fastify instance', app);
 }
 
 /** Recognises `app` (named `name` in messages) or throws an AppLoadError saying which shapes are accepted. */
@@ -60,15 +66,15 @@ export async function recogniseApp(app: unknown, name: string): Promise<Recognis
   if (isTranspiledModule(app)) return recogniseApp((app as Candidate).default, name);
   if (typeof app === 'object' && app !== null) {
     const candidate = app as Candidate;
-    if (typeof candidate.fetch === 'function') return fetchStyle((candidate.fetch as FetchHandler).bind(app), name, '{ fetch } object');
+    if (typeof candidate.fetch === 'function') return fetchStyle((candidate.fetch as FetchHandler).bind(app), name, '{ fetch } object', app);
     if (isFastify(app)) return readyFastify(candidate, name);
-    if (typeof candidate.callback === 'function') return node((candidate.callback as () => NodeHandler).call(app), name, 'koa app');
+    if (typeof candidate.callback === 'function') return node((candidate.callback as () => NodeHandler).call(app), name, 'koa app', app);
     if (typeof candidate.then === 'function') return recogniseApp(await (app as PromiseLike<unknown>), name);
   }
   if (typeof app === 'function') {
     return app.length === 1
-      ? fetchStyle(app as FetchHandler, name, '(Request) => Response function')
-      : node(app as NodeHandler, name, 'node handler');
+      ? fetchStyle(app as FetchHandler, name, '(Request) => Response function', app)
+      : node(app as NodeHandler, name, 'node handler', app);
   }
   throw new AppLoadError('CORRAL_ERR_APP_SHAPE', `App '${name}' is ${describeValue(app)}, which corral cannot serve; export ${ACCEPTED_SHAPES}.`);
 }

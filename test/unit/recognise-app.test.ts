@@ -141,6 +141,29 @@ test('a fastify instance whose plugin fails is an AppLoadError naming the cause'
   }
 });
 
+test('an upgrade handler: an `upgrade` method on any shape, or the upgrade listeners of fastify.server', async () => {
+  const calls: string[] = [];
+  const handler = Object.assign((_req: unknown, res: http.ServerResponse) => res.end(), {
+    upgrade(this: unknown, req: http.IncomingMessage) {
+      calls.push(`node ${req.url} ${this === handler}`);
+    },
+  });
+  const koa = Object.assign(new Koa(), { upgrade: (req: http.IncomingMessage) => calls.push(`koa ${req.url}`) });
+  const fetchApp = { fetch: () => new Response('x'), upgrade: (req: http.IncomingMessage) => calls.push(`fetch ${req.url}`) };
+  const fastify = Fastify();
+  fastify.server.on('upgrade', (req: http.IncomingMessage) => calls.push(`fastify ${req.url}`));
+  const fake = (url: string) => ({ url }) as http.IncomingMessage;
+  for (const [app, url] of [[handler, '/a'], [koa, '/b'], [fetchApp, '/c'], [fastify, '/d']] as const) {
+    const recognised = await recogniseApp(app, 'app');
+    assert.type(recognised.upgrade, 'function', url);
+    recognised.upgrade!(fake(url), null as never, Buffer.alloc(0));
+  }
+  assert.equal(calls, ['node /a true', 'koa /b', 'fetch /c', 'fastify /d']);
+  assert.is((await recogniseApp(express(), 'express')).upgrade, undefined, 'none when the app names none');
+  assert.is((await recogniseApp(Fastify(), 'fastify')).upgrade, undefined, 'a fastify server without upgrade listeners takes none');
+  await fastify.close();
+});
+
 test('a promise of an app is awaited', async () => {
   const app = await recogniseApp(Promise.resolve((request: Request) => new Response(request.method)), 'promised');
   assert.is(app.shape, 'fetch');

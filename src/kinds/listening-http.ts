@@ -1,0 +1,123 @@
+// What the async and thread kinds share: node's http servers on the listening
+// sockets every worker inherits, the per-request bookkeeping (counters,
+// observers, keep-alive), HTTP upgrades, and a drain that never cuts a
+// keep-alive connection a client may be sending on.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import net from 'node:net';
+import type { UpgradeHandler } from '../app/app-shape.js';
+import { guardUpgrade } from '../http/guard-upgrade.js';
+import type { KindReport } from '../../machines/worker.js';
+import type { KindDependencies } from './contract.js';
+
+// Kept on the response itself: a WeakMap entry per request costs far more (lookups, and ephemeron work in every GC).
+const startedAtKey = Symbol('corral.startedAt');
+type TimedResponse = ServerResponse & { [startedAtKey]?: bigint };
+
+export interface ListeningHttpOptions {
+  dependencies: Pick<KindDependencies, 'listeners' | 'settings' | 'counters' | 'logger' | 'observers'>;
+  sendBack: (report: KindReport) => void;
+  /** Serves one request; the bookkeeping is done around it. */
+  handle: (req: IncomingMessage, res: ServerResponse) => void;
+  upgrade?: UpgradeHandler;
+}
+
+export interface ListeningHttp {
+  /** Starts accepting; reports KIND.LISTENING once every listener is up. */
+  listen(): void;
+  /** Stops accepting; reports KIND.DRAINED once every connection has ended. */
+  drain(): void;
+  /** Cuts every connection at once (quick stop, or the graceful deadline passed). */
+  stop(): void;
+}
+
+export function listeningHttp({ dependencies, sendBack, handle, upgrade }: ListeningHttpOptions): ListeningHttp {
+  const { listeners, settings, counters, logger, observers } = dependencies;
+  const keepAliveMs = settings.keepAlive * 1000;
+  const observe = observers.length > 0;
+  const onUpgrade = upgrade && guardUpgrade(upgrade, logger);
+  let draining = false;
+  const servers: http.Server[] = [];
+  // Responses whose headers may not be out yet, so a drain can still make them the last on their connection.
+  const pending = new Set<ServerResponse>();
+
+  // One shared listener, not a closure per request: this runs for every response.
+  function onResponseClose(this: ServerResponse) {
+    counters.inFlight -= 1;
+    counters.served += 1;
+    pending.delete(this);
+    if (observe) {
+      const startedAt = (this as TimedResponse)[startedAtKey]!;
+      for (const observer of observers) observer.finished?.(this.req, this, startedAt);
+    }
+  }
+
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => {
+    counters.inFlight += 1;
+    // Keep-alive 0, or a worker on its way out: one response per connection.
+    if (draining || keepAliveMs === 0) res.shouldKeepAlive = false;
+    res.once('close', onResponseClose);
+    pending.add(res);
+    if (observe) {
+      (res as TimedResponse)[startedAtKey] = process.hrtime.bigint();
+      for (const observer of observers) observer.started?.(req);
+    }
+    handle(req, res);
+  };
+
+  let lastFullWarning = 0;
+  const warnFull = () => {
+    if (Date.now() - lastFullWarning < 1000) return;
+    lastFullWarning = Date.now();
+    logger.warning(`Worker (pid: ${process.pid}) is at --worker-connections ${settings.workerConnections}: closing new connections`);
+  };
+
+  return {
+    listen() {
+      let listening = 0;
+      for (const listener of listeners) {
+        const server = http.createServer(onRequest);
+        server.keepAliveTimeout = keepAliveMs;
+        // Past --worker-connections node closes new connections at once; say so, at most once a second.
+        server.maxConnections = settings.workerConnections;
+        server.on('drop', warnFull);
+        // Without a listener node serves an Upgrade request as an ordinary one, which is right for an app that takes none.
+        if (onUpgrade) server.on('upgrade', onUpgrade);
+        server.on('error', (error) => sendBack({ type: 'KIND.FAILED', message: `${listener.url}: ${error.message}` }));
+        server.on('clientError', (error, socket) => {
+          // Node answers malformed requests itself when it can; nothing here should take the worker down.
+          if (socket.writable && !(error as { code?: string }).code?.startsWith('ECONN')) {
+            socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+          } else socket.destroy();
+        });
+        server.listen({ fd: listener.fd, backlog: settings.backlog }, () => {
+          listening += 1;
+          if (listening === listeners.length) sendBack({ type: 'KIND.LISTENING' });
+        });
+        servers.push(server);
+      }
+    },
+    drain() {
+      if (draining) return;
+      draining = true;
+      for (const res of pending) if (!res.headersSent) res.shouldKeepAlive = false;
+      if (servers.length === 0) return sendBack({ type: 'KIND.DRAINED' });
+      let open = servers.length;
+      // Stop accepting, but do not cut idle keep-alive connections (http.Server#close would): a
+      // client may be sending on one right now and would see a reset. Each ends after its next
+      // response (sent with Connection: close) or when its keep-alive timeout passes. Upgraded
+      // connections (WebSockets) are the app's: they end when it closes them, or at the graceful timeout.
+      for (const server of servers) {
+        net.Server.prototype.close.call(server, () => {
+          open -= 1;
+          if (open === 0) sendBack({ type: 'KIND.DRAINED' });
+        });
+      }
+    },
+    stop() {
+      for (const server of servers) {
+        server.close();
+        server.closeAllConnections();
+      }
+    },
+  };
+}
