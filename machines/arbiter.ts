@@ -29,7 +29,10 @@ export interface ReloadedSettings {
 }
 
 export type ArbiterEvent =
-  | { type: 'SIGNAL'; signal: ArbiterSignal }
+  /** A signal, or the same operation asked for by embedding code (`by` names it, e.g. 'serve()'). */
+  | { type: 'SIGNAL'; signal: ArbiterSignal; by?: string }
+  /** Set the number of workers (embedding: `handle.scale(n)`): new ones boot, surplus ones drain, oldest first. */
+  | { type: 'SCALE'; workers: number }
   | { type: 'WORKER.READY'; id: string; pid: number | undefined }
   | { type: 'WORKER.RECYCLE'; id: string; reason: string }
   | { type: 'WORKER.SETTLED'; id: string }
@@ -140,7 +143,11 @@ const logSignal = {
   type: 'log',
   params: ({ event }: { event: ArbiterEvent }) => ({
     level: 'info' as const,
-    message: `Handling signal: ${event.type === 'SIGNAL' ? event.signal.replace(/^SIG/, '').toLowerCase() : '?'}`,
+    message: event.type !== 'SIGNAL'
+      ? 'Handling signal: ?'
+      : event.by
+        ? `Handling ${event.signal.replace(/^SIG/, '').toLowerCase()} from ${event.by}`
+        : `Handling signal: ${event.signal.replace(/^SIG/, '').toLowerCase()}`,
   }),
 } as const;
 
@@ -159,6 +166,8 @@ export const arbiterMachine = setup({
     // For service managers (systemd's RELOADING=1 / READY=1 / STOPPING=1).
     announceReloading: () => {},
     announceReloaded: () => {},
+    /** A reload ended: the new generation serves (ok), or the previous one keeps serving (reason). */
+    reloadFinished: (_, _params: { ok: boolean; reason?: string }) => {},
     announceStopping: () => {},
     startUpgrade: () => {},
     workerExited: (_, _exit: WorkerExit) => {},
@@ -268,6 +277,7 @@ export const arbiterMachine = setup({
     canShrink: ({ context }) => context.workers > 1,
     isBootFailure: ({ event }) => event.type === 'WORKER.EXITED' && isBootFailure(event.exit),
     noWorkersLeft: ({ context }) => Object.keys(context.workerRefs).length === 0,
+    isValidScale: ({ event }) => event.type === 'SCALE' && Number.isInteger(event.workers) && event.workers >= 0,
     isQuickSignal: ({ event }) => event.type === 'SIGNAL' && (event.signal === 'SIGINT' || event.signal === 'SIGQUIT'),
     isShutdownSignal: ({ event }) => event.type === 'SIGNAL' && ['SIGTERM', 'SIGINT', 'SIGQUIT'].includes(event.signal),
   },
@@ -351,6 +361,9 @@ export const arbiterMachine = setup({
                       level: 'error',
                       message: `Reload failed, keeping the current workers: ${event.error instanceof Error ? event.error.message : String(event.error)}`,
                     }),
+                  }, {
+                    type: 'reloadFinished',
+                    params: ({ event }) => ({ ok: false, reason: event.error instanceof Error ? event.error.message : String(event.error) }),
                   }],
                 },
               },
@@ -363,6 +376,7 @@ export const arbiterMachine = setup({
                 actions: [
                   { type: 'log', params: ({ context }) => ({ level: 'info', message: `Reload complete: generation ${context.generation} serving` }) },
                   'announceReloaded',
+                  { type: 'reloadFinished', params: { ok: true } },
                 ],
               },
               on: {
@@ -387,6 +401,10 @@ export const arbiterMachine = setup({
                             event.exit.bootError?.message ?? `exit code ${event.exit.exitCode}`
                           })`,
                         }),
+                      },
+                      {
+                        type: 'reloadFinished',
+                        params: ({ event }) => ({ ok: false, reason: `a new worker could not boot (${event.exit.bootError?.message ?? `exit code ${event.exit.exitCode}`})` }),
                       },
                     ],
                   },
@@ -453,6 +471,15 @@ export const arbiterMachine = setup({
           },
           { guard: 'isShutdownSignal', target: 'draining', actions: [logSignal, 'setStopMode'] },
         ],
+        SCALE: {
+          guard: 'isValidScale',
+          actions: [
+            { type: 'log', params: ({ event }) => ({ level: 'info', message: `Scaling to ${event.workers} worker(s)` }) },
+            { type: 'workersChanged', params: ({ context, event }) => ({ from: context.workers, to: event.workers }) },
+            { type: 'setWorkers', params: ({ event }) => ({ workers: event.workers }) },
+            'spawnWorkers', 'retireSurplus', 'notifyRetiring',
+          ],
+        },
       },
     },
     draining: {

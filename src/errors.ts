@@ -11,7 +11,10 @@ export type CorralErrorCode =
   | 'CORRAL_ERR_APP_IMPORT'
   | 'CORRAL_ERR_APP_SHAPE'
   | 'CORRAL_ERR_IPC_FRAME_TOO_LARGE'
-  | 'CORRAL_ERR_IPC_BAD_FRAME';
+  | 'CORRAL_ERR_IPC_BAD_FRAME'
+  | 'CORRAL_ERR_HALTED'
+  | 'CORRAL_ERR_STOPPED'
+  | 'CORRAL_ERR_ARGUMENT';
 
 export class CorralError extends Error {
   readonly code: CorralErrorCode;

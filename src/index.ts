@@ -1,8 +1,17 @@
-// Public API for embedding corral's actors in your own supervisor.
+// Public API for embedding corral: serve() runs it from a script; the machines,
+// kinds, IPC codec and settings schema are for a supervisor of your own. See docs/api.md.
+export { serve, type ServeOptions, type CorralServer, type ServerStatus, type WorkerStatus, type ServerEvents } from './serve.js';
+export { corralActor, type CorralActorCommand, type CorralActorEvent } from './corral-actor.js';
+export { startWorker, type WorkerOptions, type InProcessWorker, type InProcessWorkerEvents } from './worker/in-process-worker.js';
 export { arbiterMachine, describeExit, type ArbiterInput, type ArbiterOutput, type ArbiterEvent } from '../machines/arbiter.js';
 export { workerMachine, type WorkerInput, type WorkerOutput, type WorkerEvent, type KindCommand, type KindReport } from '../machines/worker.js';
 export { workerHandleMachine, type WorkerExit, type WorkerHandleInput, type WorkerStats } from '../machines/worker-handle.js';
 export { settingsSchema, type Settings, type SettingSpec } from './config/schema.js';
+export { validateSettings } from './config/resolve-settings.js';
+// The real workerProcess actor of the worker handle: spawns a worker process; for an arbiter with effects of your own.
+export { workerProcessLogic, type WorkerProcessOptions } from './arbiter/worker-process.js';
+export { openArbiterSide, openWorkerSide, type Channel } from './ipc/channel.js';
+export { loadKind, kindNames } from './kinds/registry.js';
 export { encodeFrame, FrameDecoder } from './ipc/frame-codec.js';
 export type { ArbiterToWorker, WorkerToArbiter, WorkerInit } from './ipc/protocol.js';
 export type { WorkerKind, KindDependencies, ConnectionSource, RequestObserver } from './kinds/contract.js';
@@ -11,4 +20,4 @@ export { fromCallback } from 'xstate';
 // A kind's input.app is a RecognisedApp; this turns any shape into one guarded node request listener.
 export { requestListenerFor } from './http/request-listener.js';
 export type { RecognisedApp, NodeHandler, FetchHandler, FetchContext } from './app/app-shape.js';
-export { CorralError } from './errors.js';
+export { CorralError, type CorralErrorCode } from './errors.js';

@@ -1,7 +1,8 @@
 // Runs the arbiter statechart with real effects: sockets, processes, signals, logs, hooks.
+import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
-import { createActor, fromPromise, toPromise } from 'xstate';
-import { type ArbiterSignal, WORKER_APP_LOAD_ERROR, arbiterMachine, isBootFailure } from '../../machines/arbiter.js';
+import { type Actor, createActor, fromPromise, toPromise } from 'xstate';
+import { type ArbiterEvent, type ArbiterSignal, WORKER_APP_LOAD_ERROR, arbiterMachine, isBootFailure } from '../../machines/arbiter.js';
 import { type WorkerExit, workerHandleMachine } from '../../machines/worker-handle.js';
 import type { Hooks } from '../config/hooks.js';
 import type { Identity } from '../config/identity.js';
@@ -46,16 +47,44 @@ export interface ArbiterOptions {
   reload: () => Promise<{ settings: Settings; hooks: Hooks }>;
   /** Where the arbiter's StatsD metrics go (the logger counts its lines into the same client). */
   statsd?: StatsdClient;
+  /** Turn this process's signals into events (the CLI). Embedding code sends the events itself. */
+  handleSignals?: boolean;
 }
 
-export async function runArbiter(options: ArbiterOptions): Promise<number> {
+/** What the running arbiter tells the code that started it. */
+export interface ArbiterNotices {
+  ready: [urls: string[]];
+  reloaded: [outcome: { ok: boolean; reason?: string }];
+  workerExit: [exit: WorkerExit];
+  workersChanged: [change: { from: number; to: number }];
+  /** The chart has ended; cleanup follows, then `exit` resolves. */
+  stopped: [outcome: { exitCode: number; haltReason?: string }];
+}
+
+export interface RunningArbiter {
+  /** undefined when the arbiter stopped before its chart started (a failed --preload, a metrics port in use). */
+  actor: Actor<typeof arbiterMachine> | undefined;
+  send(event: ArbiterEvent): void;
+  notices: EventEmitter<ArbiterNotices>;
+  /** The exit status, once the arbiter has stopped and cleaned up. */
+  exit: Promise<number>;
+}
+
+function stoppedEarly(notices: EventEmitter<ArbiterNotices>, exitCode: number, haltReason: string): RunningArbiter {
+  // After the caller has had a chance to listen.
+  setImmediate(() => notices.emit('stopped', { exitCode, haltReason }));
+  return { actor: undefined, send: () => {}, notices, exit: Promise.resolve(exitCode) };
+}
+
+export async function startArbiter(options: ArbiterOptions): Promise<RunningArbiter> {
   const { configFile, appModule, cwd, logger, reload } = options;
   // Replaced by a reload; new workers get what is current when they spawn.
   let { settings, hooks } = options;
   logger.info(`Starting corral ${version}`);
+  const notices = new EventEmitter<ArbiterNotices>();
   if (settings.preloadApp && !(await preloadApp(appModule, cwd, logger))) {
     logger.info('Shutting down: Master');
-    return WORKER_APP_LOAD_ERROR;
+    return stoppedEarly(notices, WORKER_APP_LOAD_ERROR, 'the app failed to load in the arbiter (--preload); the log says why');
   }
   await runHook(hooks, 'onStarting', logger, settings);
   // Scrapes read the worker handles; there are none until the actor exists.
@@ -68,7 +97,7 @@ export async function runArbiter(options: ArbiterOptions): Promise<number> {
   );
   if (metrics === null) {
     logger.flush();
-    return 1;
+    return stoppedEarly(notices, 1, 'the metrics endpoint could not start; the log says why');
   }
   const succession = startSuccession({ pidfile: settings.pidfile, name: settings.procName ?? appModule, launchDirectory: options.launchDirectory, logger });
   const listeners: BoundListener[] = [];
@@ -119,10 +148,12 @@ export async function runArbiter(options: ArbiterOptions): Promise<number> {
     actions: {
       log,
       closeListeners,
-      announceReady: () => {
+      announceReady: ({ context }) => {
         systemd.notify({ READY: 1, STATUS: `${settings.workers} worker(s) serving` });
         void runHook(hooks, 'whenReady', logger, settings);
+        notices.emit('ready', context.listeners);
       },
+      reloadFinished: (_, outcome: { ok: boolean; reason?: string }) => void notices.emit('reloaded', outcome),
       announceReloading: () => systemd.notify({ RELOADING: 1, MONOTONIC_USEC: String(monotonicMicroseconds()), STATUS: 'reloading' }),
       announceReloaded: () => systemd.notify({ READY: 1, STATUS: `${settings.workers} worker(s) serving` }),
       announceStopping: () => systemd.notify({ STOPPING: 1, STATUS: 'stopping' }),
@@ -130,10 +161,14 @@ export async function runArbiter(options: ArbiterOptions): Promise<number> {
         // Replaced, unless the arbiter is stopping or halting on a boot failure.
         metrics?.workerExited(exit, self.getSnapshot().matches('serving') && !isBootFailure(exit));
         void runHook(hooks, 'childExit', logger, { id: exit.id, pid: exit.pid, exitCode: exit.exitCode, signal: exit.signal });
+        notices.emit('workerExit', exit);
       },
       reopenOwnLogs: () => logger.reopen(),
       startUpgrade: () => void succession.startUpgrade(listeners, () => runHook(hooks, 'preExec', logger, settings)),
-      workersChanged: (_, change: { from: number; to: number }) => void runHook(hooks, 'nworkersChanged', logger, change.to, change.from),
+      workersChanged: (_, change: { from: number; to: number }) => {
+        void runHook(hooks, 'nworkersChanged', logger, change.to, change.from);
+        notices.emit('workersChanged', change);
+      },
     },
   });
 
@@ -149,7 +184,7 @@ export async function runArbiter(options: ArbiterOptions): Promise<number> {
   liveWorkers = () => Object.values(actor.getSnapshot().context.workerRefs).map((ref) => ref.getSnapshot().context);
   if (metrics) actor.subscribe(() => metrics.poolChanged());
   const onSignal = (signal: ArbiterSignal) => actor.send({ type: 'SIGNAL', signal });
-  for (const signal of HANDLED_SIGNALS) process.on(signal, onSignal);
+  if (options.handleSignals) for (const signal of HANDLED_SIGNALS) process.on(signal, onSignal);
   actor.start();
   const stopWatching = settings.reload
     ? watchForReload(
@@ -161,18 +196,22 @@ export async function runArbiter(options: ArbiterOptions): Promise<number> {
         logger,
       )
     : () => {};
-  try {
-    const output = await toPromise(actor);
-    if (output.haltReason) logger.error(output.haltReason);
-    await runHook(hooks, 'onExit', logger, settings);
-    logger.info('Shutting down: Master');
-    return output.exitCode;
-  } finally {
-    stopWatching();
-    await metrics?.close();
-    closeListeners();
-    succession.end();
-    logger.flush();
-    for (const signal of HANDLED_SIGNALS) process.off(signal, onSignal);
-  }
+  const exit = (async () => {
+    try {
+      const output = await toPromise(actor);
+      if (output.haltReason) logger.error(output.haltReason);
+      notices.emit('stopped', { exitCode: output.exitCode, haltReason: output.haltReason });
+      await runHook(hooks, 'onExit', logger, settings);
+      logger.info('Shutting down: Master');
+      return output.exitCode;
+    } finally {
+      stopWatching();
+      await metrics?.close();
+      closeListeners();
+      succession.end();
+      logger.flush();
+      for (const signal of HANDLED_SIGNALS) process.off(signal, onSignal);
+    }
+  })();
+  return { actor, send: (event) => actor.send(event), notices, exit };
 }

@@ -82,22 +82,35 @@ export async function loadConfigFile(file: string): Promise<ConfigFile> {
       `config file ${file} must export an object of settings (or a function returning one), not ${Array.isArray(exported) ? 'an array' : exported === null ? 'null' : typeof exported}.`,
     );
   }
+  return { file, ...settingsFromObject(exported as Record<string, unknown>, file) };
+}
+
+/**
+ * Checks an object of settings and hooks by camelCase name, as a config file
+ * exports or embedding code passes to serve(); `source` names it in errors.
+ * `extraKeys` are taken by the caller and skipped here.
+ */
+export function settingsFromObject(
+  object: Record<string, unknown>,
+  source: string,
+  extraKeys: ReadonlySet<string> = new Set(),
+): { values: Record<string, unknown>; hooks: Hooks } {
   const values: Record<string, unknown> = {};
   const hooks: Hooks = {};
-  for (const [key, raw] of Object.entries(exported)) {
-    if (raw === undefined) continue;
+  for (const [key, raw] of Object.entries(object)) {
+    if (raw === undefined || extraKeys.has(key)) continue;
     if (hookNames.has(key)) {
-      if (typeof raw !== 'function') throw new ConfigError(file, key, `${file}: hook '${key}' must be a function, not ${typeof raw}.`);
+      if (typeof raw !== 'function') throw new ConfigError(source, key, `${source}: hook '${key}' must be a function, not ${typeof raw}.`);
       hooks[key as keyof Hooks] = raw as never;
       continue;
     }
     const spec = settingByName.get(key);
-    if (!spec || spec.cliOnly) throw new ConfigError(file, key, `${file}: unknown setting '${key}'.${suggestion(key)}`);
+    if (!spec || spec.cliOnly) throw new ConfigError(source, key, `${source}: unknown setting '${key}'.${suggestion(key)}`);
     try {
-      values[key] = convertSetting(spec, raw, `${file}: ${key}`);
+      values[key] = convertSetting(spec, raw, `${source}: ${key}`);
     } catch (error) {
-      throw new ConfigError(file, key, describeError(error));
+      throw new ConfigError(source, key, describeError(error));
     }
   }
-  return { file, values, hooks };
+  return { values, hooks };
 }

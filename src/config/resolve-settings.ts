@@ -1,7 +1,7 @@
 // Settings from every source, in gunicorn's order of precedence:
 // defaults (and their environment variables) < config file < CORRAL_CMD_ARGS < command line.
 import { ConfigError, SettingError } from '../errors.js';
-import { type ConfigFile, findConfigFile, loadConfigFile } from './config-file.js';
+import { type ConfigFile, findConfigFile, loadConfigFile, settingsFromObject } from './config-file.js';
 import { convertSetting } from './convert.js';
 import type { Hooks } from './hooks.js';
 import { type CommandLine, parseCommandLine } from './parse-command-line.js';
@@ -41,6 +41,50 @@ function checkCombinations(settings: Settings, sourceOf: (name: string) => strin
   }
 }
 
+type Layer = [values: Record<string, unknown> | undefined, source: string];
+
+/** Each setting from the first layer that has it, else its default; then the combinations are checked. */
+function layered(layers: Layer[], env: Env): Settings {
+  const settings: Record<string, unknown> = {};
+  const sources: Record<string, string> = {};
+  for (const spec of allSettings) {
+    const layer = layers.find(([values]) => values && spec.name in values);
+    settings[spec.name] = layer ? layer[0]![spec.name] : defaultFor(spec, env);
+    sources[spec.name] = layer ? layer[1] : 'default';
+  }
+  checkCombinations(settings as Settings, (name) => sources[name]);
+  return settings as Settings;
+}
+
+/**
+ * Checks an object of settings (camelCase keys, as in a config file) and fills
+ * in the defaults; throws ConfigError/SettingError naming `source`, the key and
+ * what is allowed. For tools that validate corral settings of their own.
+ */
+export function validateSettings(object: Record<string, unknown>, source = 'settings', env: Env = process.env): Settings {
+  if (object === null || typeof object !== 'object' || Array.isArray(object)) {
+    throw new ConfigError(source, undefined, `${source} must be an object of settings, not ${Array.isArray(object) ? 'an array' : object === null ? 'null' : typeof object}.`);
+  }
+  return layered([[settingsFromObject(object, source).values, source]], env);
+}
+
+/**
+ * Settings for serve(): defaults < the config file `configPath` (only when
+ * given: embedding code is not surprised by a corral.config.js it did not name)
+ * < the options object. Hooks from both, the object's winning.
+ */
+export async function resolveEmbeddedSettings(
+  options: Record<string, unknown>,
+  configPath: string | undefined,
+  { env, cwd, extraKeys }: { env: Env; cwd: string; extraKeys: ReadonlySet<string> },
+): Promise<{ settings: Settings; hooks: Hooks; configFile: string | undefined }> {
+  const given = settingsFromObject(options, 'serve()', extraKeys);
+  const file = configPath ? findConfigFile(configPath, cwd) : undefined;
+  const config: ConfigFile | undefined = file ? await loadConfigFile(file) : undefined;
+  const settings = layered([[given.values, 'serve()'], [config?.values, file ?? '']], env);
+  return { settings, hooks: { ...config?.hooks, ...given.hooks }, configFile: file };
+}
+
 export async function resolveSettings(argv: readonly string[], env: Env, cwd: string): Promise<ResolvedConfig> {
   const commandLine = parseCommandLine(argv);
   const empty: CommandLine = { values: {}, appModule: undefined, help: false, version: false };
@@ -52,21 +96,16 @@ export async function resolveSettings(argv: readonly string[], env: Env, cwd: st
   const file = findConfigFile(configPath, cwd);
   const config: ConfigFile | undefined = file ? await loadConfigFile(file) : undefined;
 
-  const settings: Record<string, unknown> = {};
-  const sources: Record<string, string> = {};
-  for (const spec of allSettings) {
-    const layers: [Record<string, unknown> | undefined, string][] = [
+  const settings = layered(
+    [
       [commandLine.values, 'command line'],
       [fromEnvArgs.values, 'CORRAL_CMD_ARGS'],
       [config?.values, file ?? ''],
-    ];
-    const layer = layers.find(([values]) => values && spec.name in values);
-    settings[spec.name] = layer ? layer[0]![spec.name] : defaultFor(spec, env);
-    sources[spec.name] = layer ? layer[1] : 'default';
-  }
-  checkCombinations(settings as Settings, (name) => sources[name]);
+    ],
+    env,
+  );
   return {
-    settings: settings as Settings,
+    settings,
     hooks: config?.hooks ?? {},
     configFile: file,
     appModule: commandLine.appModule ?? fromEnvArgs.appModule,

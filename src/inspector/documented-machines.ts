@@ -3,7 +3,7 @@ import type { AnyStateMachine } from 'xstate';
 import { arbiterMachine } from '../../machines/arbiter.js';
 import { workerHandleMachine } from '../../machines/worker-handle.js';
 import { workerMachine } from '../../machines/worker.js';
-import { statechartToMermaid } from './statechart-to-mermaid.js';
+import { eventsHandledInPlace, statechartToMermaid } from './statechart-to-mermaid.js';
 
 export const documentedMachines: { file: string; title: string; about: string; machine: AnyStateMachine }[] = [
   {
@@ -32,7 +32,11 @@ const GENERATED_NOTE = '<!-- Generated from machines/ by `npm run diagrams`; do 
 export function renderDiagrams(): Record<string, string> {
   const files: Record<string, string> = {};
   for (const { file, title, about, machine } of documentedMachines) {
-    files[file] = `${GENERATED_NOTE}\n# ${title}\n\n${about}\n\n\`\`\`mermaid\n${statechartToMermaid(machine)}\`\`\`\n`;
+    const inPlace = eventsHandledInPlace(machine);
+    const table = inPlace.length === 0
+      ? ''
+      : `\nEvents handled without a change of state:\n\n| state | event [guard] |\n| --- | --- |\n${inPlace.map(({ state, event }) => `| ${state} | ${event} |`).join('\n')}\n`;
+    files[file] = `${GENERATED_NOTE}\n# ${title}\n\n${about}\n\n\`\`\`mermaid\n${statechartToMermaid(machine)}\`\`\`\n${table}`;
   }
   files['README.md'] =
     `${GENERATED_NOTE}\n# corral's statecharts\n\nThe lifecycle of each process, drawn from the machines in \`machines/\`.\n\n` +

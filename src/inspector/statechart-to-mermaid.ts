@@ -40,8 +40,11 @@ function eventLabel(node: Node, eventType: string): string {
 function guardLabel(guard: unknown): string {
   if (!guard) return '';
   if (typeof guard === 'string') return ` [${guard}]`;
-  const type = (guard as { type?: unknown }).type;
-  return typeof type === 'string' ? ` [${type}]` : ' [guarded]';
+  const { type, params } = guard as { type?: unknown; params?: unknown };
+  if (typeof type !== 'string') return ' [guarded]';
+  // Literal params tell guards of one type apart: isSignal SIGHUP vs isSignal SIGTTIN.
+  const literal = params && typeof params === 'object' ? Object.values(params).filter((value) => typeof value === 'string' || typeof value === 'number') : [];
+  return literal.length > 0 ? ` [${type} ${literal.join(' ')}]` : ` [${type}]`;
 }
 
 /** Transitions that change state; self re-entries (timers restarting) are drawn as loops. */
@@ -81,6 +84,23 @@ function renderNode(node: Node, indent: string): string[] {
 
 function allNodes(node: Node): Node[] {
   return [node, ...Object.values(node.states).flatMap(allNodes)];
+}
+
+/**
+ * Events a state handles without leaving it (actions only: TTIN, SCALE, a
+ * heartbeat…), which a state diagram has no arrow for: listed beside it.
+ */
+export function eventsHandledInPlace(machine: AnyStateMachine): { state: string; event: string }[] {
+  const root = machine.root as unknown as Node;
+  const rows: { state: string; event: string }[] = [];
+  for (const node of allNodes(root)) {
+    for (const transition of [...node.transitions.values()].flat()) {
+      if (transition.target?.length) continue;
+      const state = node === root ? '(every state)' : node.id.split('.').slice(1).join('.');
+      rows.push({ state, event: `${eventLabel(node, transition.eventType)}${guardLabel(transition.guard)}` });
+    }
+  }
+  return rows;
 }
 
 export function statechartToMermaid(machine: AnyStateMachine): string {

@@ -45,7 +45,7 @@ export interface WorkerInfo {
   settings: WorkerInit['settings'];
 }
 
-interface WorkerContext {
+export interface WorkerContext {
   init: WorkerInit;
   channel: Channel<WorkerToArbiter>;
   logger: Logger;
@@ -68,7 +68,7 @@ function requestHookObserver({ hooks, logger, info }: WorkerContext): RequestObs
   };
 }
 
-async function createWorkerActor(context: WorkerContext) {
+export async function createWorkerActor(context: WorkerContext) {
   const { init, channel, logger, hooks, info } = context;
   const counters: RequestCounters = { inFlight: 0, served: 0 };
   const heartbeatMs = heartbeatInterval(init.settings.timeout * 1000);
@@ -122,8 +122,8 @@ async function createWorkerActor(context: WorkerContext) {
   return createActor(machine, { input: { heartbeatMs, gracefulTimeoutMs: init.settings.gracefulTimeout * 1000 } });
 }
 
-/** Boots the worker; returns a way to send it events and signals. */
-export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, pipe: Socket): RunningWorker {
+/** Everything a worker runs with, reporting on `channel`. */
+export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToArbiter>): WorkerContext {
   const { settings } = init;
   const metrics = createWorkerMetrics(settings);
   const logger = createLogger({ level: settings.logLevel as LogLevel, format: settings.logFormat as 'text' | 'json', path: settings.errorlog, onLine: metrics?.onLogLine });
@@ -139,6 +139,14 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
     lastHeartbeat: () => {},
   };
   if (context.accessLog) context.reopeners.push(context.accessLog.reopen);
+  return context;
+}
+
+/** Boots the worker; returns a way to send it events and signals. */
+export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, pipe: Socket): RunningWorker {
+  const { settings } = init;
+  const context = createWorkerContext(init, channel);
+  const { logger } = context;
   process.title = `corral: worker [${settings.procName ?? init.appModule}]`;
   if (settings.captureOutput && settings.errorlog !== '-') context.reopeners.push(captureOutput(settings.errorlog));
 

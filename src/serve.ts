@@ -1,0 +1,252 @@
+// serve(): corral as a library. The calling process becomes the arbiter: it
+// binds, spawns and supervises worker processes exactly as the CLI does (the
+// CLI is this plus argv, signals and an exit status), and the returned handle
+// drives it with the arbiter chart's own events.
+import { EventEmitter } from 'node:events';
+import type { WorkerExit, WorkerStats } from '../machines/worker-handle.js';
+import { parseAppModule } from './app/app-module.js';
+import { applyProcessSettings } from './config/apply-process-settings.js';
+import type { Hooks } from './config/hooks.js';
+import { resolveEmbeddedSettings } from './config/resolve-settings.js';
+import type { Settings } from './config/schema.js';
+import { CorralError } from './errors.js';
+import { type RunningArbiter, startArbiter } from './arbiter/run-arbiter.js';
+import { loadKind } from './kinds/registry.js';
+import { type LogLevel, createLogger } from './log/logger.js';
+import { checkMetricsSettings } from './metrics/check-metrics-settings.js';
+import { logLineCounter } from './metrics/log-line-counter.js';
+import { statsdFromSettings } from './metrics/statsd.js';
+
+/** Every setting of docs/settings.md by its camelCase name, every hook, and these. */
+export type ServeOptions = Partial<Omit<Settings, 'bind' | 'workerClass'>> &
+  Hooks & {
+    /** APP_MODULE, as on the command line: `module[:export]`, resolved from `cwd`. Workers import it. */
+    app: string;
+    /** One address or several: `HOST:PORT`, `[IPV6]:PORT`, `unix:PATH`, `fd://N`. Default 127.0.0.1:8000. */
+    bind?: string | string[];
+    /** The worker kind (-k): 'async' (default), 'sync', 'thread', or a module path or package. */
+    kind?: string;
+    /** Where `app` (and a relative `kind`) resolve. Default: process.cwd(). */
+    cwd?: string;
+    /** A config file to read first; these options override it. None by default. */
+    config?: string;
+    /** Turn this process's signals (HUP, TERM, TTIN …) into arbiter events, as the CLI does. Default false. */
+    handleSignals?: boolean;
+  };
+
+/** Option keys that are not settings of the schema. */
+const OWN_KEYS: ReadonlySet<string> = new Set(['app', 'kind', 'cwd', 'config', 'handleSignals']);
+
+export interface WorkerStatus {
+  id: string;
+  pid: number | undefined;
+  /** The worker handle's state: booting, serving, draining … */
+  state: string;
+  generation: number;
+  ready: boolean;
+  retiring: boolean;
+  stats: WorkerStats;
+}
+
+export interface ServerStatus {
+  /** The arbiter chart's state, e.g. 'serving.steady', 'serving.reloading.rolling', 'draining', 'dead'. */
+  state: string;
+  /** Workers wanted. */
+  workers: number;
+  generation: number;
+  listeners: string[];
+  processes: WorkerStatus[];
+}
+
+export interface ServerEvents {
+  /** Every worker is up: the listening addresses. */
+  ready: [urls: string[]];
+  /** The arbiter's or a worker's state changed. */
+  state: [status: ServerStatus];
+  workerExit: [exit: WorkerExit];
+  reloaded: [outcome: { ok: boolean; reason?: string }];
+  /** The arbiter has stopped and cleaned up: its exit status (0 after a requested stop). */
+  exit: [code: number];
+}
+
+export interface CorralServer extends EventEmitter<ServerEvents> {
+  /** Resolves with the listening addresses once every worker is up; rejects (CORRAL_ERR_HALTED) if corral stops first. */
+  readonly ready: Promise<string[]>;
+  /** Resolves with the exit status once stopped and cleaned up: no worker process is left. */
+  readonly exited: Promise<number>;
+  /** Rolling reload (HUP): re-reads `config`, replaces workers one by one. Rejects when the new generation does not take over. */
+  reload(): Promise<void>;
+  /** Sets the number of workers: new ones boot, surplus ones drain (oldest first). */
+  scale(workers: number): void;
+  /** graceful (default): TERM, in-flight requests finish within gracefulTimeout; otherwise INT, at once. */
+  stop(options?: { graceful?: boolean }): Promise<number>;
+  status(): ServerStatus;
+}
+
+const SERVE = 'serve()';
+
+function stateName(value: unknown): string {
+  if (typeof value === 'string') return value;
+  const [key, inner] = Object.entries(value as Record<string, unknown>)[0];
+  return `${key}.${stateName(inner)}`;
+}
+
+class Server extends EventEmitter<ServerEvents> implements CorralServer {
+  readonly ready: Promise<string[]>;
+  readonly exited: Promise<number>;
+  private stopped = false;
+
+  constructor(private readonly arbiter: RunningArbiter) {
+    super();
+    const { notices } = arbiter;
+    this.ready = new Promise((resolve, reject) => {
+      notices.once('ready', resolve);
+      notices.once('stopped', ({ exitCode, haltReason }) =>
+        reject(new CorralError('CORRAL_ERR_HALTED', `corral stopped before it was ready (exit status ${exitCode}): ${haltReason ?? 'it was asked to stop'}`)),
+      );
+    });
+    // A caller that only awaits `exited` must not see an unhandled rejection.
+    this.ready.catch(() => {});
+    notices.on('ready', (urls) => this.emit('ready', urls));
+    notices.on('workerExit', (exit) => this.emit('workerExit', exit));
+    notices.on('reloaded', (outcome) => this.emit('reloaded', outcome));
+    notices.once('stopped', () => (this.stopped = true));
+    arbiter.actor?.subscribe(() => this.listenerCount('state') > 0 && this.emit('state', this.status()));
+    this.exited = arbiter.exit.then((code) => {
+      this.stopped = true;
+      this.emit('exit', code);
+      return code;
+    });
+  }
+
+  private assertRunning(operation: string) {
+    if (this.stopped) throw new CorralError('CORRAL_ERR_STOPPED', `${operation}: this corral server has stopped; start another with serve().`);
+  }
+
+  reload(): Promise<void> {
+    try {
+      this.assertRunning('reload()');
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const outcome = new Promise<void>((resolve, reject) => {
+      const onReloaded = ({ ok, reason }: { ok: boolean; reason?: string }) => {
+        this.arbiter.notices.off('stopped', onStopped);
+        if (ok) resolve();
+        else reject(new CorralError('CORRAL_ERR_HALTED', `reload failed, the previous workers keep serving: ${reason}`));
+      };
+      const onStopped = () => {
+        this.arbiter.notices.off('reloaded', onReloaded);
+        reject(new CorralError('CORRAL_ERR_STOPPED', 'reload(): the server stopped before the reload completed'));
+      };
+      this.arbiter.notices.once('reloaded', onReloaded);
+      this.arbiter.notices.once('stopped', onStopped);
+    });
+    this.arbiter.send({ type: 'SIGNAL', signal: 'SIGHUP', by: SERVE });
+    return outcome;
+  }
+
+  scale(workers: number): void {
+    this.assertRunning('scale()');
+    if (!Number.isInteger(workers) || workers < 0) {
+      throw new CorralError('CORRAL_ERR_ARGUMENT', `scale(): workers must be a whole number ≥ 0, got ${String(workers)}.`);
+    }
+    this.arbiter.send({ type: 'SCALE', workers });
+  }
+
+  stop({ graceful = true }: { graceful?: boolean } = {}): Promise<number> {
+    if (!this.stopped) this.arbiter.send({ type: 'SIGNAL', signal: graceful ? 'SIGTERM' : 'SIGINT', by: SERVE });
+    return this.exited;
+  }
+
+  status(): ServerStatus {
+    const snapshot = this.arbiter.actor?.getSnapshot();
+    if (!snapshot) return { state: 'dead', workers: 0, generation: 0, listeners: [], processes: [] };
+    const { context } = snapshot;
+    return {
+      state: stateName(snapshot.value),
+      workers: context.workers,
+      generation: context.generation,
+      listeners: context.listeners,
+      processes: Object.entries(context.workerRefs).map(([id, ref]) => {
+        const handle = ref.getSnapshot();
+        const info = context.workerInfo[id];
+        return {
+          id,
+          pid: handle.context.pid,
+          state: stateName(handle.value),
+          generation: info.generation,
+          ready: info.ready,
+          retiring: info.retiring,
+          stats: handle.context.stats,
+        };
+      }),
+    };
+  }
+}
+
+/**
+ * Starts corral in this process. Rejects, with nothing started, on bad options
+ * (CORRAL_ERR_CONFIG / CORRAL_ERR_SETTING / CORRAL_ERR_UNKNOWN_KIND / CORRAL_ERR_ARGUMENT).
+ */
+export async function serve(options: ServeOptions): Promise<CorralServer> {
+  if (options === null || typeof options !== 'object') {
+    throw new CorralError('CORRAL_ERR_ARGUMENT', `serve() takes an options object ({ app, bind, workers, kind, … }), not ${options === null ? 'null' : typeof options}.`);
+  }
+  const { app, kind, cwd, config, handleSignals = false, bind, ...rest } = options;
+  if (typeof app !== 'string' || app === '') {
+    throw new CorralError('CORRAL_ERR_ARGUMENT', "serve(): `app` must be an APP_MODULE string such as './app.js' or 'app:server'; workers are separate processes and import it themselves.");
+  }
+  parseAppModule(app);
+  const given: Record<string, unknown> = { ...rest };
+  if (bind !== undefined) given.bind = typeof bind === 'string' ? [bind] : bind;
+  if (kind !== undefined) given.workerClass = kind;
+  const launchDirectory = process.cwd();
+  const readSettings = () => resolveEmbeddedSettings(given, config, { env: process.env, cwd: cwd ?? launchDirectory, extraKeys: OWN_KEYS });
+  // reload() re-reads the config file, with the options object still on top.
+  return launch({ ...(await readSettings()), appModule: app, cwd, launchDirectory, handleSignals, reload: readSettings });
+}
+
+export interface LaunchOptions {
+  settings: Settings;
+  hooks: Hooks;
+  configFile: string | undefined;
+  appModule: string;
+  /** Where the app resolves; default the working directory once `chdir` is applied. */
+  cwd?: string;
+  /** Where corral was started: an upgrade (USR2) starts the new arbiter from there. */
+  launchDirectory: string;
+  handleSignals: boolean;
+  reload: () => Promise<{ settings: Settings; hooks: Hooks }>;
+}
+
+/** Starts the arbiter from settings already resolved (by serve() from its options, by the CLI from argv). */
+export async function launch({ settings, hooks, configFile, appModule, cwd, launchDirectory, handleSignals, reload }: LaunchOptions): Promise<CorralServer> {
+  const identity = applyProcessSettings(settings);
+  const appDirectory = cwd ?? process.cwd();
+  // After --chdir: a custom kind's path resolves where the workers will resolve it.
+  await loadKind(settings.workerClass, appDirectory);
+  await checkMetricsSettings(settings);
+  const statsd = statsdFromSettings(settings);
+  const logger = createLogger({
+    level: settings.logLevel as LogLevel,
+    format: settings.logFormat as 'text' | 'json',
+    path: settings.errorlog,
+    onLine: statsd && logLineCounter(statsd),
+  });
+  const arbiter = await startArbiter({
+    settings,
+    hooks,
+    configFile,
+    appModule,
+    cwd: appDirectory,
+    logger,
+    reload,
+    statsd,
+    identity,
+    launchDirectory,
+    handleSignals,
+  });
+  void arbiter.exit.finally(() => statsd?.close());
+  return new Server(arbiter);
+}
