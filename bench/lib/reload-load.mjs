@@ -53,7 +53,13 @@ export function startLoad(port, { connections, durationSec, timeoutSec = 10 }) {
   });
   const done = new Promise((resolve, reject) => {
     instance.once('done', (result) => {
-      resolve({ ...counts, autocannon: { sent: result.requests.sent, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx } });
+      resolve({
+        ...counts,
+        autocannon: { sent: result.requests.sent, errors: result.errors, timeouts: result.timeouts, non2xx: result.non2xx },
+        rps: result.requests.mean,
+        p50: result.latency.p50,
+        p99: result.latency.p99,
+      });
     });
     instance.once('error', reject);
   });
