@@ -7,8 +7,8 @@
 // Usage: npm run bench:kinds   (env: BENCH_SECONDS=5, BENCH_ROUNDS=2)
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { abortAfter, machineFacts } from './lib/run-facts.mjs';
 import { installCleanup } from './lib/cleanup.mjs';
 import { renderKindsReport } from './lib/kinds-report.mjs';
 import { AUTOCANNON_VERSION, failedTotal, startLoad } from './lib/reload-load.mjs';
@@ -176,18 +176,10 @@ async function main() {
   const kinds = corralKinds();
   const all = scenarios(kinds);
   const budgetSec = 120 + all.reduce((sum, s) => sum + s.targets.length, 0) * ROUNDS * (WARMUP_SEC + DURATION_SEC + 5);
-  setTimeout(() => {
-    log(`aborting: exceeded the ${budgetSec} s time budget`);
-    process.exit(1);
-  }, budgetSec * 1000).unref();
+  abortAfter(budgetSec, log);
 
   const results = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown',
-    loadAvg: os.loadavg(),
+    ...machineFacts(),
     autocannon: AUTOCANNON_VERSION,
     durationSec: DURATION_SEC,
     warmupSec: WARMUP_SEC,

@@ -5,6 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { abortAfter, machineFacts } from './lib/run-facts.mjs';
 import { installCleanup, killAllSync } from './lib/cleanup.mjs';
 import { AUTOCANNON_VERSION, FAILURE_KINDS, failedTotal, startLoad } from './lib/reload-load.mjs';
 import { installPm2 } from './lib/reload-pm2.mjs';
@@ -106,18 +107,10 @@ async function main() {
 
   // Hard upper bound on the whole run, whatever hangs: the exit hook kills everything.
   const budgetSec = 240 + scenarios.length * (LOAD.durationSec + 30);
-  setTimeout(() => {
-    log(`aborting: exceeded the ${budgetSec} s time budget`);
-    process.exit(1);
-  }, budgetSec * 1000).unref();
+  abortAfter(budgetSec, log);
 
   const results = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown',
-    loadAvg: os.loadavg(),
+    ...machineFacts(),
     workers: WORKERS,
     load: LOAD,
     scenarios: [],

@@ -1,8 +1,8 @@
 // Benchmark: corral vs node:cluster vs a single process, all serving examples/test.js.
 // Usage: npm run bench   (env: BENCH_SECONDS=10, BENCH_ROUNDS=2, BENCH_ONLY=accesslog)
 import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { abortAfter, machineFacts } from './lib/run-facts.mjs';
 import { installCleanup, killAllSync } from './lib/cleanup.mjs';
 import { measureColdStart } from './lib/cold-start.mjs';
 import { AUTOCANNON_VERSION, runLoad } from './lib/load.mjs';
@@ -62,19 +62,10 @@ async function main() {
   // Hard upper bound on the whole run, whatever hangs: the exit hook kills everything.
   const perRun = LOAD.warmupSec + LOAD.durationSec + 5;
   const budgetSec = 180 + LOAD.rounds * SELECTED.length * perRun;
-  setTimeout(() => {
-    log(`aborting: exceeded the ${budgetSec} s time budget`);
-    process.exit(1);
-  }, budgetSec * 1000).unref();
+  abortAfter(budgetSec, log);
 
   const results = {
-    date: new Date().toISOString(),
-    node: process.version,
-    platform: `${process.platform} ${process.arch}`,
-    cpus: os.cpus().length,
-    cpuModel: os.cpus()[0]?.model?.trim() ?? 'unknown',
-    // Other work on the box skews every figure; record how busy it was.
-    loadAvg: os.loadavg(),
+    ...machineFacts(),
     load: LOAD,
     only: ONLY,
     targets: SELECTED.map(({ key, label }) => ({ key, label })),

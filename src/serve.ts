@@ -4,8 +4,8 @@
 // drives it with the arbiter chart's own events.
 import { EventEmitter } from 'node:events';
 import type { WorkerExit, WorkerStats } from '../machines/worker-handle.js';
-import { parseAppModule } from './app/app-module.js';
 import { applyProcessSettings } from './config/apply-process-settings.js';
+import { type EmbeddedOptions, OWN_KEYS, embeddedInput } from './config/embedded-options.js';
 import type { Hooks } from './config/hooks.js';
 import { resolveEmbeddedSettings } from './config/resolve-settings.js';
 import type { Settings } from './config/schema.js';
@@ -33,9 +33,6 @@ export type ServeOptions = Partial<Omit<Settings, 'bind' | 'workerClass'>> &
     /** Turn this process's signals (HUP, TERM, TTIN …) into arbiter events, as the CLI does. Default false. */
     handleSignals?: boolean;
   };
-
-/** Option keys that are not settings of the schema. */
-const OWN_KEYS: ReadonlySet<string> = new Set(['app', 'kind', 'cwd', 'config', 'handleSignals']);
 
 export interface WorkerStatus {
   id: string;
@@ -190,17 +187,8 @@ class Server extends EventEmitter<ServerEvents> implements CorralServer {
  * (CORRAL_ERR_CONFIG / CORRAL_ERR_SETTING / CORRAL_ERR_UNKNOWN_KIND / CORRAL_ERR_ARGUMENT).
  */
 export async function serve(options: ServeOptions): Promise<CorralServer> {
-  if (options === null || typeof options !== 'object') {
-    throw new CorralError('CORRAL_ERR_ARGUMENT', `serve() takes an options object ({ app, bind, workers, kind, … }), not ${options === null ? 'null' : typeof options}.`);
-  }
-  const { app, kind, cwd, config, handleSignals = false, bind, ...rest } = options;
-  if (typeof app !== 'string' || app === '') {
-    throw new CorralError('CORRAL_ERR_ARGUMENT', "serve(): `app` must be an APP_MODULE string such as './app.js' or 'app:server'; workers are separate processes and import it themselves.");
-  }
-  parseAppModule(app);
-  const given: Record<string, unknown> = { ...rest };
-  if (bind !== undefined) given.bind = typeof bind === 'string' ? [bind] : bind;
-  if (kind !== undefined) given.workerClass = kind;
+  const { app, given } = embeddedInput(options as EmbeddedOptions, 'serve()');
+  const { cwd, config, handleSignals = false } = options;
   const launchDirectory = process.cwd();
   const readSettings = () => resolveEmbeddedSettings(given, config, { env: process.env, cwd: cwd ?? launchDirectory, extraKeys: OWN_KEYS });
   // reload() re-reads the config file, with the options object still on top.

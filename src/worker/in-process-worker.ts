@@ -7,7 +7,7 @@ import { EventEmitter } from 'node:events';
 import { unlinkSync } from 'node:fs';
 import { type Actor, toPromise } from 'xstate';
 import type { workerMachine } from '../../machines/worker.js';
-import { parseAppModule } from '../app/app-module.js';
+import { type EmbeddedOptions, OWN_KEYS, embeddedInput } from '../config/embedded-options.js';
 import { resolveEmbeddedSettings } from '../config/resolve-settings.js';
 import { CorralError } from '../errors.js';
 import type { WorkerToArbiter } from '../ipc/protocol.js';
@@ -48,17 +48,9 @@ function removeSocketFile({ url }: { url: string }) {
   }
 }
 
-const OWN_KEYS: ReadonlySet<string> = new Set(['app', 'kind', 'cwd', 'config']);
-
 export async function startWorker(options: WorkerOptions): Promise<InProcessWorker> {
-  const { app, kind, cwd = process.cwd(), config, bind, ...rest } = options ?? ({} as WorkerOptions);
-  if (typeof app !== 'string' || app === '') {
-    throw new CorralError('CORRAL_ERR_ARGUMENT', "startWorker(): `app` must be an APP_MODULE string such as './app.js' or 'app:server'.");
-  }
-  parseAppModule(app);
-  const given: Record<string, unknown> = { ...rest };
-  if (bind !== undefined) given.bind = typeof bind === 'string' ? [bind] : bind;
-  if (kind !== undefined) given.workerClass = kind;
+  const { app, given } = embeddedInput(options as EmbeddedOptions, 'startWorker()');
+  const { cwd = process.cwd(), config } = options;
   const { settings, hooks, configFile } = await resolveEmbeddedSettings(given, config, { env: process.env, cwd, extraKeys: OWN_KEYS });
   const workerKind = await loadKind(settings.workerClass, cwd);
   if (connectionsOf(workerKind) === 'dispatched') {
