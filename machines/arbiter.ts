@@ -205,9 +205,12 @@ export const arbiterMachine = setup({
       const [oldest] = recyclingIds(context);
       return oldest ? retire(context, [oldest], 'DRAIN') : {};
     }),
+    // One old worker per new one ready; once the new generation is complete, whatever old ones
+    // are left (there were more than a reload now wants: TTIN or SCALE before it) go too.
     retireOneOld: assign(({ context }) => {
-      const [oldest] = oldIds(context);
-      return oldest ? retire(context, [oldest], 'DRAIN') : {};
+      const old = oldIds(context);
+      const complete = freshIds(context).filter((id) => context.workerInfo[id].ready).length >= context.workers;
+      return old.length > 0 ? retire(context, complete ? old : old.slice(0, 1), 'DRAIN') : {};
     }),
     // A new generation that cannot boot is stopped; the old one keeps serving.
     abandonGeneration: assign(({ context }) => retire(context, freshIds(context), 'STOP')),

@@ -14,7 +14,8 @@ export type CorralErrorCode =
   | 'CORRAL_ERR_IPC_BAD_FRAME'
   | 'CORRAL_ERR_HALTED'
   | 'CORRAL_ERR_STOPPED'
-  | 'CORRAL_ERR_ARGUMENT';
+  | 'CORRAL_ERR_ARGUMENT'
+  | 'CORRAL_ERR_CTL';
 
 export class CorralError extends Error {
   readonly code: CorralErrorCode;

@@ -9,7 +9,9 @@ import { type EmbeddedOptions, OWN_KEYS, embeddedInput } from './config/embedded
 import type { Hooks } from './config/hooks.js';
 import { resolveEmbeddedSettings } from './config/resolve-settings.js';
 import type { Settings } from './config/schema.js';
-import { CorralError } from './errors.js';
+import { CorralError, describeError } from './errors.js';
+import { defaultControlPath, serverName } from './ctl/control-path.js';
+import { startControlServer } from './ctl/control-server.js';
 import { type RunningArbiter, startArbiter } from './arbiter/run-arbiter.js';
 import { loadKind } from './kinds/registry.js';
 import { type LogLevel, createLogger } from './log/logger.js';
@@ -72,11 +74,11 @@ export interface CorralServer extends EventEmitter<ServerEvents> {
   /** Resolves with the exit status once stopped and cleaned up: no worker process is left. */
   readonly exited: Promise<number>;
   /** Rolling reload (HUP): re-reads `config`, replaces workers one by one. Rejects when the new generation does not take over. */
-  reload(): Promise<void>;
+  reload(options?: { by?: string }): Promise<void>;
   /** Sets the number of workers: new ones boot, surplus ones drain (oldest first). */
   scale(workers: number): void;
-  /** graceful (default): TERM, in-flight requests finish within gracefulTimeout; otherwise INT, at once. */
-  stop(options?: { graceful?: boolean }): Promise<number>;
+  /** graceful (default): TERM, in-flight requests finish within gracefulTimeout; otherwise INT, at once. `by` names the caller in the log. */
+  stop(options?: { graceful?: boolean; by?: string }): Promise<number>;
   status(): ServerStatus;
 }
 
@@ -120,7 +122,7 @@ class Server extends EventEmitter<ServerEvents> implements CorralServer {
     if (this.stopped) throw new CorralError('CORRAL_ERR_STOPPED', `${operation}: this corral server has stopped; start another with serve().`);
   }
 
-  reload(): Promise<void> {
+  reload({ by = SERVE }: { by?: string } = {}): Promise<void> {
     try {
       this.assertRunning('reload()');
     } catch (error) {
@@ -139,7 +141,7 @@ class Server extends EventEmitter<ServerEvents> implements CorralServer {
       this.arbiter.notices.once('reloaded', onReloaded);
       this.arbiter.notices.once('stopped', onStopped);
     });
-    this.arbiter.send({ type: 'SIGNAL', signal: 'SIGHUP', by: SERVE });
+    this.arbiter.send({ type: 'SIGNAL', signal: 'SIGHUP', by });
     return outcome;
   }
 
@@ -151,8 +153,8 @@ class Server extends EventEmitter<ServerEvents> implements CorralServer {
     this.arbiter.send({ type: 'SCALE', workers });
   }
 
-  stop({ graceful = true }: { graceful?: boolean } = {}): Promise<number> {
-    if (!this.stopped) this.arbiter.send({ type: 'SIGNAL', signal: graceful ? 'SIGTERM' : 'SIGINT', by: SERVE });
+  stop({ graceful = true, by = SERVE }: { graceful?: boolean; by?: string } = {}): Promise<number> {
+    if (!this.stopped) this.arbiter.send({ type: 'SIGNAL', signal: graceful ? 'SIGTERM' : 'SIGINT', by });
     return this.exited;
   }
 
@@ -235,6 +237,16 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
     launchDirectory,
     handleSignals,
   });
+  const server = new Server(arbiter);
+  if (arbiter.actor && !settings.controlSocketDisable) {
+    const name = serverName(settings.procName, appModule);
+    const path = settings.controlSocket ?? defaultControlPath(name, process.pid);
+    // Without a control socket the server still runs: signals reach it as ever.
+    const control = await startControlServer(path, settings.controlSocketMode, { server, send: arbiter.send, name, kind: settings.workerClass }, logger).catch(
+      (error: unknown) => void logger.error(`No control socket (corral ctl cannot reach this server): ${describeError(error)}`),
+    );
+    if (control) void arbiter.exit.finally(() => control.close());
+  }
   void arbiter.exit.finally(() => statsd?.close());
-  return new Server(arbiter);
+  return server;
 }

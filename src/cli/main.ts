@@ -10,6 +10,7 @@ import { type ResolvedConfig, resolveSettings } from '../config/resolve-settings
 import { ConfigError, CorralError, UsageError, describeError } from '../errors.js';
 import { kindNames, loadKind } from '../kinds/registry.js';
 import { checkMetricsSettings } from '../metrics/check-metrics-settings.js';
+import { ctlMain } from '../ctl/ctl-main.js';
 import { type CorralServer, launch } from '../serve.js';
 import { version } from '../version.js';
 
@@ -25,6 +26,7 @@ function fail(message: string, status: number): never {
 const statusFor = (error: unknown) => (error instanceof ConfigError ? 1 : EXIT_USAGE);
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] === 'ctl') return ctlMain(argv.slice(1));
   const launchDirectory = process.cwd();
   let config: ResolvedConfig;
   try {

@@ -23,6 +23,8 @@ export function helpText(kindNames: readonly string[]): string {
     '',
     'APP_MODULE is module[:export]: a path relative to the working directory or a',
     "package name; the export defaults to 'default'. module:factory() calls a factory.",
+    '',
+    "A running server is driven with `corral ctl COMMAND` (status, reload, scale, stop …; see 'corral ctl --help').",
   ];
   for (const section of Object.keys(sectionTitles) as SettingSpec['section'][]) {
     lines.push('', `${sectionTitles[section]}:`);

@@ -220,6 +220,22 @@ test('a reload may change the number of workers', async () => {
   assert.is(processes.all.filter((p) => p.signals.length === 0).length, 2);
 });
 
+test('a reload after scaling up completes with the configured number, retiring every old worker', async () => {
+  const { actor, processes, ready, readyAll } = await startArbiter({ workers: 2 });
+  readyAll();
+  actor.send({ type: 'SCALE', workers: 3 });
+  ready(processes.all[2]);
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  ready(processes.all[3]);
+  assert.equal(processes.all[0].signals, ['SIGTERM'], 'the oldest drains once a new one is ready');
+  ready(processes.all[4]);
+  assert.equal(processes.all.slice(0, 3).map((p) => p.signals), [['SIGTERM'], ['SIGTERM'], ['SIGTERM']], 'the third old worker goes too');
+  processes.all.slice(0, 3).forEach((p) => p.exit(0));
+  assert.is(stateOf(actor), '{"serving":"steady"}');
+  assert.is(processes.all.length, 5, 'no more than the two new workers were started');
+});
+
 test('TTIN adds a worker, TTOU drains the oldest (never below one), WINCH drains all but keeps serving state', async () => {
   const { actor, processes, readyAll } = await startArbiter({ workers: 2 });
   readyAll();

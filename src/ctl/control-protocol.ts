@@ -1,0 +1,76 @@
+// The control socket's messages: msgpack frames (4-byte length + body), as on
+// a worker's pipe. A client sends one request; the arbiter answers it, or for
+// `events` keeps sending events until the client goes away.
+import type { ServerStatus } from '../serve.js';
+
+export const CONTROL_PROTOCOL_VERSION = 1;
+/** Requests are a few bytes; anything larger is not a ctl client. */
+export const MAX_CONTROL_FRAME_BYTES = 64 * 1024;
+
+export const CONTROL_COMMANDS = ['status', 'reload', 'scale', 'reopen-logs', 'stop', 'upgrade', 'events'] as const;
+export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
+
+export interface ControlRequest {
+  v: number;
+  command: ControlCommand;
+  /** scale: a whole number, or '+N' / '-N'. stop: quick. */
+  workers?: number | string;
+  quick?: boolean;
+}
+
+export interface ArbiterSummary {
+  pid: number;
+  name: string;
+  state: string;
+  uptimeSeconds: number;
+  generation: number;
+  kind: string;
+  workers: number;
+  listeners: string[];
+}
+
+export interface WorkerRow {
+  id: string;
+  pid: number | undefined;
+  kind: string;
+  state: string;
+  /** Bumped by each reload: workers of an older generation are on their way out. */
+  generation: number;
+  ageSeconds: number;
+  served: number;
+  inFlight: number;
+  lagMs: number;
+  rssBytes: number;
+  ready: boolean;
+  retiring: boolean;
+}
+
+export interface StatusReply {
+  arbiter: ArbiterSummary;
+  workers: WorkerRow[];
+}
+
+/** A change the events stream reports. */
+export type ControlEvent =
+  | { at: string; type: 'arbiter'; state: string }
+  | { at: string; type: 'worker'; id: string; pid: number | undefined; state: string }
+  | { at: string; type: 'exit'; id: string; pid: number | undefined; cause: string; exitCode: number | null; signal: string | null }
+  | { at: string; type: 'reloaded'; ok: boolean; reason?: string }
+  | { at: string; type: 'command'; command: string };
+
+export type ControlReply =
+  | { v: number; ok: true; result: unknown }
+  | { v: number; ok: false; error: { code: string; message: string } }
+  | { v: number; event: ControlEvent };
+
+export type { ServerStatus };
+
+/** A request as received, checked; throws with what is wrong. */
+export function parseControlRequest(raw: unknown): ControlRequest {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new Error('a request is a map with `v` and `command`');
+  const request = raw as Record<string, unknown>;
+  if (request.v !== CONTROL_PROTOCOL_VERSION) throw new Error(`protocol version ${String(request.v)} is not ${CONTROL_PROTOCOL_VERSION}: use the corral ctl of this server's version`);
+  if (!CONTROL_COMMANDS.includes(request.command as ControlCommand)) throw new Error(`unknown command ${JSON.stringify(request.command)}; commands: ${CONTROL_COMMANDS.join(', ')}`);
+  if (request.command === 'scale' && !/^[+-]?\d+$/.test(String(request.workers))) throw new Error('scale takes N, +N or -N');
+  return request as unknown as ControlRequest;
+}

@@ -1,0 +1,231 @@
+// The arbiter's control socket: `corral ctl` connects, sends one request and
+// reads the reply (or, for `events`, a stream of changes). A client that sends
+// garbage or an oversized frame gets an error reply and is disconnected; the
+// arbiter carries on.
+import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import net from 'node:net';
+import { dirname } from 'node:path';
+import type { ArbiterEvent } from '../../machines/arbiter.js';
+import { describeError } from '../errors.js';
+import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
+import type { Logger } from '../log/logger.js';
+import type { CorralServer, ServerStatus } from '../serve.js';
+import {
+  CONTROL_PROTOCOL_VERSION,
+  type ControlEvent,
+  type ControlReply,
+  type ControlRequest,
+  MAX_CONTROL_FRAME_BYTES,
+  type StatusReply,
+  parseControlRequest,
+} from './control-protocol.js';
+
+/** How often an `events` client's view is compared with the server's, for changes no chart event announces. */
+const EVENTS_POLL_MS = 250;
+
+export interface ControlTarget {
+  server: CorralServer;
+  /** For the operations that are signals only: USR1 (reopen logs), USR2 (upgrade). */
+  send(event: ArbiterEvent): void;
+  name: string;
+  kind: string;
+}
+
+export interface ControlServer {
+  path: string;
+  close(): void;
+}
+
+function parseMode(text: string): number {
+  if (!/^0?[0-7]{3}$/.test(text)) throw new Error(`--control-socket-mode: '${text}' is not an octal mode such as 600`);
+  return parseInt(text, 8);
+}
+
+/** Refuses to replace a socket another server still answers on; clears one left by a crash. */
+async function clearStale(path: string): Promise<void> {
+  if (!existsSync(path)) return;
+  if (!lstatSync(path).isSocket()) throw new Error(`${path} exists and is not a socket; choose another --control-socket`);
+  const answered = await new Promise<boolean>((resolve) => {
+    const probe = net.connect(path, () => {
+      probe.destroy();
+      resolve(true);
+    });
+    probe.on('error', () => resolve(false));
+  });
+  if (answered) throw new Error(`another server answers on ${path}; choose another --control-socket`);
+  unlinkSync(path);
+}
+
+export async function startControlServer(path: string, modeText: string, target: ControlTarget, logger: Logger): Promise<ControlServer> {
+  const mode = parseMode(modeText);
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  await clearStale(path);
+  const startedAt = Date.now();
+  const firstSeen = new Map<string, number>();
+  const eventClients = new Set<(event: ControlEvent) => void>();
+  const { server } = target;
+
+  const remember = (status: ServerStatus) => {
+    for (const worker of status.processes) if (!firstSeen.has(worker.id)) firstSeen.set(worker.id, Date.now());
+  };
+  const statusReply = (): StatusReply => {
+    const status = server.status();
+    remember(status);
+    const now = Date.now();
+    return {
+      arbiter: {
+        pid: process.pid,
+        name: target.name,
+        state: status.state,
+        uptimeSeconds: Math.round((now - startedAt) / 1000),
+        generation: status.generation,
+        kind: target.kind,
+        workers: status.workers,
+        listeners: status.listeners,
+      },
+      workers: status.processes.map((worker) => ({
+        id: worker.id,
+        pid: worker.pid,
+        kind: target.kind,
+        state: worker.retiring && worker.state.startsWith('serving') ? 'draining' : worker.state,
+        generation: worker.generation,
+        ageSeconds: Math.round((now - (firstSeen.get(worker.id) ?? now)) / 1000),
+        served: worker.stats.served,
+        inFlight: worker.stats.inFlight,
+        lagMs: worker.stats.lagMs,
+        rssBytes: worker.stats.rss,
+        ready: worker.ready,
+        retiring: worker.retiring,
+      })),
+    };
+  };
+
+  // The last state seen of the arbiter and of each worker, to report changes once.
+  let lastArbiter = '';
+  const lastWorkers = new Map<string, string>();
+  const at = () => new Date().toISOString();
+  const broadcast = (event: ControlEvent) => eventClients.forEach((send) => send(event));
+  const compare = () => {
+    if (eventClients.size === 0) return;
+    const { arbiter, workers } = statusReply();
+    if (arbiter.state !== lastArbiter) broadcast({ at: at(), type: 'arbiter', state: (lastArbiter = arbiter.state) });
+    for (const worker of workers) {
+      if (lastWorkers.get(worker.id) === worker.state) continue;
+      lastWorkers.set(worker.id, worker.state);
+      broadcast({ at: at(), type: 'worker', id: worker.id, pid: worker.pid, state: worker.state });
+    }
+  };
+  const onState = (status: ServerStatus) => {
+    remember(status);
+    compare();
+  };
+  const onExit = (exit: { id: string; pid: number | undefined; cause: string; exitCode: number | null; signal: string | null }) => {
+    lastWorkers.delete(exit.id);
+    broadcast({ at: at(), type: 'exit', id: exit.id, pid: exit.pid, cause: exit.cause, exitCode: exit.exitCode, signal: exit.signal });
+  };
+  const onReloaded = (outcome: { ok: boolean; reason?: string }) => broadcast({ at: at(), type: 'reloaded', ...outcome });
+  server.on('state', onState);
+  server.on('workerExit', onExit);
+  server.on('reloaded', onReloaded);
+  const poll = setInterval(compare, EVENTS_POLL_MS).unref();
+
+  const run = async (request: ControlRequest, reply: (message: ControlReply) => void, socket: net.Socket) => {
+    const by = 'corral ctl';
+    logger.info(`Control: ${request.command}${request.workers !== undefined ? ` ${request.workers}` : ''}${request.quick ? ' --quick' : ''}`);
+    broadcast({ at: at(), type: 'command', command: request.command });
+    const ok = (result: unknown) => reply({ v: CONTROL_PROTOCOL_VERSION, ok: true, result });
+    switch (request.command) {
+      case 'status':
+        return ok(statusReply());
+      case 'reload':
+        await server.reload({ by });
+        return ok({ generation: server.status().generation });
+      case 'scale': {
+        const text = String(request.workers);
+        const current = server.status().workers;
+        const wanted = /^[+-]/.test(text) ? Math.max(1, current + Number(text)) : Number(text);
+        server.scale(wanted);
+        return ok({ from: current, to: wanted });
+      }
+      case 'reopen-logs':
+        target.send({ type: 'SIGNAL', signal: 'SIGUSR1', by });
+        return ok({});
+      case 'upgrade':
+        target.send({ type: 'SIGNAL', signal: 'SIGUSR2', by });
+        return ok({});
+      case 'stop':
+        // Answer first: the socket goes away with the arbiter.
+        ok({});
+        return void server.stop({ graceful: !request.quick, by });
+      case 'events': {
+        const send = (event: ControlEvent) => socket.write(encodeFrame({ v: CONTROL_PROTOCOL_VERSION, event } satisfies ControlReply));
+        eventClients.add(send);
+        socket.once('close', () => eventClients.delete(send));
+        // The picture as it is now, then every change.
+        lastArbiter = '';
+        lastWorkers.clear();
+        return compare();
+      }
+    }
+  };
+
+  const listener = net.createServer((socket) => {
+    const decoder = new FrameDecoder(MAX_CONTROL_FRAME_BYTES);
+    const reply = (message: ControlReply) => {
+      if (!socket.destroyed) socket.write(encodeFrame(message));
+    };
+    const refuse = (code: string, message: string) => {
+      reply({ v: CONTROL_PROTOCOL_VERSION, ok: false, error: { code, message } });
+      socket.end();
+    };
+    socket.on('error', () => {});
+    // One request per connection, sent at once: a connection that stays silent is not kept.
+    socket.setTimeout(10_000, () => socket.destroy());
+    let answered = false;
+    socket.on('data', (chunk: Buffer) => {
+      if (answered) return;
+      const { messages, error } = decoder.push(chunk);
+      if (messages.length === 0 && !error) return;
+      answered = true;
+      // A reload may take long; only a client that never says anything is cut off.
+      socket.setTimeout(0);
+      if (error) return refuse(error.code, `${error.message}; send one msgpack frame with { v, command }`);
+      let request: ControlRequest;
+      try {
+        request = parseControlRequest(messages[0]);
+      } catch (invalid) {
+        return refuse('CORRAL_ERR_CTL_REQUEST', (invalid as Error).message);
+      }
+      run(request, reply, socket).then(
+        () => request.command !== 'events' && socket.end(),
+        (failure: unknown) => refuse((failure as { code?: string }).code ?? 'CORRAL_ERR_CTL', describeError(failure)),
+      );
+    });
+  });
+  listener.on('error', (error) => logger.error(`Control socket ${path}: ${error.message}`));
+  await new Promise<void>((resolve, reject) => {
+    listener.once('error', reject);
+    listener.listen(path, () => {
+      listener.off('error', reject);
+      resolve();
+    });
+  });
+  chmodSync(path, mode);
+  logger.info(`Control socket: ${path}`);
+
+  return {
+    path,
+    close() {
+      clearInterval(poll);
+      server.off('state', onState);
+      server.off('workerExit', onExit);
+      server.off('reloaded', onReloaded);
+      listener.close();
+      try {
+        unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
