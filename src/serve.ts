@@ -12,6 +12,8 @@ import type { Settings } from './config/schema.js';
 import { CorralError, describeError } from './errors.js';
 import { defaultControlPath, serverName } from './ctl/control-path.js';
 import { startControlServer } from './ctl/control-server.js';
+import { startInspectorServer } from './inspector/inspector-server.js';
+import { createLiveFeed } from './inspector/live-feed.js';
 import { type RunningArbiter, startArbiter } from './arbiter/run-arbiter.js';
 import { loadKind } from './kinds/registry.js';
 import { type LogLevel, createLogger } from './log/logger.js';
@@ -224,6 +226,9 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
     path: settings.errorlog,
     onLine: statsd && logLineCounter(statsd),
   });
+  // The inspector sees the actors through XState's inspection API, from their very first snapshot.
+  const feed = settings.inspector ? createLiveFeed() : undefined;
+  const inspector = feed && (await startInspectorServer(settings.inspector!, feed, logger));
   const arbiter = await startArbiter({
     settings,
     hooks,
@@ -236,7 +241,9 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
     identity,
     launchDirectory,
     handleSignals,
+    inspect: feed?.inspect,
   });
+  if (inspector) void arbiter.exit.finally(() => inspector.close());
   const server = new Server(arbiter);
   if (arbiter.actor && !settings.controlSocketDisable) {
     const name = serverName(settings.procName, appModule);

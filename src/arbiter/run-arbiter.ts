@@ -1,7 +1,7 @@
 // Runs the arbiter statechart with real effects: sockets, processes, signals, logs, hooks.
 import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
-import { type Actor, createActor, fromPromise, toPromise } from 'xstate';
+import { type Actor, type InspectionEvent, createActor, fromPromise, toPromise } from 'xstate';
 import { type ArbiterEvent, type ArbiterSignal, WORKER_APP_LOAD_ERROR, arbiterMachine, isBootFailure } from '../../machines/arbiter.js';
 import { type WorkerExit, workerHandleMachine } from '../../machines/worker-handle.js';
 import type { Hooks } from '../config/hooks.js';
@@ -49,6 +49,8 @@ export interface ArbiterOptions {
   statsd?: StatsdClient;
   /** Turn this process's signals into events (the CLI). Embedding code sends the events itself. */
   handleSignals?: boolean;
+  /** XState's inspection hook for the arbiter's actor system (the inspector's live feed). */
+  inspect?: (event: InspectionEvent) => void;
 }
 
 /** What the running arbiter tells the code that started it. */
@@ -173,6 +175,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   });
 
   const actor = createActor(machine, {
+    inspect: options.inspect,
     input: {
       workers: settings.workers,
       timeoutMs: settings.timeout * 1000,

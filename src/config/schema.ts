@@ -463,6 +463,15 @@ export const settingsSchema = [
     section: 'metrics',
     help: 'Serve Prometheus metrics, aggregated from every worker by the arbiter, at http://HOST:PORT/metrics. Off unless set.',
   },
+  {
+    name: 'inspector',
+    flag: 'inspector',
+    type: 'string',
+    default: null,
+    metavar: 'HOST:PORT',
+    section: 'metrics',
+    help: "Serve the live inspector page at http://HOST:PORT/: the arbiter's and every worker's statechart with the current state lit, an event log, counters and requests per second. Off unless set; on an address other than loopback the URL carries a token.",
+  },
 ] as const satisfies readonly SettingSpec[];
 
 type SpecValue<S> = S extends { type: 'list' }

@@ -19,7 +19,10 @@ export interface MetricsServer {
 }
 
 /** `--metrics-bind`: HOST:PORT or [IPV6]:PORT only (no unix: or fd://). */
-export function parseMetricsBind(raw: string): { host: string; port: number } {
+export const parseMetricsBind = (raw: string) => parseHostPort(raw, 'metricsBind', '--metrics-bind', '127.0.0.1:9100');
+
+/** HOST:PORT or [IPV6]:PORT, the port required, for a side server of the arbiter's (metrics, inspector). */
+export function parseHostPort(raw: string, setting: string, flag: string, example: string): { host: string; port: number } {
   const address = (() => {
     try {
       return parseBindAddress(raw);
@@ -29,7 +32,7 @@ export function parseMetricsBind(raw: string): { host: string; port: number } {
   })();
   // The port is required: -b's default of 8000 would collide with the app.
   if (address?.type !== 'tcp' || !/:\d+$/.test(raw.trim())) {
-    throw new SettingError('metricsBind', `--metrics-bind: '${raw}' is not valid. Use HOST:PORT or [IPV6]:PORT, e.g. 127.0.0.1:9100.`);
+    throw new SettingError(setting, `${flag}: '${raw}' is not valid. Use HOST:PORT or [IPV6]:PORT, e.g. ${example}.`);
   }
   return { host: address.host, port: address.port };
 }

@@ -1,0 +1,90 @@
+// --inspector HOST:PORT: the arbiter serves the inspector page, the charts it
+// draws (from the machine definitions, as diagrams/ are) and the live picture
+// as Server-Sent Events. Off loopback, every path needs the token in the URL.
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { arbiterMachine } from '../../machines/arbiter.js';
+import { workerHandleMachine } from '../../machines/worker-handle.js';
+import { CorralError, describeError } from '../errors.js';
+import type { Logger } from '../log/logger.js';
+import { parseHostPort } from '../metrics/metrics-server.js';
+import { INSPECTOR_PAGE } from './inspector-page.js';
+import type { LiveFeed } from './live-feed.js';
+import { describeStatechart } from './statechart-model.js';
+
+/** A comment line now and then keeps proxies and browsers from closing a quiet stream. */
+const SSE_KEEPALIVE_MS = 15_000;
+
+export interface InspectorServer {
+  url: string;
+  close(): void;
+}
+
+const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
+const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
+
+function sameToken(given: string | null, token: string): boolean {
+  if (given === null || given.length !== token.length) return false;
+  return timingSafeEqual(Buffer.from(given), Buffer.from(token));
+}
+
+export async function startInspectorServer(raw: string, feed: LiveFeed, logger: Logger): Promise<InspectorServer> {
+  const { host, port } = parseHostPort(raw, 'inspector', '--inspector', '127.0.0.1:9200');
+  const token = isLoopback(host) ? undefined : randomBytes(16).toString('hex');
+  const charts = JSON.stringify({ arbiter: describeStatechart(arbiterMachine), workerHandle: describeStatechart(workerHandleMachine) });
+  const streams = new Set<http.ServerResponse>();
+
+  const answer = (res: http.ServerResponse, status: number, type: string, body: string) => {
+    res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
+    res.end(res.req.method === 'HEAD' ? undefined : body);
+  };
+
+  const server = http.createServer((req, res) => {
+    try {
+      const url = new URL(req.url ?? '/', 'http://inspector');
+      if (token && !sameToken(url.searchParams.get('token'), token)) return answer(res, 403, 'text/plain', 'Forbidden: the inspector URL carries a token; use the one corral logged.\n');
+      if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain', 'Method not allowed.\n');
+      switch (url.pathname) {
+        case '/':
+          return answer(res, 200, 'text/html; charset=utf-8', INSPECTOR_PAGE);
+        case '/charts':
+          return answer(res, 200, 'application/json', charts);
+        case '/events': {
+          res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
+          streams.add(res);
+          const unsubscribe = feed.subscribe((picture) => res.write(`data: ${JSON.stringify(picture)}\n\n`));
+          const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
+          res.once('close', () => {
+            clearInterval(keepAlive);
+            unsubscribe();
+            streams.delete(res);
+          });
+          return;
+        }
+        default:
+          return answer(res, 404, 'text/plain', 'Not found: the inspector is at /.\n');
+      }
+    } catch (error) {
+      logger.error(`Inspector failed: ${describeError(error)}`);
+      if (!res.headersSent) answer(res, 500, 'text/plain', 'Internal error.\n');
+      else res.destroy();
+    }
+  });
+  server.on('clientError', (_error, socket) => socket.destroy());
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (error) => reject(new CorralError('CORRAL_ERR_BIND', `Can't serve the inspector at ${hostForUrl(host)}:${port}: ${describeError(error)}`, { cause: error })));
+    server.listen({ host, port }, () => resolve());
+  });
+  const bound = (server.address() as AddressInfo).port;
+  const url = `http://${hostForUrl(host)}:${bound}/${token ? `?token=${token}` : ''}`;
+  logger.info(`Inspector: ${url}`);
+  return {
+    url,
+    close() {
+      for (const stream of streams) stream.destroy();
+      server.close();
+    },
+  };
+}

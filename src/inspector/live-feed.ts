@@ -1,0 +1,169 @@
+// What the inspector shows, kept from XState's inspection API: the arbiter
+// actor is created with `inspect: feed.inspect`, so every snapshot and event of
+// the arbiter and of each worker handle (its mirror of a worker process) passes
+// through here. Subscribers get the whole picture, then changes, at most every
+// PUBLISH_MS.
+import type { InspectionEvent } from 'xstate';
+
+const PUBLISH_MS = 100;
+/** Lines of the event log kept for a page that connects later. */
+const LOG_LINES = 200;
+/** Workers that have exited, kept on the page for a while so their end can be seen. */
+const GONE_KEPT = 12;
+
+export interface FeedWorker {
+  id: string;
+  pid: number | undefined;
+  /** The worker handle's snapshot value. */
+  value: unknown;
+  served: number;
+  inFlight: number;
+  lagMs: number;
+  rss: number;
+  gone: boolean;
+}
+
+export interface FeedLine {
+  at: number;
+  text: string;
+}
+
+export interface FeedPicture {
+  at: number;
+  arbiter: { value: unknown; workers: number; generation: number; listeners: string[] };
+  workers: FeedWorker[];
+  /** Requests served by every worker so far, exited ones included: the page turns it into a rate. */
+  served: number;
+  log: FeedLine[];
+}
+
+export interface LiveFeed {
+  inspect(event: InspectionEvent): void;
+  picture(): FeedPicture;
+  /** Called with the picture now and after every change (throttled); returns an unsubscribe. */
+  subscribe(listener: (picture: FeedPicture) => void): () => void;
+  note(text: string): void;
+}
+
+const stateText = (value: unknown): string =>
+  typeof value === 'string' ? value : Object.entries((value ?? {}) as Record<string, unknown>).map(([key, inner]) => `${key}.${stateText(inner)}`).join(',');
+
+interface Snapshot {
+  value: unknown;
+  status: string;
+  context: Record<string, any>;
+}
+
+export function createLiveFeed(): LiveFeed {
+  const arbiter = { value: 'booting' as unknown, workers: 0, generation: 0, listeners: [] as string[] };
+  const workers = new Map<string, FeedWorker>();
+  const log: FeedLine[] = [];
+  let servedByGone = 0;
+  const listeners = new Set<(picture: FeedPicture) => void>();
+  let timer: NodeJS.Timeout | undefined;
+  // Actor session ids of the worker handles, to their worker ids.
+  const handles = new Map<string, string>();
+
+  const note = (text: string) => {
+    log.push({ at: Date.now(), text });
+    if (log.length > LOG_LINES) log.splice(0, log.length - LOG_LINES);
+    changed();
+  };
+  const picture = (): FeedPicture => {
+    const all = [...workers.values()];
+    return {
+      at: Date.now(),
+      arbiter: { ...arbiter },
+      workers: all,
+      served: servedByGone + all.filter((w) => !w.gone).reduce((sum, w) => sum + w.served, 0),
+      log: [...log],
+    };
+  };
+  const publish = () => {
+    timer = undefined;
+    const now = picture();
+    listeners.forEach((listener) => listener(now));
+  };
+  function changed() {
+    if (!timer && listeners.size > 0) timer = setTimeout(publish, PUBLISH_MS);
+  }
+
+  const onArbiter = (snapshot: Snapshot) => {
+    const before = stateText(arbiter.value);
+    arbiter.value = snapshot.value;
+    arbiter.workers = snapshot.context.workers;
+    arbiter.generation = snapshot.context.generation;
+    arbiter.listeners = snapshot.context.listeners;
+    const after = stateText(snapshot.value);
+    if (after !== before) note(`arbiter ${after}`);
+    changed();
+  };
+
+  const onHandle = (sessionId: string, snapshot: Snapshot) => {
+    const id = String(snapshot.context.id);
+    handles.set(sessionId, id);
+    const known = workers.get(id);
+    const stats = snapshot.context.stats ?? {};
+    const worker: FeedWorker = {
+      id,
+      pid: snapshot.context.pid,
+      value: snapshot.value,
+      served: stats.served ?? 0,
+      inFlight: stats.inFlight ?? 0,
+      lagMs: stats.lagMs ?? 0,
+      rss: stats.rss ?? 0,
+      gone: snapshot.status !== 'active',
+    };
+    workers.set(id, worker);
+    const before = known ? stateText(known.value) : '';
+    const after = stateText(snapshot.value);
+    if (after !== before) note(`${id}${worker.pid ? ` (pid ${worker.pid})` : ''} ${after}`);
+    if (worker.gone && !known?.gone) {
+      servedByGone += worker.served;
+      const gone = [...workers.values()].filter((w) => w.gone);
+      for (const old of gone.slice(0, Math.max(0, gone.length - GONE_KEPT))) workers.delete(old.id);
+    }
+    changed();
+  };
+
+  const describeEvent = (event: { type: string; [key: string]: any }): string | undefined => {
+    switch (event.type) {
+      case 'SIGNAL':
+        return `${event.signal}${event.by ? ` from ${event.by}` : ''}`;
+      case 'SCALE':
+        return `scale to ${event.workers} worker(s)`;
+      case 'WORKER.EXITED': {
+        const exit = event.exit;
+        return `${exit.id} (pid ${exit.pid ?? '-'}) exited: ${exit.cause}${exit.signal ? ` (${exit.signal})` : exit.exitCode !== null ? ` (code ${exit.exitCode})` : ''}`;
+      }
+      case 'WORKER.RECYCLE':
+        return `${event.id} asks to be replaced: it ${event.reason}`;
+      default:
+        return undefined;
+    }
+  };
+
+  return {
+    inspect(inspection) {
+      if (inspection.type === '@xstate.snapshot') {
+        const machineId = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
+        const snapshot = inspection.snapshot as unknown as Snapshot;
+        if (!snapshot || typeof snapshot !== 'object' || !('value' in snapshot)) return;
+        if (machineId === 'arbiter') onArbiter(snapshot);
+        else if (machineId === 'workerHandle') onHandle(inspection.actorRef.sessionId, snapshot);
+      } else if (inspection.type === '@xstate.event') {
+        const target = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
+        if (target !== 'arbiter') return;
+        const text = describeEvent(inspection.event as { type: string });
+        if (text) note(text);
+      }
+    },
+    picture,
+    subscribe(listener) {
+      listeners.add(listener);
+      listener(picture());
+      return () => listeners.delete(listener);
+    },
+    note,
+  };
+}
