@@ -3,6 +3,7 @@
 // CLI is this plus argv, signals and an exit status), and the returned handle
 // drives it with the arbiter chart's own events.
 import { EventEmitter } from 'node:events';
+import type { InspectionEvent } from 'xstate';
 import type { WorkerExit, WorkerStats } from '../machines/worker-handle.js';
 import { applyProcessSettings } from './config/apply-process-settings.js';
 import { type EmbeddedOptions, OWN_KEYS, embeddedInput } from './config/embedded-options.js';
@@ -14,6 +15,7 @@ import { defaultControlPath, serverName } from './ctl/control-path.js';
 import { startControlServer } from './ctl/control-server.js';
 import { startInspectorServer } from './inspector/inspector-server.js';
 import { createLiveFeed } from './inspector/live-feed.js';
+import { connectStately } from './inspector/stately-inspector.js';
 import { type RunningArbiter, startArbiter } from './arbiter/run-arbiter.js';
 import { loadKind } from './kinds/registry.js';
 import { type LogLevel, createLogger } from './log/logger.js';
@@ -227,8 +229,13 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
     onLine: statsd && logLineCounter(statsd),
   });
   // The inspector sees the actors through XState's inspection API, from their very first snapshot.
+  const stately = settings.inspectorStately ? await connectStately(settings.inspectorStately, logger) : undefined;
   const feed = settings.inspector ? createLiveFeed() : undefined;
-  const inspector = feed && (await startInspectorServer(settings.inspector!, feed, logger));
+  const inspector = feed && (await startInspectorServer(settings.inspector!, feed, logger).catch((error: unknown) => {
+    stately?.stop();
+    throw error;
+  }));
+  const inspect = feed || stately ? (event: InspectionEvent) => (feed?.inspect(event), stately?.inspect(event)) : undefined;
   const arbiter = await startArbiter({
     settings,
     hooks,
@@ -241,9 +248,12 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
     identity,
     launchDirectory,
     handleSignals,
-    inspect: feed?.inspect,
+    inspect,
   });
-  if (inspector) void arbiter.exit.finally(() => inspector.close());
+  void arbiter.exit.finally(() => {
+    inspector?.close();
+    stately?.stop();
+  });
   const server = new Server(arbiter);
   if (arbiter.actor && !settings.controlSocketDisable) {
     const name = serverName(settings.procName, appModule);

@@ -472,6 +472,15 @@ export const settingsSchema = [
     section: 'metrics',
     help: "Serve the live inspector page at http://HOST:PORT/: the arbiter's and every worker's statechart with the current state lit, an event log, counters and requests per second. Off unless set; on an address other than loopback the URL carries a token.",
   },
+  {
+    name: 'inspectorStately',
+    flag: 'inspector-stately',
+    type: 'string',
+    default: null,
+    metavar: 'sky|ws://HOST:PORT',
+    section: 'metrics',
+    help: "Also send the actors' inspection events to Stately's inspector through @statelyai/inspect (install it beside corral): `sky` for Stately Sky, or the WebSocket URL of a receiver of your own.",
+  },
 ] as const satisfies readonly SettingSpec[];
 
 type SpecValue<S> = S extends { type: 'list' }

@@ -9,8 +9,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { WebSocketServer } from 'ws';
 import { CLI, REPO_ROOT, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
 
@@ -98,6 +100,25 @@ test('off loopback the inspector wants the token it logged', async () => {
     const charts = JSON.parse((await request(base, { path: `/charts?token=${match[2]}` })).body);
     assert.equal(charts.arbiter.root.children.map((state: { key: string }) => state.key), ['booting', 'serving', 'draining', 'dead']);
   }, { env });
+});
+
+test("--inspector-stately ws://…: the same inspection events reach a WebSocket receiver through @statelyai/inspect", async () => {
+  const received: { type?: string; sessionId?: string; snapshot?: { value?: unknown } }[] = [];
+  const receiver = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  await new Promise((resolve) => receiver.once('listening', resolve));
+  receiver.on('connection', (socket) => socket.on('message', (data) => received.push(JSON.parse(String(data)))));
+  try {
+    const { port } = receiver.address() as AddressInfo;
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--no-control-socket', '--inspector-stately', `ws://127.0.0.1:${port}`, app], async (corral) => {
+      await corral.ready();
+      await corral.waitForLine(/Inspection events also go to Stately's inspector \(ws:/);
+      await waitFor('a snapshot of the arbiter serving', async () => received, (events) =>
+        events.some((event) => event.type === '@xstate.snapshot' && JSON.stringify(event.snapshot?.value) === '{"serving":"steady"}'));
+    }, { env });
+  } finally {
+    for (const client of receiver.clients) client.terminate();
+    receiver.close();
+  }
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
