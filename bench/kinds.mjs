@@ -8,7 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { abortAfter, machineFacts } from './lib/run-facts.mjs';
+import { abortAfter, machineFacts, positiveInt } from './lib/run-facts.mjs';
 import { installCleanup } from './lib/cleanup.mjs';
 import { renderKindsReport } from './lib/kinds-report.mjs';
 import { AUTOCANNON_VERSION, failedTotal, startLoad } from './lib/reload-load.mjs';
@@ -26,17 +26,6 @@ const ROUNDS = positiveInt('BENCH_ROUNDS', 2);
 // Each pool thread is its own V8 isolate and warms up on its own: the thread kind needs ~3 s to reach its pace.
 const WARMUP_SEC = 3;
 const IDLE_SEC = 2;
-
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`${name} must be a positive integer, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const log = (message) => console.error(`bench: ${message}`);
 

@@ -5,7 +5,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { abortAfter, machineFacts } from './lib/run-facts.mjs';
+import { abortAfter, machineFacts, positiveInt } from './lib/run-facts.mjs';
 import { installCleanup, killAllSync } from './lib/cleanup.mjs';
 import { AUTOCANNON_VERSION, FAILURE_KINDS, failedTotal, startLoad } from './lib/reload-load.mjs';
 import { installPm2 } from './lib/reload-pm2.mjs';
@@ -22,17 +22,6 @@ const MAX_REQUESTS = 1000;
 const SETTLE_MS = 1_000; // between scenarios, so one's exiting processes do not load the next
 
 const RESULTS_DIR = new URL('./results/', import.meta.url);
-
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`${name} must be a positive integer, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const log = (msg) => console.error(`bench:reload: ${msg}`);
 

@@ -2,7 +2,7 @@
 // Usage: npm run bench   (env: BENCH_SECONDS=10, BENCH_ROUNDS=2, BENCH_ONLY=accesslog)
 import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { abortAfter, machineFacts } from './lib/run-facts.mjs';
+import { abortAfter, machineFacts, positiveInt } from './lib/run-facts.mjs';
 import { installCleanup, killAllSync } from './lib/cleanup.mjs';
 import { measureColdStart } from './lib/cold-start.mjs';
 import { AUTOCANNON_VERSION, runLoad } from './lib/load.mjs';
@@ -31,17 +31,6 @@ if (ONLY && !SCENARIOS[ONLY]) {
 const SELECTED = ONLY ? TARGETS.filter((t) => SCENARIOS[ONLY].includes(t.key)) : TARGETS;
 
 const RESULTS_DIR = new URL('./results/', import.meta.url);
-
-function positiveInt(name, fallback) {
-  const raw = process.env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1) {
-    console.error(`${name} must be a positive integer, got "${raw}"`);
-    process.exit(2);
-  }
-  return value;
-}
 
 const log = (msg) => console.error(`bench: ${msg}`);
 
