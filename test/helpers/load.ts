@@ -6,12 +6,18 @@ export interface LoadResult {
   sent: number;
   ok: number;
   failures: string[];
+  /** When each failure happened (Date.now()), in the order of `failures`. */
+  failedAt: number[];
   bodies: Map<string, number>;
 }
 
 export function startLoad(url: string, { clients = 8, path = '/' } = {}) {
   const { hostname, port } = new URL(url);
-  const result: LoadResult = { sent: 0, ok: 0, failures: [], bodies: new Map() };
+  const result: LoadResult = { sent: 0, ok: 0, failures: [], failedAt: [], bodies: new Map() };
+  const fail = (reason: string) => {
+    result.failures.push(reason);
+    result.failedAt.push(Date.now());
+  };
   let running = true;
   const agents: http.Agent[] = [];
   const once = (agent: http.Agent) =>
@@ -23,13 +29,15 @@ export function startLoad(url: string, { clients = 8, path = '/' } = {}) {
         res.on('data', (chunk: string) => (body += chunk));
         res.on('end', () => {
           if (res.statusCode === 200) result.ok += 1;
-          else result.failures.push(`status ${res.statusCode}`);
+          else fail(`status ${res.statusCode}`);
           result.bodies.set(body, (result.bodies.get(body) ?? 0) + 1);
           resolve();
         });
-        res.on('error', (error) => (result.failures.push(error.message), resolve()));
+        res.on('error', (error) => (fail(error.message), resolve()));
       });
-      req.on('error', (error) => (result.failures.push(error.message), resolve()));
+      // A request that gets no answer is a failure too, not a client waiting forever.
+      req.setTimeout(30_000, () => req.destroy(new Error('no response within 30 s')));
+      req.on('error', (error) => (fail(error.message), resolve()));
     });
   const loops = Array.from({ length: clients }, async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

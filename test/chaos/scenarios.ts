@@ -1,0 +1,257 @@
+// Faults under steady load, counted. Each scenario starts a real corral,
+// keeps keep-alive clients requesting, injects its fault, and reports how many
+// requests were sent, succeeded and failed (and why), with the expectation it
+// checks. `npm run chaos` runs them at length; the test suite runs them short.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { type CorralProcess, REPO_ROOT, fixture, isAlive, waitUntil, withCorral } from '../helpers/corral-process.js';
+import { request } from '../helpers/http.js';
+import { type LoadResult, startLoad } from '../helpers/load.js';
+
+export interface ChaosReport {
+  scenario: string;
+  seconds: number;
+  sent: number;
+  ok: number;
+  failed: number;
+  /** Failure messages, counted. */
+  reasons: Record<string, number>;
+  expectation: string;
+  met: boolean;
+  notes: string[];
+}
+
+const counted = (failures: string[]) => failures.reduce<Record<string, number>>((all, reason) => ({ ...all, [reason]: (all[reason] ?? 0) + 1 }), {});
+
+function report(scenario: string, seconds: number, load: LoadResult, expectation: string, met: boolean, notes: string[]): ChaosReport {
+  return { scenario, seconds, sent: load.sent, ok: load.ok, failed: load.failures.length, reasons: counted(load.failures), expectation, met, notes };
+}
+
+/** Resident memory of a process, in MB, from /proc. */
+export function rssMB(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'));
+  return Number(/(\d+)/.exec(line ?? '')?.[1] ?? 0) / 1024;
+}
+
+const APP = fixture('app.js');
+const countLines = (corral: CorralProcess, pattern: RegExp) => corral.lines.filter((line) => pattern.test(line)).length;
+
+/** kill -9 a random worker every 2 s: only requests in flight on a killed worker may fail, and every one is replaced. */
+export async function killNine(seconds: number, { workers = 4, clients = 16 } = {}): Promise<ChaosReport> {
+  return withCorral(['-w', String(workers), '-b', '127.0.0.1:0', '--no-control-socket', APP], async (corral) => {
+    const [url] = await corral.ready();
+    const load = startLoad(url, { clients, path: '/pid' });
+    const kills: number[] = [];
+    const end = Date.now() + seconds * 1000;
+    while (Date.now() + 2000 <= end) {
+      await sleep(2000);
+      const live = corral.liveWorkerPids();
+      process.kill(live[Math.floor(Math.random() * live.length)], 'SIGKILL');
+      kills.push(Date.now());
+    }
+    await sleep(Math.max(0, end - Date.now()));
+    await waitUntil(() => corral.liveWorkerPids().length === workers, { timeoutMs: 10_000, what: 'every killed worker replaced' });
+    const result = await load.stop();
+    const nearAKill = result.failedAt.filter((at) => kills.some((kill) => at >= kill - 50 && at <= kill + 1000)).length;
+    const replaced = corral.workerPids().length - workers;
+    return report(
+      `kill -9 a random worker every 2 s (-w ${workers}, ${clients} keep-alive clients)`,
+      seconds,
+      result,
+      'failures only for requests in flight on a killed worker (each within 1 s of a kill, at most one per connection per kill); every killed worker replaced',
+      nearAKill === result.failures.length && result.failures.length <= kills.length * clients && replaced === kills.length,
+      [`${kills.length} killed, ${replaced} replacements booted`, `${nearAKill} of ${result.failures.length} failures within 1 s of a kill`],
+    );
+  });
+}
+
+/** One request in 100 blocks its worker forever: the timeout replaces it; with -k sync, nothing else fails. */
+export async function hangingApp(seconds: number, { kind = 'sync', workers = 4, clients = 8 } = {}): Promise<ChaosReport> {
+  return withCorral(['-k', kind, '-w', String(workers), '-t', '1', '-b', '127.0.0.1:0', '--no-control-socket', fixture('chaos-hang-app.js')], async (corral) => {
+    const [url] = await corral.ready();
+    const load = startLoad(url, { clients });
+    await sleep(seconds * 1000);
+    // Every hung request ends when its worker is killed, so stopping the load waits for them all.
+    const result = await load.stop();
+    const hangs = countLines(corral, /chaos: hanging request/);
+    const timeouts = countLines(corral, /WORKER TIMEOUT/);
+    const sync = kind === 'sync';
+    return report(
+      `an app hanging 1 request in 100 forever (-k ${kind} -w ${workers} -t 1, ${clients} clients)`,
+      seconds,
+      result,
+      sync ? 'exactly the hung requests fail (their workers time out and are replaced); every other request is served' : 'reported: the hung requests and those waiting on the same worker fail',
+      sync ? hangs > 0 && result.failures.length === hangs : true,
+      [`${hangs} requests hung, ${timeouts} worker timeouts, ${corral.workerPids().length - workers} replacements booted`],
+    );
+  });
+}
+
+/** An app that leaks 256 KB a request: --max-requests recycles its workers without a failed request. */
+export async function leakingApp(seconds: number, { clients = 8 } = {}): Promise<ChaosReport> {
+  return withCorral(['-w', '2', '--max-requests', '150', '--max-requests-jitter', '30', '-b', '127.0.0.1:0', '--no-control-socket', fixture('chaos-leak-app.js')], async (corral) => {
+    const [url] = await corral.ready();
+    const load = startLoad(url, { clients });
+    let peak = 0;
+    const end = Date.now() + seconds * 1000;
+    while (Date.now() < end) {
+      for (const pid of corral.liveWorkerPids()) if (existsSync(`/proc/${pid}`)) peak = Math.max(peak, rssMB(pid));
+      await sleep(200);
+    }
+    const result = await load.stop();
+    const recycled = corral.workerPids().length - 2;
+    return report(
+      `an app leaking 256 KB per request, --max-requests 150 (+ jitter 30), ${clients} clients`,
+      seconds,
+      result,
+      '0 failed requests; workers recycled',
+      result.failures.length === 0 && recycled > 0,
+      [`${recycled} workers recycled`, `largest worker RSS seen ${peak.toFixed(0)} MB (a recycled worker serves on until its replacement is ready)`],
+    );
+  });
+}
+
+/** HUP every 2 s, then a USR2 upgrade (WINCH and TERM retire the old arbiter), all under load: nothing fails. */
+export async function reloadStorm(seconds: number, { clients = 8 } = {}): Promise<ChaosReport> {
+  const tmp = mkdtempSync(join(tmpdir(), 'corral-chaos-'));
+  const pidfile = join(tmp, 'corral.pid');
+  const readPid = (path: string) => (existsSync(path) ? Number(readFileSync(path, 'utf8').trim()) : undefined);
+  try {
+    return await withCorral(['-w', '2', '-b', '127.0.0.1:0', '-p', pidfile, '--no-control-socket', join(REPO_ROOT, 'examples/test.js')], async (corral) => {
+      const [url] = await corral.ready();
+      const load = startLoad(url, { clients });
+      let hups = 0;
+      const end = Date.now() + seconds * 1000;
+      while (Date.now() + 2000 <= end) {
+        await sleep(2000);
+        corral.signal('SIGHUP');
+        hups += 1;
+      }
+      await corral.waitForLine(new RegExp(`Reload complete: generation ${hups + 1} serving`), { timeoutMs: 15_000 });
+      const oldWorkers = corral.liveWorkerPids();
+      corral.signal('SIGUSR2');
+      await waitUntil(() => readPid(`${pidfile}.2`) !== undefined, { timeoutMs: 15_000, what: 'the new arbiter' });
+      const successor = readPid(`${pidfile}.2`)!;
+      await corral.waitForLine(new RegExp(`\\[${successor}\\] \\[INFO\\] Ready: 2 worker`), { timeoutMs: 15_000 });
+      corral.signal('SIGWINCH');
+      await waitUntil(() => oldWorkers.every((pid) => !isAlive(pid)), { timeoutMs: 15_000, what: 'the old workers drained' });
+      corral.signal('SIGTERM');
+      await corral.processExited;
+      await sleep(500);
+      const result = await load.stop();
+      process.kill(successor, 'SIGTERM');
+      await waitUntil(() => !isAlive(successor), { timeoutMs: 15_000, what: 'the new arbiter stopped' });
+      return report(
+        `HUP every 2 s, then USR2 + WINCH + TERM, ${clients} keep-alive clients`,
+        seconds,
+        result,
+        '0 failed requests',
+        result.failures.length === 0 && result.ok > 0,
+        [`${hups} rolling reloads, then an upgrade to arbiter ${successor}`],
+      );
+    });
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** Hostile clients alongside good ones: slowloris, malformed requests, idle connections, garbage on the control socket. */
+export async function hostileClients(seconds: number, { idle = 2000, clients = 8 } = {}): Promise<ChaosReport> {
+  const runtime = mkdtempSync(join(tmpdir(), 'corral-chaos-run-'));
+  const sockets = new Set<net.Socket>();
+  try {
+    return await withCorral(['-w', '2', '-b', '127.0.0.1:0', '-n', 'hostile', APP], async (corral) => {
+      const [url] = await corral.ready();
+      const { hostname, port } = new URL(url);
+      const control = join(runtime, 'corral', `hostile.${corral.pid}.sock`);
+      const open = (path?: string) => {
+        const socket = path ? net.connect(path) : net.connect(Number(port), hostname);
+        socket.on('error', () => {});
+        sockets.add(socket);
+        socket.once('close', () => sockets.delete(socket));
+        return socket;
+      };
+      await sleep(1000);
+      const baseline = rssMB(corral.pid);
+      const load = startLoad(url, { clients, path: '/pid' });
+      await waitUntil(() => load.result.ok > 50, { what: 'good clients served' });
+
+      let stopping = false;
+      const counts = { slowloris: 0, malformed: 0, idle: 0, control: 0 };
+      // Slowloris: a request whose headers never end, one byte a second.
+      for (let index = 0; index < 100; index += 1) {
+        const socket = open();
+        socket.write('GET / HTTP/1.1\r\nHost: x\r\n');
+        const drip = setInterval(() => (stopping || socket.destroyed ? clearInterval(drip) : socket.write('X')), 1000);
+        counts.slowloris += 1;
+      }
+      // Idle connections, opened and never used.
+      for (let index = 0; index < idle; index += 1) {
+        open();
+        counts.idle += 1;
+        if (index % 500 === 499) await sleep(50);
+      }
+      const flood = (async () => {
+        const garbage = ['GET / HTTP/9.9\r\n\r\n', 'G\x00T / HTTP/1.1\r\n\r\n', 'GET / HTTP/1.1\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n', '\r\n\r\n\r\n', 'POST / HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\n\r\n'];
+        while (!stopping) {
+          const socket = open();
+          socket.end(Math.random() < 0.5 ? garbage[counts.malformed % garbage.length] : Buffer.from(Array.from({ length: 64 }, () => Math.floor(Math.random() * 256))));
+          counts.malformed += 1;
+          if (existsSync(control)) {
+            open(control).end(Buffer.from(Array.from({ length: 32 }, () => Math.floor(Math.random() * 256))));
+            counts.control += 1;
+          }
+          await sleep(5);
+        }
+      })();
+      await sleep(seconds * 1000);
+      stopping = true;
+      await flood;
+      const result = await load.stop();
+      for (const socket of sockets) socket.destroy();
+      await sleep(2000);
+      const after = rssMB(corral.pid);
+      const share = result.sent === 0 ? 0 : result.ok / result.sent;
+      // And a fresh client is served afterwards.
+      const fresh = await request(url, { path: '/pid' }).catch(() => undefined);
+      return report(
+        `hostile clients beside ${clients} good ones: ${counts.slowloris} slowloris, ${counts.idle} idle connections, ${counts.malformed} malformed requests, ${counts.control} garbage writes to the control socket`,
+        seconds,
+        result,
+        "good clients' success ≥ 99.9%; the arbiter's memory back near its baseline; a fresh client served afterwards",
+        share >= 0.999 && after <= baseline * 1.1 + 2 && fresh?.status === 200,
+        [`good clients' success ${(share * 100).toFixed(2)}%`, `arbiter RSS ${baseline.toFixed(1)} MB before, ${after.toFixed(1)} MB after`, `fresh request afterwards: ${fresh?.status ?? 'failed'}`],
+      );
+    }, { env: { XDG_RUNTIME_DIR: runtime } });
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    rmSync(runtime, { recursive: true, force: true });
+  }
+}
+
+/** Garbage written into one worker's IPC pipe: that worker is replaced, no request fails. */
+export async function ipcGarbage(seconds: number, { clients = 8 } = {}): Promise<ChaosReport> {
+  return withCorral(['-w', '2', '-b', '127.0.0.1:0', '--no-control-socket', APP], async (corral) => {
+    const [url] = await corral.ready();
+    const load = startLoad(url, { clients, path: '/pid' });
+    await sleep((seconds * 1000) / 2);
+    const culprit = Number((await request(url, { path: '/garbage' })).body);
+    await corral.waitForLine(new RegExp(`Worker \\(pid:${culprit}\\) broke the IPC protocol`));
+    await waitUntil(() => !isAlive(culprit) && corral.liveWorkerPids().length === 2, { timeoutMs: 10_000, what: 'the culprit replaced' });
+    await sleep((seconds * 1000) / 2);
+    const result = await load.stop();
+    return report(
+      `garbage written into a worker's IPC pipe, ${clients} keep-alive clients`,
+      seconds,
+      result,
+      'that worker replaced (drained first), 0 failed requests',
+      result.failures.length === 0 && corral.workerPids().length === 3,
+      [`worker ${culprit} replaced; ${corral.workerPids().length - 2} replacement(s) booted in all`],
+    );
+  });
+}
+
+export const scenarios = { killNine, hangingApp, leakingApp, reloadStorm, hostileClients, ipcGarbage };
