@@ -21,8 +21,11 @@ const runs: [string, () => Promise<ChaosReport>][] = [
   ['IPC garbage', () => ipcGarbage(seconds)],
 ];
 
+// CHAOS_ONLY=kill,hostile … runs the scenarios whose names contain one of the words.
+const only = (process.env.CHAOS_ONLY ?? '').split(',').filter(Boolean);
 const reports: ChaosReport[] = [];
 for (const [name, run] of runs) {
+  if (only.length && !only.some((word) => name.includes(word))) continue;
   process.stderr.write(`chaos: ${name} (${seconds} s)…\n`);
   const result = await run();
   reports.push(result);
@@ -46,6 +49,8 @@ const text = lines.join('\n');
 console.log(text);
 const results = fileURLToPath(new URL('../../bench/results/', import.meta.url));
 mkdirSync(results, { recursive: true });
-writeFileSync(`${results}chaos.md`, text);
-process.stderr.write('chaos: results written to bench/results/chaos.md\n');
+// A partial run must not replace the full figures.
+const file = only.length ? `chaos-${only.join('-')}.md` : 'chaos.md';
+writeFileSync(`${results}${file}`, text);
+process.stderr.write(`chaos: results written to bench/results/${file}\n`);
 process.exitCode = reports.every((r) => r.met) ? 0 : 1;
