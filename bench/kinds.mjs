@@ -54,7 +54,7 @@ function scenarios(kinds) {
         { ...corral('thread', 'corral -k thread -w 2 --threads 8', ['-k', 'thread', '-w', '2', '--threads', '8', 'bench/apps/blocking.mjs']), missing: kindMissing('thread') },
         corral('async', 'corral -k async -w 2', ['-k', 'async', '-w', '2', 'bench/apps/blocking.mjs']),
         { ...corral('sync', 'corral -k sync -w 2', ['-k', 'sync', '-w', '2', 'bench/apps/blocking.mjs']), missing: kindMissing('sync') },
-        peer('gthread', 'gunicorn -k gthread -w 2 --threads 8 (WSGI, time.sleep)', ['bench/peers/gunicorn-gthread.mjs', '2', '8'], gunicornMissing),
+        peer('gthread', 'gunicorn -k gthread -w 2 --threads 8 (WSGI, time.sleep)', ['bench/peers/gunicorn.mjs', 'gthread', '2', '8', 'blocking_wsgi:app'], gunicornMissing),
       ],
       ratios: [
         { of: 'thread', to: 'async', target: 6 },

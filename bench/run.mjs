@@ -1,138 +1,190 @@
-// Benchmark: corral vs node:cluster vs a single process, all serving examples/test.js.
-// Usage: npm run bench   (env: BENCH_SECONDS=10, BENCH_ROUNDS=2, BENCH_ONLY=accesslog)
+// The bench suite: every scenario against the peers available on this machine,
+// side by side in one run, interleaved rounds, medians, ratios to node:cluster;
+// writes bench/results/latest.md and one SVG chart per scenario.
+// Usage: npm run bench   (env: BENCH_SECONDS=5, BENCH_ROUNDS=2, BENCH_ONLY=hello,blocking,…)
 import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { abortAfter, machineFacts, positiveInt } from './lib/run-facts.mjs';
 import { installCleanup, killAllSync } from './lib/cleanup.mjs';
 import { measureColdStart } from './lib/cold-start.mjs';
 import { AUTOCANNON_VERSION, runLoad } from './lib/load.mjs';
-import { isAlive, identify } from './lib/procs.mjs';
-import { renderReport } from './lib/report.mjs';
+import { identify, isAlive } from './lib/procs.mjs';
+import { installPm2, startPm2Cluster } from './lib/reload-pm2.mjs';
 import { treeRss } from './lib/rss.mjs';
+import { abortAfter, machineFacts, positiveInt } from './lib/run-facts.mjs';
 import { median } from './lib/stats.mjs';
-import { ACCESS_LOG_FILE, SCENARIOS, TARGETS, startTarget } from './lib/targets.mjs';
+import { renderSuiteReport } from './lib/suite-report.mjs';
+import { barChart } from './lib/svg-chart.mjs';
+import { ACCESS_LOG_FILE, ROOT, TARGETS, startTarget } from './lib/targets.mjs';
 
-const LOAD = {
-  version: AUTOCANNON_VERSION,
-  connections: 50,
-  pipelining: 1,
-  durationSec: positiveInt('BENCH_SECONDS', 10),
-  warmupSec: 2,
-  rounds: positiveInt('BENCH_ROUNDS', 2),
-};
-const COLD_START_RUNS = 3;
+const SECONDS = positiveInt('BENCH_SECONDS', 5);
+const ROUNDS = positiveInt('BENCH_ROUNDS', 2);
+const WARMUP_SEC = 2;
 const IDLE_SEC = 2;
-const COLD_START_TARGETS = ['corral', 'cluster'];
-const ONLY = process.env.BENCH_ONLY || null;
-if (ONLY && !SCENARIOS[ONLY]) {
-  console.error(`BENCH_ONLY must be one of ${Object.keys(SCENARIOS).join(', ')}, got "${ONLY}"`);
-  process.exit(2);
-}
-const SELECTED = ONLY ? TARGETS.filter((t) => SCENARIOS[ONLY].includes(t.key)) : TARGETS;
-
+const COLD_START_RUNS = 3;
+const IDLE_CONNECTIONS = 2000;
 const RESULTS_DIR = new URL('./results/', import.meta.url);
+const log = (message) => console.error(`bench: ${message}`);
 
-const log = (msg) => console.error(`bench: ${msg}`);
+const SCENARIOS = [
+  {
+    key: 'hello',
+    title: 'Hello world',
+    about: '`examples/test.js` (`200 text/plain "Hello, World!"`); gunicorn serves the same as WSGI.',
+    app: 'examples/test.js',
+    wsgi: 'hello_wsgi:app',
+    connections: 50,
+    targets: ['corral', 'corral-accesslog', 'cluster-rr', 'cluster-none', 'single', 'pm2', 'gunicorn-sync', 'gunicorn-gthread'],
+    rss: true,
+  },
+  {
+    key: 'blocking',
+    title: 'A handler that blocks 10 ms',
+    about: '`bench/apps/blocking.mjs` parks its thread 10 ms a request (`Atomics.wait`; gunicorn: `time.sleep`), as a synchronous driver would.',
+    app: 'bench/apps/blocking.mjs',
+    wsgi: 'blocking_wsgi:app',
+    connections: 64,
+    targets: ['corral-thread', 'corral', 'cluster-rr', 'gunicorn-sync', 'gunicorn-gthread'],
+  },
+  {
+    key: 'large',
+    title: '100 KB responses',
+    about: '`bench/apps/large.mjs` answers every GET with 100 KB.',
+    app: 'bench/apps/large.mjs',
+    wsgi: 'large_wsgi:app',
+    connections: 50,
+    targets: ['corral', 'cluster-rr', 'single', 'gunicorn-sync', 'gunicorn-gthread'],
+  },
+  {
+    key: 'post',
+    title: 'POST of 1 MB bodies',
+    about: '`bench/apps/upload.mjs` reads each 1 MB body to the end and answers its length.',
+    app: 'bench/apps/upload.mjs',
+    wsgi: 'upload_wsgi:app',
+    connections: 16,
+    method: 'POST',
+    body: Buffer.alloc(1 << 20, 'x'),
+    targets: ['corral', 'cluster-rr', 'single', 'gunicorn-sync', 'gunicorn-gthread'],
+  },
+  {
+    key: 'idle',
+    title: `Hello world with ${IDLE_CONNECTIONS.toLocaleString('en-US')} idle keep-alive connections held`,
+    about: `${IDLE_CONNECTIONS} clients each send one request and keep their connection open (servers keep idle connections 120 s) while the load runs beside them; memory is in the table below.`,
+    app: 'examples/test.js',
+    connections: 50,
+    keepAlive: 120,
+    idle: IDLE_CONNECTIONS,
+    targets: ['corral', 'cluster-rr', 'single'],
+    rss: true,
+  },
+];
 
-/** Lines the access-log target wrote: one per request it served, warm-ups and probes included. */
+const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+for (const key of ONLY) {
+  if (!SCENARIOS.some((s) => s.key === key)) {
+    console.error(`BENCH_ONLY: unknown scenario '${key}'; scenarios: ${SCENARIOS.map((s) => s.key).join(', ')}`);
+    process.exit(2);
+  }
+}
+const SELECTED = ONLY.length ? SCENARIOS.filter((s) => ONLY.includes(s.key)) : SCENARIOS;
+
+/** PM2 is installed once, on first use, into a scratch directory; a failure is remembered as the reason to skip. */
+let pm2Install;
+const pm2 = () => (pm2Install ??= installPm2());
+
+async function start(target) {
+  if (!target.pm2) return startTarget(target);
+  const installed = await pm2();
+  const server = await startPm2Cluster({ dir: installed.dir, cwd: ROOT, instances: 2 });
+  server.version = installed.version;
+  return server;
+}
+
+/** Opens `count` keep-alive connections, each after one answered GET, and holds them. */
+async function holdIdle(port, count) {
+  const sockets = [];
+  for (let index = 0; index < count; index += 1) {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.write('GET / HTTP/1.1\r\nHost: bench\r\n\r\n');
+    sockets.push(socket);
+    if (index % 200 === 199) await sleep(20);
+  }
+  await sleep(500);
+  return { open: () => sockets.filter((s) => !s.destroyed).length, close: () => sockets.forEach((s) => s.destroy()) };
+}
+
 async function countLines(path) {
   if (!existsSync(path)) return null;
   let lines = 0;
-  for await (const chunk of createReadStream(path)) {
-    for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
-  }
+  for await (const chunk of createReadStream(path)) for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines += 1;
   return { lines, bytes: statSync(path).size };
 }
 
-async function main() {
-  installCleanup();
-  process.on('exit', () => rmSync(ACCESS_LOG_FILE, { force: true }));
-
-  // Hard upper bound on the whole run, whatever hangs: the exit hook kills everything.
-  const perRun = LOAD.warmupSec + LOAD.durationSec + 5;
-  const budgetSec = 180 + LOAD.rounds * SELECTED.length * perRun;
-  abortAfter(budgetSec, log);
-
-  const results = {
-    ...machineFacts(),
-    load: LOAD,
-    only: ONLY,
-    targets: SELECTED.map(({ key, label }) => ({ key, label })),
-    throughput: {},
-    coldStart: {},
-    coldStartRuns: COLD_START_RUNS,
-    rss: {},
-    idleSec: IDLE_SEC,
-    problems: [],
-  };
-  const fail = (section, target, err) => {
-    const message = err instanceof Error ? err.message : String(err);
-    section[target.key] = { label: target.label, error: message };
-    results.problems.push(message);
-    log(`FAILED ${message}`);
-  };
-
-  // 1. Cold start, measured first, while nothing else is running (not part of a BENCH_ONLY scenario).
-  for (const target of ONLY ? [] : TARGETS.filter((t) => COLD_START_TARGETS.includes(t.key))) {
-    log(`cold start: ${target.label} x${COLD_START_RUNS}`);
-    try {
-      results.coldStart[target.key] = { label: target.label, ...(await measureColdStart(target, COLD_START_RUNS)) };
-    } catch (err) {
-      fail(results.coldStart, target, err);
-    }
-  }
-
-  // 2. Start every target; one failing to start must not stop the others.
+async function measureScenario(scenario, results) {
+  const section = { key: scenario.key, title: scenario.title, about: scenario.about, connections: scenario.connections, targets: [] };
+  results.scenarios.push(section);
   const running = [];
   try {
-    for (const target of SELECTED) {
-      log(`starting ${target.label}`);
+    for (const key of scenario.targets) {
+      const target = TARGETS[key](scenario);
+      if (!target) continue;
+      const entry = { key, label: target.label, rounds: [], notes: [] };
+      section.targets.push(entry);
+      log(`${scenario.key}: starting ${target.label}`);
       try {
-        const server = await startTarget(target);
-        running.push({ target, server, ident: identify(server.pid) });
-        log(`${target.key} serving on 127.0.0.1:${server.port} (pid ${server.pid})`);
-      } catch (err) {
-        fail(results.throughput, target, err);
-        results.rss[target.key] = { label: target.label, error: 'not started' };
+        const server = await start(target);
+        if (server.version) entry.notes.push(`PM2 ${server.version}`);
+        running.push({ entry, server, ident: identify(server.pid) });
+      } catch (error) {
+        // Peers that cannot be had here are skipped with the reason; corral failing to start is a problem.
+        const message = error.message ?? String(error);
+        if (key.startsWith('corral') || key.startsWith('cluster') || key === 'single') {
+          entry.error = message;
+          results.problems.push(message);
+        } else entry.skipped = message;
+        log(`  ${entry.error ? 'FAILED' : 'skipped'}: ${message}`);
       }
     }
-
-    // 3. Idle memory, before any load.
-    await sleep(IDLE_SEC * 1000);
-    for (const { target, server } of running) {
-      const tree = treeRss(server.pid);
-      results.rss[target.key] = { label: target.label, ...tree };
+    if (scenario.rss) {
+      await sleep(IDLE_SEC * 1000);
+      for (const { entry, server } of running) if (scenario.key === 'hello' && !entry.key.startsWith('gunicorn')) results.rss[entry.key] = { label: entry.label, ...treeRss(server.pid) };
     }
+    const idle = new Map();
+    if (scenario.idle) for (const { entry, server } of running) idle.set(entry.key, await holdIdle(server.port, scenario.idle));
 
-    // 4. Interleaved rounds, so slow drifts of the machine hit every target alike.
-    for (const { target } of running) results.throughput[target.key] = { label: target.label, rounds: [] };
-    for (let round = 1; round <= LOAD.rounds; round += 1) {
-      for (const { target, server, ident } of running) {
-        const entry = results.throughput[target.key];
+    const load = { connections: scenario.connections, pipelining: 1, durationSec: SECONDS, method: scenario.method, body: scenario.body };
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      for (const { entry, server, ident } of running) {
         if (entry.error) continue;
-        if (!isAlive(ident)) {
-          fail(results.throughput, target, new Error(`${target.key}: process ${server.pid} died during the run`));
+        if (ident && !isAlive(ident)) {
+          entry.error = `process ${server.pid} died during the run`;
+          results.problems.push(`${scenario.key}/${entry.key}: ${entry.error}`);
           continue;
         }
-        log(`round ${round}/${LOAD.rounds}: ${target.label} (warm-up ${LOAD.warmupSec} s, run ${LOAD.durationSec} s)`);
-        await runLoad(server.port, { ...LOAD, durationSec: LOAD.warmupSec });
-        const measured = await runLoad(server.port, LOAD);
+        log(`${scenario.key} round ${round}/${ROUNDS}: ${entry.label}`);
+        await runLoad(server.port, { ...load, durationSec: WARMUP_SEC });
+        const measured = await runLoad(server.port, load);
         entry.rounds.push(measured);
         log(`  ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50} ms, p99 ${measured.p99} ms, errors ${measured.errors}`);
       }
     }
+    for (const { entry, server } of running) {
+      const held = idle.get(entry.key);
+      if (!held) continue;
+      entry.notes.push(`${held.open()} of ${scenario.idle} idle connections still open after the load`);
+      results.rss[`${entry.key} (idle)`] = { label: `${entry.label}, ${scenario.idle} idle connections`, ...treeRss(server.pid) };
+      held.close();
+    }
   } finally {
-    for (const { target, server } of running) {
+    for (const { entry, server } of running) {
       const stopped = await server.stop();
-      if (stopped.forced) results.problems.push(`${target.key}: ignored SIGTERM for 10 s, SIGKILLed`);
-      if (stopped.orphans) results.problems.push(`${target.key}: ${stopped.orphans} worker(s) outlived the primary, SIGKILLed`);
+      if (stopped.forced) results.problems.push(`${scenario.key}/${entry.key}: ignored SIGTERM for 10 s, SIGKILLed`);
+      if (stopped.orphans) results.problems.push(`${scenario.key}/${entry.key}: ${stopped.orphans} worker(s) outlived the primary, SIGKILLed`);
     }
   }
-  if (SELECTED.some((t) => t.key === 'corral-accesslog')) results.accessLog = await countLines(ACCESS_LOG_FILE);
-  rmSync(ACCESS_LOG_FILE, { force: true });
-
-  for (const entry of Object.values(results.throughput)) {
-    if (entry.error) continue;
+  for (const entry of section.targets) {
+    if (entry.rounds.length === 0) continue;
     entry.median = {
       rps: median(entry.rounds.map((x) => x.rps)),
       p50: median(entry.rounds.map((x) => x.p50)),
@@ -140,24 +192,72 @@ async function main() {
     };
     entry.errors = entry.rounds.reduce((sum, x) => sum + x.errors, 0);
   }
+  if (scenario.key === 'hello') {
+    const written = await countLines(ACCESS_LOG_FILE);
+    const logged = section.targets.find((t) => t.key === 'corral-accesslog');
+    const plain = section.targets.find((t) => t.key === 'corral');
+    if (written && logged?.median && plain?.median) {
+      logged.notes.push(`${(logged.median.rps / plain.median.rps).toFixed(2)}× corral without it (target ≥ 0.90×); ${written.lines} lines written`);
+    }
+    rmSync(ACCESS_LOG_FILE, { force: true });
+  }
+}
 
-  const report = renderReport(results);
+async function main() {
+  installCleanup();
+  process.on('exit', () => rmSync(ACCESS_LOG_FILE, { force: true }));
+  const targetRuns = SELECTED.reduce((sum, s) => sum + s.targets.length, 0);
+  abortAfter(300 + targetRuns * ROUNDS * (WARMUP_SEC + SECONDS + 3), log);
+
+  const results = {
+    ...machineFacts(),
+    autocannon: AUTOCANNON_VERSION,
+    seconds: SECONDS,
+    warmupSec: WARMUP_SEC,
+    rounds: ROUNDS,
+    scenarios: [],
+    coldStart: {},
+    coldStartRuns: COLD_START_RUNS,
+    rss: {},
+    problems: [],
+  };
+
+  // Cold start first, while nothing else runs.
+  if (!ONLY.length) {
+    for (const key of ['corral', 'cluster-rr']) {
+      const target = TARGETS[key](SCENARIOS[0]);
+      log(`cold start: ${target.label} ×${COLD_START_RUNS}`);
+      try {
+        results.coldStart[key] = { label: target.label, ...(await measureColdStart(target, COLD_START_RUNS)) };
+      } catch (error) {
+        results.coldStart[key] = { label: target.label, error: error.message };
+        results.problems.push(error.message);
+      }
+    }
+  }
+  for (const scenario of SELECTED) await measureScenario(scenario, results);
+  if (pm2Install) await pm2Install.then((installed) => installed.remove(), () => {});
+
+  const report = renderSuiteReport(results);
   console.log(`\n${report}`);
   mkdirSync(RESULTS_DIR, { recursive: true });
+  for (const scenario of results.scenarios) {
+    const bars = scenario.targets.map((t) => ({ label: t.label, value: t.median?.rps ?? NaN, reference: t.key === 'cluster-rr', corral: t.key.startsWith('corral') }));
+    writeFileSync(new URL(`${scenario.key}.svg`, RESULTS_DIR), barChart({ title: `${scenario.title} — req/s (higher is better)`, bars }));
+  }
   // A partial run must not replace the full figures.
-  const name = ONLY ? `latest-${ONLY}.md` : 'latest.md';
+  const name = ONLY.length ? `latest-${ONLY.join('-')}.md` : 'latest.md';
   writeFileSync(new URL(name, RESULTS_DIR), report);
-  log(`results written to bench/results/${name}`);
+  log(`results written to bench/results/${name} and bench/results/*.svg`);
   return results;
 }
 
 main()
   .then((results) => {
-    // Non-zero exit when any target could not be measured, so CI notices.
     process.exitCode = results.problems.length > 0 ? 1 : 0;
   })
-  .catch((err) => {
-    console.error(err);
+  .catch((error) => {
+    console.error(error);
     killAllSync();
     process.exitCode = 1;
   });

@@ -8,12 +8,14 @@ export const AUTOCANNON_VERSION = createRequire(import.meta.url)('autocannon/pac
  * One autocannon run against http://127.0.0.1:PORT/.
  * Returns mean req/s, p50/p99 latency in ms and the failure count.
  */
-export async function runLoad(port, { connections, pipelining, durationSec }) {
+export async function runLoad(port, { connections, pipelining, durationSec, method = 'GET', body }) {
   const result = await autocannon({
     url: `http://127.0.0.1:${port}/`,
     connections,
     pipelining,
     duration: durationSec,
+    method,
+    body,
   });
   return {
     rps: result.requests.mean,

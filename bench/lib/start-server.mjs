@@ -15,6 +15,7 @@ const TAIL_LINES = 20;
  * @param {string[]} spec.args        arguments to `node`
  * @param {RegExp} spec.portPattern   first capture group is the port; matched on stdout and stderr
  * @param {string} spec.cwd
+ * @param {Record<string, string>} [spec.env]  added to this process's environment
  * @param {number} [spec.portDeadlineMs]  time allowed for the port line to appear
  * @param {number} [spec.readyDeadlineMs] time allowed, after that, for the first 200
  * @param {number} [spec.pollIntervalMs]
@@ -24,12 +25,13 @@ export async function startServer({
   args,
   portPattern,
   cwd,
+  env,
   portDeadlineMs = 10_000,
   readyDeadlineMs = 10_000,
   pollIntervalMs = 10,
 }) {
   const t0 = performance.now();
-  const child = spawn(process.execPath, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, args, { cwd, env: env ? { ...process.env, ...env } : process.env, stdio: ['ignore', 'pipe', 'pipe'] });
   const ident = child.pid === undefined ? null : track(child.pid);
 
   const tail = [];

@@ -1,4 +1,7 @@
-// The servers compared by the bench, all serving examples/test.js.
+// The servers the bench compares, as they serve a given scenario's app:
+// corral, node:cluster (round robin and SCHED_NONE), one bare process, PM2's
+// cluster mode and Debian's gunicorn (sync and gthread, on the same handler as WSGI).
+import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,51 +13,94 @@ export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CORRAL_CLI = 'dist/src/cli/main.js';
 const PEER_LINE = /^LISTENING (\d+)$/;
 const CORRAL_PORT_LINE = /Listening at: http:\/\/127\.0\.0\.1:(\d+)/;
-const corralBuilt = () => (existsSync(new URL(`../../${CORRAL_CLI}`, import.meta.url))
-  ? null
-  : `${CORRAL_CLI} not found (build it with \`npm run build\`)`);
+const corralBuilt = () => (existsSync(new URL(`../../${CORRAL_CLI}`, import.meta.url)) ? null : `${CORRAL_CLI} not found (build it with \`npm run build\`)`);
 
-/** Where the access-log target writes; run.mjs removes it when the bench ends. */
+/** Where the access-log target writes; the bench removes it when it ends. */
 export const ACCESS_LOG_FILE = join(tmpdir(), `corral-bench-access-${process.pid}.log`);
 
-export const TARGETS = [
-  {
+let gunicornChecked;
+/** null when gunicorn runs here; else why not. Installed with apt-get when this is root and it is missing. */
+export function gunicornProblem() {
+  if (gunicornChecked !== undefined) return gunicornChecked;
+  const runs = () => spawnSync('gunicorn', ['--version'], { encoding: 'utf8' }).status === 0;
+  if (!runs() && process.getuid?.() === 0 && spawnSync('apt-get', ['--version']).status === 0) {
+    spawnSync('apt-get', ['install', '-y', '-q', 'gunicorn'], { stdio: 'ignore', timeout: 180_000, env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  }
+  gunicornChecked = runs() ? null : 'gunicorn is not installed and apt-get could not install it';
+  return gunicornChecked;
+}
+
+const keepAliveEnv = (scenario) => (scenario.keepAlive ? { BENCH_KEEPALIVE_S: String(scenario.keepAlive) } : undefined);
+
+/** Target factories: each takes a scenario and returns what to start, or null when it has no such app. */
+export const TARGETS = {
+  corral: (scenario) => ({
     key: 'corral',
     label: 'corral -w 2',
-    args: [CORRAL_CLI, '-w', '2', '-b', '127.0.0.1:0', 'examples/test.js'],
+    args: [CORRAL_CLI, '-w', '2', '-b', '127.0.0.1:0', '--no-control-socket', ...(scenario.keepAlive ? ['--keep-alive', String(scenario.keepAlive)] : []), scenario.app],
     portPattern: CORRAL_PORT_LINE,
     precheck: corralBuilt,
-  },
-  {
-    // The same corral with its access log on (gunicorn's default format, to a file): what one line per request costs.
+  }),
+  // The same with its access log on (gunicorn's default format, to a file): what one line per request costs.
+  'corral-accesslog': (scenario) => ({
     key: 'corral-accesslog',
     label: 'corral -w 2 --access-logfile',
-    args: [CORRAL_CLI, '-w', '2', '-b', '127.0.0.1:0', '--access-logfile', ACCESS_LOG_FILE, 'examples/test.js'],
+    args: [CORRAL_CLI, '-w', '2', '-b', '127.0.0.1:0', '--no-control-socket', '--access-logfile', ACCESS_LOG_FILE, scenario.app],
     portPattern: CORRAL_PORT_LINE,
     precheck: corralBuilt,
-  },
-  {
-    key: 'cluster',
-    label: 'node:cluster, 2 workers (RR)',
-    args: ['bench/peers/cluster.mjs', '2'],
+  }),
+  'corral-thread': (scenario) => ({
+    key: 'corral-thread',
+    label: 'corral -k thread -w 2 --threads 8',
+    args: [CORRAL_CLI, '-k', 'thread', '-w', '2', '--threads', '8', '-b', '127.0.0.1:0', '--no-control-socket', scenario.app],
+    portPattern: CORRAL_PORT_LINE,
+    precheck: corralBuilt,
+  }),
+  'cluster-rr': (scenario) => ({
+    key: 'cluster-rr',
+    label: 'node:cluster -w 2 (round robin)',
+    args: ['bench/peers/cluster.mjs', '2', scenario.app, 'rr'],
+    env: keepAliveEnv(scenario),
     portPattern: PEER_LINE,
-  },
-  {
+  }),
+  'cluster-none': (scenario) => ({
+    key: 'cluster-none',
+    label: 'node:cluster -w 2 (SCHED_NONE)',
+    args: ['bench/peers/cluster.mjs', '2', scenario.app, 'none'],
+    env: keepAliveEnv(scenario),
+    portPattern: PEER_LINE,
+  }),
+  single: (scenario) => ({
     key: 'single',
     label: 'single process',
-    args: ['bench/peers/single.mjs'],
+    args: ['bench/peers/single.mjs', scenario.app],
+    env: keepAliveEnv(scenario),
     portPattern: PEER_LINE,
-  },
-];
-
-/** `BENCH_ONLY=<scenario>` runs just these targets, and no cold start. */
-export const SCENARIOS = {
-  accesslog: ['corral', 'corral-accesslog'],
+  }),
+  // Started by bench/lib/reload-pm2.mjs, which installs PM2 into a scratch directory.
+  pm2: (scenario) => (scenario.app === 'examples/test.js' ? { key: 'pm2', label: 'PM2 cluster mode -i 2', pm2: true } : null),
+  'gunicorn-sync': (scenario) =>
+    scenario.wsgi && {
+      key: 'gunicorn-sync',
+      label: 'gunicorn -k sync -w 2',
+      args: ['bench/peers/gunicorn.mjs', 'sync', '2', '1', scenario.wsgi],
+      portPattern: PEER_LINE,
+      precheck: gunicornProblem,
+    },
+  'gunicorn-gthread': (scenario) =>
+    scenario.wsgi && {
+      key: 'gunicorn-gthread',
+      label: 'gunicorn -k gthread -w 2 --threads 8',
+      args: ['bench/peers/gunicorn.mjs', 'gthread', '2', '8', scenario.wsgi],
+      env: keepAliveEnv(scenario),
+      portPattern: PEER_LINE,
+      precheck: gunicornProblem,
+    },
 };
 
 /** Start a target and wait for its first 200; errors name the target. */
 export async function startTarget(target, options = {}) {
   const problem = target.precheck?.();
   if (problem) throw new Error(`${target.key}: ${problem}`);
-  return startServer({ name: target.key, args: target.args, portPattern: target.portPattern, cwd: ROOT, ...options });
+  return startServer({ name: target.key, args: target.args, portPattern: target.portPattern, cwd: ROOT, env: target.env, ...options });
 }

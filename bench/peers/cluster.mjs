@@ -1,9 +1,16 @@
-// Reference peer: node:cluster with round-robin accept, the closest built-in
-// equivalent of a pre-fork server. Usage: node cluster.mjs [workers=2]
+// Reference peer: node:cluster, the closest built-in equivalent of a pre-fork
+// server. Usage: node cluster.mjs [workers=2] [app=examples/test.js] [rr|none]
+// rr: the primary accepts and hands connections round robin (Linux's default);
+// none: every worker accepts on the shared socket itself, as corral's do.
+// BENCH_KEEPALIVE_S sets the servers' keep-alive timeout (node's default: 5 s).
 import cluster from 'node:cluster';
 import http from 'node:http';
 import net from 'node:net';
-import app from '../../examples/test.js';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+
+const appPath = resolve(process.argv[3] ?? 'examples/test.js');
+const scheduling = process.argv[4] ?? 'rr';
 
 const PORT_ENV = 'BENCH_CLUSTER_PORT';
 
@@ -16,7 +23,7 @@ if (cluster.isPrimary) {
 
   // Must be set before the first fork; the default on Linux already is RR,
   // but being explicit keeps the comparison honest on every platform.
-  cluster.schedulingPolicy = cluster.SCHED_RR;
+  cluster.schedulingPolicy = scheduling === 'none' ? cluster.SCHED_NONE : cluster.SCHED_RR;
 
   // Workers must all bind the same, known port: pick a free one up front.
   const port = await freePort();
@@ -65,7 +72,9 @@ if (cluster.isPrimary) {
   }
 } else {
   const port = Number(process.env[PORT_ENV]);
+  const { default: app } = await import(pathToFileURL(appPath).href);
   const server = http.createServer(app);
+  if (process.env.BENCH_KEEPALIVE_S) server.keepAliveTimeout = Number(process.env.BENCH_KEEPALIVE_S) * 1000;
   server.listen(port, '127.0.0.1');
   process.on('SIGTERM', () => {
     server.close();

@@ -1,15 +1,17 @@
-// Peer for the kinds bench: Debian's gunicorn with its gthread worker, serving
-// bench/apps/blocking_wsgi.py. A node wrapper so the bench starts, reads and stops
-// it like every other peer: it prints `LISTENING <port>` and passes SIGTERM on.
-// Usage: node gunicorn-gthread.mjs [workers=2] [threads=8]
+// Peer for the benches: Debian's gunicorn serving a WSGI app of bench/apps/.
+// A node wrapper so the bench starts, reads and stops it like every other peer:
+// it prints `LISTENING <port>` and passes SIGTERM on.
+// Usage: node gunicorn.mjs [sync|gthread] [workers=2] [threads=8] [module:app=blocking_wsgi:app]
+// BENCH_KEEPALIVE_S sets gunicorn's --keep-alive (gthread only: the sync worker closes every connection).
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
-const [workers = '2', threads = '8'] = process.argv.slice(2);
+const [kind = 'gthread', workers = '2', threads = '8', app = 'blocking_wsgi:app'] = process.argv.slice(2);
 const appDir = fileURLToPath(new URL('../apps/', import.meta.url));
+const keepAlive = process.env.BENCH_KEEPALIVE_S ? ['--keep-alive', process.env.BENCH_KEEPALIVE_S] : [];
 const gunicorn = spawn(
   'gunicorn',
-  ['-k', 'gthread', '-w', workers, '--threads', threads, '-b', '127.0.0.1:0', '--chdir', appDir, 'blocking_wsgi:app'],
+  ['-k', kind, '-w', workers, ...(kind === 'gthread' ? ['--threads', threads] : []), ...keepAlive, '-b', '127.0.0.1:0', '--chdir', appDir, app],
   { stdio: ['ignore', 'inherit', 'pipe'] },
 );
 gunicorn.on('error', (error) => {
