@@ -44,7 +44,7 @@ const SCENARIOS = [
     app: 'bench/apps/blocking.mjs',
     wsgi: 'blocking_wsgi:app',
     connections: 64,
-    targets: ['corral-thread', 'corral', 'cluster-rr', 'gunicorn-sync', 'gunicorn-gthread'],
+    targets: ['corral-thread', 'corral', 'cluster-rr', 'pm2', 'gunicorn-sync', 'gunicorn-gthread'],
   },
   {
     key: 'large',
@@ -53,7 +53,7 @@ const SCENARIOS = [
     app: 'bench/apps/large.mjs',
     wsgi: 'large_wsgi:app',
     connections: 50,
-    targets: ['corral', 'cluster-rr', 'single', 'gunicorn-sync', 'gunicorn-gthread'],
+    targets: ['corral', 'cluster-rr', 'single', 'pm2', 'gunicorn-sync', 'gunicorn-gthread'],
   },
   {
     key: 'post',
@@ -64,7 +64,7 @@ const SCENARIOS = [
     connections: 16,
     method: 'POST',
     body: Buffer.alloc(1 << 20, 'x'),
-    targets: ['corral', 'cluster-rr', 'single', 'gunicorn-sync', 'gunicorn-gthread'],
+    targets: ['corral', 'cluster-rr', 'single', 'pm2', 'gunicorn-sync', 'gunicorn-gthread'],
   },
   {
     key: 'idle',
@@ -74,7 +74,8 @@ const SCENARIOS = [
     connections: 50,
     keepAlive: 120,
     idle: IDLE_CONNECTIONS,
-    targets: ['corral', 'cluster-rr', 'single'],
+    wsgi: 'hello_wsgi:app',
+    targets: ['corral', 'cluster-rr', 'single', 'pm2', 'gunicorn-gthread'],
     rss: true,
   },
 ];
@@ -95,7 +96,7 @@ const pm2 = () => (pm2Install ??= installPm2());
 async function start(target) {
   if (!target.pm2) return startTarget(target);
   const installed = await pm2();
-  const server = await startPm2Cluster({ dir: installed.dir, cwd: ROOT, instances: 2 });
+  const server = await startPm2Cluster({ dir: installed.dir, cwd: ROOT, instances: 2, app: target.app, keepAlive: target.keepAlive });
   server.version = installed.version;
   return server;
 }

@@ -258,12 +258,34 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
   if (arbiter.actor && !settings.controlSocketDisable) {
     const name = serverName(settings.procName, appModule);
     const path = settings.controlSocket ?? defaultControlPath(name, process.pid);
-    // Without a control socket the server still runs: signals reach it as ever.
-    const control = await startControlServer(path, settings.controlSocketMode, { server, send: arbiter.send, name, kind: settings.workerClass }, logger).catch(
-      (error: unknown) => void logger.error(`No control socket (corral ctl cannot reach this server): ${describeError(error)}`),
-    );
-    if (control) void arbiter.exit.finally(() => control.close());
+    // Opened once the listeners are bound: an arbiter that cannot bind stops without one.
+    void onceBound(arbiter.actor).then(async (bound) => {
+      if (!bound) return;
+      // Without a control socket the server still runs: signals reach it as ever.
+      const control = await startControlServer(path, settings.controlSocketMode, { server, send: arbiter.send, name, kind: settings.workerClass }, logger).catch(
+        (error: unknown) => void logger.error(`No control socket (corral ctl cannot reach this server): ${describeError(error)}`),
+      );
+      if (control) void arbiter.exit.finally(() => control.close());
+    });
   }
   void arbiter.exit.finally(() => statsd?.close());
   return server;
+}
+
+/** true once the arbiter has left `booting` (its listeners are bound), false if it stops first. */
+function onceBound(actor: NonNullable<RunningArbiter['actor']>): Promise<boolean> {
+  return new Promise((resolve) => {
+    let subscription: { unsubscribe(): void } | undefined;
+    const settle = (bound: boolean) => {
+      subscription?.unsubscribe();
+      resolve(bound);
+    };
+    const check = () => {
+      const snapshot = actor.getSnapshot();
+      if (snapshot.status !== 'active') settle(false);
+      else if (!snapshot.matches('booting')) settle(true);
+    };
+    subscription = actor.subscribe({ next: check, complete: () => settle(false), error: () => settle(false) });
+    check();
+  });
 }

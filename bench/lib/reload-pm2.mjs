@@ -69,14 +69,21 @@ export async function installPm2() {
 }
 
 /**
- * Start `bench/peers/pm2-hello.mjs` in PM2 cluster mode, `instances` workers
- * on a fixed free port. Returns a handle with `reload()` (`pm2 reload`, resolves
- * once PM2 reports it done) and `stop()` (`pm2 kill`).
+ * Start `bench/peers/pm2-app.mjs` in PM2 cluster mode, `instances` workers
+ * on a fixed free port, serving `app` (default examples/test.js). Returns a
+ * handle with `reload()` (`pm2 reload`, resolves once PM2 reports it done) and
+ * `stop()` (`pm2 kill`). `keepAlive`: seconds an idle connection is kept.
  */
-export async function startPm2Cluster({ dir, cwd, instances }) {
+export async function startPm2Cluster({ dir, cwd, instances, app = 'examples/test.js', keepAlive }) {
   const port = await freePort();
   const home = join(dir, 'home');
-  const env = { ...process.env, PM2_HOME: home, BENCH_PM2_PORT: String(port) };
+  const env = {
+    ...process.env,
+    PM2_HOME: home,
+    BENCH_PM2_PORT: String(port),
+    BENCH_PM2_APP: join(cwd, app),
+    ...(keepAlive ? { BENCH_KEEPALIVE_S: String(keepAlive) } : {}),
+  };
   const bin = join(dir, 'node_modules/pm2/bin/pm2');
   const pm2 = (args) => run(process.execPath, [bin, ...args], { env, cwd, timeoutMs: COMMAND_TIMEOUT_MS });
 
@@ -89,7 +96,7 @@ export async function startPm2Cluster({ dir, cwd, instances }) {
     stop,
   };
   try {
-    await pm2(['start', 'bench/peers/pm2-hello.mjs', '--name', APP_NAME, '-i', String(instances)]);
+    await pm2(['start', 'bench/peers/pm2-app.mjs', '--name', APP_NAME, '-i', String(instances)]);
     await waitUntil(findDaemon, { timeoutMs: 5_000, what: 'the PM2 daemon pidfile' });
     handle.pid = daemon.pid;
     await waitFor200(port, { deadlineMs: 10_000 });

@@ -78,7 +78,7 @@ export const TARGETS = {
     portPattern: PEER_LINE,
   }),
   // Started by bench/lib/reload-pm2.mjs, which installs PM2 into a scratch directory.
-  pm2: (scenario) => (scenario.app === 'examples/test.js' ? { key: 'pm2', label: 'PM2 cluster mode -i 2', pm2: true } : null),
+  pm2: (scenario) => ({ key: 'pm2', label: 'PM2 cluster mode -i 2', pm2: true, app: scenario.app, keepAlive: scenario.keepAlive }),
   'gunicorn-sync': (scenario) =>
     scenario.wsgi && {
       key: 'gunicorn-sync',

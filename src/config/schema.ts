@@ -468,9 +468,9 @@ export const settingsSchema = [
     flag: 'inspector',
     type: 'string',
     default: null,
-    metavar: 'HOST:PORT',
+    metavar: '[HOST:]PORT',
     section: 'metrics',
-    help: "Serve the live inspector page at http://HOST:PORT/: the arbiter's and every worker's statechart with the current state lit, an event log, counters and requests per second. Off unless set; on an address other than loopback the URL carries a token.",
+    help: "Serve the live inspector page at http://HOST:PORT/ (a bare PORT: 127.0.0.1): the arbiter's and every worker's statechart with the current state lit, an event log, counters and requests per second. Off unless set; on an address other than loopback the URL carries a token.",
   },
   {
     name: 'inspectorStately',

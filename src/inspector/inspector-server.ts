@@ -30,7 +30,8 @@ function sameToken(given: string | null, token: string): boolean {
 }
 
 export async function startInspectorServer(raw: string, feed: LiveFeed, logger: Logger): Promise<InspectorServer> {
-  const { host, port } = parseHostPort(raw, 'inspector', '--inspector', '127.0.0.1:9200');
+  // A bare port stays on loopback: another address has to be named.
+  const { host, port } = parseHostPort(/^\d+$/.test(raw.trim()) ? `127.0.0.1:${raw.trim()}` : raw, 'inspector', '--inspector', '127.0.0.1:9200');
   const token = isLoopback(host) ? undefined : randomBytes(16).toString('hex');
   const charts = JSON.stringify({ arbiter: describeStatechart(arbiterMachine), workerHandle: describeStatechart(workerHandleMachine) });
   const streams = new Set<http.ServerResponse>();

@@ -37,6 +37,28 @@ export function rssMB(pid: number): number {
 }
 
 const APP = fixture('app.js');
+
+/** Stops corral with TERM as an operator would; resolves with every process of it still alive 5 s after it exited. */
+async function survivorsAfterStop(corral: CorralProcess): Promise<number[]> {
+  if (isAlive(corral.pid)) {
+    corral.signal('SIGTERM');
+    await corral.waitForExit(20_000);
+  }
+  const all = [...corral.arbiterPids(), ...corral.workerPids()];
+  await waitUntil(() => all.every((pid) => !isAlive(pid)), { timeoutMs: 5000 }).catch(() => {});
+  return all.filter(isAlive);
+}
+
+/** Adds the stop to a report: no process may be left behind. */
+async function withCleanStop(corral: CorralProcess, result: ChaosReport): Promise<ChaosReport> {
+  const survivors = await survivorsAfterStop(corral);
+  return {
+    ...result,
+    expectation: `${result.expectation}; no process left after TERM`,
+    met: result.met && survivors.length === 0,
+    notes: [...result.notes, survivors.length ? `LEFT RUNNING after TERM: ${survivors.join(', ')}` : 'TERM: every process gone'],
+  };
+}
 const countLines = (corral: CorralProcess, pattern: RegExp) => corral.lines.filter((line) => pattern.test(line)).length;
 
 /** kill -9 a random worker every 2 s: only requests in flight on a killed worker may fail, and every one is replaced. */
@@ -57,14 +79,14 @@ export async function killNine(seconds: number, { workers = 4, clients = 16 } = 
     const result = await load.stop();
     const nearAKill = result.failedAt.filter((at) => kills.some((kill) => at >= kill - 50 && at <= kill + 1000)).length;
     const replaced = corral.workerPids().length - workers;
-    return report(
+    return withCleanStop(corral, report(
       `kill -9 a random worker every 2 s (-w ${workers}, ${clients} keep-alive clients)`,
       seconds,
       result,
       'failures only for requests in flight on a killed worker (each within 1 s of a kill, at most one per connection per kill); every killed worker replaced',
       nearAKill === result.failures.length && result.failures.length <= kills.length * clients && replaced === kills.length,
       [`${kills.length} killed, ${replaced} replacements booted`, `${nearAKill} of ${result.failures.length} failures within 1 s of a kill`],
-    );
+    ));
   });
 }
 
@@ -79,14 +101,14 @@ export async function hangingApp(seconds: number, { kind = 'sync', workers = 4, 
     const hangs = countLines(corral, /chaos: hanging request/);
     const timeouts = countLines(corral, /WORKER TIMEOUT/);
     const sync = kind === 'sync';
-    return report(
+    return withCleanStop(corral, report(
       `an app hanging 1 request in 100 forever (-k ${kind} -w ${workers} -t 1, ${clients} clients)`,
       seconds,
       result,
       sync ? 'exactly the hung requests fail (their workers time out and are replaced); every other request is served' : 'reported: the hung requests and those waiting on the same worker fail',
       sync ? hangs > 0 && result.failures.length === hangs : true,
       [`${hangs} requests hung, ${timeouts} worker timeouts, ${corral.workerPids().length - workers} replacements booted`],
-    );
+    ));
   });
 }
 
@@ -103,14 +125,14 @@ export async function leakingApp(seconds: number, { clients = 8 } = {}): Promise
     }
     const result = await load.stop();
     const recycled = corral.workerPids().length - 2;
-    return report(
+    return withCleanStop(corral, report(
       `an app leaking 256 KB per request, --max-requests 150 (+ jitter 30), ${clients} clients`,
       seconds,
       result,
       '0 failed requests; workers recycled',
       result.failures.length === 0 && recycled > 0,
       [`${recycled} workers recycled`, `largest worker RSS seen ${peak.toFixed(0)} MB (a recycled worker serves on until its replacement is ready)`],
-    );
+    ));
   });
 }
 
@@ -144,14 +166,14 @@ export async function reloadStorm(seconds: number, { clients = 8 } = {}): Promis
       const result = await load.stop();
       process.kill(successor, 'SIGTERM');
       await waitUntil(() => !isAlive(successor), { timeoutMs: 15_000, what: 'the new arbiter stopped' });
-      return report(
+      return withCleanStop(corral, report(
         `HUP every 2 s, then USR2 + WINCH + TERM, ${clients} keep-alive clients`,
         seconds,
         result,
         '0 failed requests',
         result.failures.length === 0 && result.ok > 0,
         [`${hups} rolling reloads, then an upgrade to arbiter ${successor}`],
-      );
+      ));
     });
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -219,7 +241,7 @@ export async function hostileClients(seconds: number, { idle = 2000, clients = 8
       const share = result.sent === 0 ? 0 : result.ok / result.sent;
       // And a fresh client is served afterwards.
       const fresh = await request(url, { path: '/pid' }).catch(() => undefined);
-      return report(
+      return withCleanStop(corral, report(
         `hostile clients beside ${clients} good ones: ${counts.slowloris} slowloris, ${counts.idle} idle connections, ${counts.malformed} malformed requests, ${counts.control} garbage writes to the control socket`,
         seconds,
         result,
@@ -228,7 +250,7 @@ export async function hostileClients(seconds: number, { idle = 2000, clients = 8
         "good clients' success ≥ 99.9%; the arbiter's memory bounded (≤ 40 MB over its baseline); a fresh client served afterwards",
         share >= 0.999 && after <= baseline + 40 && fresh?.status === 200,
         [`good clients' success ${(share * 100).toFixed(2)}%`, `arbiter RSS ${baseline.toFixed(1)} MB before, ${after.toFixed(1)} MB after`, `fresh request afterwards: ${fresh?.status ?? 'failed'}`],
-      );
+      ));
     }, { env: { XDG_RUNTIME_DIR: runtime } });
   } finally {
     for (const socket of sockets) socket.destroy();
@@ -247,14 +269,14 @@ export async function ipcGarbage(seconds: number, { clients = 8 } = {}): Promise
     await waitUntil(() => !isAlive(culprit) && corral.liveWorkerPids().length === 2, { timeoutMs: 10_000, what: 'the culprit replaced' });
     await sleep((seconds * 1000) / 2);
     const result = await load.stop();
-    return report(
+    return withCleanStop(corral, report(
       `garbage written into a worker's IPC pipe, ${clients} keep-alive clients`,
       seconds,
       result,
       'that worker replaced (drained first), 0 failed requests',
       result.failures.length === 0 && corral.workerPids().length === 3,
       [`worker ${culprit} replaced; ${corral.workerPids().length - 2} replacement(s) booted in all`],
-    );
+    ));
   });
 }
 

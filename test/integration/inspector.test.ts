@@ -50,7 +50,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (value: T) 
 test('the page follows the workers live: 2 serving, scale to 3, a kill -9 goes dead and is replaced', async () => {
   const browser = await launchBrowser();
   try {
-    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '127.0.0.1:0', '-n', 'seen', app], async (corral) => {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', '-n', 'seen', app], async (corral) => {
       const [appUrl] = await corral.ready();
       const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
       const page = await browser.newPage();
