@@ -15,7 +15,7 @@ import { AUTOCANNON_VERSION, failedTotal, startLoad } from './lib/reload-load.mj
 import { isAlive, identify } from './lib/procs.mjs';
 import { treeRss } from './lib/rss.mjs';
 import { startServer } from './lib/start-server.mjs';
-import { median } from './lib/stats.mjs';
+import { summariseRounds } from './lib/stats.mjs';
 import { ROOT } from './lib/targets.mjs';
 
 const CLI = 'dist/src/cli/main.js';
@@ -149,15 +149,7 @@ async function measureScenario(scenario, results) {
       if (stopped.forced) results.problems.push(`${entry.key}: ignored SIGTERM for 10 s, SIGKILLed`);
     }
   }
-  for (const entry of section.targets) {
-    if (entry.rounds.length === 0) continue;
-    entry.median = {
-      rps: median(entry.rounds.map((run) => run.rps)),
-      p50: median(entry.rounds.map((run) => run.p50)),
-      p99: median(entry.rounds.map((run) => run.p99)),
-    };
-    entry.errors = entry.rounds.reduce((sum, run) => sum + run.errors, 0);
-  }
+  section.targets.forEach(summariseRounds);
 }
 
 async function main() {

@@ -12,7 +12,7 @@ import { identify, isAlive } from './lib/procs.mjs';
 import { installPm2, startPm2Cluster } from './lib/reload-pm2.mjs';
 import { treeRss } from './lib/rss.mjs';
 import { abortAfter, machineFacts, positiveInt } from './lib/run-facts.mjs';
-import { median } from './lib/stats.mjs';
+import { summariseRounds } from './lib/stats.mjs';
 import { renderSuiteReport } from './lib/suite-report.mjs';
 import { barChart } from './lib/svg-chart.mjs';
 import { ACCESS_LOG_FILE, ROOT, TARGETS, startTarget } from './lib/targets.mjs';
@@ -184,15 +184,7 @@ async function measureScenario(scenario, results) {
       if (stopped.orphans) results.problems.push(`${scenario.key}/${entry.key}: ${stopped.orphans} worker(s) outlived the primary, SIGKILLed`);
     }
   }
-  for (const entry of section.targets) {
-    if (entry.rounds.length === 0) continue;
-    entry.median = {
-      rps: median(entry.rounds.map((x) => x.rps)),
-      p50: median(entry.rounds.map((x) => x.p50)),
-      p99: median(entry.rounds.map((x) => x.p99)),
-    };
-    entry.errors = entry.rounds.reduce((sum, x) => sum + x.errors, 0);
-  }
+  section.targets.forEach(summariseRounds);
   if (scenario.key === 'hello') {
     const written = await countLines(ACCESS_LOG_FILE);
     const logged = section.targets.find((t) => t.key === 'corral-accesslog');
@@ -221,6 +213,7 @@ async function main() {
     coldStartRuns: COLD_START_RUNS,
     rss: {},
     problems: [],
+    chartPrefix: ONLY.length ? `latest-${ONLY.join('-')}-` : '',
   };
 
   // Cold start first, while nothing else runs.
@@ -242,14 +235,15 @@ async function main() {
   const report = renderSuiteReport(results);
   console.log(`\n${report}`);
   mkdirSync(RESULTS_DIR, { recursive: true });
+  // A partial run must not replace the full figures.
+  const prefix = ONLY.length ? `latest-${ONLY.join('-')}-` : '';
   for (const scenario of results.scenarios) {
     const bars = scenario.targets.map((t) => ({ label: t.label, value: t.median?.rps ?? NaN, reference: t.key === 'cluster-rr', corral: t.key.startsWith('corral') }));
-    writeFileSync(new URL(`${scenario.key}.svg`, RESULTS_DIR), barChart({ title: `${scenario.title} — req/s (higher is better)`, bars }));
+    writeFileSync(new URL(`${prefix}${scenario.key}.svg`, RESULTS_DIR), barChart({ title: `${scenario.title} — req/s (higher is better)`, bars }));
   }
-  // A partial run must not replace the full figures.
   const name = ONLY.length ? `latest-${ONLY.join('-')}.md` : 'latest.md';
   writeFileSync(new URL(name, RESULTS_DIR), report);
-  log(`results written to bench/results/${name} and bench/results/*.svg`);
+  log(`results written to bench/results/${name} and bench/results/${prefix}*.svg`);
   return results;
 }
 

@@ -5,3 +5,14 @@ export function median(values) {
   const mid = sorted.length >> 1;
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
+
+/** The medians of a target's rounds (req/s, p50, p99) and their errors summed; sets them on `entry`. */
+export function summariseRounds(entry) {
+  if (entry.rounds.length === 0) return;
+  entry.median = {
+    rps: median(entry.rounds.map((run) => run.rps)),
+    p50: median(entry.rounds.map((run) => run.p50)),
+    p99: median(entry.rounds.map((run) => run.p99)),
+  };
+  entry.errors = entry.rounds.reduce((sum, run) => sum + run.errors, 0);
+}

@@ -27,7 +27,7 @@ export function renderSuiteReport(r) {
         return [t.label, fmt(t.median.rps), ratio(t.median.rps, reference), fmt(t.median.p50, 1), fmt(t.median.p99, 1), String(t.errors), brief(notes)];
       }),
     ));
-    out.push('', `![${scenario.title}](${scenario.key}.svg)`, '');
+    out.push('', `![${scenario.title}](${r.chartPrefix ?? ''}${scenario.key}.svg)`, '');
   }
 
   if (Object.keys(r.coldStart).length > 0) {

@@ -93,10 +93,13 @@ test('--reload: editing the app rolls the workers onto the new code', async () =
   await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--reload', 'app.mjs'], async (corral) => {
     const [url] = await corral.ready();
     assert.is((await request(url)).body, 'before edit');
+    const oldWorkers = corral.workerPids();
     const from = corral.lines.length;
     writeApp('after edit');
     await corral.waitForLine(/app\.mjs changed; reloading/, { from });
     await corral.waitForLine(/Reload complete: generation 2 serving/, { from, timeoutMs: 15_000 });
+    // An old worker accepts until its drain message has reached it: wait until they are gone.
+    await waitUntil(() => oldWorkers.every((pid) => !isAlive(pid)), { timeoutMs: 10_000, what: 'the old workers to drain' });
     assert.is((await request(url)).body, 'after edit');
   }, { cwd: tmp });
 });
