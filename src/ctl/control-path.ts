@@ -15,7 +15,8 @@ export function controlDirectory(env: NodeJS.ProcessEnv = process.env): string {
 
 /** The name in the default path: -n/--name, else the app module's file name. */
 export function serverName(procName: string | null, appModule: string): string {
-  const raw = procName ?? basename(parseAppModule(appModule).module, extname(parseAppModule(appModule).module));
+  const { module } = parseAppModule(appModule);
+  const raw = procName ?? basename(module, extname(module));
   return raw.replace(/[^\w.-]/g, '_') || 'corral';
 }
 
