@@ -10,9 +10,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { abortAfter, machineFacts, positiveInt } from './lib/run-facts.mjs';
 import { installCleanup } from './lib/cleanup.mjs';
+import { runInterleavedRounds } from './lib/interleaved-rounds.mjs';
 import { renderKindsReport } from './lib/kinds-report.mjs';
 import { AUTOCANNON_VERSION, failedTotal, startLoad } from './lib/reload-load.mjs';
-import { isAlive, identify } from './lib/procs.mjs';
+import { identify } from './lib/procs.mjs';
 import { treeRss } from './lib/rss.mjs';
 import { startServer } from './lib/start-server.mjs';
 import { summariseRounds } from './lib/stats.mjs';
@@ -125,23 +126,8 @@ async function measureScenario(scenario, results) {
     await sleep(IDLE_SEC * 1000);
     for (const { entry, server } of running) entry.idleRss = treeRss(server.pid);
 
-    // Interleaved rounds, so slow drifts of the machine hit every target alike.
     const load = { connections: scenario.connections, pipelining: 1, durationSec: DURATION_SEC };
-    for (let round = 1; round <= ROUNDS; round += 1) {
-      for (const { entry, server, ident } of running) {
-        if (entry.error) continue;
-        if (!isAlive(ident)) {
-          entry.error = `process ${server.pid} died during the run`;
-          results.problems.push(`${entry.key}: ${entry.error}`);
-          continue;
-        }
-        log(`${scenario.key} round ${round}/${ROUNDS}: ${entry.label}`);
-        await runLoad(server.port, { ...load, durationSec: WARMUP_SEC });
-        const measured = await runLoad(server.port, load);
-        entry.rounds.push(measured);
-        log(`  ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50} ms, p99 ${measured.p99} ms, errors ${measured.errors}`);
-      }
-    }
+    await runInterleavedRounds(running, { rounds: ROUNDS, load, warmupSec: WARMUP_SEC, measure: runLoad, scenario: scenario.key, problems: results.problems, log });
     for (const { entry, server } of running) entry.loadedRss = treeRss(server.pid);
   } finally {
     for (const { entry, server } of running) {

@@ -6,9 +6,10 @@ import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSyn
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installCleanup, killAllSync } from './lib/cleanup.mjs';
+import { runInterleavedRounds } from './lib/interleaved-rounds.mjs';
 import { measureColdStart } from './lib/cold-start.mjs';
 import { AUTOCANNON_VERSION, runLoad } from './lib/load.mjs';
-import { identify, isAlive } from './lib/procs.mjs';
+import { identify } from './lib/procs.mjs';
 import { installPm2, startPm2Cluster } from './lib/reload-pm2.mjs';
 import { treeRss } from './lib/rss.mjs';
 import { abortAfter, machineFacts, positiveInt } from './lib/run-facts.mjs';
@@ -155,21 +156,7 @@ async function measureScenario(scenario, results) {
     if (scenario.idle) for (const { entry, server } of running) idle.set(entry.key, await holdIdle(server.port, scenario.idle));
 
     const load = { connections: scenario.connections, pipelining: 1, durationSec: SECONDS, method: scenario.method, body: scenario.body };
-    for (let round = 1; round <= ROUNDS; round += 1) {
-      for (const { entry, server, ident } of running) {
-        if (entry.error) continue;
-        if (ident && !isAlive(ident)) {
-          entry.error = `process ${server.pid} died during the run`;
-          results.problems.push(`${scenario.key}/${entry.key}: ${entry.error}`);
-          continue;
-        }
-        log(`${scenario.key} round ${round}/${ROUNDS}: ${entry.label}`);
-        await runLoad(server.port, { ...load, durationSec: WARMUP_SEC });
-        const measured = await runLoad(server.port, load);
-        entry.rounds.push(measured);
-        log(`  ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50} ms, p99 ${measured.p99} ms, errors ${measured.errors}`);
-      }
-    }
+    await runInterleavedRounds(running, { rounds: ROUNDS, load, warmupSec: WARMUP_SEC, measure: runLoad, scenario: scenario.key, problems: results.problems, log });
     for (const { entry, server } of running) {
       const held = idle.get(entry.key);
       if (!held) continue;

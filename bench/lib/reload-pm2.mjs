@@ -4,10 +4,10 @@
 // with `pm2 kill`, and SIGKILLed with its workers if it outlives that.
 import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { rememberDescendants, track, untrack } from './cleanup.mjs';
+import { freePort } from './free-port.mjs';
 import { waitFor200 } from './probe.mjs';
 import { isAlive, signal } from './procs.mjs';
 import { waitUntil } from './reload-server.mjs';
@@ -37,17 +37,6 @@ function run(file, args, { env = process.env, cwd, timeoutMs }) {
   });
 }
 
-/** A free TCP port on 127.0.0.1 (PM2 needs a fixed one, the app cannot report it). */
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * `npm install --prefix <scratch> pm2`. Resolves to `{ dir, version, remove }`;

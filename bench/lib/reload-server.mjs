@@ -5,6 +5,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rememberDescendants, track, untrack } from './cleanup.mjs';
+import { eachLine } from './each-line.mjs';
 import { waitFor200 } from './probe.mjs';
 import { isAlive, signal } from './procs.mjs';
 
@@ -42,20 +43,11 @@ export async function startWatchedServer({ name, args, cwd, portPattern, readyPa
   child.on('error', (err) => { spawnError = err; });
   child.on('exit', (code, sig) => { exited = { code, signal: sig }; });
 
-  // Drain both pipes for the whole run, so a chatty server never blocks on a full pipe.
-  for (const stream of [child.stdout, child.stderr]) {
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      const split = (partial + chunk).split('\n');
-      partial = split.pop();
-      for (const line of split) {
-        lines.push(line);
-        if (lines.length > KEPT_LINES) lines.shift();
-        for (const listener of listeners) listener(line);
-      }
-    });
-  }
+  eachLine(child, (line) => {
+    lines.push(line);
+    if (lines.length > KEPT_LINES) lines.shift();
+    for (const listener of listeners) listener(line);
+  });
 
   const tail = (n = 15) => (lines.length ? `\n  last output:\n    ${lines.slice(-n).join('\n    ')}` : '');
   const deathError = () => {

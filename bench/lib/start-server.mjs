@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { rememberDescendants, track, untrack } from './cleanup.mjs';
+import { eachLine } from './each-line.mjs';
 import { signal } from './procs.mjs';
 import { waitFor200 } from './probe.mjs';
 
@@ -44,24 +45,15 @@ export async function startServer({
   child.on('error', (err) => { spawnError = err; });
   child.on('exit', (code, sig) => { exited = { code, signal: sig }; });
 
-  // Keep draining both pipes for the whole run, so a chatty server never blocks on a full pipe.
-  for (const stream of [child.stdout, child.stderr]) {
-    let partial = '';
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk) => {
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop();
-      for (const line of lines) {
-        tail.push(line);
-        if (tail.length > TAIL_LINES) tail.shift();
-        const match = portPattern.exec(line);
-        if (match && port === null) {
-          port = Number(match[1]);
-          onPort();
-        }
-      }
-    });
-  }
+  eachLine(child, (line) => {
+    tail.push(line);
+    if (tail.length > TAIL_LINES) tail.shift();
+    const match = portPattern.exec(line);
+    if (match && port === null) {
+      port = Number(match[1]);
+      onPort();
+    }
+  });
 
   const handle = { name, pid: child.pid, port: null, spawnToPortMs: null, spawnToReadyMs: null, stop };
 

@@ -32,44 +32,32 @@ export function gunicornProblem() {
 
 const keepAliveEnv = (scenario) => (scenario.keepAlive ? { BENCH_KEEPALIVE_S: String(scenario.keepAlive) } : undefined);
 
+/** corral with 2 workers and `flags` on the scenario's app. */
+const corral = (key, label, flags) => (scenario) => ({
+  key,
+  label,
+  args: [CORRAL_CLI, ...flags, '-w', '2', '-b', '127.0.0.1:0', '--no-control-socket', ...(scenario.keepAlive ? ['--keep-alive', String(scenario.keepAlive)] : []), scenario.app],
+  portPattern: CORRAL_PORT_LINE,
+  precheck: corralBuilt,
+});
+
+/** node:cluster with 2 workers and the scheduling policy named (rr | none). */
+const nodeCluster = (scheduling, label) => (scenario) => ({
+  key: `cluster-${scheduling}`,
+  label,
+  args: ['bench/peers/cluster.mjs', '2', scenario.app, scheduling],
+  env: keepAliveEnv(scenario),
+  portPattern: PEER_LINE,
+});
+
 /** Target factories: each takes a scenario and returns what to start, or null when it has no such app. */
 export const TARGETS = {
-  corral: (scenario) => ({
-    key: 'corral',
-    label: 'corral -w 2',
-    args: [CORRAL_CLI, '-w', '2', '-b', '127.0.0.1:0', '--no-control-socket', ...(scenario.keepAlive ? ['--keep-alive', String(scenario.keepAlive)] : []), scenario.app],
-    portPattern: CORRAL_PORT_LINE,
-    precheck: corralBuilt,
-  }),
+  corral: corral('corral', 'corral -w 2', []),
   // The same with its access log on (gunicorn's default format, to a file): what one line per request costs.
-  'corral-accesslog': (scenario) => ({
-    key: 'corral-accesslog',
-    label: 'corral -w 2 --access-logfile',
-    args: [CORRAL_CLI, '-w', '2', '-b', '127.0.0.1:0', '--no-control-socket', '--access-logfile', ACCESS_LOG_FILE, scenario.app],
-    portPattern: CORRAL_PORT_LINE,
-    precheck: corralBuilt,
-  }),
-  'corral-thread': (scenario) => ({
-    key: 'corral-thread',
-    label: 'corral -k thread -w 2 --threads 8',
-    args: [CORRAL_CLI, '-k', 'thread', '-w', '2', '--threads', '8', '-b', '127.0.0.1:0', '--no-control-socket', scenario.app],
-    portPattern: CORRAL_PORT_LINE,
-    precheck: corralBuilt,
-  }),
-  'cluster-rr': (scenario) => ({
-    key: 'cluster-rr',
-    label: 'node:cluster -w 2 (round robin)',
-    args: ['bench/peers/cluster.mjs', '2', scenario.app, 'rr'],
-    env: keepAliveEnv(scenario),
-    portPattern: PEER_LINE,
-  }),
-  'cluster-none': (scenario) => ({
-    key: 'cluster-none',
-    label: 'node:cluster -w 2 (SCHED_NONE)',
-    args: ['bench/peers/cluster.mjs', '2', scenario.app, 'none'],
-    env: keepAliveEnv(scenario),
-    portPattern: PEER_LINE,
-  }),
+  'corral-accesslog': corral('corral-accesslog', 'corral -w 2 --access-logfile', ['--access-logfile', ACCESS_LOG_FILE]),
+  'corral-thread': corral('corral-thread', 'corral -k thread -w 2 --threads 8', ['-k', 'thread', '--threads', '8']),
+  'cluster-rr': nodeCluster('rr', 'node:cluster -w 2 (round robin)'),
+  'cluster-none': nodeCluster('none', 'node:cluster -w 2 (SCHED_NONE)'),
   single: (scenario) => ({
     key: 'single',
     label: 'single process',

@@ -9,8 +9,9 @@
 import cluster from 'node:cluster';
 import { once } from 'node:events';
 import http from 'node:http';
-import net from 'node:net';
 import app from '../../examples/test.js';
+import { freePort } from '../lib/free-port.mjs';
+import { stopClusterWorkers } from '../lib/stop-cluster.mjs';
 
 const PORT_ENV = 'BENCH_CLUSTER_PORT';
 
@@ -77,21 +78,7 @@ if (cluster.isPrimary) {
   function shutdown(code) {
     if (stopping) return;
     stopping = true;
-    const alive = Object.values(cluster.workers ?? {});
-    if (alive.length === 0) process.exit(code);
-    let remaining = alive.length;
-    for (const worker of alive) {
-      worker.once('exit', () => {
-        remaining -= 1;
-        if (remaining === 0) process.exit(code);
-      });
-      worker.process.kill('SIGTERM');
-    }
-    // Never hang on a stuck worker.
-    setTimeout(() => {
-      for (const worker of alive) worker.process.kill('SIGKILL');
-      process.exit(code || 1);
-    }, 5000).unref();
+    stopClusterWorkers(code);
   }
 } else {
   const port = Number(process.env[PORT_ENV]);
@@ -100,16 +87,5 @@ if (cluster.isPrimary) {
   process.on('SIGTERM', () => {
     server.close();
     process.exit(0);
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
   });
 }

@@ -5,9 +5,10 @@
 // BENCH_KEEPALIVE_S sets the servers' keep-alive timeout (node's default: 5 s).
 import cluster from 'node:cluster';
 import http from 'node:http';
-import net from 'node:net';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { freePort } from '../lib/free-port.mjs';
+import { stopClusterWorkers } from '../lib/stop-cluster.mjs';
 
 const appPath = resolve(process.argv[3] ?? 'examples/test.js');
 const scheduling = process.argv[4] ?? 'rr';
@@ -54,21 +55,7 @@ if (cluster.isPrimary) {
   function shutdown(code) {
     if (stopping) return;
     stopping = true;
-    const alive = Object.values(cluster.workers ?? {});
-    if (alive.length === 0) process.exit(code);
-    let remaining = alive.length;
-    for (const worker of alive) {
-      worker.once('exit', () => {
-        remaining -= 1;
-        if (remaining === 0) process.exit(code);
-      });
-      worker.process.kill('SIGTERM');
-    }
-    // Never hang on a stuck worker.
-    setTimeout(() => {
-      for (const worker of alive) worker.process.kill('SIGKILL');
-      process.exit(code || 1);
-    }, 5000).unref();
+    stopClusterWorkers(code);
   }
 } else {
   const port = Number(process.env[PORT_ENV]);
@@ -79,16 +66,5 @@ if (cluster.isPrimary) {
   process.on('SIGTERM', () => {
     server.close();
     process.exit(0);
-  });
-}
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const probe = net.createServer();
-    probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address();
-      probe.close(() => resolve(port));
-    });
   });
 }
