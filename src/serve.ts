@@ -15,6 +15,7 @@ import { defaultControlPath, serverName } from './ctl/control-path.js';
 import { startControlServer } from './ctl/control-server.js';
 import { startInspectorServer } from './inspector/inspector-server.js';
 import { createLiveFeed } from './inspector/live-feed.js';
+import { stateText } from './inspector/statechart-model.js';
 import { connectStately } from './inspector/stately-inspector.js';
 import { type RunningArbiter, startArbiter } from './arbiter/run-arbiter.js';
 import { loadKind } from './kinds/registry.js';
@@ -87,12 +88,6 @@ export interface CorralServer extends EventEmitter<ServerEvents> {
 }
 
 const SERVE = 'serve()';
-
-function stateName(value: unknown): string {
-  if (typeof value === 'string') return value;
-  const [key, inner] = Object.entries(value as Record<string, unknown>)[0];
-  return `${key}.${stateName(inner)}`;
-}
 
 class Server extends EventEmitter<ServerEvents> implements CorralServer {
   readonly ready: Promise<string[]>;
@@ -167,7 +162,7 @@ class Server extends EventEmitter<ServerEvents> implements CorralServer {
     if (!snapshot) return { state: 'dead', workers: 0, generation: 0, listeners: [], processes: [] };
     const { context } = snapshot;
     return {
-      state: stateName(snapshot.value),
+      state: stateText(snapshot.value),
       workers: context.workers,
       generation: context.generation,
       listeners: context.listeners,
@@ -177,7 +172,7 @@ class Server extends EventEmitter<ServerEvents> implements CorralServer {
         return {
           id,
           pid: handle.context.pid,
-          state: stateName(handle.value),
+          state: stateText(handle.value),
           generation: info.generation,
           ready: info.ready,
           retiring: info.retiring,

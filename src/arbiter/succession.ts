@@ -6,7 +6,8 @@ import type { ChildProcess } from 'node:child_process';
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import type { Logger } from '../log/logger.js';
 import type { BoundListener } from '../sockets/listeners.js';
-import { type InheritedSockets, isAlive, spawnUpgrade, takeInheritedSockets } from './upgrade.js';
+import { isAlive } from './process-alive.js';
+import { type InheritedSockets, spawnUpgrade, takeInheritedSockets } from './upgrade.js';
 
 /** How often a new arbiter checks whether the old one is gone. */
 const PARENT_POLL_MS = 250;

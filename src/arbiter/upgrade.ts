@@ -40,11 +40,3 @@ export function spawnUpgrade(listeners: readonly BoundListener[], cwd: string): 
   });
 }
 
-export const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};

@@ -6,6 +6,7 @@ import { existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseAppModule } from '../app/app-module.js';
+import { isAlive } from '../arbiter/process-alive.js';
 
 /** $XDG_RUNTIME_DIR/corral (per user, cleared at logout), else /tmp/corral-UID. */
 export function controlDirectory(env: NodeJS.ProcessEnv = process.env): string {
@@ -27,15 +28,6 @@ export interface KnownSocket {
   name: string;
   pid: number;
 }
-
-const isAlive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
 
 /** The control sockets in the default directory whose server is still running. */
 export function liveControlSockets(env?: NodeJS.ProcessEnv): KnownSocket[] {

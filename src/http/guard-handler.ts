@@ -2,16 +2,12 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeHandler } from '../app/recognise-app.js';
 import type { Logger } from '../log/logger.js';
+import { answerFailure } from './answer-failure.js';
 
 export function guardHandler(handler: NodeHandler, logger: Logger): NodeHandler {
   const fail = (req: IncomingMessage, res: ServerResponse, error: unknown) => {
     logger.error(`Error handling request ${req.method} ${req.url}: ${error instanceof Error ? error.stack : String(error)}`);
-    if (!res.headersSent) {
-      res.writeHead(500, { 'content-type': 'text/plain', connection: 'close', 'content-length': '22' });
-      res.end('Internal Server Error\n');
-    } else {
-      res.destroy();
-    }
+    answerFailure(res, 500, 'Internal Server Error\n');
   };
   return (req, res) => {
     try {

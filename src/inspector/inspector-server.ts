@@ -8,7 +8,7 @@ import { arbiterMachine } from '../../machines/arbiter.js';
 import { workerHandleMachine } from '../../machines/worker-handle.js';
 import { CorralError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { parseHostPort } from '../metrics/metrics-server.js';
+import { hostForUrl, parseHostPort } from '../sockets/host-port.js';
 import { INSPECTOR_PAGE } from './inspector-page.js';
 import type { LiveFeed } from './live-feed.js';
 import { describeStatechart } from './statechart-model.js';
@@ -22,7 +22,6 @@ export interface InspectorServer {
 }
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
-const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
 function sameToken(given: string | null, token: string): boolean {
   if (given === null || given.length !== token.length) return false;

@@ -4,6 +4,7 @@
 // through here. Subscribers get the whole picture, then changes, at most every
 // PUBLISH_MS.
 import type { InspectionEvent } from 'xstate';
+import { stateText } from './statechart-model.js';
 
 const PUBLISH_MS = 100;
 /** Lines of the event log kept for a page that connects later. */
@@ -44,9 +45,6 @@ export interface LiveFeed {
   subscribe(listener: (picture: FeedPicture) => void): () => void;
   note(text: string): void;
 }
-
-const stateText = (value: unknown): string =>
-  typeof value === 'string' ? value : Object.entries((value ?? {}) as Record<string, unknown>).map(([key, inner]) => `${key}.${stateText(inner)}`).join(',');
 
 interface Snapshot {
   value: unknown;

@@ -113,12 +113,10 @@ export function describeStatechart(machine: AnyStateMachine): Chart {
   return { id: root.id, root: stateOf(root), edges, inPlace };
 }
 
-/** The paths of every active state in a snapshot value: { serving: 'steady' } → ['serving', 'serving.steady']. */
-export function activePaths(value: unknown, prefix = ''): string[] {
-  if (typeof value === 'string') return [prefix ? `${prefix}.${value}` : value];
-  if (!value || typeof value !== 'object') return [];
-  return Object.entries(value as Record<string, unknown>).flatMap(([key, inner]) => {
-    const path = prefix ? `${prefix}.${key}` : key;
-    return [path, ...activePaths(inner, path)];
-  });
+/** A snapshot value as the dotted path of its active leaf: { serving: 'steady' } → 'serving.steady' (parallel regions joined with ','). */
+export function stateText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  return Object.entries((value ?? {}) as Record<string, unknown>)
+    .map(([key, inner]) => `${key}.${stateText(inner)}`)
+    .join(',');
 }

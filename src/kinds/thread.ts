@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { fromCallback } from 'xstate';
 import { describeError } from '../errors.js';
+import { answerFailure } from '../http/answer-failure.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 import { RequestTimeoutError, ThreadReplacedError, createThreadPool } from './thread-pool.js';
 import type { RequestTask, ThreadResponse } from './thread-messages.js';
@@ -14,13 +15,6 @@ import { writeThreadResponse } from './thread-response.js';
 
 /** RFC 9110 9.2.2: requests a server may run twice with the same effect. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
-
-/** A short plain-text answer that ends the connection, for requests the app could not answer. */
-function answerFailure(res: ServerResponse, status: number, text: string) {
-  if (res.headersSent || res.destroyed) return void res.destroy();
-  res.writeHead(status, { 'content-type': 'text/plain', connection: 'close', 'content-length': Buffer.byteLength(text) });
-  res.end(text);
-}
 
 function create(dependencies: KindDependencies) {
   const { appModule, cwd, settings, logger } = dependencies;

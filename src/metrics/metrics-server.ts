@@ -3,9 +3,9 @@
 // arbiter down.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { CorralError, SettingError, describeError } from '../errors.js';
+import { CorralError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
-import { parseBindAddress } from '../sockets/bind-address.js';
+import { hostForUrl, parseHostPort } from '../sockets/host-port.js';
 import { PROMETHEUS_CONTENT_TYPE } from './prometheus.js';
 
 export const METRICS_PATH = '/metrics';
@@ -21,23 +21,6 @@ export interface MetricsServer {
 /** `--metrics-bind`: HOST:PORT or [IPV6]:PORT only (no unix: or fd://). */
 export const parseMetricsBind = (raw: string) => parseHostPort(raw, 'metricsBind', '--metrics-bind', '127.0.0.1:9100');
 
-/** HOST:PORT or [IPV6]:PORT, the port required, for a side server of the arbiter's (metrics, inspector). */
-export function parseHostPort(raw: string, setting: string, flag: string, example: string): { host: string; port: number } {
-  const address = (() => {
-    try {
-      return parseBindAddress(raw);
-    } catch {
-      return undefined;
-    }
-  })();
-  // The port is required: -b's default of 8000 would collide with the app.
-  if (address?.type !== 'tcp' || !/:\d+$/.test(raw.trim())) {
-    throw new SettingError(setting, `${flag}: '${raw}' is not valid. Use HOST:PORT or [IPV6]:PORT, e.g. ${example}.`);
-  }
-  return { host: address.host, port: address.port };
-}
-
-const hostForUrl = (host: string) => (host.includes(':') ? `[${host}]` : host);
 
 function answer(res: http.ServerResponse, status: number, body: string, headers: http.OutgoingHttpHeaders = {}) {
   res.writeHead(status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), ...headers });
