@@ -21,6 +21,7 @@ import { type RunningArbiter, startArbiter } from './arbiter/run-arbiter.js';
 import { loadKind } from './kinds/registry.js';
 import { type LogLevel, createLogger } from './log/logger.js';
 import { checkMetricsSettings } from './metrics/check-metrics-settings.js';
+import { tlsServerOptions } from './http/tls-options.js';
 import { logLineCounter } from './metrics/log-line-counter.js';
 import { statsdFromSettings } from './metrics/statsd.js';
 
@@ -216,6 +217,7 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
   // After --chdir: a custom kind's path resolves where the workers will resolve it.
   await loadKind(settings.workerClass, appDirectory);
   await checkMetricsSettings(settings);
+  tlsServerOptions(settings);
   const statsd = statsdFromSettings(settings);
   const logger = createLogger({
     level: settings.logLevel as LogLevel,

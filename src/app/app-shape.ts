@@ -11,9 +11,18 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown
  * node's http pass `incoming`/`outgoing` (the names @hono/node-server uses, so
  * helpers such as hono's getConnInfo work); kinds that cannot (threads) pass less.
  */
+/** Who sent the request: the TCP peer, or the client a trusted proxy named (--forwarded-allow-ips, --proxy-protocol). */
+export interface FetchClient {
+  address: string | undefined;
+  port: number | undefined;
+  /** The scheme the client used: 'https' over TLS, or when a trusted proxy says so. Also the request URL's. */
+  scheme: 'http' | 'https';
+}
+
 export interface FetchContext {
   incoming?: IncomingMessage;
   outgoing?: ServerResponse;
+  client?: FetchClient;
   [key: string]: unknown;
 }
 

@@ -20,6 +20,7 @@ import { resolveAppModule } from '../app/load-app.js';
 import { connectionsOf, loadKind } from '../kinds/registry.js';
 import { acquireListeners } from './acquire-listeners.js';
 import { type ConnectionDispatcher, startDispatcher } from './connection-dispatcher.js';
+import { tlsServerOptions } from '../http/tls-options.js';
 import { preloadApp } from './preload-app.js';
 import { startSuccession } from './succession.js';
 import { createNotifier, monotonicMicroseconds } from './systemd-notify.js';
@@ -125,6 +126,8 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       }),
       reloadConfig: fromPromise(async () => {
         const next = await reload();
+        // A certificate that cannot be read fails the reload here, not every new worker.
+        tlsServerOptions(next.settings);
         if (JSON.stringify(next.settings.bind) !== JSON.stringify(settings.bind)) {
           logger.warning('Reload keeps the sockets already bound; a changed bind takes a restart.');
         }

@@ -9,6 +9,7 @@ import { printConfig } from '../config/print-config.js';
 import { type ResolvedConfig, resolveSettings } from '../config/resolve-settings.js';
 import { ConfigError, CorralError, UsageError, describeError } from '../errors.js';
 import { kindNames, loadKind } from '../kinds/registry.js';
+import { tlsServerOptions } from '../http/tls-options.js';
 import { checkMetricsSettings } from '../metrics/check-metrics-settings.js';
 import { ctlMain } from '../ctl/ctl-main.js';
 import { type CorralServer, launch } from '../serve.js';
@@ -54,6 +55,7 @@ async function main(argv: string[]): Promise<number> {
       applyProcessSettings(config.settings);
       await loadKind(config.settings.workerClass);
       await checkMetricsSettings(config.settings);
+      tlsServerOptions(config.settings);
       await loadApp(config.appModule, process.cwd());
     } catch (error) {
       fail(describeError(error), 1);

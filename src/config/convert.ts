@@ -15,7 +15,7 @@ export function allowedValues(spec: SettingSpec): string {
     case 'boolean':
       return 'true or false';
     case 'list':
-      return 'a string or a list of strings';
+      return spec.headerObject ? "an object of header: value, or a list of 'HEADER: value'" : spec.commaSeparated ? 'comma-separated strings, or a list of strings' : 'a string or a list of strings';
     case 'string':
       return spec.choices ? `one of ${spec.choices.join(', ')}` : 'a string';
   }
@@ -42,7 +42,14 @@ export function convertSetting(spec: SettingSpec, raw: unknown, source: string):
       throw invalid();
     }
     case 'list': {
-      const items = typeof raw === 'string' ? [raw] : raw;
+      const items =
+        typeof raw === 'string'
+          ? spec.commaSeparated
+            ? raw.split(',').map((item) => item.trim()).filter(Boolean)
+            : [raw]
+          : spec.headerObject && raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+            ? Object.entries(raw).map(([name, value]) => `${name}: ${String(value)}`)
+            : raw;
       if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) throw invalid();
       for (const item of items) {
         const problem = spec.item?.(item);

@@ -16,6 +16,7 @@ export const hookSpecs = [
   { name: 'childExit', gunicorn: 'child_exit', process: 'arbiter', args: '(worker)', when: 'in the arbiter, after a worker process exited' },
   { name: 'workerExit', gunicorn: 'worker_exit', process: 'worker', args: '(worker)', when: 'in a worker, as it exits' },
   { name: 'nworkersChanged', gunicorn: 'nworkers_changed', process: 'arbiter', args: '(newValue, oldValue)', when: 'in the arbiter, when the number of workers changes' },
+  { name: 'sslContext', gunicorn: 'ssl_context', process: 'worker', args: '(worker, options)', when: 'in a worker, before it serves HTTPS: change the https server options (cert, key, ciphers, minVersion …) in place or return new ones' },
   { name: 'onExit', gunicorn: 'on_exit', process: 'arbiter', args: '(settings)', when: 'just before the arbiter exits' },
 ] as const;
 

@@ -2,11 +2,12 @@
 // environment defaults, validation messages, --print-config and
 // docs/settings.md are all derived from this table.
 import { LOG_LEVELS } from '../log/levels.js';
+import { parseAllowedAddress } from '../sockets/address-allow-list.js';
 import { parseBindAddress } from '../sockets/bind-address.js';
 
 export type Env = Record<string, string | undefined>;
 
-export type Section = 'config' | 'server' | 'worker' | 'logging' | 'metrics' | 'process';
+export type Section = 'config' | 'server' | 'worker' | 'http' | 'proxy' | 'tls' | 'logging' | 'metrics' | 'process';
 
 interface BaseSpec {
   /** camelCase: the config-file key and the name in code. */
@@ -43,6 +44,10 @@ export interface ListSpec extends BaseSpec {
   default: readonly string[];
   /** Checks one item; returns the problem, or undefined when it is fine. */
   item?: (value: string) => string | undefined;
+  /** A string value holds several items separated by commas (gunicorn's `--forwarded-allow-ips a,b`). */
+  commaSeparated?: boolean;
+  /** A config file may give an object instead: each key: value pair becomes the item `KEY: value`. */
+  headerObject?: boolean;
 }
 export interface BooleanSpec extends BaseSpec {
   type: 'boolean';
@@ -52,6 +57,10 @@ export interface BooleanSpec extends BaseSpec {
 export type SettingSpec = NumberSpec | StringSpec | ListSpec | BooleanSpec;
 
 const keyValue = (value: string) => (/^[A-Za-z_][A-Za-z0-9_]*=/.test(value) ? undefined : 'is not KEY=VALUE');
+
+const ipOrCidr = (value: string) => (value === '*' || parseAllowedAddress(value) ? undefined : 'is not an IP address, a CIDR range (10.0.0.0/8) or *');
+
+const headerValue = (value: string) => (/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+:\s*\S/.test(value) ? undefined : "is not 'HEADER: value'");
 
 const bindAddress = (value: string) => {
   try {
@@ -197,6 +206,177 @@ export const settingsSchema = [
     section: 'worker',
     gunicorn: 'worker_connections',
     help: "Most simultaneous connections an async or thread worker holds; past it, new connections are closed at once and a warning is logged. gunicorn's default is 1000, sized for greenlets; an idle connection costs a Node worker a few KB, and a worker that closes connections while another has room loses them, so corral's is 10000.",
+  },
+  {
+    name: 'limitRequestLine',
+    flag: 'limit-request-line',
+    type: 'int',
+    default: 4094,
+    min: 0,
+    max: 8 * 1024 * 1024,
+    metavar: 'INT',
+    section: 'http',
+    gunicorn: 'limit_request_line',
+    help: 'Longest request line (method, target and version, without the CRLF) in bytes; a longer one is answered 414. 0 means unlimited (the whole head is still capped, see --limit-request-field_size).',
+  },
+  {
+    name: 'limitRequestFields',
+    flag: 'limit-request-fields',
+    type: 'int',
+    default: 100,
+    min: 1,
+    max: 32768,
+    metavar: 'INT',
+    section: 'http',
+    gunicorn: 'limit_request_fields',
+    help: 'Most header fields in a request; more are answered 431.',
+  },
+  {
+    name: 'limitRequestFieldSize',
+    flag: 'limit-request-field_size',
+    aliases: ['limit-request-field-size'],
+    type: 'int',
+    default: 8190,
+    min: 0,
+    max: 8 * 1024 * 1024,
+    metavar: 'INT',
+    section: 'http',
+    gunicorn: 'limit_request_field_size',
+    help: 'Longest header field line (`Name: value`, without the CRLF) in bytes; a longer one is answered 431. 0 means unlimited: then only the whole head is capped, at 8 MiB.',
+  },
+  {
+    name: 'headerTimeout',
+    flag: 'header-timeout',
+    type: 'number',
+    default: 30,
+    min: 0,
+    metavar: 'SECONDS',
+    section: 'http',
+    help: "How long a client may take to send a request's line and headers (from the connection, or from the end of the previous response); past it the request is answered 408 and the connection closed, so slow clients (slowloris) cannot hold connections. 0 disables. gunicorn has no such limit.",
+  },
+  {
+    name: 'permitObsoleteFolding',
+    flag: 'permit-obsolete-folding',
+    type: 'boolean',
+    default: false,
+    section: 'http',
+    gunicorn: 'permit_obsolete_folding',
+    help: 'Accept header values continued on the next line (obsolete line folding, RFC 9112 §5.2), joining them with one space. Off: such requests are answered 400.',
+  },
+  {
+    name: 'headerMap',
+    flag: 'header-map',
+    type: 'string',
+    default: 'drop',
+    choices: ['drop', 'refuse', 'dangerous'],
+    metavar: 'MODE',
+    section: 'http',
+    gunicorn: 'header_map',
+    help: 'What to do with request headers whose name contains `_` (a proxy that checks `X-Auth` may pass `X_Auth` unchecked): drop them, refuse the request (400), or pass them to the app (dangerous).',
+  },
+  {
+    name: 'serverHeader',
+    flag: 'server-header',
+    type: 'string',
+    default: 'corral',
+    metavar: 'TEXT',
+    section: 'http',
+    help: 'The Server header sent with every response the app does not give one itself. An empty string sends none.',
+  },
+  {
+    name: 'forwardedAllowIps',
+    flag: 'forwarded-allow-ips',
+    type: 'list',
+    default: ['127.0.0.1', '::1'],
+    commaSeparated: true,
+    item: ipOrCidr,
+    env: 'FORWARDED_ALLOW_IPS',
+    metavar: 'ADDRESSES',
+    section: 'proxy',
+    gunicorn: 'forwarded_allow_ips',
+    help: 'Front-end proxies trusted to say who the client is (comma-separated IPs, CIDR ranges, or * for any): from them, X-Forwarded-For / Forwarded set the client address and --secure-scheme-headers / X-Forwarded-Proto / Forwarded the scheme the app sees. From anyone else those headers are ignored.',
+  },
+  {
+    name: 'secureSchemeHeaders',
+    type: 'list',
+    default: ['X-FORWARDED-PROTOCOL: ssl', 'X-FORWARDED-PROTO: https', 'X-FORWARDED-SSL: on'],
+    headerObject: true,
+    item: headerValue,
+    section: 'proxy',
+    gunicorn: 'secure_scheme_headers',
+    help: "Headers a trusted proxy sets on requests that came to it over HTTPS, with the value that means so (config file only; an object like gunicorn's dict, or a list of 'HEADER: value').",
+  },
+  {
+    name: 'proxyProtocol',
+    flag: 'proxy-protocol',
+    type: 'boolean',
+    default: false,
+    section: 'proxy',
+    gunicorn: 'proxy_protocol',
+    help: 'Expect a PROXY protocol header (v1 or v2, as HAProxy, AWS NLB and others send) at the start of connections from --proxy-allow-from peers, and take the client address from it for every request on that connection. A malformed header is answered 400; one from a peer not allowed is refused.',
+  },
+  {
+    name: 'proxyAllowIps',
+    flag: 'proxy-allow-from',
+    type: 'list',
+    default: ['127.0.0.1', '::1'],
+    commaSeparated: true,
+    item: ipOrCidr,
+    metavar: 'ADDRESSES',
+    section: 'proxy',
+    gunicorn: 'proxy_allow_ips',
+    help: 'Peers allowed to send a PROXY protocol header (comma-separated IPs, CIDR ranges, or *). Other peers are served as plain HTTP; a PROXY header from them is refused.',
+  },
+  {
+    name: 'certfile',
+    flag: 'certfile',
+    type: 'string',
+    default: null,
+    metavar: 'FILE',
+    section: 'tls',
+    gunicorn: 'certfile',
+    help: 'PEM certificate (chain) file: serve HTTPS on every bound socket. Needs --keyfile. Re-read by new workers, so a HUP picks up a renewed certificate.',
+  },
+  {
+    name: 'keyfile',
+    flag: 'keyfile',
+    type: 'string',
+    default: null,
+    metavar: 'FILE',
+    section: 'tls',
+    gunicorn: 'keyfile',
+    help: 'PEM private key file for --certfile.',
+  },
+  {
+    name: 'caCerts',
+    flag: 'ca-certs',
+    type: 'string',
+    default: null,
+    metavar: 'FILE',
+    section: 'tls',
+    gunicorn: 'ca_certs',
+    help: 'PEM file of the certificate authorities client certificates are checked against (with --cert-reqs).',
+  },
+  {
+    name: 'certReqs',
+    flag: 'cert-reqs',
+    type: 'string',
+    default: 'none',
+    choices: ['none', 'optional', 'required'],
+    metavar: 'MODE',
+    section: 'tls',
+    gunicorn: 'cert_reqs',
+    help: 'Client certificates: none (not asked for), optional (asked for; one that fails verification ends the handshake), required (a client without a valid one is refused).',
+  },
+  {
+    name: 'ciphers',
+    flag: 'ciphers',
+    type: 'string',
+    default: null,
+    metavar: 'CIPHERS',
+    section: 'tls',
+    gunicorn: 'ciphers',
+    help: "OpenSSL cipher list for TLS 1.2 and below (TLS 1.3 suites are OpenSSL's). Default: Node's.",
   },
   {
     name: 'maxRequests',

@@ -4,7 +4,7 @@
 // and logs exactly as it does for node-style apps.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { FetchHandler } from '../app/app-shape.js';
+import type { FetchClient, FetchContext, FetchHandler } from '../app/app-shape.js';
 
 type BodyReader = ReadableStreamDefaultReader<Uint8Array>;
 type ReadResult = Awaited<ReturnType<BodyReader['read']>>;
@@ -137,12 +137,27 @@ function answerBadRequest(res: ServerResponse) {
   res.end('Bad Request\n');
 }
 
+/** The fetch handler's second argument; `client` is worked out only when the app asks. */
+class NodeFetchContext implements FetchContext {
+  constructor(
+    readonly incoming: IncomingMessage,
+    readonly outgoing: ServerResponse,
+  ) {}
+
+  [key: string]: unknown;
+
+  get client(): FetchClient {
+    const socket = this.incoming.socket as TLSSocket;
+    return { address: socket.remoteAddress, port: socket.remotePort, scheme: socket.encrypted ? 'https' : 'http' };
+  }
+}
+
 /** A node request listener serving `fetch`; it rejects when the app throws or returns no Response. */
 export function fetchAdapter(fetch: FetchHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const request = toRequest(req);
     if (request === undefined) return answerBadRequest(res);
-    const response: unknown = await fetch(request, { incoming: req, outgoing: res });
+    const response: unknown = await fetch(request, new NodeFetchContext(req, res));
     if (!isResponse(response)) {
       throw new TypeError(`the app's fetch handler returned ${response === null ? 'null' : typeof response}, not a Response`);
     }

@@ -2,6 +2,7 @@
 // them as its `kind` actor: given the listeners, the app and the settings, serve
 // until told to DRAIN, keep the counters current, and report LISTENING/DRAINED/FAILED.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerOptions as TlsServerOptions } from 'node:https';
 import type { Socket } from 'node:net';
 import type { CallbackActorLogic } from 'xstate';
 import type { KindCommand } from '../../machines/worker.js';
@@ -49,6 +50,8 @@ export interface KindDependencies {
   observers: readonly RequestObserver[];
   /** Present for dispatched kinds. */
   dispatch?: ConnectionDispatch;
+  /** https server options when --certfile/--keyfile are set (after the sslContext hook); serve HTTPS with them. */
+  tls?: TlsServerOptions;
 }
 
 /** The actor's input is the loaded app, whatever shape the kind accepts. */

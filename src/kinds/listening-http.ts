@@ -2,10 +2,12 @@
 // sockets every worker inherits, the per-request bookkeeping (counters,
 // observers, keep-alive), HTTP upgrades, and a drain that never cuts a
 // keep-alive connection a client may be sending on.
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type http from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import net from 'node:net';
 import type { UpgradeHandler } from '../app/app-shape.js';
 import { guardUpgrade } from '../http/guard-upgrade.js';
+import { createHttpServer } from '../http/http-server.js';
 import type { KindReport } from '../../machines/worker.js';
 import type { KindDependencies } from './contract.js';
 
@@ -14,7 +16,7 @@ const startedAtKey = Symbol('corral.startedAt');
 type TimedResponse = ServerResponse & { [startedAtKey]?: bigint };
 
 export interface ListeningHttpOptions {
-  dependencies: Pick<KindDependencies, 'listeners' | 'settings' | 'counters' | 'logger' | 'observers'>;
+  dependencies: Pick<KindDependencies, 'listeners' | 'settings' | 'counters' | 'logger' | 'observers' | 'tls'>;
   sendBack: (report: KindReport) => void;
   /** Serves one request; the bookkeeping is done around it. */
   handle: (req: IncomingMessage, res: ServerResponse) => void;
@@ -31,7 +33,7 @@ export interface ListeningHttp {
 }
 
 export function listeningHttp({ dependencies, sendBack, handle, upgrade }: ListeningHttpOptions): ListeningHttp {
-  const { listeners, settings, counters, logger, observers } = dependencies;
+  const { listeners, settings, counters, logger, observers, tls } = dependencies;
   const keepAliveMs = settings.keepAlive * 1000;
   const observe = observers.length > 0;
   const onUpgrade = upgrade && guardUpgrade(upgrade, logger);
@@ -75,20 +77,11 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade }: Liste
     listen() {
       let listening = 0;
       for (const listener of listeners) {
-        const server = http.createServer(onRequest);
-        server.keepAliveTimeout = keepAliveMs;
+        const server = createHttpServer({ settings, logger, tls, onRequest, onUpgrade });
         // Past --worker-connections node closes new connections at once; say so, at most once a second.
         server.maxConnections = settings.workerConnections;
         server.on('drop', warnFull);
-        // Without a listener node serves an Upgrade request as an ordinary one, which is right for an app that takes none.
-        if (onUpgrade) server.on('upgrade', onUpgrade);
         server.on('error', (error) => sendBack({ type: 'KIND.FAILED', message: `${listener.url}: ${error.message}` }));
-        server.on('clientError', (error, socket) => {
-          // Node answers malformed requests itself when it can; nothing here should take the worker down.
-          if (socket.writable && !(error as { code?: string }).code?.startsWith('ECONN')) {
-            socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-          } else socket.destroy();
-        });
         server.listen({ fd: listener.fd, backlog: settings.backlog }, () => {
           listening += 1;
           if (listening === listeners.length) sendBack({ type: 'KIND.LISTENING' });

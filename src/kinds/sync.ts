@@ -3,14 +3,15 @@
 // pipelined second request is never served on that connection. Connections come
 // from the arbiter, one per idle slot this worker offers: a busy worker is never
 // handed one (see ConnectionSource).
-import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { fromCallback } from 'xstate';
 import type { RecognisedApp } from '../app/recognise-app.js';
+import { createHttpServer } from '../http/http-server.js';
 import { requestListenerFor } from '../http/request-listener.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 
-function create({ counters, logger, observers, dispatch }: KindDependencies) {
+function create({ counters, logger, observers, dispatch, settings, tls }: KindDependencies) {
   return fromCallback<{ type: 'DRAIN' }, { app: unknown }>(({ input, sendBack, receive }) => {
     if (!dispatch) {
       sendBack({ type: 'KIND.FAILED', message: 'the sync kind needs connections dispatched by the arbiter' });
@@ -33,7 +34,7 @@ function create({ counters, logger, observers, dispatch }: KindDependencies) {
       handler(req, res);
     };
     // Never listens: it only serves the connections it is handed.
-    const server = http.createServer(onRequest);
+    const server = createHttpServer({ settings, logger, tls, onRequest });
 
     dispatch.onConnection((socket) => {
       active = socket;

@@ -19,6 +19,9 @@ export interface RequestTask {
   /** null when the request had no body. */
   body: ArrayBuffer | null;
   remoteAddress: string | undefined;
+  remotePort: number | undefined;
+  /** Came over TLS, or a trusted proxy says the client used HTTPS. */
+  secure: boolean;
 }
 
 export type ThreadTask = ProbeTask | RequestTask;

@@ -6,11 +6,12 @@ import { forEachRequestHeader } from './thread-request-headers.js';
 const bodiless = (method: string) => method === 'GET' || method === 'HEAD';
 
 function requestUrl(task: RequestTask, host: string | null): URL {
+  const scheme = task.secure ? 'https' : 'http';
   // The Host header names the origin the client asked for; a missing or malformed one falls back to localhost.
   try {
-    return new URL(task.url, `http://${host ?? 'localhost'}`);
+    return new URL(task.url, `${scheme}://${host ?? 'localhost'}`);
   } catch {
-    return new URL(task.url, 'http://localhost');
+    return new URL(task.url, `${scheme}://localhost`);
   }
 }
 
@@ -22,7 +23,7 @@ export async function serveFetch(fetch: FetchHandler, task: RequestTask): Promis
     headers,
     body: bodiless(task.method) ? null : task.body,
   });
-  const response = await fetch(request);
+  const response = await fetch(request, { client: { address: task.remoteAddress, port: task.remotePort, scheme: task.secure ? 'https' : 'http' } });
   if (!(response instanceof Response)) {
     throw new TypeError(`the fetch handler returned ${response === null ? 'null' : typeof response}, not a Response`);
   }

@@ -54,6 +54,8 @@ function create(dependencies: KindDependencies) {
         rawHeaders: req.rawHeaders,
         body,
         remoteAddress: req.socket.remoteAddress,
+        remotePort: req.socket.remotePort,
+        secure: Boolean((req.socket as { encrypted?: boolean }).encrypted),
       };
       try {
         let response: ThreadResponse;

@@ -15,6 +15,7 @@ import { connectionsOf, loadKind } from '../kinds/registry.js';
 import type { ServeOptions } from '../serve.js';
 import { bindAll } from '../sockets/listeners.js';
 import { version } from '../version.js';
+import { tlsServerOptions } from '../http/tls-options.js';
 import { createWorkerActor, createWorkerContext } from './run-worker.js';
 
 /** serve()'s options, less those only an arbiter has a use for. */
@@ -78,6 +79,7 @@ export async function startWorker(options: WorkerOptions): Promise<InProcessWork
   context.hooks = hooks;
   let actor: Actor<typeof workerMachine>;
   try {
+    context.tls = tlsServerOptions(settings);
     actor = await createWorkerActor(context);
   } catch (error) {
     listeners.forEach((listener) => listener.close());

@@ -5,7 +5,9 @@ import { type Actor, createActor, fromPromise, toPromise } from 'xstate';
 import { EXIT_BOOT_ERROR, type WorkerEvent, workerMachine } from '../../machines/worker.js';
 import { loadApp } from '../app/load-app.js';
 import { loadConfigFile } from '../config/config-file.js';
+import type { ServerOptions as TlsServerOptions } from 'node:https';
 import type { Hooks } from '../config/hooks.js';
+import { tlsServerOptions } from '../http/tls-options.js';
 import { runHook, runHookSync } from '../config/run-hook.js';
 import { describeError } from '../errors.js';
 import type { Channel } from '../ipc/channel.js';
@@ -58,6 +60,8 @@ export interface WorkerContext {
   metrics: WorkerMetrics | undefined;
   /** Sent on the way out, so the arbiter's totals include every request this worker served. */
   lastHeartbeat: () => void;
+  /** From --certfile/--keyfile…, read as the worker starts; the sslContext hook has not run on it yet. */
+  tls?: TlsServerOptions;
 }
 
 function requestHookObserver({ hooks, logger, info }: WorkerContext): RequestObserver | undefined {
@@ -68,8 +72,21 @@ function requestHookObserver({ hooks, logger, info }: WorkerContext): RequestObs
   };
 }
 
+/** The https options this worker serves with, as the sslContext hook leaves them; a hook that fails leaves them as they were. */
+async function serverTlsOptions({ tls, hooks, logger, info }: WorkerContext): Promise<TlsServerOptions | undefined> {
+  if (!tls || !hooks.sslContext) return tls;
+  try {
+    const changed = await (hooks.sslContext as (worker: unknown, options: TlsServerOptions) => unknown)(info, tls);
+    return changed && typeof changed === 'object' ? (changed as TlsServerOptions) : tls;
+  } catch (error) {
+    logger.error(`Hook sslContext failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    return tls;
+  }
+}
+
 export async function createWorkerActor(context: WorkerContext) {
   const { init, channel, logger, hooks, info } = context;
+  const tls = await serverTlsOptions(context);
   const counters: RequestCounters = { inFlight: 0, served: 0 };
   const heartbeatMs = heartbeatInterval(init.settings.timeout * 1000);
   let lastBeat = performance.now();
@@ -99,6 +116,7 @@ export async function createWorkerActor(context: WorkerContext) {
         logger,
         observers,
         dispatch: connectionsOf(kind) === 'dispatched' ? dispatchedConnections(channel) : undefined,
+        tls,
       }),
     },
     actions: {
@@ -162,6 +180,8 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
   };
 
   const started: Promise<Actor<typeof workerMachine>> = (async () => {
+    // Read before dropping privileges: a private key is usually readable by root alone.
+    context.tls = tlsServerOptions(settings);
     if (init.identity) dropPrivileges(init.identity, settings.initgroups);
     if (init.configFile) context.hooks = (await loadConfigFile(init.configFile)).hooks;
     const actor = await createWorkerActor(context);

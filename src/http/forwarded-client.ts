@@ -1,0 +1,132 @@
+// Behind a trusted proxy the TCP peer is the proxy; the client and the scheme
+// it used are in X-Forwarded-For / X-Forwarded-Proto / Forwarded (RFC 7239) and
+// the secure scheme headers. From peers in --forwarded-allow-ips corral puts
+// them where node apps and frameworks read them (req.socket.remoteAddress and
+// req.socket.encrypted: express's req.ip/req.protocol, koa's ctx.ip/ctx.protocol,
+// fastify's request.ip/protocol, the fetch URL's scheme, the access log's %(h)s).
+// From anyone else they are ignored.
+import type { IncomingMessage } from 'node:http';
+import net from 'node:net';
+import type { Settings } from '../config/schema.js';
+import { addressAllowList } from '../sockets/address-allow-list.js';
+import { BadRequest } from './bad-request.js';
+
+export type ForwardingSettings = Pick<Settings, 'forwardedAllowIps' | 'secureSchemeHeaders'>;
+
+/** Applies what a trusted proxy said to the request; returns a BadRequest when its headers contradict each other. */
+export type ForwardedClient = (req: IncomingMessage) => BadRequest | undefined;
+
+interface Forwarding {
+  address?: string;
+  secure?: boolean;
+}
+
+export function forwardedClient({ forwardedAllowIps, secureSchemeHeaders }: ForwardingSettings): ForwardedClient | undefined {
+  if (forwardedAllowIps.length === 0) return undefined;
+  const trusted = addressAllowList(forwardedAllowIps);
+  // name (lowercase) → the value that means "the client used HTTPS".
+  const secureValues = new Map<string, string>();
+  for (const entry of secureSchemeHeaders) {
+    const colon = entry.indexOf(':');
+    secureValues.set(entry.slice(0, colon).trim().toLowerCase(), entry.slice(colon + 1).trim().toLowerCase());
+  }
+  secureValues.set('x-forwarded-proto', secureValues.get('x-forwarded-proto') ?? 'https');
+  // Only names of these lengths can matter: most headers are skipped without lowercasing them.
+  const lengths = new Set([...secureValues.keys(), 'x-forwarded-for', 'forwarded'].map((name) => name.length));
+
+  return (req) => {
+    const socket = req.socket;
+    if (!trusted(socket.remoteAddress)) return undefined;
+    const raw = req.rawHeaders;
+    const found: Forwarding = {};
+    for (let index = 0; index < raw.length; index += 2) {
+      if (!lengths.has(raw[index].length)) continue;
+      const name = raw[index].toLowerCase();
+      const value = raw[index + 1];
+      if (name === 'x-forwarded-for') found.address = clientFromList(value.split(','), trusted) ?? found.address;
+      else if (name === 'forwarded') {
+        const forwarded = parseForwarded(value, trusted);
+        if (forwarded.address) found.address = forwarded.address;
+        if (forwarded.secure === undefined) continue;
+        const secure = agree(found.secure, forwarded.secure);
+        if (secure === null) return contradiction();
+        found.secure = secure;
+      } else {
+        const secureValue = secureValues.get(name);
+        if (secureValue === undefined) continue;
+        const secure = agree(found.secure, value.trim().toLowerCase() === secureValue);
+        if (secure === null) return contradiction();
+        found.secure = secure;
+      }
+    }
+    if (found.address !== undefined || found.secure !== undefined) {
+      req.socket = socketSeenAs(socket, found.address ?? socket.remoteAddress, found.secure ?? Boolean((socket as { encrypted?: boolean }).encrypted));
+    }
+    return undefined;
+  };
+}
+
+const contradiction = () => new BadRequest(400, 'the proxy headers contradict each other about the scheme');
+
+/** Two headers saying different things about the scheme: gunicorn refuses the request too. */
+function agree(before: boolean | undefined, now: boolean): boolean | null {
+  if (before === undefined || before === now) return now;
+  return null;
+}
+
+/** The client is the rightmost address not itself a trusted proxy (the leftmost ones can be forged by the client). */
+function clientFromList(addresses: string[], trusted: (address: string) => boolean): string | undefined {
+  let client: string | undefined;
+  for (let index = addresses.length - 1; index >= 0; index -= 1) {
+    const address = bareAddress(addresses[index]);
+    if (address === undefined) return client;
+    client = address;
+    if (!trusted(address)) return client;
+  }
+  return client;
+}
+
+/** `Forwarded: for=192.0.2.60;proto=https, for="[2001:db8::1]:4711"` (RFC 7239). */
+function parseForwarded(value: string, trusted: (address: string) => boolean): Forwarding {
+  const fors: string[] = [];
+  let secure: boolean | undefined;
+  for (const element of value.split(',')) {
+    for (const pair of element.split(';')) {
+      const equals = pair.indexOf('=');
+      if (equals < 0) continue;
+      const key = pair.slice(0, equals).trim().toLowerCase();
+      const item = pair.slice(equals + 1).trim().replace(/^"(.*)"$/, '$1');
+      if (key === 'for') fors.push(item);
+      else if (key === 'proto') secure = item.toLowerCase() === 'https';
+    }
+  }
+  return { address: clientFromList(fors, trusted), secure };
+}
+
+/** An address without its port or brackets, or undefined when it is no IP (`unknown`, `_hidden`). */
+function bareAddress(text: string): string | undefined {
+  let address = text.trim();
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
+  if (bracketed) address = bracketed[1];
+  else if (/^[\d.]+:\d+$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
+  return net.isIP(address) ? address : undefined;
+}
+
+/**
+ * The request's socket as the app should see it: the client's address and
+ * scheme, everything else (methods, events, state) the real socket's. A view
+ * per request, not a change to the socket: a proxy's keep-alive connection
+ * carries requests of many clients, pipelined ones at once.
+ */
+function socketSeenAs<S extends object>(socket: S, remoteAddress: string | undefined, encrypted: boolean): S {
+  const remoteFamily = remoteAddress && net.isIPv6(remoteAddress) ? 'IPv6' : 'IPv4';
+  return new Proxy(socket, {
+    get(target, key) {
+      if (key === 'remoteAddress') return remoteAddress;
+      if (key === 'remoteFamily') return remoteFamily;
+      if (key === 'encrypted') return encrypted || undefined;
+      const value = Reflect.get(target, key, target);
+      return typeof value === 'function' ? value.bind(target) : value;
+    },
+  });
+}

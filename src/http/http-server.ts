@@ -1,0 +1,154 @@
+// The one HTTP(S) server every built-in kind serves with: node's parser (llhttp,
+// strict, never insecureHTTPParser) plus what it leaves to the server — the
+// connection preface (PROXY protocol, HTTP/0.9, an over-long first line), the
+// request screen (limits, Host, codings, `_` headers), trusted proxies' headers,
+// Expect, CONNECT, timeouts, the Server header, and a right status for every
+// request it refuses.
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import type { Settings } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { addressAllowList } from '../sockets/address-allow-list.js';
+import { BadRequest } from './bad-request.js';
+import { readPrefaceFirst } from './connection-preface.js';
+import { forwardedClient } from './forwarded-client.js';
+import { markHttp09 } from './http09.js';
+import { parseFailure } from './parse-failure.js';
+import { readThroughJs, unfoldIncoming } from './permit-folding.js';
+import { requestScreen } from './screen-request.js';
+import { writeHeadWithServer } from './server-header.js';
+
+export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
+
+export interface HttpServerOptions {
+  settings: Settings;
+  logger: Logger;
+  /** https options (from tlsServerOptions and the sslContext hook); absent for plain HTTP. */
+  tls?: https.ServerOptions;
+  onRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  onUpgrade?: UpgradeListener;
+}
+
+/** No head is ever buffered beyond this, whatever the limits say (0 = unlimited included). */
+const MAX_HEAD_BYTES = 8 * 1024 * 1024;
+
+/** The most a head within the limits can take: the request line and every field at its largest. */
+export function headSizeCap({ limitRequestLine, limitRequestFields, limitRequestFieldSize }: Settings): number {
+  const line = limitRequestLine || MAX_HEAD_BYTES;
+  const field = limitRequestFieldSize || MAX_HEAD_BYTES;
+  return Math.min(MAX_HEAD_BYTES, line + 2 + limitRequestFields * (field + 2) + 2);
+}
+
+export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }: HttpServerOptions): http.Server {
+  const screen = requestScreen(settings);
+  const forwarded = forwardedClient(settings);
+  const withServer = settings.serverHeader ? writeHeadWithServer(settings.serverHeader) : undefined;
+  const headerTimeoutMs = settings.headerTimeout * 1000;
+
+  /** Runs the checks; a request that fails them is answered here and never reaches the app. */
+  const admit = (req: IncomingMessage, refuse: (bad: BadRequest) => void): boolean => {
+    const bad = screen(req) ?? forwarded?.(req);
+    if (bad) {
+      bad.log(logger, req.socket.remoteAddress);
+      refuse(bad);
+      return false;
+    }
+    markHttp09(req);
+    return true;
+  };
+  const serve = (req: IncomingMessage, res: ServerResponse) => {
+    if (!admit(req, (bad) => bad.answer(res))) return;
+    if (withServer) res.writeHead = withServer;
+    onRequest(req, res);
+  };
+
+  const options: http.ServerOptions = {
+    maxHeaderSize: headSizeCap(settings),
+    // The screen checks Host itself, so a missing one gets the same answer and log line as the other faults.
+    requireHostHeader: false,
+    headersTimeout: headerTimeoutMs,
+    // gunicorn has no limit on the time a whole request may take; a slow upload is the app's to judge.
+    requestTimeout: 0,
+    // How often node looks for connections past --header-timeout.
+    connectionsCheckingInterval: headerTimeoutMs > 0 ? Math.max(250, Math.min(5000, headerTimeoutMs / 4)) : 30_000,
+    keepAliveTimeout: settings.keepAlive * 1000,
+  };
+  const server = tls ? https.createServer({ ...options, ...tls }, serve) : http.createServer(options, serve);
+  server.keepAliveTimeout = settings.keepAlive * 1000;
+  // node keeps this many and drops the rest silently; one more lets the screen see that the limit was passed.
+  server.maxHeadersCount = settings.limitRequestFields + 1;
+
+  // Expect: 100-continue: the interim response goes out as the request is handed to the app, once it passed the checks.
+  server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+    if (!admit(req, (bad) => bad.answer(res))) return;
+    if (withServer) res.writeHead = withServer;
+    res.writeContinue();
+    onRequest(req, res);
+  });
+  server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
+    const bad = new BadRequest(417, `the expectation '${req.headers.expect}' cannot be met; only 100-continue is supported`);
+    bad.log(logger, req.socket.remoteAddress);
+    bad.answer(res);
+  });
+  server.on('connect', (req: IncomingMessage, socket: Duplex) => {
+    const bad = new BadRequest(501, 'CONNECT is not supported: this is not a forward proxy');
+    bad.log(logger, req.socket.remoteAddress);
+    (socket as import('node:net').Socket).end(bad.bytes);
+  });
+  // Without an upgrade listener node serves an Upgrade request as an ordinary one, which is right for an app that takes none.
+  if (onUpgrade) {
+    server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+      if (!admit(req, (bad) => (socket as import('node:net').Socket).end(bad.bytes))) return;
+      onUpgrade(req, socket, head);
+    });
+  }
+  server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    const net = socket as import('node:net').Socket;
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !net.writable) return void net.destroy();
+    const bad = parseFailure(error);
+    bad.log(logger, net.remoteAddress);
+    const pending = (net as { _httpMessage?: ServerResponse })._httpMessage;
+    if (pending && !pending.writableFinished) {
+      // A response already under way cannot be followed by a status of its own: cut it.
+      if (pending.headersSent) return void net.destroy();
+      // A later pipelined request failed: the earlier response goes first, then this answer.
+      if (pending.req.complete) return void pending.once('finish', () => net.end(bad.bytes));
+      // This request's own body was malformed (a bad chunk): the app will not see it end; answer for it.
+      pending.shouldKeepAlive = false;
+    }
+    net.end(bad.bytes);
+  });
+
+  readPrefaceFirst(server, {
+    proxyProtocol: settings.proxyProtocol,
+    proxyAllowed: addressAllowList(settings.proxyAllowIps),
+    plainHttp: !tls,
+    limitRequestLine: settings.limitRequestLine,
+    unfoldHeaders: settings.permitObsoleteFolding,
+    headerTimeoutMs,
+    logger,
+  });
+  if (tls) secureConnectionChecks(server as https.Server, settings);
+  return server;
+}
+
+function secureConnectionChecks(server: https.Server, settings: Settings): void {
+  server.prependListener('secureConnection', (socket: TLSSocket) => {
+    // The client a PROXY header named was recorded on the TCP socket the TLS socket wraps.
+    const parent = (socket as TLSSocket & { _parent?: object })._parent;
+    if (parent && Object.hasOwn(parent, 'remoteAddress')) {
+      for (const key of ['remoteAddress', 'remotePort', 'remoteFamily']) {
+        Object.defineProperty(socket, key, { value: (parent as Record<string, unknown>)[key], configurable: true });
+      }
+    }
+    // --cert-reqs optional: no certificate is fine, a certificate that does not verify is not.
+    if (settings.certReqs === 'optional' && !socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0) {
+      socket.destroy();
+    }
+    if (settings.permitObsoleteFolding) unfoldIncoming(socket);
+  });
+  // After node's own listener has taken the socket (see readThroughJs).
+  if (settings.permitObsoleteFolding) server.on('secureConnection', readThroughJs);
+}

@@ -1,0 +1,29 @@
+// --permit-obsolete-folding without insecureHTTPParser: the connection's bytes
+// pass through the HeaderUnfolder on their way to node's parser, so a folded
+// header line arrives as one line and the parser stays strict about the rest.
+import type { Socket } from 'node:net';
+import { HeaderUnfolder } from './unfold-headers.js';
+
+const ignore = () => {};
+
+/**
+ * Routes what the socket reads through an unfolder; returns it for bytes read
+ * before (the preface's). Call `readThroughJs` once the HTTP server has taken the socket.
+ */
+export function unfoldIncoming(socket: Socket): HeaderUnfolder {
+  const unfolder = new HeaderUnfolder();
+  const push = socket.push;
+  socket.push = function pushUnfolded(this: Socket, chunk: unknown, encoding?: BufferEncoding) {
+    if (chunk === null || !Buffer.isBuffer(chunk)) return push.call(this, chunk, encoding);
+    return push.call(this, unfolder.push(chunk));
+  };
+  return unfolder;
+}
+
+/**
+ * node's HTTP server reads a socket in C++ when it can, past any JS; a 'data'
+ * listener makes it read through the stream (and so through push) instead.
+ */
+export function readThroughJs(socket: Socket): void {
+  socket.on('data', ignore);
+}

@@ -1,0 +1,383 @@
+// Node's strict HTTP parser (llhttp) rejects obsolete line folding (RFC 9112 §5.2), and corral never
+// turns on `insecureHTTPParser`. With `--permit-obsolete-folding`, a connection's bytes pass through
+// this transformer before llhttp instead: it follows the request framing just far enough to find each
+// header section, and replaces every obs-fold in it (CRLF plus the SP/HTAB run that starts the
+// continuation line) by one SP, which the RFC allows a server to do. Whatever it does not fully
+// understand it hands on unchanged for the rest of the connection, so llhttp stays the judge.
+
+const CR = 0x0d;
+const LF = 0x0a;
+const SP = 0x20;
+const HTAB = 0x09;
+const SEMICOLON = 0x3b;
+const CRLF = Buffer.from('\r\n', 'latin1');
+
+/** A header section this large is refused by llhttp long before; not worth following. */
+const MAX_HEAD_BYTES = 1024 * 1024;
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const DECIMAL = /^[0-9]+$/;
+
+type State =
+  // The header section, byte by byte.
+  | 'message-start' // before the request line; empty lines are allowed here
+  | 'leading-empty-line-lf'
+  | 'request-line'
+  | 'request-line-lf'
+  | 'field-line-start'
+  | 'field-line'
+  | 'field-line-lf' // CR held back: it may begin an obs-fold
+  | 'after-field-line' // CRLF held back: an SP/HTAB next makes it an obs-fold
+  | 'fold-whitespace' // dropping the rest of the SP/HTAB run of an obs-fold
+  | 'head-end-lf'
+  // The body, passed through.
+  | 'fixed-body'
+  | 'chunk-size-start'
+  | 'chunk-size'
+  | 'chunk-extension'
+  | 'chunk-size-lf'
+  | 'chunk-data'
+  | 'chunk-data-cr'
+  | 'chunk-data-lf'
+  | 'trailer-line-start'
+  | 'trailer-line'
+  | 'trailer-line-lf'
+  | 'trailer-end-lf'
+  // Given up (or upgraded): everything from here on goes out unchanged.
+  | 'passthrough';
+
+const isWhitespace = (byte: number) => byte === SP || byte === HTAB;
+const trimWhitespace = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, '');
+
+/** Stateful, one per connection: feed each chunk read from the socket, get the bytes to hand to the HTTP parser (possibly fewer, held back until a decision can be made, or more, released from earlier). */
+export class HeaderUnfolder {
+  private state: State = 'message-start';
+
+  /** How many bytes of a held-back CRLF (0, 1 or 2) have not been written out yet. */
+  private heldBack = 0;
+  private headBytes = 0;
+  /** The current request line or (unfolded) field line, kept to learn the message's framing. */
+  private line = Buffer.allocUnsafe(256);
+  private lineLength = 0;
+
+  // What the current head says about its body.
+  private isConnect = false;
+  private hasUpgradeHeader = false;
+  private connectionMentionsUpgrade = false;
+  private contentLength: number | null = null;
+  private hasTransferEncoding = false;
+  private lastCodingIsChunked = false;
+
+  /** Bytes still to pass of a Content-Length body or of a chunk's data. */
+  private remaining = 0;
+
+  // The output of the push in progress.
+  private out: Buffer = Buffer.alloc(0);
+  private outLength = 0;
+
+  push(chunk: Buffer): Buffer {
+    if (this.state === 'passthrough') return chunk;
+    // Output never exceeds the input plus what was held back.
+    this.out = Buffer.allocUnsafe(chunk.length + this.heldBack);
+    this.outLength = 0;
+    let at = 0;
+    while (at < chunk.length) {
+      const state = this.state;
+      if (state === 'passthrough') {
+        this.emitSlice(chunk, at, chunk.length);
+        break;
+      }
+      if (state === 'fixed-body' || state === 'chunk-data') {
+        const end = Math.min(chunk.length, at + this.remaining);
+        this.emitSlice(chunk, at, end);
+        this.remaining -= end - at;
+        at = end;
+        if (this.remaining === 0) {
+          if (state === 'fixed-body') this.beginMessage();
+          else this.state = 'chunk-data-cr';
+        }
+        continue;
+      }
+      const understood = isHeadState(state)
+        ? ++this.headBytes <= MAX_HEAD_BYTES && this.headByte(chunk[at]!)
+        : this.bodyByte(chunk[at]!);
+      if (!understood) {
+        // The current byte was not written: release what was held back, then the rest unchanged.
+        this.emitSlice(CRLF, 0, this.heldBack);
+        this.heldBack = 0;
+        this.state = 'passthrough';
+        continue;
+      }
+      at++;
+    }
+    const result = this.out.subarray(0, this.outLength);
+    this.out = Buffer.alloc(0);
+    return result;
+  }
+
+  /** Consumes one byte of a header section; false (with nothing written for it) when it is not understood. */
+  private headByte(byte: number): boolean {
+    switch (this.state) {
+      case 'message-start':
+        if (byte === CR) {
+          this.emitByte(byte);
+          this.state = 'leading-empty-line-lf';
+          return true;
+        }
+        if (byte === LF) return false;
+        this.appendToLine(byte);
+        this.emitByte(byte);
+        this.state = 'request-line';
+        return true;
+      case 'leading-empty-line-lf':
+        if (byte !== LF) return false;
+        this.emitByte(byte);
+        this.state = 'message-start';
+        return true;
+      case 'request-line':
+        // A CRLF ending the request line is never a fold's, so nothing is held back here.
+        if (byte === CR) this.state = 'request-line-lf';
+        else if (byte === LF) return false;
+        else this.appendToLine(byte);
+        this.emitByte(byte);
+        return true;
+      case 'request-line-lf': {
+        if (byte !== LF) return false;
+        const requestLine = this.takeLine();
+        this.isConnect = requestLine.split(' ', 1)[0] === 'CONNECT';
+        this.emitByte(byte);
+        this.state = 'field-line-start';
+        return true;
+      }
+      case 'field-line-start':
+        // Whitespace right after the request line is not a fold (there is no field to continue).
+        if (isWhitespace(byte)) return false;
+        return this.startFieldLine(byte);
+      case 'field-line':
+        return this.fieldLineByte(byte);
+      case 'field-line-lf':
+        if (byte !== LF) return false;
+        this.heldBack = 2;
+        this.state = 'after-field-line';
+        return true;
+      case 'after-field-line':
+        if (isWhitespace(byte)) {
+          this.heldBack = 0;
+          this.appendToLine(SP);
+          this.emitByte(SP);
+          this.state = 'fold-whitespace';
+          return true;
+        }
+        if (!this.interpretFieldLine(this.takeLine())) return false;
+        this.emitSlice(CRLF, 0, 2);
+        this.heldBack = 0;
+        return this.startFieldLine(byte);
+      case 'fold-whitespace':
+        if (isWhitespace(byte)) return true;
+        return this.fieldLineByte(byte);
+      case 'head-end-lf':
+        if (byte !== LF) return false;
+        this.emitByte(byte);
+        this.state = this.bodyFraming();
+        if (this.state === 'message-start') this.beginMessage();
+        return true;
+      default:
+        return false;
+    }
+  }
+
+  private startFieldLine(byte: number): boolean {
+    if (byte === CR) {
+      // An empty line: the head ends, and no fold can follow.
+      this.emitByte(byte);
+      this.state = 'head-end-lf';
+      return true;
+    }
+    this.state = 'field-line';
+    return this.fieldLineByte(byte);
+  }
+
+  private fieldLineByte(byte: number): boolean {
+    if (byte === LF) return false;
+    if (byte === CR) {
+      this.heldBack = 1;
+      this.state = 'field-line-lf';
+      return true;
+    }
+    this.appendToLine(byte);
+    this.emitByte(byte);
+    this.state = 'field-line';
+    return true;
+  }
+
+  /** Notes what a complete (unfolded) field line says about framing; false for a line not understood. */
+  private interpretFieldLine(line: string): boolean {
+    const colon = line.indexOf(':');
+    if (colon < 0) return false;
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) return false;
+    const value = trimWhitespace(line.slice(colon + 1));
+    switch (name.toLowerCase()) {
+      case 'content-length':
+        // Repeated or odd lengths are llhttp's to refuse.
+        if (this.contentLength !== null || !DECIMAL.test(value)) return false;
+        this.contentLength = Number(value);
+        return Number.isSafeInteger(this.contentLength);
+      case 'transfer-encoding': {
+        const codings = value.split(',').map(trimWhitespace).filter((coding) => coding !== '');
+        if (codings.length === 0) return false;
+        this.hasTransferEncoding = true;
+        this.lastCodingIsChunked = codings[codings.length - 1]!.toLowerCase() === 'chunked';
+        return true;
+      }
+      case 'connection':
+        // Looser than llhttp's token match on purpose: a false positive only stops the unfolding.
+        if (value.toLowerCase().includes('upgrade')) this.connectionMentionsUpgrade = true;
+        return true;
+      case 'upgrade':
+        this.hasUpgradeHeader = true;
+        return true;
+      default:
+        return true;
+    }
+  }
+
+  /** The state after a complete head, from what its field lines said. */
+  private bodyFraming(): State {
+    // After a tunnel or protocol switch the bytes are not HTTP any more.
+    if (this.isConnect || (this.hasUpgradeHeader && this.connectionMentionsUpgrade)) return 'passthrough';
+    if (this.hasTransferEncoding) {
+      // Both framings, or a request body not ending in chunked, are llhttp's to refuse.
+      if (this.contentLength !== null || !this.lastCodingIsChunked) return 'passthrough';
+      return 'chunk-size-start';
+    }
+    if (this.contentLength !== null && this.contentLength > 0) {
+      this.remaining = this.contentLength;
+      return 'fixed-body';
+    }
+    return 'message-start';
+  }
+
+  /** Consumes one byte of chunked framing or trailers; false (with nothing written for it) when it is not understood. */
+  private bodyByte(byte: number): boolean {
+    switch (this.state) {
+      case 'chunk-size-start':
+      case 'chunk-size': {
+        const digit = hexValue(byte);
+        if (digit >= 0) {
+          this.remaining = this.remaining * 16 + digit;
+          if (!Number.isSafeInteger(this.remaining)) return false;
+          this.state = 'chunk-size';
+        } else if (this.state === 'chunk-size-start') {
+          return false;
+        } else if (byte === SEMICOLON) {
+          this.state = 'chunk-extension';
+        } else if (byte === CR) {
+          this.state = 'chunk-size-lf';
+        } else {
+          return false;
+        }
+        break;
+      }
+      case 'chunk-extension':
+        if (byte === LF) return false;
+        if (byte === CR) this.state = 'chunk-size-lf';
+        break;
+      case 'chunk-size-lf':
+        if (byte !== LF) return false;
+        this.state = this.remaining === 0 ? 'trailer-line-start' : 'chunk-data';
+        break;
+      case 'chunk-data-cr':
+        if (byte !== CR) return false;
+        this.state = 'chunk-data-lf';
+        break;
+      case 'chunk-data-lf':
+        if (byte !== LF) return false;
+        this.state = 'chunk-size-start';
+        break;
+      case 'trailer-line-start':
+        // Trailers are passed as they are, so a folded one is left for llhttp to refuse.
+        if (byte === LF || isWhitespace(byte)) return false;
+        this.state = byte === CR ? 'trailer-end-lf' : 'trailer-line';
+        break;
+      case 'trailer-line':
+        if (byte === LF) return false;
+        if (byte === CR) this.state = 'trailer-line-lf';
+        break;
+      case 'trailer-line-lf':
+        if (byte !== LF) return false;
+        this.state = 'trailer-line-start';
+        break;
+      case 'trailer-end-lf':
+        if (byte !== LF) return false;
+        this.emitByte(byte);
+        this.beginMessage();
+        return true;
+      default:
+        return false;
+    }
+    this.emitByte(byte);
+    return true;
+  }
+
+  private beginMessage(): void {
+    this.state = 'message-start';
+    this.headBytes = 0;
+    this.lineLength = 0;
+    this.isConnect = false;
+    this.hasUpgradeHeader = false;
+    this.connectionMentionsUpgrade = false;
+    this.contentLength = null;
+    this.hasTransferEncoding = false;
+    this.lastCodingIsChunked = false;
+    this.remaining = 0;
+  }
+
+  private appendToLine(byte: number): void {
+    if (this.lineLength === this.line.length) {
+      const grown = Buffer.allocUnsafe(this.line.length * 2);
+      this.line.copy(grown, 0, 0, this.lineLength);
+      this.line = grown;
+    }
+    this.line[this.lineLength++] = byte;
+  }
+
+  private takeLine(): string {
+    const text = this.line.toString('latin1', 0, this.lineLength);
+    this.lineLength = 0;
+    return text;
+  }
+
+  private emitByte(byte: number): void {
+    this.out[this.outLength++] = byte;
+  }
+
+  private emitSlice(source: Buffer, start: number, end: number): void {
+    this.outLength += source.copy(this.out, this.outLength, start, end);
+  }
+}
+
+function isHeadState(state: State): boolean {
+  switch (state) {
+    case 'message-start':
+    case 'leading-empty-line-lf':
+    case 'request-line':
+    case 'request-line-lf':
+    case 'field-line-start':
+    case 'field-line':
+    case 'field-line-lf':
+    case 'after-field-line':
+    case 'fold-whitespace':
+    case 'head-end-lf':
+      return true;
+    default:
+      return false;
+  }
+}
+
+function hexValue(byte: number): number {
+  if (byte >= 0x30 && byte <= 0x39) return byte - 0x30;
+  if (byte >= 0x61 && byte <= 0x66) return byte - 0x61 + 10;
+  if (byte >= 0x41 && byte <= 0x46) return byte - 0x41 + 10;
+  return -1;
+}
