@@ -120,7 +120,9 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       bindListeners: fromPromise(async () => {
         listeners.push(...(await acquireListeners(settings, succession.inherited, logger)));
         if (connectionsOf(await loadKind(settings.workerClass, cwd)) === 'dispatched') dispatcher = startDispatcher(listeners, settings.backlog, logger);
-        for (const listener of listeners) logger.info(`Listening at: ${listener.url} (${process.pid})`);
+        // As gunicorn does: the scheme says whether the socket speaks TLS.
+        const shown = (url: string) => (settings.certfile ? url.replace(/^http:/, 'https:') : url);
+        for (const listener of listeners) logger.info(`Listening at: ${shown(listener.url)} (${process.pid})`);
         logger.info(`Using worker: ${settings.workerClass}`);
         return listeners.map((listener) => listener.url);
       }),

@@ -38,27 +38,31 @@ export function forwardedClient({ forwardedAllowIps, secureSchemeHeaders }: Forw
     const socket = req.socket;
     if (!trusted(socket.remoteAddress)) return undefined;
     const raw = req.rawHeaders;
-    const found: Forwarding = {};
+    let secure: boolean | undefined;
+    // Several lines of one header mean what they mean joined by commas (RFC 9110 §5.3): a proxy may add its own line.
+    let forwardedFor: string[] | undefined;
+    let xForwardedFor: string[] | undefined;
     for (let index = 0; index < raw.length; index += 2) {
       if (!lengths.has(raw[index].length)) continue;
       const name = raw[index].toLowerCase();
       const value = raw[index + 1];
-      if (name === 'x-forwarded-for') found.address = clientFromList(value.split(','), trusted) ?? found.address;
+      let saysSecure: boolean | undefined;
+      if (name === 'x-forwarded-for') (xForwardedFor ??= []).push(...value.split(','));
       else if (name === 'forwarded') {
-        const forwarded = parseForwarded(value, trusted);
-        if (forwarded.address) found.address = forwarded.address;
-        if (forwarded.secure === undefined) continue;
-        const secure = agree(found.secure, forwarded.secure);
-        if (secure === null) return contradiction();
-        found.secure = secure;
+        const forwarded = parseForwarded(value);
+        (forwardedFor ??= []).push(...forwarded.fors);
+        saysSecure = forwarded.secure;
       } else {
         const secureValue = secureValues.get(name);
-        if (secureValue === undefined) continue;
-        const secure = agree(found.secure, value.trim().toLowerCase() === secureValue);
-        if (secure === null) return contradiction();
-        found.secure = secure;
+        if (secureValue !== undefined) saysSecure = value.trim().toLowerCase() === secureValue;
       }
+      if (saysSecure === undefined) continue;
+      const agreed = agree(secure, saysSecure);
+      if (agreed === null) return contradiction();
+      secure = agreed;
     }
+    // The standard header wins over the older one when a request has both.
+    const found: Forwarding = { secure, address: clientFromList(forwardedFor ?? xForwardedFor ?? [], trusted) };
     if (found.address !== undefined || found.secure !== undefined) {
       req.socket = socketSeenAs(socket, found.address ?? socket.remoteAddress, found.secure ?? Boolean((socket as { encrypted?: boolean }).encrypted));
     }
@@ -86,8 +90,8 @@ function clientFromList(addresses: string[], trusted: (address: string) => boole
   return client;
 }
 
-/** `Forwarded: for=192.0.2.60;proto=https, for="[2001:db8::1]:4711"` (RFC 7239). */
-function parseForwarded(value: string, trusted: (address: string) => boolean): Forwarding {
+/** `Forwarded: for=192.0.2.60;proto=https, for="[2001:db8::1]:4711"` (RFC 7239): every for=, in order, and the last proto=. */
+function parseForwarded(value: string): { fors: string[]; secure?: boolean } {
   const fors: string[] = [];
   let secure: boolean | undefined;
   for (const element of value.split(',')) {
@@ -100,7 +104,7 @@ function parseForwarded(value: string, trusted: (address: string) => boolean): F
       else if (key === 'proto') secure = item.toLowerCase() === 'https';
     }
   }
-  return { address: clientFromList(fors, trusted), secure };
+  return { fors, secure };
 }
 
 /** An address without its port or brackets, or undefined when it is no IP (`unknown`, `_hidden`). */

@@ -9,11 +9,14 @@ import { SettingError } from '../errors.js';
 
 export type TlsSettings = Pick<Settings, 'certfile' | 'keyfile' | 'caCerts' | 'certReqs' | 'ciphers'>;
 
-function readPem(name: keyof TlsSettings, path: string): Buffer {
+const FLAGS = { certfile: '--certfile', keyfile: '--keyfile', caCerts: '--ca-certs' } as const;
+
+function readPem(name: keyof typeof FLAGS, path: string): Buffer {
   try {
     return readFileSync(path);
   } catch (error) {
-    throw new SettingError(name, `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}; check the path and that corral's user may read it.`);
+    const cause = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+    throw new SettingError(name, `${FLAGS[name]} ${path}: cannot read it (${cause}); check the path and that corral's user may read it.`);
   }
 }
 

@@ -56,8 +56,8 @@ export async function serveNode(handler: NodeHandler, task: RequestTask): Promis
   const dispatch = isExpressApp(handler)
     ? handler
     : (req: IncomingMessage, res: ServerResponse) => {
-        // Where koa and fastify look for the scheme; light-my-request's socket has no such field of its own.
-        if (task.secure) (req.socket as { encrypted?: boolean }).encrypted = true;
+        // light-my-request's socket carries the address only; koa and fastify read the scheme from `encrypted`.
+        Object.assign(req.socket, { remotePort: task.remotePort, ...(task.secure ? { encrypted: true } : {}) });
         const result = handler(req, res);
         if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(undefined, rejectWith);
       };
