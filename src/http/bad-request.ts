@@ -17,9 +17,12 @@ export class BadRequest {
   }
 
   /** The whole response, for a connection with no ServerResponse (the parser failed, or before it ran). */
-  get bytes(): string {
+  bytes(server: string): string {
     const body = this.body;
-    return `HTTP/1.1 ${this.status} ${STATUS_CODES[this.status] ?? 'Error'}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\nDate: ${new Date().toUTCString()}\r\n\r\n${body}`;
+    return (
+      `HTTP/1.1 ${this.status} ${STATUS_CODES[this.status] ?? 'Error'}\r\n${server ? `Server: ${server}\r\n` : ''}Date: ${new Date().toUTCString()}\r\n` +
+      `Content-Type: text/plain; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`
+    );
   }
 
   log(logger: Logger, peer: string | undefined): void {
@@ -27,16 +30,39 @@ export class BadRequest {
   }
 
   /** Answers through node's response (the request was parsed) and ends the connection after it. */
-  answer(res: ServerResponse): void {
+  answer(res: ServerResponse, server: string): void {
     const body = this.body;
     res.shouldKeepAlive = false;
-    res.writeHead(this.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    markRefused(res.socket);
+    res.writeHead(this.status, {
+      ...(server ? { server } : {}),
+      'content-type': 'text/plain; charset=utf-8',
+      'content-length': Buffer.byteLength(body),
+      connection: 'close',
+    });
     res.end(body);
   }
 
   /** Answers on the bare connection and closes it once the answer is out. */
-  answerOn(socket: Socket): void {
-    if (socket.writable) socket.end(this.bytes);
-    else socket.destroy();
+  answerOn(socket: Socket, server: string): void {
+    markRefused(socket);
+    if (!socket.writable) return void socket.destroy();
+    socket.end(this.bytes(server));
+    // Read and drop whatever the client still sends, so its close is seen and the connection ends.
+    socket.resume();
+    setTimeout(() => socket.destroy(), LINGER_MS).unref();
   }
+}
+
+/** How long a refused connection may keep sending before it is cut. */
+const LINGER_MS = 5000;
+const refusedKey = Symbol('corral.refused');
+
+export function markRefused(socket: Socket | null): void {
+  if (socket) (socket as Socket & { [refusedKey]?: true })[refusedKey] = true;
+}
+
+/** This connection's last answer was a refusal: whatever follows on it gets none. */
+export function wasRefused(socket: Socket): boolean {
+  return (socket as Socket & { [refusedKey]?: true })[refusedKey] === true;
 }

@@ -20,6 +20,8 @@ export interface PrefaceOptions {
   /** Plain HTTP only: over TLS the first bytes are a handshake. */
   plainHttp: boolean;
   limitRequestLine: number;
+  /** For the answers given here: --server-header. */
+  serverHeader: string;
   /** --permit-obsolete-folding, on plain HTTP (over TLS it is set up on the TLS socket). */
   unfoldHeaders: boolean;
   headerTimeoutMs: number;
@@ -49,7 +51,7 @@ export function readPrefaceFirst(server: Server, options: PrefaceOptions): void 
 }
 
 function readPreface(socket: Socket, options: PrefaceOptions, handOn: (bytes: Buffer) => void): void {
-  const { proxyProtocol, proxyAllowed, plainHttp, limitRequestLine, headerTimeoutMs, logger } = options;
+  const { proxyProtocol, proxyAllowed, plainHttp, limitRequestLine, serverHeader, headerTimeoutMs, logger } = options;
   const peer = socket.remoteAddress;
   let proxyDone = !proxyProtocol;
   let received: Buffer = Buffer.alloc(0);
@@ -65,12 +67,12 @@ function readPreface(socket: Socket, options: PrefaceOptions, handOn: (bytes: Bu
   const refuse = (bad: BadRequest) => {
     finish();
     bad.log(logger, socket.remoteAddress);
-    bad.answerOn(socket);
+    bad.answerOn(socket, serverHeader);
   };
   const passOn = (bytes: Buffer) => {
+    // Called inside a 'data' event, which a socket in flowing mode emits only with nothing else buffered:
+    // the bytes put back are all there is. (Reading more here would leave the stream waiting on a read the handle has stopped.)
     finish();
-    // Chunks read but not yet emitted (we paused inside a 'data' event) belong after these bytes.
-    for (let more = socket.read() as Buffer | null; more !== null; more = socket.read() as Buffer | null) bytes = Buffer.concat([bytes, more]);
     handOn(bytes);
     // The bytes put back go to the parser on the next tick, before anything newly read.
     socket.resume();

@@ -6,12 +6,13 @@
 // request it refuses.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import type { Settings } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { addressAllowList } from '../sockets/address-allow-list.js';
-import { BadRequest } from './bad-request.js';
+import { BadRequest, markRefused, wasRefused } from './bad-request.js';
 import { readPrefaceFirst } from './connection-preface.js';
 import { forwardedClient } from './forwarded-client.js';
 import { markHttp09 } from './http09.js';
@@ -44,7 +45,8 @@ export function headSizeCap({ limitRequestLine, limitRequestFields, limitRequest
 export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }: HttpServerOptions): http.Server {
   const screen = requestScreen(settings);
   const forwarded = forwardedClient(settings);
-  const withServer = settings.serverHeader ? writeHeadWithServer(settings.serverHeader) : undefined;
+  const serverHeader = settings.serverHeader;
+  const withServer = serverHeader ? writeHeadWithServer(serverHeader) : undefined;
   const headerTimeoutMs = settings.headerTimeout * 1000;
 
   /** Runs the checks; a request that fails them is answered here and never reaches the app. */
@@ -59,7 +61,7 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
     return true;
   };
   const serve = (req: IncomingMessage, res: ServerResponse) => {
-    if (!admit(req, (bad) => bad.answer(res))) return;
+    if (!admit(req, (bad) => bad.answer(res, serverHeader))) return;
     if (withServer) res.writeHead = withServer;
     onRequest(req, res);
   };
@@ -82,7 +84,7 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
 
   // Expect: 100-continue: the interim response goes out as the request is handed to the app, once it passed the checks.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!admit(req, (bad) => bad.answer(res))) return;
+    if (!admit(req, (bad) => bad.answer(res, serverHeader))) return;
     if (withServer) res.writeHead = withServer;
     res.writeContinue();
     onRequest(req, res);
@@ -90,22 +92,24 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
   server.on('checkExpectation', (req: IncomingMessage, res: ServerResponse) => {
     const bad = new BadRequest(417, `the expectation '${req.headers.expect}' cannot be met; only 100-continue is supported`);
     bad.log(logger, req.socket.remoteAddress);
-    bad.answer(res);
+    bad.answer(res, serverHeader);
   });
   server.on('connect', (req: IncomingMessage, socket: Duplex) => {
     const bad = new BadRequest(501, 'CONNECT is not supported: this is not a forward proxy');
     bad.log(logger, req.socket.remoteAddress);
-    (socket as import('node:net').Socket).end(bad.bytes);
+    bad.answerOn(socket as Socket, serverHeader);
   });
   // Without an upgrade listener node serves an Upgrade request as an ordinary one, which is right for an app that takes none.
   if (onUpgrade) {
     server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-      if (!admit(req, (bad) => (socket as import('node:net').Socket).end(bad.bytes))) return;
+      if (!admit(req, (bad) => bad.answerOn(socket as Socket, serverHeader))) return;
       onUpgrade(req, socket, head);
     });
   }
   server.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
-    const net = socket as import('node:net').Socket;
+    const net = socket as Socket;
+    // Already answered (a refused request's body is still arriving): the rest gets no second answer.
+    if (wasRefused(net)) return;
     if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !net.writable) return void net.destroy();
     const bad = parseFailure(error);
     bad.log(logger, net.remoteAddress);
@@ -114,11 +118,14 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
       // A response already under way cannot be followed by a status of its own: cut it.
       if (pending.headersSent) return void net.destroy();
       // A later pipelined request failed: the earlier response goes first, then this answer.
-      if (pending.req.complete) return void pending.once('finish', () => net.end(bad.bytes));
+      if (pending.req.complete) {
+        markRefused(net);
+        return void pending.once('finish', () => bad.answerOn(net, serverHeader));
+      }
       // This request's own body was malformed (a bad chunk): the app will not see it end; answer for it.
       pending.shouldKeepAlive = false;
     }
-    net.end(bad.bytes);
+    bad.answerOn(net, serverHeader);
   });
 
   readPrefaceFirst(server, {
@@ -126,6 +133,7 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
     proxyAllowed: addressAllowList(settings.proxyAllowIps),
     plainHttp: !tls,
     limitRequestLine: settings.limitRequestLine,
+    serverHeader,
     unfoldHeaders: settings.permitObsoleteFolding,
     headerTimeoutMs,
     logger,
