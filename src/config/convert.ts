@@ -42,20 +42,20 @@ export function convertSetting(spec: SettingSpec, raw: unknown, source: string):
       throw invalid();
     }
     case 'list': {
-      const items =
-        typeof raw === 'string'
-          ? spec.commaSeparated
-            ? raw.split(',').map((item) => item.trim()).filter(Boolean)
-            : [raw]
-          : spec.headerObject && raw !== null && typeof raw === 'object' && !Array.isArray(raw)
-            ? Object.entries(raw).map(([name, value]) => `${name}: ${String(value)}`)
+      const given =
+        spec.headerObject && raw !== null && typeof raw === 'object' && !Array.isArray(raw)
+          ? Object.entries(raw).map(([name, value]) => `${name}: ${String(value)}`)
+          : typeof raw === 'string'
+            ? [raw]
             : raw;
-      if (!Array.isArray(items) || !items.every((item) => typeof item === 'string')) throw invalid();
+      if (!Array.isArray(given) || !given.every((item) => typeof item === 'string')) throw invalid();
+      // `--forwarded-allow-ips a,b` as gunicorn takes it; an empty value is an empty list.
+      const items = spec.commaSeparated ? given.flatMap((item) => item.split(',')).map((item) => item.trim()).filter(Boolean) : [...given];
       for (const item of items) {
         const problem = spec.item?.(item);
         if (problem) throw new SettingError(spec.name, `${source}: '${item}' ${problem}.`);
       }
-      return [...items];
+      return items;
     }
     case 'string': {
       if (raw === null && spec.default === null) return null;

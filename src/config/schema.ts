@@ -278,10 +278,10 @@ export const settingsSchema = [
     name: 'serverHeader',
     flag: 'server-header',
     type: 'string',
-    default: 'corral',
+    default: '',
     metavar: 'TEXT',
     section: 'http',
-    help: 'The Server header sent with every response the app does not give one itself. An empty string sends none.',
+    help: "A Server header for every response whose app sets none, e.g. `corral`. Default: none — gunicorn sends `Server: gunicorn`, but naming the server helps only those probing it, and every response pays for the bytes.",
   },
   {
     name: 'forwardedAllowIps',

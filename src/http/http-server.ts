@@ -19,7 +19,7 @@ import { markHttp09 } from './http09.js';
 import { parseFailure } from './parse-failure.js';
 import { readThroughJs, unfoldIncoming } from './permit-folding.js';
 import { requestScreen } from './screen-request.js';
-import { writeHeadWithServer } from './server-header.js';
+import { sendServerHeader } from './server-header.js';
 
 export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -46,7 +46,6 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
   const screen = requestScreen(settings);
   const forwarded = forwardedClient(settings);
   const serverHeader = settings.serverHeader;
-  const withServer = serverHeader ? writeHeadWithServer(serverHeader) : undefined;
   const headerTimeoutMs = settings.headerTimeout * 1000;
 
   /** Runs the checks; a request that fails them is answered here and never reaches the app. */
@@ -62,7 +61,6 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
   };
   const serve = (req: IncomingMessage, res: ServerResponse) => {
     if (!admit(req, (bad) => bad.answer(res, serverHeader))) return;
-    if (withServer) res.writeHead = withServer;
     onRequest(req, res);
   };
 
@@ -79,13 +77,13 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
   };
   const server = tls ? https.createServer({ ...options, ...tls }, serve) : http.createServer(options, serve);
   server.keepAliveTimeout = settings.keepAlive * 1000;
+  if (serverHeader) sendServerHeader(server, serverHeader);
   // node keeps this many and drops the rest silently; one more lets the screen see that the limit was passed.
   server.maxHeadersCount = settings.limitRequestFields + 1;
 
   // Expect: 100-continue: the interim response goes out as the request is handed to the app, once it passed the checks.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
     if (!admit(req, (bad) => bad.answer(res, serverHeader))) return;
-    if (withServer) res.writeHead = withServer;
     res.writeContinue();
     onRequest(req, res);
   });

@@ -145,7 +145,7 @@ async function currentPid(port: number): Promise<string> {
 }
 
 function group(name: string, options: GroupOptions = {}): Group {
-  const settings: Required<GroupOptions> = { kind: 'async', flags: [], serverHeader: 'corral', connection: 'open', ...options };
+  const settings: Required<GroupOptions> = { kind: 'async', flags: [], serverHeader: null, connection: 'open', ...options };
   const test = suite<GroupState>(name, {});
   test.before(async (state) => {
     const corral = startCorral(['-w', '1', '-k', settings.kind, '-b', '127.0.0.1:0', ...settings.flags, fixture('echo-app.js')]);
