@@ -74,8 +74,9 @@ function readPreface(socket: Socket, options: PrefaceOptions, handOn: (bytes: Bu
     // the bytes put back are all there is. (Reading more here would leave the stream waiting on a read the handle has stopped.)
     finish();
     handOn(bytes);
-    // The bytes put back go to the parser on the next tick, before anything newly read.
-    socket.resume();
+    // The bytes put back go to the parser on the next tick, before anything newly read. A TLS socket
+    // takes them out of the buffer itself and reads on from the handle: resuming would spill them.
+    if (plainHttp) socket.resume();
   };
 
   const onData = (chunk: Buffer) => {

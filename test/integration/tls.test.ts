@@ -4,6 +4,7 @@
 // Every certificate is made here with openssl and removed at the end.
 import { writeFileSync, copyFileSync, mkdirSync, renameSync } from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
 import { join } from 'node:path';
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls';
 import { test } from 'uvu';
@@ -360,6 +361,46 @@ test('the sync kind serves HTTPS', async () => {
     assert.is(response.status, 200);
     assert.is(JSON.parse(response.body).encrypted, true);
     assert.is(response.peer.fingerprint256, certs.server.fingerprint256);
+  });
+});
+
+/** A TLS connection that first sends `preface` in the clear (a PROXY header); resolves with the whole answer to one GET. */
+function getThroughProxyHeader(url: string, preface: string, timeoutMs = 5000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const raw = net.connect(where(url));
+    const timer = setTimeout(() => {
+      raw.destroy();
+      reject(new Error(`TIMEOUT: no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    raw.on('error', reject);
+    raw.once('connect', () => {
+      raw.write(preface);
+      const secure = tls.connect({ socket: raw, ca: certs.ca.cert, servername: 'localhost' });
+      let answer = '';
+      secure.setEncoding('utf8');
+      secure.on('data', (chunk: string) => (answer += chunk));
+      secure.on('error', reject);
+      secure.on('end', () => {
+        clearTimeout(timer);
+        resolve(answer);
+      });
+      secure.once('secureConnect', () => secure.write('GET /behind-proxy HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    });
+  });
+}
+
+test('PROXY protocol in front of TLS: the client named in the header, over HTTPS', async () => {
+  await withCorral(tlsArgs('--proxy-protocol', ECHO_APP), async (corral) => {
+    const [url] = await corral.ready();
+    assert.match(url, /^https:\/\//, 'an HTTPS listener is logged as https://');
+    const answer = await getThroughProxyHeader(url, 'PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\r\n');
+    assert.match(answer, /^HTTP\/1\.1 200 /);
+    const seen = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
+    assert.is(seen.remoteAddress, '203.0.113.7');
+    assert.is(seen.encrypted, true);
+    // Without a header the same listener serves the TCP peer as it is.
+    const plain = JSON.parse((await httpsGet(url, '/no-header')).body);
+    assert.is(plain.remoteAddress, '127.0.0.1');
   });
 });
 
