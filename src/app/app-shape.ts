@@ -6,11 +6,6 @@ import type { Duplex } from 'node:stream';
 /** node's own request listener: express, connect, polka's handler, koa's callback(), fastify's routing. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
 
-/**
- * What a fetch-style app receives beside the Request. Kinds that serve on
- * node's http pass `incoming`/`outgoing` (the names @hono/node-server uses, so
- * helpers such as hono's getConnInfo work); kinds that cannot (threads) pass less.
- */
 /** Who sent the request: the TCP peer, or the client a trusted proxy named (--forwarded-allow-ips, --proxy-protocol). */
 export interface FetchClient {
   address: string | undefined;
@@ -19,6 +14,12 @@ export interface FetchClient {
   scheme: 'http' | 'https';
 }
 
+/**
+ * What a fetch-style app receives beside the Request. Kinds that serve on
+ * node's http pass `incoming`/`outgoing` (the names @hono/node-server uses, so
+ * helpers such as hono's getConnInfo work); kinds that cannot (threads) pass
+ * less. Every kind passes `client`.
+ */
 export interface FetchContext {
   incoming?: IncomingMessage;
   outgoing?: ServerResponse;

@@ -76,8 +76,10 @@ function requestHookObserver({ hooks, logger, info }: WorkerContext): RequestObs
 async function serverTlsOptions({ tls, hooks, logger, info }: WorkerContext): Promise<TlsServerOptions | undefined> {
   if (!tls || !hooks.sslContext) return tls;
   try {
-    const changed = await (hooks.sslContext as (worker: unknown, options: TlsServerOptions) => unknown)(info, tls);
-    return changed && typeof changed === 'object' ? (changed as TlsServerOptions) : tls;
+    // A copy: a hook that changes some options and then throws leaves the settings' own intact.
+    const options = { ...tls };
+    const changed = await (hooks.sslContext as (worker: unknown, options: TlsServerOptions) => unknown)(info, options);
+    return changed && typeof changed === 'object' ? (changed as TlsServerOptions) : options;
   } catch (error) {
     logger.error(`Hook sslContext failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     return tls;

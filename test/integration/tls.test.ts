@@ -404,6 +404,31 @@ test('PROXY protocol in front of TLS: the client named in the header, over HTTPS
   });
 });
 
+test('--permit-obsolete-folding over TLS: a folded header reaches the app as one line, keep-alive intact', async () => {
+  await withCorral(tlsArgs('--permit-obsolete-folding', ECHO_APP), async (corral) => {
+    const [url] = await corral.ready();
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = tls.connect({ ...where(url), ca: certs.ca.cert, servername: 'localhost' });
+      const timer = setTimeout(() => {
+        socket.destroy();
+        reject(new Error('TIMEOUT: no answer within 5000 ms'));
+      }, 5000);
+      let received = '';
+      socket.setEncoding('utf8');
+      socket.on('data', (chunk: string) => (received += chunk));
+      socket.on('error', reject);
+      socket.on('end', () => {
+        clearTimeout(timer);
+        resolve(received);
+      });
+      socket.once('secureConnect', () => socket.write('GET /folded HTTP/1.1\r\nHost: localhost\r\nX-A: b\r\n  c\r\n\r\nGET /next HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+    });
+    assert.equal(answer.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 200']);
+    const first = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4, answer.indexOf('HTTP/1.1', 10)));
+    assert.equal(first.headers.slice(2, 4), ['X-A', 'b c']);
+  });
+});
+
 test('the thread kind serves HTTPS', async () => {
   await withCorral(tlsArgs('-k', 'thread', '--threads', '2', fixture('thread-fetch-app.mjs')), async (corral) => {
     const [url] = await corral.ready();
