@@ -156,6 +156,8 @@ export function parseResponse(buf: Buffer, start: number, { head = false, eof = 
 
 export interface OpenOptions {
   host?: string;
+  /** Connect from this local address (127.0.0.2: a peer the server does not trust). */
+  localAddress?: string;
   deadlineMs?: number;
 }
 
@@ -186,9 +188,9 @@ export class RawConnection {
     });
   }
 
-  static open(port: number, { host = '127.0.0.1', deadlineMs = 3000 }: OpenOptions = {}): Promise<RawConnection> {
+  static open(port: number, { host = '127.0.0.1', localAddress, deadlineMs = 3000 }: OpenOptions = {}): Promise<RawConnection> {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(port, host);
+      const socket = net.connect({ port, host, localAddress });
       const timer = setTimeout(() => {
         socket.destroy();
         reject(new Error(`could not connect to ${host}:${port} within ${deadlineMs} ms`));
@@ -388,8 +390,8 @@ export async function exchange(port: number, bytes: Bytes | Bytes[], options: Ex
 }
 
 /** Sends `bytes` and returns everything received until the server closes (or the deadline): for HTTP/0.9, whose answer is the body alone. */
-export async function rawExchange(port: number, bytes: Bytes | Bytes[], { deadlineMs = 3000, host }: { deadlineMs?: number; host?: string } = {}) {
-  const conn = await RawConnection.open(port, { host, deadlineMs });
+export async function rawExchange(port: number, bytes: Bytes | Bytes[], { deadlineMs = 3000, host, localAddress }: OpenOptions = {}) {
+  const conn = await RawConnection.open(port, { host, localAddress, deadlineMs });
   try {
     void conn.writeAll(bytes);
     const closedByServer = await conn.waitForClose(deadlineMs);

@@ -12,11 +12,10 @@
 // Each suite boots one corral with one worker and stops it afterwards, failure
 // or not; every socket is destroyed and every wait has a deadline.
 import http from 'node:http';
-import net from 'node:net';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type CorralProcess, fixture, startCorral } from '../helpers/corral-process.js';
-import { parseResponse, RawConnection, type RawResponse } from '../helpers/raw-http.js';
+import { parseResponse, RawConnection, type RawResponse, rawExchange, toBuffer } from '../helpers/raw-http.js';
 
 const ACCESS_FORMAT = 'proxy-access %(h)s "%(r)s" %(s)s';
 const NODE_APPS = fixture('proxy-apps.mjs');
@@ -44,7 +43,6 @@ interface Seen {
 }
 type Headers = Record<string, string>;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 // ---------------------------------------------------------------- corral per suite
 
@@ -161,8 +159,6 @@ const httpGet = (path: string, headers: Headers = {}) =>
     .map(([name, value]) => `${name}: ${value}\r\n`)
     .join('')}\r\n`;
 
-const latin1 = (text: string) => Buffer.from(text, 'latin1');
-
 async function onConnection<T>(port: number, use: (conn: RawConnection) => Promise<T>): Promise<T> {
   const conn = await RawConnection.open(port, { deadlineMs: 3000 });
   try {
@@ -172,58 +168,16 @@ async function onConnection<T>(port: number, use: (conn: RawConnection) => Promi
   }
 }
 
-/** Each part in its own write, a moment apart, so the server reads them one by one. */
-async function writeSlowly(conn: RawConnection, parts: Buffer[]) {
-  for (const part of parts) {
-    await conn.write(part);
-    await sleep(2);
-  }
-}
-
 const byteByByte = (bytes: Buffer) => [...bytes].map((byte) => Buffer.from([byte]));
 
 function seenIn(response: RawResponse, what: string): Seen {
   return parseSeen(response.status, response.text, what);
 }
 
-interface Collected {
-  response?: RawResponse;
-  closed: boolean;
-  data: Buffer;
-}
-
-/** Sends `bytes` on a new connection (optionally from another local address) and keeps all it gets until the server closes or the deadline. */
-function sendAndCollect(port: number, bytes: Buffer, { from, deadlineMs = 3000 }: { from?: string; deadlineMs?: number } = {}): Promise<Collected> {
-  return new Promise((resolve, reject) => {
-    const socket = net.connect({ port, host: '127.0.0.1', localAddress: from });
-    let data = Buffer.alloc(0);
-    let settled = false;
-    const finish = (closed: boolean) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      socket.destroy();
-      try {
-        const parsed = data.length > 0 ? parseResponse(data, 0, { eof: closed }) : undefined;
-        resolve({ response: parsed?.response, closed, data });
-      } catch (error) {
-        reject(error);
-      }
-    };
-    const timer = setTimeout(() => finish(false), deadlineMs);
-    socket.setNoDelay(true);
-    socket.on('connect', () => socket.write(bytes));
-    socket.on('data', (chunk: Buffer) => (data = Buffer.concat([data, chunk])));
-    socket.on('end', () => finish(true));
-    socket.on('close', () => finish(true));
-    // A reset after the answer is still a close; what was read is judged below.
-    socket.on('error', () => {});
-  });
-}
-
 /** The connection is answered `status` with Connection: close, then closed, and nothing else comes. */
 async function expectRefused(port: number, bytes: Buffer, status: number, from?: string) {
-  const { response, closed, data } = await sendAndCollect(port, bytes, { from });
+  const { data, closedByServer: closed } = await rawExchange(port, bytes, { localAddress: from });
+  const response = data.length > 0 ? parseResponse(data, 0, { eof: closed })?.response : undefined;
   const what = `${JSON.stringify(bytes.toString('latin1').slice(0, 80))}${from ? ` from ${from}` : ''}`;
   assert.ok(response, `${what}: no complete response; got ${JSON.stringify(data.toString('latin1'))}`);
   assert.is(response!.status, status, `${what}: answered ${response!.status} ${response!.reason}: ${response!.text}`);
@@ -235,11 +189,11 @@ async function expectRefused(port: number, bytes: Buffer, status: number, from?:
 
 // ---------------------------------------------------------------- PROXY headers
 
-const v1 = (line: string) => latin1(`${line}\r\n`);
+const v1 = (line: string) => toBuffer(`${line}\r\n`);
 const V1_TCP4 = v1('PROXY TCP4 203.0.113.7 10.0.0.1 51234 443');
 const V1_TCP6 = v1('PROXY TCP6 2001:db8::7 2001:db8::1 51234 443');
 
-const V2_SIGNATURE = latin1('\r\n\r\n\0\r\nQUIT\n');
+const V2_SIGNATURE = toBuffer('\r\n\r\n\0\r\nQUIT\n');
 
 function ipv4Bytes(address: string): Buffer {
   return Buffer.from(address.split('.').map(Number));
@@ -297,7 +251,7 @@ const V2_TCP6 = proxyV2({ family: 0x21, source: '2001:db8::7', destination: '200
 /** A PROXY header, then the request, in one write: the client a PROXY header names. */
 async function seenThrough(port: number, header: Buffer, path: string, headers: Headers = {}): Promise<Seen> {
   return onConnection(port, async (conn) => {
-    await conn.write(Buffer.concat([header, latin1(httpGet(path, headers))]));
+    await conn.write(Buffer.concat([header, toBuffer(httpGet(path, headers))]));
     return seenIn(await conn.readResponse(), `${path} after ${JSON.stringify(header.toString('latin1'))}`);
   });
 }
@@ -321,7 +275,7 @@ async function proxiedKeepAlive(served: Served, header: Buffer, expected: Client
       if (expected.port !== undefined) assert.is(body.port, expected.port, `${what} (${body.framework}): the client's port`);
       return body;
     };
-    await conn.write(Buffer.concat([header, latin1(httpGet(path(0)))]));
+    await conn.write(Buffer.concat([header, toBuffer(httpGet(path(0)))]));
     const first = check(await conn.readResponse(), 'request 1, with the header');
     for (const index of [1, 2]) {
       await conn.write(httpGet(path(index)));
@@ -603,8 +557,8 @@ const MALFORMED: [name: string, bytes: Buffer][] = [
   ['v1 TCP4 naming IPv6 addresses', v1('PROXY TCP4 2001:db8::7 2001:db8::1 51234 443')],
   ['v1 with an unknown protocol', v1('PROXY UDP4 203.0.113.7 10.0.0.1 51234 443')],
   ['v1 with a missing field', v1('PROXY TCP4 203.0.113.7 10.0.0.1 51234')],
-  ['v1 over 107 bytes without CRLF', latin1(`PROXY TCP4 ${'1'.repeat(120)}`)],
-  ['v1 ended by a bare LF', latin1('PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\n')],
+  ['v1 over 107 bytes without CRLF', toBuffer(`PROXY TCP4 ${'1'.repeat(120)}`)],
+  ['v1 ended by a bare LF', toBuffer('PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\n')],
   ['v2 with version nibble 1', proxyV2({ versionCommand: 0x11 })],
   ['v2 with an unknown command', proxyV2({ versionCommand: 0x2f })],
   ['v2 with an unknown address family', Buffer.concat([V2_SIGNATURE, Buffer.from([0x21, 0x41, 0x00, 0x00])])],
@@ -659,7 +613,7 @@ const MALFORMED: [name: string, bytes: Buffer][] = [
       [V2_TCP6, '2001:db8::7'],
     ] as const) {
       await onConnection(port, async (conn) => {
-        await writeSlowly(conn, byteByByte(header));
+        await conn.writeAll(byteByByte(header));
         for (const path of paths) {
           await conn.write(httpGet(path));
           assert.equal(clientOf(seenIn(await conn.readResponse(), path)), { ip, protocol: 'http' }, `${path} after a header written byte by byte`);
@@ -670,8 +624,8 @@ const MALFORMED: [name: string, bytes: Buffer][] = [
   s('a header and the request head split across several writes', async () => {
     const { port } = server();
     await onConnection(port, async (conn) => {
-      const bytes = Buffer.concat([V1_TCP4, latin1(httpGet('/koa/who'))]);
-      await writeSlowly(conn, [bytes.subarray(0, 3), bytes.subarray(3, 30), bytes.subarray(30, V1_TCP4.length + 5), bytes.subarray(V1_TCP4.length + 5)]);
+      const bytes = Buffer.concat([V1_TCP4, toBuffer(httpGet('/koa/who'))]);
+      await conn.writeAll([bytes.subarray(0, 3), bytes.subarray(3, 30), bytes.subarray(30, V1_TCP4.length + 5), bytes.subarray(V1_TCP4.length + 5)]);
       assert.equal(clientOf(seenIn(await conn.readResponse(), 'split')), { ip: '203.0.113.7', protocol: 'http' });
     });
   });
@@ -688,13 +642,13 @@ const MALFORMED: [name: string, bytes: Buffer][] = [
   for (const [name, bytes] of MALFORMED) {
     s(`malformed: ${name} → 400, Connection: close, closed`, async () => {
       const { port } = server();
-      await expectRefused(port, Buffer.concat([bytes, latin1(httpGet('/node/who'))]), 400);
+      await expectRefused(port, Buffer.concat([bytes, toBuffer(httpGet('/node/who'))]), 400);
     });
   }
   s(`a PROXY header from ${OTHER_PEER} (not in the default --proxy-allow-from) → 403 and closed; a plain request is served`, async () => {
     const { port, paths } = server();
-    await expectRefused(port, Buffer.concat([V1_TCP4, latin1(httpGet('/node/who'))]), 403, OTHER_PEER);
-    await expectRefused(port, Buffer.concat([V2_TCP4, latin1(httpGet('/node/who'))]), 403, OTHER_PEER);
+    await expectRefused(port, Buffer.concat([V1_TCP4, toBuffer(httpGet('/node/who'))]), 403, OTHER_PEER);
+    await expectRefused(port, Buffer.concat([V2_TCP4, toBuffer(httpGet('/node/who'))]), 403, OTHER_PEER);
     await expectClient(port, paths, {}, { ip: OTHER_PEER, protocol: 'http' }, OTHER_PEER);
   });
   s('PROXY and X-Forwarded-For: the PROXY-named client is not a trusted proxy, so its headers are ignored', async () => {
@@ -747,13 +701,13 @@ const MALFORMED: [name: string, bytes: Buffer][] = [
   });
   s('a PROXY header from a peer not allowed → 403, Connection: close, closed', async () => {
     const { port } = server();
-    await expectRefused(port, Buffer.concat([V1_TCP4, latin1(httpGet('/node/who'))]), 403);
-    await expectRefused(port, Buffer.concat([V2_TCP6, latin1(httpGet('/node/who'))]), 403);
+    await expectRefused(port, Buffer.concat([V1_TCP4, toBuffer(httpGet('/node/who'))]), 403);
+    await expectRefused(port, Buffer.concat([V2_TCP6, toBuffer(httpGet('/node/who'))]), 403);
   });
   s('a header split byte by byte from a peer not allowed → 403 too', async () => {
     const { port } = server();
     await onConnection(port, async (conn) => {
-      await writeSlowly(conn, byteByByte(V1_TCP4));
+      await conn.writeAll(byteByByte(V1_TCP4));
       const response = await conn.readResponse();
       assert.is(response.status, 403);
       assert.ok(await conn.waitForClose(2000), 'closed');
@@ -788,7 +742,7 @@ for (const [label, app] of [
   });
   s('a malformed PROXY header → 400, closed', async () => {
     const { port } = server();
-    await expectRefused(port, Buffer.concat([MALFORMED[1][1], latin1(httpGet('/who'))]), 400);
+    await expectRefused(port, Buffer.concat([MALFORMED[1][1], toBuffer(httpGet('/who'))]), 400);
   });
   s("X-Forwarded-For: the access log's %(h)s is the client the app saw", async () => {
     const { port, corral } = server();
@@ -826,9 +780,9 @@ for (const [label, app] of [
   });
   s('a malformed PROXY header → 400, closed; a PROXY header from a peer not allowed → 403', async () => {
     const { port } = server();
-    await expectRefused(port, Buffer.concat([MALFORMED[0][1], latin1(httpGet('/node/who'))]), 400);
-    await expectRefused(port, Buffer.concat([proxyV2({ versionCommand: 0x11 }), latin1(httpGet('/node/who'))]), 400);
-    await expectRefused(port, Buffer.concat([V1_TCP4, latin1(httpGet('/node/who'))]), 403, OTHER_PEER);
+    await expectRefused(port, Buffer.concat([MALFORMED[0][1], toBuffer(httpGet('/node/who'))]), 400);
+    await expectRefused(port, Buffer.concat([proxyV2({ versionCommand: 0x11 }), toBuffer(httpGet('/node/who'))]), 400);
+    await expectRefused(port, Buffer.concat([V1_TCP4, toBuffer(httpGet('/node/who'))]), 403, OTHER_PEER);
   });
   workerSurvived(s, server);
   s.run();
