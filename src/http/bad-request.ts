@@ -4,6 +4,7 @@
 import { STATUS_CODES, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { Logger } from '../log/logger.js';
+import { answerFailure } from './answer-failure.js';
 
 export class BadRequest {
   constructor(
@@ -31,16 +32,8 @@ export class BadRequest {
 
   /** Answers through node's response (the request was parsed) and ends the connection after it. */
   answer(res: ServerResponse, server: string): void {
-    const body = this.body;
-    res.shouldKeepAlive = false;
     markRefused(res.socket);
-    res.writeHead(this.status, {
-      ...(server ? { server } : {}),
-      'content-type': 'text/plain; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
-      connection: 'close',
-    });
-    res.end(body);
+    answerFailure(res, this.status, this.body, { 'content-type': 'text/plain; charset=utf-8', ...(server ? { server } : {}) });
   }
 
   /** Answers on the bare connection and closes it once the answer is out. */

@@ -5,6 +5,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { FetchClient, FetchContext, FetchHandler } from '../app/app-shape.js';
+import { answerFailure } from './answer-failure.js';
 
 type BodyReader = ReadableStreamDefaultReader<Uint8Array>;
 type ReadResult = Awaited<ReturnType<BodyReader['read']>>;
@@ -132,11 +133,6 @@ async function sendResponse(response: Response, req: IncomingMessage, res: Serve
   res.end();
 }
 
-function answerBadRequest(res: ServerResponse) {
-  res.writeHead(400, { 'content-type': 'text/plain', connection: 'close', 'content-length': '12' });
-  res.end('Bad Request\n');
-}
-
 /** The fetch handler's second argument; `client` is worked out only when the app asks. */
 class NodeFetchContext implements FetchContext {
   constructor(
@@ -156,7 +152,7 @@ class NodeFetchContext implements FetchContext {
 export function fetchAdapter(fetch: FetchHandler): (req: IncomingMessage, res: ServerResponse) => Promise<void> {
   return async (req, res) => {
     const request = toRequest(req);
-    if (request === undefined) return answerBadRequest(res);
+    if (request === undefined) return answerFailure(res, 400, 'Bad Request\n');
     const response: unknown = await fetch(request, new NodeFetchContext(req, res));
     if (!isResponse(response)) {
       throw new TypeError(`the app's fetch handler returned ${response === null ? 'null' : typeof response}, not a Response`);

@@ -36,7 +36,7 @@ export interface HttpServerOptions {
 const MAX_HEAD_BYTES = 8 * 1024 * 1024;
 
 /** The most a head within the limits can take: the request line and every field at its largest. */
-export function headSizeCap({ limitRequestLine, limitRequestFields, limitRequestFieldSize }: Settings): number {
+function headSizeCap({ limitRequestLine, limitRequestFields, limitRequestFieldSize }: Settings): number {
   const line = limitRequestLine || MAX_HEAD_BYTES;
   const field = limitRequestFieldSize || MAX_HEAD_BYTES;
   return Math.min(MAX_HEAD_BYTES, line + 2 + limitRequestFields * (field + 2) + 2);

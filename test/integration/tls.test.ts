@@ -364,8 +364,11 @@ test('the sync kind serves HTTPS', async () => {
   });
 });
 
-/** A TLS connection that first sends `preface` in the clear (a PROXY header); resolves with the whole answer to one GET. */
-function getThroughProxyHeader(url: string, preface: string, timeoutMs = 5000): Promise<string> {
+/**
+ * Writes `request` on a TLS connection, after `preface` in the clear if given
+ * (a PROXY header), and resolves with everything answered until the server ends it.
+ */
+function tlsExchange(url: string, request: string, { preface, timeoutMs = 5000 }: { preface?: string; timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const raw = net.connect(where(url));
     const timer = setTimeout(() => {
@@ -374,7 +377,7 @@ function getThroughProxyHeader(url: string, preface: string, timeoutMs = 5000): 
     }, timeoutMs);
     raw.on('error', reject);
     raw.once('connect', () => {
-      raw.write(preface);
+      if (preface) raw.write(preface);
       const secure = tls.connect({ socket: raw, ca: certs.ca.cert, servername: 'localhost' });
       let answer = '';
       secure.setEncoding('utf8');
@@ -384,7 +387,7 @@ function getThroughProxyHeader(url: string, preface: string, timeoutMs = 5000): 
         clearTimeout(timer);
         resolve(answer);
       });
-      secure.once('secureConnect', () => secure.write('GET /behind-proxy HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
+      secure.once('secureConnect', () => secure.write(request));
     });
   });
 }
@@ -393,7 +396,9 @@ test('PROXY protocol in front of TLS: the client named in the header, over HTTPS
   await withCorral(tlsArgs('--proxy-protocol', ECHO_APP), async (corral) => {
     const [url] = await corral.ready();
     assert.match(url, /^https:\/\//, 'an HTTPS listener is logged as https://');
-    const answer = await getThroughProxyHeader(url, 'PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\r\n');
+    const answer = await tlsExchange(url, 'GET /behind-proxy HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n', {
+      preface: 'PROXY TCP4 203.0.113.7 10.0.0.1 51234 443\r\n',
+    });
     assert.match(answer, /^HTTP\/1\.1 200 /);
     const seen = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4));
     assert.is(seen.remoteAddress, '203.0.113.7');
@@ -407,22 +412,10 @@ test('PROXY protocol in front of TLS: the client named in the header, over HTTPS
 test('--permit-obsolete-folding over TLS: a folded header reaches the app as one line, keep-alive intact', async () => {
   await withCorral(tlsArgs('--permit-obsolete-folding', ECHO_APP), async (corral) => {
     const [url] = await corral.ready();
-    const answer = await new Promise<string>((resolve, reject) => {
-      const socket = tls.connect({ ...where(url), ca: certs.ca.cert, servername: 'localhost' });
-      const timer = setTimeout(() => {
-        socket.destroy();
-        reject(new Error('TIMEOUT: no answer within 5000 ms'));
-      }, 5000);
-      let received = '';
-      socket.setEncoding('utf8');
-      socket.on('data', (chunk: string) => (received += chunk));
-      socket.on('error', reject);
-      socket.on('end', () => {
-        clearTimeout(timer);
-        resolve(received);
-      });
-      socket.once('secureConnect', () => socket.write('GET /folded HTTP/1.1\r\nHost: localhost\r\nX-A: b\r\n  c\r\n\r\nGET /next HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n'));
-    });
+    const answer = await tlsExchange(
+      url,
+      'GET /folded HTTP/1.1\r\nHost: localhost\r\nX-A: b\r\n  c\r\n\r\nGET /next HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n',
+    );
     assert.equal(answer.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 200']);
     const first = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4, answer.indexOf('HTTP/1.1', 10)));
     assert.equal(first.headers.slice(2, 4), ['X-A', 'b c']);
