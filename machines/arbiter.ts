@@ -1,7 +1,7 @@
 // The arbiter: owns the listeners, keeps `workers` worker handles alive,
 // and turns signals into a graceful or quick shutdown. Effects (binding
 // sockets, closing them, logging) are named here and supplied from src/.
-import { type ActorRefFrom, assign, fromPromise, setup } from 'xstate';
+import { type ActorRefFrom, and, assign, fromPromise, not, setup } from 'xstate';
 import { type LogLevel, type WorkerExit, type WorkerHandleInput, workerHandleMachine } from './worker-handle.js';
 
 export interface ArbiterInput {
@@ -71,6 +71,18 @@ export interface ArbiterOutput {
   haltReason: string | undefined;
 }
 
+/**
+ * The fewest workers TTOU, SCALE, `corral ctl scale` and `serve().scale()` may
+ * leave: with none, every request would wait. WINCH alone goes to 0 (it keeps
+ * the sockets for an upgrade's new arbiter), as gunicorn's does.
+ */
+export const MIN_WORKERS = 1;
+/** Whether SCALE accepts this number of workers (embedding and `corral ctl` ask before sending it). */
+export const acceptsWorkerCount = (workers: number) => Number.isInteger(workers) && workers >= MIN_WORKERS;
+
+/** The second death in a row respawns after 1 s, then 2, 4 … up to 30 s. */
+export const backoffMs = (crashStreak: number) => Math.min(30_000, 1000 * 2 ** (crashStreak - 2));
+
 /** Exit codes a worker uses to say it cannot boot: retrying would only loop. */
 export const WORKER_BOOT_ERROR = 3;
 export const WORKER_APP_LOAD_ERROR = 4;
@@ -134,10 +146,34 @@ const logExit = {
     event.type === 'WORKER.EXITED' ? describeExit(event.exit) : { level: 'debug' as const, message: event.type },
 } as const;
 
-const workerExited = {
-  type: 'workerExited',
-  params: ({ event }: { event: ArbiterEvent }) => (event as Extract<ArbiterEvent, { type: 'WORKER.EXITED' }>).exit,
-} as const;
+/**
+ * A worker is gone (run before it is forgotten). `replaced`: the chart starts
+ * another in its place — it was one of the workers wanted, and the arbiter is
+ * not halting or stopping.
+ */
+const workerExited = (replaces: boolean) =>
+  ({
+    type: 'workerExited',
+    params: ({ context, event }: { context: ArbiterContext; event: ArbiterEvent }) => {
+      const { exit } = event as Extract<ArbiterEvent, { type: 'WORKER.EXITED' }>;
+      const info = context.workerInfo[exit.id];
+      return { exit, replaced: replaces && info !== undefined && !info.retiring };
+    },
+  }) as const;
+const replacedExit = workerExited(true);
+const finalExit = workerExited(false);
+
+const reasonOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The config could not be re-read for a reload: said, and reported to whoever asked for it. */
+const reloadFailed = [
+  'announceReloaded',
+  {
+    type: 'log',
+    params: ({ event }: { event: { error?: unknown } }) => ({ level: 'error' as const, message: `Reload failed, keeping the current workers: ${reasonOf(event.error)}` }),
+  },
+  { type: 'reloadFinished', params: ({ event }: { event: { error?: unknown } }) => ({ ok: false, reason: reasonOf(event.error) }) },
+] as const;
 
 const logSignal = {
   type: 'log',
@@ -170,7 +206,7 @@ export const arbiterMachine = setup({
     reloadFinished: (_, _params: { ok: boolean; reason?: string }) => {},
     announceStopping: () => {},
     startUpgrade: () => {},
-    workerExited: (_, _exit: WorkerExit) => {},
+    workerExited: (_, _params: { exit: WorkerExit; replaced: boolean }) => {},
     reopenOwnLogs: () => {},
     // Each worker reopens its own log files too.
     reopenWorkerLogs: ({ context }) => {
@@ -214,9 +250,13 @@ export const arbiterMachine = setup({
     }),
     // A new generation that cannot boot is stopped; the old one keeps serving.
     abandonGeneration: assign(({ context }) => retire(context, freshIds(context), 'STOP')),
+    // Oldest first; a worker waiting to be recycled stays only while it covers for a replacement not ready yet.
     retireSurplus: assign(({ context }) => {
       const active = activeIds(context);
-      return retire(context, active.slice(0, Math.max(0, active.length - context.workers)), 'DRAIN');
+      const surplus = active.slice(0, Math.max(0, active.length - context.workers));
+      const stillBooting = active.filter((id) => !surplus.includes(id) && !context.workerInfo[id].ready).length;
+      const recycling = recyclingIds(context);
+      return retire(context, [...surplus, ...recycling.slice(0, Math.max(0, recycling.length - stillBooting))], 'DRAIN');
     }),
     setWorkers: assign((_, params: { workers: number }) => ({ workers: params.workers })),
     workersChanged: (_, _params: { from: number; to: number }) => {},
@@ -261,7 +301,7 @@ export const arbiterMachine = setup({
   },
   delays: {
     // The second death in a row respawns after 1 s, then 2, 4 … up to 30 s.
-    backoff: ({ context }) => Math.min(30_000, 1000 * 2 ** (context.crashStreak - 2)),
+    backoff: ({ context }) => backoffMs(context.crashStreak),
   },
   guards: {
     diedYoung: ({ event }) => event.type === 'WORKER.EXITED' && event.exit.cause === 'exited' && !event.exit.established,
@@ -277,10 +317,11 @@ export const arbiterMachine = setup({
     rollingDone: ({ context }) =>
       oldIds(context).length === 0 && freshIds(context).filter((id) => context.workerInfo[id].ready).length >= context.workers,
     isSignal: ({ event }, params: { signal: ArbiterSignal }) => event.type === 'SIGNAL' && event.signal === params.signal,
-    canShrink: ({ context }) => context.workers > 1,
+    canShrink: ({ context }) => context.workers > MIN_WORKERS,
     isBootFailure: ({ event }) => event.type === 'WORKER.EXITED' && isBootFailure(event.exit),
     noWorkersLeft: ({ context }) => Object.keys(context.workerRefs).length === 0,
-    isValidScale: ({ event }) => event.type === 'SCALE' && Number.isInteger(event.workers) && event.workers >= 0,
+    rollUnderWay: ({ context }) => oldIds(context).length > 0,
+    isValidScale: ({ event }) => event.type === 'SCALE' && acceptsWorkerCount(event.workers),
     isQuickSignal: ({ event }) => event.type === 'SIGNAL' && (event.signal === 'SIGINT' || event.signal === 'SIGQUIT'),
     isShutdownSignal: ({ event }) => event.type === 'SIGNAL' && ['SIGTERM', 'SIGINT', 'SIGQUIT'].includes(event.signal),
   },
@@ -321,12 +362,12 @@ export const arbiterMachine = setup({
         steady: {
           entry: 'spawnWorkers',
           on: {
-            'WORKER.EXITED': [
-              { guard: 'isBootFailure', target: '#arbiter.draining', actions: ['forgetWorker', 'halt', workerExited] },
-              { guard: 'diedYoungAgain', target: 'backingOff', actions: ['forgetWorker', logExit, workerExited, 'countCrash'] },
-              { guard: 'diedYoung', actions: ['forgetWorker', logExit, workerExited, 'countCrash', 'spawnWorkers'] },
-              { actions: ['forgetWorker', logExit, workerExited, 'spawnWorkers'] },
-            ],
+            // A crash loop: respawn after a back-off. Any other exit: `serving` below.
+            'WORKER.EXITED': {
+              guard: and(['diedYoungAgain', not('isBootFailure')]),
+              target: 'backingOff',
+              actions: [replacedExit, logExit, 'forgetWorker', 'countCrash'],
+            },
           },
         },
         // Workers die right after booting: respawn after a growing delay instead of in a tight loop.
@@ -335,15 +376,15 @@ export const arbiterMachine = setup({
             type: 'log',
             params: ({ context }) => ({
               level: 'error',
-              message: `Workers keep dying right after booting (${context.crashStreak} in a row); next start in ${Math.min(30, 2 ** (context.crashStreak - 2))} s. Check the log above for the cause.`,
+              message: `Workers keep dying right after booting (${context.crashStreak} in a row); next start in ${backoffMs(context.crashStreak) / 1000} s. Check the log above for the cause.`,
             }),
           },
           after: { backoff: 'steady' },
           on: {
+            // The back-off's end respawns; a boot failure still halts (`serving` below).
             'WORKER.EXITED': [
-              { guard: 'isBootFailure', target: '#arbiter.draining', actions: ['forgetWorker', 'halt', workerExited] },
-              { guard: 'diedYoung', actions: ['forgetWorker', logExit, workerExited, 'countCrash'] },
-              { actions: ['forgetWorker', logExit, workerExited] },
+              { guard: and(['diedYoung', not('isBootFailure')]), actions: [replacedExit, logExit, 'forgetWorker', 'countCrash'] },
+              { guard: not('isBootFailure'), actions: [replacedExit, logExit, 'forgetWorker'] },
             ],
           },
         },
@@ -356,19 +397,11 @@ export const arbiterMachine = setup({
               invoke: {
                 src: 'reloadConfig',
                 onDone: { target: 'rolling', actions: 'applyReload' },
-                onError: {
-                  target: '#arbiter.serving.steady',
-                  actions: ['announceReloaded', {
-                    type: 'log',
-                    params: ({ event }) => ({
-                      level: 'error',
-                      message: `Reload failed, keeping the current workers: ${event.error instanceof Error ? event.error.message : String(event.error)}`,
-                    }),
-                  }, {
-                    type: 'reloadFinished',
-                    params: ({ event }) => ({ ok: false, reason: event.error instanceof Error ? event.error.message : String(event.error) }),
-                  }],
-                },
+                onError: [
+                  // A roll already under way (an earlier HUP read a good config) goes on; else nothing changes.
+                  { guard: 'rollUnderWay', target: 'rolling', actions: reloadFailed },
+                  { target: '#arbiter.serving.steady', actions: reloadFailed },
+                ],
               },
             },
             rolling: {
@@ -392,8 +425,8 @@ export const arbiterMachine = setup({
                     guard: 'isFreshBootFailure',
                     target: '#arbiter.serving.steady',
                     actions: [
+                      finalExit,
                       'forgetWorker',
-                      workerExited,
                       'abandonGeneration', 'notifyRetiring',
                       'announceReloaded',
                       {
@@ -411,7 +444,7 @@ export const arbiterMachine = setup({
                       },
                     ],
                   },
-                  { actions: ['forgetWorker', logExit, workerExited, 'rollOn'] },
+                  { actions: [replacedExit, logExit, 'forgetWorker', 'rollOn'] },
                 ],
               },
             },
@@ -419,6 +452,13 @@ export const arbiterMachine = setup({
         },
       },
       on: {
+        // Every state of `serving` forgets a worker that exited, and keeps the pool full
+        // (states that must do otherwise say so above); one that cannot boot halts the arbiter.
+        'WORKER.EXITED': [
+          { guard: 'isBootFailure', target: '#arbiter.draining', actions: [finalExit, 'forgetWorker', 'halt'] },
+          { guard: 'diedYoung', actions: [replacedExit, logExit, 'forgetWorker', 'countCrash', 'spawnWorkers'] },
+          { actions: [replacedExit, logExit, 'forgetWorker', 'spawnWorkers'] },
+        ],
         'WORKER.READY': [
           {
             guard: 'completesFirstReady',
@@ -455,12 +495,19 @@ export const arbiterMachine = setup({
             ],
           },
           {
+            guard: and([{ type: 'isSignal', params: { signal: 'SIGTTOU' as const } }, 'canShrink']),
+            actions: [
+              logSignal,
+              { type: 'workersChanged', params: ({ context }) => ({ from: context.workers, to: context.workers - 1 }) },
+              { type: 'setWorkers', params: ({ context }) => ({ workers: context.workers - 1 }) },
+              'retireSurplus', 'notifyRetiring',
+            ],
+          },
+          {
             guard: { type: 'isSignal', params: { signal: 'SIGTTOU' } },
             actions: [
               logSignal,
-              { type: 'workersChanged', params: ({ context }) => ({ from: context.workers, to: Math.max(1, context.workers - 1) }) },
-              { type: 'setWorkers', params: ({ context }) => ({ workers: Math.max(1, context.workers - 1) }) },
-              'retireSurplus', 'notifyRetiring',
+              { type: 'log', params: ({ context }) => ({ level: 'warning', message: `Not removing a worker: ${context.workers} is the minimum (WINCH stops them all but keeps the sockets)` }) },
             ],
           },
           {
@@ -474,22 +521,33 @@ export const arbiterMachine = setup({
           },
           { guard: 'isShutdownSignal', target: 'draining', actions: [logSignal, 'setStopMode'] },
         ],
-        SCALE: {
-          guard: 'isValidScale',
-          actions: [
-            { type: 'log', params: ({ event }) => ({ level: 'info', message: `Scaling to ${event.workers} worker(s)` }) },
-            { type: 'workersChanged', params: ({ context, event }) => ({ from: context.workers, to: event.workers }) },
-            { type: 'setWorkers', params: ({ event }) => ({ workers: event.workers }) },
-            'spawnWorkers', 'retireSurplus', 'notifyRetiring',
-          ],
-        },
+        SCALE: [
+          {
+            guard: 'isValidScale',
+            actions: [
+              { type: 'log', params: ({ event }) => ({ level: 'info', message: `Scaling to ${event.workers} worker(s)` }) },
+              { type: 'workersChanged', params: ({ context, event }) => ({ from: context.workers, to: event.workers }) },
+              { type: 'setWorkers', params: ({ event }) => ({ workers: event.workers }) },
+              'spawnWorkers', 'retireSurplus', 'notifyRetiring',
+            ],
+          },
+          {
+            actions: {
+              type: 'log',
+              params: ({ event }) => ({
+                level: 'warning',
+                message: `Not scaling to ${String(event.workers)} worker(s): the minimum is ${MIN_WORKERS} (WINCH stops them all but keeps the sockets)`,
+              }),
+            },
+          },
+        ],
       },
     },
     draining: {
       entry: ['announceStopping', 'closeListeners', 'stopWorkers', 'notifyRetiring'],
       always: { guard: 'noWorkersLeft', target: 'dead' },
       on: {
-        'WORKER.EXITED': { actions: ['forgetWorker', logExit, workerExited] },
+        'WORKER.EXITED': { actions: [finalExit, logExit, 'forgetWorker'] },
         SIGNAL: [
           { guard: { type: 'isSignal', params: { signal: 'SIGUSR1' } }, actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
           // A second, quick signal during a graceful stop hurries it along.

@@ -4,6 +4,7 @@
 // drives it with the arbiter chart's own events.
 import { EventEmitter } from 'node:events';
 import type { InspectionEvent } from 'xstate';
+import { MIN_WORKERS, acceptsWorkerCount } from '../machines/arbiter.js';
 import type { WorkerExit, WorkerStats } from '../machines/worker-handle.js';
 import { applyProcessSettings } from './config/apply-process-settings.js';
 import { type EmbeddedOptions, OWN_KEYS, embeddedInput } from './config/embedded-options.js';
@@ -147,8 +148,11 @@ class Server extends EventEmitter<ServerEvents> implements CorralServer {
 
   scale(workers: number): void {
     this.assertRunning('scale()');
-    if (!Number.isInteger(workers) || workers < 0) {
-      throw new CorralError('CORRAL_ERR_ARGUMENT', `scale(): workers must be a whole number ≥ 0, got ${String(workers)}.`);
+    if (!acceptsWorkerCount(workers)) {
+      throw new CorralError(
+        'CORRAL_ERR_ARGUMENT',
+        `scale(): workers must be a whole number ≥ ${MIN_WORKERS}, got ${String(workers)} (with none, every request would wait; to stop, call stop()).`,
+      );
     }
     this.arbiter.send({ type: 'SCALE', workers });
   }

@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import { type Actor, type InspectionEvent, createActor, fromPromise, toPromise } from 'xstate';
-import { type ArbiterEvent, type ArbiterSignal, WORKER_APP_LOAD_ERROR, arbiterMachine, isBootFailure } from '../../machines/arbiter.js';
+import { type ArbiterEvent, type ArbiterSignal, WORKER_APP_LOAD_ERROR, arbiterMachine } from '../../machines/arbiter.js';
 import { type WorkerExit, workerHandleMachine } from '../../machines/worker-handle.js';
 import type { Hooks } from '../config/hooks.js';
 import type { Identity } from '../config/identity.js';
@@ -164,9 +164,8 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       announceReloading: () => systemd.notify({ RELOADING: 1, MONOTONIC_USEC: String(monotonicMicroseconds()), STATUS: 'reloading' }),
       announceReloaded: () => systemd.notify({ READY: 1, STATUS: `${settings.workers} worker(s) serving` }),
       announceStopping: () => systemd.notify({ STOPPING: 1, STATUS: 'stopping' }),
-      workerExited: ({ self }, exit: WorkerExit) => {
-        // Replaced, unless the arbiter is stopping or halting on a boot failure.
-        metrics?.workerExited(exit, self.getSnapshot().matches('serving') && !isBootFailure(exit));
+      workerExited: (_, { exit, replaced }: { exit: WorkerExit; replaced: boolean }) => {
+        metrics?.workerExited(exit, replaced);
         void runHook(hooks, 'childExit', logger, { id: exit.id, pid: exit.pid, exitCode: exit.exitCode, signal: exit.signal });
         notices.emit('workerExit', exit);
       },

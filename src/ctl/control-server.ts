@@ -143,7 +143,8 @@ export async function startControlServer(path: string, modeText: string, target:
       case 'scale': {
         const text = String(request.workers);
         const current = server.status().workers;
-        const wanted = /^[+-]/.test(text) ? Math.max(1, current + Number(text)) : Number(text);
+        // Relative to the current count; the chart's minimum is enforced by scale(), which says so.
+        const wanted = /^[+-]/.test(text) ? current + Number(text) : Number(text);
         server.scale(wanted);
         return ok({ from: current, to: wanted });
       }

@@ -12,10 +12,12 @@ export interface FakeProcess {
   exit(exitCode: number | null, signal?: string): void;
 }
 
+type FakeProcessCallback = Parameters<typeof fromCallback<WorkerProcessCommand, { id: string }>>[0];
+
 export function fakeProcesses() {
   const all: FakeProcess[] = [];
   let nextPid = 1000;
-  const logic = fromCallback<WorkerProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
+  const play: FakeProcessCallback = ({ input, sendBack, receive }) => {
     const process: FakeProcess = {
       id: input.id,
       pid: nextPid++,
@@ -26,9 +28,11 @@ export function fakeProcesses() {
     all.push(process);
     sendBack({ type: 'PROCESS.SPAWNED', pid: process.pid });
     receive((command) => process.signals.push(command.signal));
-  });
+  };
   return {
-    logic,
+    logic: fromCallback<WorkerProcessCommand, { id: string }>(play),
+    /** The same, for a machine provided once and shared by several runs. */
+    play,
     all,
     /** Processes not yet told to exit by the test. */
     byId: (id: string) => all.find((process) => process.id === id)!,

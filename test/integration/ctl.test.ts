@@ -81,6 +81,14 @@ test('status, scale N/+1/-1, reload, reopen-logs, stop: each acts, and says so i
     assert.match(ctl(['scale', '+1', '--name', 'ops']).stdout, /from 3 to 4/);
     assert.match(ctl(['scale', '-2', '--name', 'ops']).stdout, /from 4 to 2/);
     await waitUntil(() => corral.liveWorkerPids().length === 2, { what: 'two workers drained' });
+    // Below one worker every request would wait: refused, said, and nothing changes.
+    for (const wanted of ['0', '-5']) {
+      const refused = ctl(['scale', wanted, '--name', 'ops']);
+      assert.is.not(refused.status, 0, `scale ${wanted} is refused`);
+      assert.match(refused.stderr, /workers must be a whole number ≥ 1/);
+    }
+    assert.is(json(['status', '--name', 'ops']).arbiter.workers, 2);
+    await request(url);
 
     const reload = ctl(['reload', '--name', 'ops']);
     assert.is(reload.stdout, 'Reload complete: generation 2 serving\n', reload.stderr);

@@ -298,4 +298,72 @@ test('workers that keep dying right after boot are restarted with a growing back
   assert.is(processes.all.length, 5);
 });
 
+test('a worker that exits while a reload re-reads the config is forgotten and replaced; TERM then ends the arbiter', async () => {
+  let finishReading: (settings: { workers: number; timeoutMs: number; gracefulTimeoutMs: number }) => void = () => {};
+  const { actor, processes, readyAll } = await startArbiter({
+    workers: 2,
+    reload: () => new Promise((resolve) => (finishReading = resolve)),
+  });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  assert.is(stateOf(actor), '{"serving":{"reloading":"rereading"}}');
+  processes.all[0].exit(1);
+  assert.not.ok(actor.getSnapshot().context.workerRefs['worker-1'], 'the exited worker is forgotten');
+  assert.is(processes.all.length, 3, 'and replaced');
+  actor.send({ type: 'SIGNAL', signal: 'SIGTERM' });
+  processes.all.slice(1).forEach((p) => p.exit(0));
+  assert.is(actor.getSnapshot().status, 'done', 'TERM reaches dead once the workers have exited');
+  finishReading({ workers: 2, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL });
+});
+
+test('scaling down also retires a worker waiting to be recycled (WINCH leaves none serving)', async () => {
+  const { actor, processes, ready, readyAll } = await startArbiter({ workers: 1 });
+  readyAll();
+  processes.all[0].emit({ type: 'MSG.recycle', reason: 'served 10 requests (max 10)' });
+  assert.is(processes.all.length, 2);
+  actor.send({ type: 'SIGNAL', signal: 'SIGWINCH' });
+  assert.equal(processes.all[0].signals, ['SIGTERM'], 'the recycling worker drains too');
+  assert.equal(processes.all[1].signals, ['SIGTERM']);
+  processes.all.forEach((p) => p.exit(0));
+  assert.equal(Object.keys(actor.getSnapshot().context.workerRefs), []);
+  void ready;
+});
+
+test('a HUP whose config fails to load during a roll lets the roll finish instead of stranding it', async () => {
+  let reads = 0;
+  const { actor, processes, ready, readyAll, logs } = await startArbiter({
+    workers: 2,
+    reload: async () => {
+      reads += 1;
+      if (reads === 2) throw new Error('corral.config.mjs: SyntaxError');
+      return { workers: 2, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL };
+    },
+  });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  assert.ok(logs.includes('error: Reload failed, keeping the current workers: corral.config.mjs: SyntaxError'));
+  assert.is(stateOf(actor), '{"serving":{"reloading":"rolling"}}', 'the first reload goes on');
+  ready(processes.all[2]);
+  processes.all[0].exit(0);
+  ready(processes.all[3]);
+  processes.all[1].exit(0);
+  assert.is(stateOf(actor), '{"serving":"steady"}');
+  assert.is(Object.keys(actor.getSnapshot().context.workerRefs).length, 2, 'two workers, as wanted');
+});
+
+test('the minimum of one worker is the same for TTOU and SCALE, and refusals are said', async () => {
+  const { actor, processes, readyAll, logs } = await startArbiter({ workers: 1 });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGTTOU' });
+  actor.send({ type: 'SCALE', workers: 0 });
+  assert.equal(processes.all[0].signals, [], 'the last worker keeps serving');
+  assert.is(actor.getSnapshot().context.workers, 1);
+  assert.ok(logs.includes('warning: Not removing a worker: 1 is the minimum (WINCH stops them all but keeps the sockets)'), logs.join('\n'));
+  assert.ok(logs.includes('warning: Not scaling to 0 worker(s): the minimum is 1 (WINCH stops them all but keeps the sockets)'), logs.join('\n'));
+});
+
 test.run();
