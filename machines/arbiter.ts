@@ -360,7 +360,8 @@ export const arbiterMachine = setup({
       initial: 'steady',
       states: {
         steady: {
-          entry: 'spawnWorkers',
+          // Whatever led here (a back-off, a finished or abandoned reload), the pool is made what is wanted.
+          entry: ['spawnWorkers', 'retireSurplus', 'notifyRetiring'],
           on: {
             // A crash loop: respawn after a back-off. Any other exit: `serving` below.
             'WORKER.EXITED': {

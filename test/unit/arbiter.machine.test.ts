@@ -366,4 +366,20 @@ test('the minimum of one worker is the same for TTOU and SCALE, and refusals are
   assert.ok(logs.includes('warning: Not scaling to 0 worker(s): the minimum is 1 (WINCH stops them all but keeps the sockets)'), logs.join('\n'));
 });
 
+test('a new generation that cannot boot while an earlier roll is half done: the pool is trimmed back to the number wanted', async () => {
+  const { actor, processes, readyAll } = await startArbiter({ workers: 2 });
+  readyAll();
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  const third = processes.all[3];
+  third.emit({ type: 'MSG.bootFailed', code: 4, message: 'SyntaxError' });
+  third.exit(4);
+  assert.is(stateOf(actor), '{"serving":"steady"}');
+  assert.equal(processes.all[0].signals, ['SIGTERM'], 'the oldest of the three left goes');
+  processes.all[0].exit(0);
+  assert.is(Object.keys(actor.getSnapshot().context.workerRefs).length, 2);
+});
+
 test.run();

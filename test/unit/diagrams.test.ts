@@ -24,7 +24,7 @@ test('every top-level lifecycle state appears in each machine diagram', () => {
   }
   assert.match(files['arbiter.md'], /arbiter_serving_reloading_rolling --> arbiter_serving_steady: always \[rollingDone\]/);
   assert.match(files['worker-handle.md'], /workerHandle_serving_live --> workerHandle_draining_aborting: after timeout \[hasTimeout\]/);
-  assert.match(files['arbiter.md'], /arbiter_serving_steady --> arbiter_draining: WORKER\.EXITED \[isBootFailure\]/);
+  assert.match(files['arbiter.md'], /arbiter_serving --> arbiter_draining: WORKER\.EXITED \[isBootFailure\]/);
 });
 
 test.run();
