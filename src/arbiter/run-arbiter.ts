@@ -15,6 +15,7 @@ import type { WorkerReading } from '../metrics/pool-metrics.js';
 import type { StatsdClient } from '../metrics/statsd.js';
 import type { BoundListener } from '../sockets/listeners.js';
 import { version } from '../version.js';
+import { stateText } from '../inspector/statechart-model.js';
 import { parseAppModule } from '../app/app-module.js';
 import { resolveAppModule } from '../app/load-app.js';
 import { connectionsOf, loadKind } from '../kinds/registry.js';
@@ -190,7 +191,15 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   });
   liveWorkers = () => Object.values(actor.getSnapshot().context.workerRefs).map((ref) => ref.getSnapshot().context);
   if (metrics) actor.subscribe(() => metrics.poolChanged());
-  const onSignal = (signal: ArbiterSignal) => actor.send({ type: 'SIGNAL', signal });
+  // The chart decides what a signal means in each state; a signal it does not take there is said, never lost silently.
+  const onSignal = (signal: ArbiterSignal) => {
+    const event = { type: 'SIGNAL' as const, signal };
+    const snapshot = actor.getSnapshot();
+    if (snapshot.status === 'active' && !snapshot.can(event)) {
+      logger.info(`Ignoring signal: ${signal.replace(/^SIG/, '').toLowerCase()} (already ${stateText(snapshot.value)})`);
+    }
+    actor.send(event);
+  };
   if (options.handleSignals) for (const signal of HANDLED_SIGNALS) process.on(signal, onSignal);
   actor.start();
   const stopWatching = settings.reload
