@@ -1,7 +1,8 @@
 // The arbiter: owns the listeners, keeps `workers` worker handles alive,
 // and turns signals into a graceful or quick shutdown. Effects (binding
 // sockets, closing them, logging) are named here and supplied from src/.
-import { type ActorRefFrom, and, assign, fromPromise, not, setup } from 'xstate';
+import { type ActorRefFrom, and, assign, fromPromise, not, sendTo, setup } from 'xstate';
+import { successionMachine } from './succession.js';
 import { type LogLevel, type WorkerExit, type WorkerHandleInput, workerHandleMachine } from './worker-handle.js';
 
 export interface ArbiterInput {
@@ -11,6 +12,8 @@ export interface ArbiterInput {
   killDelayMs: number;
   /** See WorkerHandleInput.settleMs. */
   settleMs: number;
+  /** Set when this arbiter was started by another one's upgrade (USR2): that one's pid. */
+  predecessorPid?: number;
 }
 
 export type ShutdownSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
@@ -205,7 +208,8 @@ export const arbiterMachine = setup({
     /** A reload ended: the new generation serves (ok), or the previous one keeps serving (reason). */
     reloadFinished: (_, _params: { ok: boolean; reason?: string }) => {},
     announceStopping: () => {},
-    startUpgrade: () => {},
+    // USR2: the succession chart starts a new arbiter, unless one is already under way.
+    startUpgrade: sendTo('succession', { type: 'UPGRADE' as const }),
     workerExited: (_, _params: { exit: WorkerExit; replaced: boolean }) => {},
     reopenOwnLogs: () => {},
     // Each worker reopens its own log files too.
@@ -298,6 +302,7 @@ export const arbiterMachine = setup({
       throw new Error('reloading is not supplied');
     }),
     workerHandle: workerHandleMachine,
+    succession: successionMachine,
   },
   delays: {
     // The second death in a row respawns after 1 s, then 2, 4 … up to 30 s.
@@ -340,6 +345,8 @@ export const arbiterMachine = setup({
     exitCode: 0,
     haltReason: undefined,
   }),
+  // Runs for the arbiter's whole life: who serves on the sockets across an upgrade.
+  invoke: { id: 'succession', src: 'succession', input: ({ context }) => ({ predecessorPid: context.predecessorPid }) },
   initial: 'booting',
   states: {
     booting: {

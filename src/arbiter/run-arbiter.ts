@@ -24,6 +24,7 @@ import { type ConnectionDispatcher, startDispatcher } from './connection-dispatc
 import { tlsServerOptions } from '../http/tls-options.js';
 import { preloadApp } from './preload-app.js';
 import { startSuccession } from './succession.js';
+import { sharesSockets } from '../../machines/succession.js';
 import { createNotifier, monotonicMicroseconds } from './systemd-notify.js';
 import { watchForReload } from './watch-for-reload.js';
 import { workerProcessLogic } from './worker-process.js';
@@ -103,13 +104,22 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     logger.flush();
     return stoppedEarly(notices, 1, 'the metrics endpoint could not start; the log says why');
   }
-  const succession = startSuccession({ pidfile: settings.pidfile, name: settings.procName ?? appModule, launchDirectory: options.launchDirectory, logger });
   const listeners: BoundListener[] = [];
-  // A unix socket's file stays while another arbiter of an upgrade still serves on it.
+  const succession = startSuccession({
+    pidfile: settings.pidfile,
+    name: settings.procName ?? appModule,
+    launchDirectory: options.launchDirectory,
+    logger,
+    listeners: () => listeners,
+    beforeSpawn: () => runHook(hooks, 'preExec', logger, settings),
+  });
   let dispatcher: ConnectionDispatcher | undefined;
+  // A unix socket's file stays while another arbiter of an upgrade still serves on it (the succession chart knows).
+  let successionState: (() => Parameters<typeof sharesSockets>[0] | undefined) = () => undefined;
   const closeListeners = () => {
     dispatcher?.close();
-    const keepPath = succession.otherArbiterServes();
+    const state = successionState();
+    const keepPath = state !== undefined && sharesSockets(state);
     listeners.forEach((listener) => listener.close({ keepPath }));
   };
   const systemd = createNotifier(process.env, logger);
@@ -140,6 +150,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         await runHook(hooks, 'onReload', logger, settings);
         return { workers: settings.workers, timeoutMs: settings.timeout * 1000, gracefulTimeoutMs: settings.gracefulTimeout * 1000 };
       }),
+      succession: succession.logic,
       workerHandle: workerHandleMachine.provide({
         actors: {
           workerProcess: workerProcessLogic({
@@ -171,7 +182,6 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         notices.emit('workerExit', exit);
       },
       reopenOwnLogs: () => logger.reopen(),
-      startUpgrade: () => void succession.startUpgrade(listeners, () => runHook(hooks, 'preExec', logger, settings)),
       workersChanged: (_, change: { from: number; to: number }) => {
         void runHook(hooks, 'nworkersChanged', logger, change.to, change.from);
         notices.emit('workersChanged', change);
@@ -187,8 +197,10 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       gracefulTimeoutMs: settings.gracefulTimeout * 1000,
       killDelayMs: KILL_DELAY_MS,
       settleMs: SETTLE_MS,
+      predecessorPid: succession.inherited?.parentPid,
     },
   });
+
   liveWorkers = () => Object.values(actor.getSnapshot().context.workerRefs).map((ref) => ref.getSnapshot().context);
   if (metrics) actor.subscribe(() => metrics.poolChanged());
   // The chart decides what a signal means in each state; a signal it does not take there is said, never lost silently.
@@ -202,6 +214,9 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   };
   if (options.handleSignals) for (const signal of HANDLED_SIGNALS) process.on(signal, onSignal);
   actor.start();
+  // Kept: once the chart has ended its children are gone from its snapshot, and the last word counts.
+  const successionActor = actor.getSnapshot().children.succession;
+  successionState = () => successionActor?.getSnapshot();
   const stopWatching = settings.reload
     ? watchForReload(
         [dirname(resolveAppModule(parseAppModule(appModule).module, cwd)), ...settings.reloadExtraFiles, ...(configFile ? [configFile] : [])],

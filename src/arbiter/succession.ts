@@ -1,68 +1,90 @@
-// Who is the arbiter, across a USR2 upgrade: the pidfile (PIDFILE, or PIDFILE.2
-// for a new arbiter until the old one is gone), the process title (master /
-// master.2), the new arbiter this one started, and whether another arbiter still
-// serves on the shared sockets (then a unix socket's file must stay).
-import type { ChildProcess } from 'node:child_process';
+// The effects of the succession chart (machines/succession.ts): the pidfile
+// (PIDFILE, or PIDFILE.2 for a new arbiter until the old one is gone), the
+// process title (master / master.2), starting the new arbiter on USR2, and
+// learning when the arbiter that started this one has exited.
 import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import { fromCallback } from 'xstate';
+import { type SuccessionEvent, successionMachine } from '../../machines/succession.js';
 import type { Logger } from '../log/logger.js';
 import type { BoundListener } from '../sockets/listeners.js';
 import { isAlive } from './process-alive.js';
 import { type InheritedSockets, spawnUpgrade, takeInheritedSockets } from './upgrade.js';
 
-/** How often a new arbiter checks whether the old one is gone. */
-const PARENT_POLL_MS = 250;
+/** How often to look for an old arbiter that gave no watch pipe (one of an earlier version). */
+const PREDECESSOR_POLL_MS = 250;
 
 export interface Succession {
   /** The sockets this arbiter inherited from the one it upgrades, if any. */
   inherited: InheritedSockets | undefined;
-  otherArbiterServes(): boolean;
-  /** USR2: start a new arbiter on these sockets (unless one is already running). */
-  startUpgrade(listeners: readonly BoundListener[], beforeSpawn: () => Promise<void>): Promise<void>;
-  /** At exit: stop watching, remove the pidfile if it still names this process. */
+  /** The succession chart with its effects, for the arbiter chart to run. */
+  logic: typeof successionMachine;
+  /** At exit: remove the pidfile if it still names this process. */
   end(): void;
 }
 
-export function startSuccession(options: { pidfile: string | null; name: string; launchDirectory: string; logger: Logger }): Succession {
-  const { name, launchDirectory, logger } = options;
+export interface SuccessionOptions {
+  pidfile: string | null;
+  name: string;
+  launchDirectory: string;
+  logger: Logger;
+  listeners: () => readonly BoundListener[];
+  /** The preExec hook, run before the new arbiter is started. */
+  beforeSpawn: () => Promise<void>;
+}
+
+export function startSuccession({ pidfile: configured, name, launchDirectory, logger, listeners, beforeSpawn }: SuccessionOptions): Succession {
   const inherited = takeInheritedSockets(process.env);
-  let pidfile = options.pidfile && inherited ? `${options.pidfile}.2` : options.pidfile;
+  let pidfile = configured && inherited ? `${configured}.2` : configured;
   if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
   process.title = `corral: ${inherited ? 'master.2' : 'master'} [${name}]`;
-  let promoted = !inherited;
-  let upgradeChild: ChildProcess | undefined;
-  const upgradeRunning = () => upgradeChild !== undefined && upgradeChild.exitCode === null && upgradeChild.signalCode === null;
 
-  const watchParent = inherited
-    ? setInterval(() => {
-        if (isAlive(inherited.parentPid)) return;
-        promoted = true;
-        clearInterval(watchParent);
-        if (pidfile && options.pidfile) {
-          renameSync(pidfile, options.pidfile);
-          pidfile = options.pidfile;
+  const logic = successionMachine.provide({
+    actions: {
+      log: (_, { level, message }) => logger.log(level, message),
+      takeOver: () => {
+        if (pidfile && configured && pidfile !== configured) {
+          try {
+            renameSync(pidfile, configured);
+            pidfile = configured;
+          } catch (error) {
+            logger.error(`Cannot rename ${pidfile} to ${configured}: ${(error as Error).message}`);
+          }
         }
         process.title = `corral: master [${name}]`;
-        logger.info(`The previous arbiter (pid: ${inherited.parentPid}) has exited; this one takes over${pidfile ? ` (${pidfile})` : ''}`);
-      }, PARENT_POLL_MS).unref()
-    : undefined;
+      },
+    },
+    actors: {
+      // The old arbiter holds the write end of a pipe it gave this one: its exit closes it.
+      watchPredecessor: fromCallback<SuccessionEvent, { pid: number }>(({ input, sendBack }) => {
+        const gone = () => sendBack({ type: 'PREDECESSOR.EXITED' });
+        if (inherited?.watchFd === undefined) {
+          const timer = setInterval(() => isAlive(input.pid) || (clearInterval(timer), gone()), PREDECESSOR_POLL_MS).unref();
+          return () => clearInterval(timer);
+        }
+        const pipe = new net.Socket({ fd: inherited.watchFd, readable: true, writable: false });
+        pipe.on('error', () => {});
+        pipe.once('close', gone);
+        pipe.resume();
+        pipe.unref();
+        return () => (pipe.off('close', gone), pipe.destroy());
+      }),
+      startSuccessor: fromCallback<SuccessionEvent>(({ sendBack }) => {
+        void beforeSpawn().then(() => {
+          const child = spawnUpgrade(listeners(), launchDirectory);
+          child.once('spawn', () => sendBack({ type: 'SUCCESSOR.STARTED', pid: child.pid! }));
+          child.once('error', (error) => sendBack({ type: 'SUCCESSOR.FAILED', message: error.message }));
+          child.once('exit', (exitCode, signal) => sendBack({ type: 'SUCCESSOR.EXITED', exitCode, signal }));
+        });
+        // The new arbiter outlives this one: nothing to stop.
+      }),
+    },
+  });
 
   return {
     inherited,
-    otherArbiterServes: () => upgradeRunning() || (inherited !== undefined && !promoted && isAlive(inherited.parentPid)),
-    async startUpgrade(listeners, beforeSpawn) {
-      if (upgradeRunning()) {
-        logger.warning(`An upgrade is already running (pid: ${upgradeChild!.pid}); ignoring USR2.`);
-        return;
-      }
-      await beforeSpawn();
-      const child = spawnUpgrade(listeners, launchDirectory);
-      upgradeChild = child;
-      child.once('spawn', () => logger.info(`Upgrading: started a new arbiter (pid: ${child.pid}) on the same sockets`));
-      child.once('error', (error) => logger.error(`Upgrade failed: cannot start a new arbiter: ${error.message}`));
-      child.once('exit', (code, signal) => logger.info(`The upgraded arbiter (pid: ${child.pid}) exited (${signal ?? `code ${code}`})`));
-    },
+    logic,
     end() {
-      if (watchParent) clearInterval(watchParent);
       if (!pidfile) return;
       try {
         if (readFileSync(pidfile, 'utf8').trim() === String(process.pid)) unlinkSync(pidfile);

@@ -3,6 +3,7 @@ import type { AnyStateMachine } from 'xstate';
 import { arbiterMachine } from '../../machines/arbiter.js';
 import { workerHandleMachine } from '../../machines/worker-handle.js';
 import { workerMachine } from '../../machines/worker.js';
+import { successionMachine } from '../../machines/succession.js';
 import { eventsHandledInPlace, statechartToMermaid } from './statechart-to-mermaid.js';
 
 export const documentedMachines: { file: string; title: string; about: string; machine: AnyStateMachine }[] = [
@@ -11,6 +12,12 @@ export const documentedMachines: { file: string; title: string; about: string; m
     title: 'Arbiter',
     about: 'The arbiter process: binds the listeners, keeps the configured number of workers, and stops them on TERM (graceful) or INT/QUIT (quick). A worker that cannot boot (exit 3) or load the app (exit 4) halts it with that code.',
     machine: arbiterMachine,
+  },
+  {
+    file: 'succession.md',
+    title: 'Succession (in the arbiter, across a USR2 upgrade)',
+    about: "Run by the arbiter for its whole life. USR2 starts a new arbiter on the same sockets, one at a time; an arbiter started that way shares the sockets (master.2, PIDFILE.2) until the one that started it exits, then takes over (master, PIDFILE). While the sockets are shared, a unix socket's file is kept when either arbiter stops.",
+    machine: successionMachine,
   },
   {
     file: 'worker-handle.md',

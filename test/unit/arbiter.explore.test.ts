@@ -18,7 +18,7 @@ import type { ArbiterSignal } from '../../machines/arbiter.js';
 import { type ArbiterHarness, GRACEFUL, TIMEOUT, arbiterHarness } from '../helpers/arbiter-harness.js';
 import type { FakeProcess } from '../helpers/fake-processes.js';
 
-const DEPTH = Number(process.env.CORRAL_EXPLORE_DEPTH ?? 5);
+const DEPTH = Number(process.env.CORRAL_EXPLORE_DEPTH ?? 4);
 const SIGNALS: ArbiterSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGUSR1', 'SIGUSR2'];
 const SCALES = [0, 1, 3];
 
