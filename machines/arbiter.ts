@@ -14,6 +14,11 @@ export interface ArbiterInput {
   settleMs: number;
   /** Set when this arbiter was started by another one's upgrade (USR2): that one's pid. */
   predecessorPid?: number;
+  /**
+   * The arbiter runs in a terminal: a WINCH signal there is a window resize, not an
+   * operator's request (gunicorn ignores it unless daemonized). One sent `by` someone is honoured.
+   */
+  attachedToTerminal?: boolean;
 }
 
 export type ShutdownSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
@@ -322,6 +327,7 @@ export const arbiterMachine = setup({
     rollingDone: ({ context }) =>
       oldIds(context).length === 0 && freshIds(context).filter((id) => context.workerInfo[id].ready).length >= context.workers,
     isSignal: ({ event }, params: { signal: ArbiterSignal }) => event.type === 'SIGNAL' && event.signal === params.signal,
+    isWindowResize: ({ context, event }) => context.attachedToTerminal === true && event.type === 'SIGNAL' && event.by === undefined,
     canShrink: ({ context }) => context.workers > MIN_WORKERS,
     isBootFailure: ({ event }) => event.type === 'WORKER.EXITED' && isBootFailure(event.exit),
     noWorkersLeft: ({ context }) => Object.keys(context.workerRefs).length === 0,
@@ -517,6 +523,16 @@ export const arbiterMachine = setup({
               logSignal,
               { type: 'log', params: ({ context }) => ({ level: 'warning', message: `Not removing a worker: ${context.workers} is the minimum (WINCH stops them all but keeps the sockets)` }) },
             ],
+          },
+          {
+            guard: and([{ type: 'isSignal', params: { signal: 'SIGWINCH' as const } }, 'isWindowResize']),
+            actions: {
+              type: 'log',
+              params: {
+                level: 'info',
+                message: 'Ignoring signal: winch (in a terminal it means a window resize; to stop every worker but keep the sockets, send it where corral runs without a terminal)',
+              },
+            },
           },
           {
             guard: { type: 'isSignal', params: { signal: 'SIGWINCH' } },

@@ -198,6 +198,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       killDelayMs: KILL_DELAY_MS,
       settleMs: SETTLE_MS,
       predecessorPid: succession.inherited?.parentPid,
+      attachedToTerminal: options.handleSignals === true && Boolean(process.stdout.isTTY || process.stderr.isTTY),
     },
   });
 

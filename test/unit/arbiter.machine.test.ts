@@ -382,4 +382,27 @@ test('a new generation that cannot boot while an earlier roll is half done: the 
   assert.is(Object.keys(actor.getSnapshot().context.workerRefs).length, 2);
 });
 
+test('in a terminal WINCH is a window resize and ignored (as gunicorn does unless daemonized); sent by someone, it is honoured', async () => {
+  const processes = fakeProcesses();
+  const logs: string[] = [];
+  const log = (_: unknown, params: { level: string; message: string }) => logs.push(`${params.level}: ${params.message}`);
+  const machine = arbiterMachine.provide({
+    actors: {
+      bindListeners: fromPromise(async () => ['http://127.0.0.1:8000']),
+      workerHandle: workerHandleMachine.provide({ actors: { workerProcess: processes.logic }, actions: { log } }),
+    },
+    actions: { log },
+  });
+  const actor = createActor(machine, {
+    input: { workers: 1, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL, killDelayMs: KILL_DELAY, settleMs: SETTLE, attachedToTerminal: true },
+  }).start();
+  await settle();
+  actor.send({ type: 'SIGNAL', signal: 'SIGWINCH' });
+  assert.equal(processes.all[0].signals, [], 'a resize stops nothing');
+  assert.ok(logs.some((line) => line.startsWith('info: Ignoring signal: winch (in a terminal it means a window resize')), logs.join('\n'));
+  actor.send({ type: 'SIGNAL', signal: 'SIGWINCH', by: 'serve()' });
+  assert.equal(processes.all[0].signals, ['SIGTERM']);
+  actor.stop();
+});
+
 test.run();
