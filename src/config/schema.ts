@@ -105,6 +105,19 @@ export const settingsSchema = [
     help: 'Load the settings and the app, then exit: 0 if both are fine, 1 with the reason if not.',
   },
   {
+    name: 'hookTimeout',
+    flag: 'hook-timeout',
+    type: 'number',
+    default: 30,
+    min: 0,
+    metavar: 'SECONDS',
+    section: 'config',
+    help:
+      'How long corral waits for a hook (or for the config file to load) before it logs that the hook did not finish and carries on. 0 waits for ever. ' +
+      'In a worker, sslContext, postFork and postWorkerInit also get at most a quarter of --timeout each, so a worker waiting on them is not taken for a hung one. ' +
+      'The config file is loaded before its own hookTimeout is known: only the command line or CORRAL_CMD_ARGS bound its loading.',
+  },
+  {
     name: 'bind',
     flag: 'bind',
     short: 'b',
