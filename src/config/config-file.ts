@@ -6,6 +6,7 @@ import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, describeError } from '../errors.js';
 import { convertSetting } from './convert.js';
+import { withinDeadline } from './hook-deadline.js';
 import { type Hooks, hookNames } from './hooks.js';
 import { allSettings, settingByName } from './schema.js';
 
@@ -73,8 +74,59 @@ async function importConfig(file: string): Promise<unknown> {
   return exported;
 }
 
-export async function loadConfigFile(file: string): Promise<ConfigFile> {
-  const exported = await importConfig(file);
+/** --hook-timeout's default: how long a config file may take to load when nothing says otherwise. */
+export const DEFAULT_LOAD_DEADLINE = settingByName.get('hookTimeout')!.default as number;
+
+/**
+ * Runs the file's own code (its import, the function it exports) so that it can
+ * neither end the process nor hold it for ever: process.exit is refused while
+ * it loads (at start the CLI exits 1 naming the file; on a reload the old
+ * workers keep serving), and past `deadlineSeconds` (0: none) loading fails.
+ */
+async function loadGuarded(file: string, deadlineSeconds: number): Promise<unknown> {
+  const { exit } = process;
+  let exitCalled: string | undefined;
+  const exitRefusal = (code: string) =>
+    new ConfigError(file, undefined, `config file ${file} called process.exit(${code}) while loading; a config file exports its settings and must not end the process.`);
+  // Fails the load at once, even when the call came from a timer while the import still waits.
+  let refused!: (error: ConfigError) => void;
+  const exitRefused = new Promise<never>((_, reject) => (refused = reject));
+  process.exit = ((code?: number | string | null) => {
+    exitCalled ??= String(code ?? process.exitCode ?? 0);
+    refused(exitRefusal(exitCalled));
+    // Stops the file's own code where it meant to stop.
+    throw exitRefusal(exitCalled);
+  }) as typeof process.exit;
+  // With no deadline, a load waiting on nothing lets the loop run dry and node end with 0: say why, and fail.
+  const ranDry = () => {
+    process.stderr.write(`Error: config file ${file} never finished loading: it waits on a promise nothing will settle (a top-level await?).\n`);
+    process.exitCode = 1;
+  };
+  process.on('exit', ranDry);
+  try {
+    const exported = await withinDeadline(
+      Promise.race([importConfig(file), exitRefused]),
+      deadlineSeconds,
+      () =>
+        new ConfigError(
+          file,
+          undefined,
+          `config file ${file} did not finish loading within ${deadlineSeconds} s (a top-level await, or a promise its function returned, that never settles?). If it needs longer, raise --hook-timeout.`,
+        ),
+    );
+    // The file caught the exception process.exit raised: still not a config to run with.
+    if (exitCalled !== undefined) throw exitRefusal(exitCalled);
+    return exported;
+  } catch (error) {
+    throw exitCalled !== undefined ? exitRefusal(exitCalled) : error;
+  } finally {
+    process.exit = exit;
+    process.off('exit', ranDry);
+  }
+}
+
+export async function loadConfigFile(file: string, { deadlineSeconds = DEFAULT_LOAD_DEADLINE } = {}): Promise<ConfigFile> {
+  const exported = await loadGuarded(file, deadlineSeconds);
   if (exported === null || typeof exported !== 'object' || Array.isArray(exported)) {
     throw new ConfigError(
       file,

@@ -70,6 +70,23 @@ test('the load deadline comes from CORRAL_CMD_ARGS too', async () => {
   }
 });
 
+test('--hook-timeout 0 (no deadline) and a load waiting on nothing: exit 1 naming the file, not a silent 0', async () => {
+  const { code, output } = await run(['--check-config', '--hook-timeout', '0', app], configDir('corral.config.mjs', 'await new Promise(() => {});\nexport default {};\n'));
+  assert.is(code, 1, output);
+  assert.match(output, /Error: config file .*corral\.config\.mjs never finished loading: it waits on a promise nothing will settle/);
+  assert.not.match(output, /are fine/);
+});
+
+test('a config file that hangs only in the workers: the boot fails with the reason and corral halts (3), no boot-timeout loop', async () => {
+  const cwd = configDir('corral.config.mjs', "if (process.title.startsWith('corral: worker')) await new Promise((resolve) => setTimeout(resolve, 600_000));\nexport default {};\n");
+  // The deadline in a worker is a quarter of --timeout (1 s), well before the arbiter's boot timeout.
+  const { code, output } = await run(['-b', '127.0.0.1:0', '--timeout', '4', app], cwd);
+  assert.is(code, 3, output);
+  assert.match(output, /Worker failed to boot: .*corral\.config\.mjs did not finish loading within 1 s/);
+  assert.not.match(output, /WORKER TIMEOUT/);
+  assert.is((output.match(/Booting worker with pid/g) ?? []).length, 1, output);
+});
+
 for (const [label, content, reason] of [
   ['calls process.exit(0)', 'process.exit(0);\nexport default {};\n', /corral\.config\.mjs called process\.exit\(0\) while loading/],
   ['never finishes loading', 'await new Promise(() => {});\nexport default {};\n', /corral\.config\.mjs did not finish loading within 1 s/],
