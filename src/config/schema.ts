@@ -113,9 +113,9 @@ export const settingsSchema = [
     metavar: 'SECONDS',
     section: 'config',
     help:
-      'How long corral waits for a hook (or for the config file to load) before it logs that the hook did not finish and carries on. 0 waits for ever. ' +
-      'In a worker, sslContext, postFork and postWorkerInit also get at most a quarter of --timeout each, so a worker waiting on them is not taken for a hung one. ' +
-      'The config file is loaded before its own hookTimeout is known: only the command line or CORRAL_CMD_ARGS bound its loading.',
+      'Seconds corral waits for a hook, or for the config file to load, before it logs that it did not finish and carries on (0: for ever). ' +
+      "A worker's boot (sslContext, postFork, postWorkerInit, its config file) waits at most a quarter of --timeout on each. " +
+      "The file's own hookTimeout cannot bound its loading: give it on the command line for that.",
   },
   {
     name: 'bind',

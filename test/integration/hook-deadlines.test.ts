@@ -118,7 +118,7 @@ test('workerExit waiting on a live timer: a TERM stop ends within the hook deadl
   }
 });
 
-test('workerExit that returns but leaves timers running, after its arbiter was killed: the worker still exits (no orphan)', async () => {
+test('workerExit that starts timers and waits on one, after its arbiter was killed: the worker still exits (no orphan)', async () => {
   const record = join(tmp, 'worker-exit-ran');
   const cwd = configDir(
     `workerExit: async () => {
