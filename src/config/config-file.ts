@@ -1,5 +1,6 @@
 // Finds and loads the config file: settings and hooks from a .js/.mjs/.cjs/.json
 // module exporting an object, or a (possibly async) function returning one.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
@@ -79,11 +80,13 @@ export const DEFAULT_LOAD_DEADLINE = settingByName.get('hookTimeout')!.default a
 
 /**
  * Runs the file's own code (its import, the function it exports) so that it can
- * neither end the process nor hold it for ever: process.exit is refused while
- * it loads (at start the CLI exits 1 naming the file; on a reload the old
- * workers keep serving), and past `deadlineSeconds` (0: none) loading fails.
+ * neither end the process nor hold it for ever: process.exit called by that code
+ * fails the load (at start the CLI exits 1 naming the file; on a reload the old
+ * workers keep serving), and so does passing `deadlineSeconds` (0: none).
  */
 async function loadGuarded(file: string, deadlineSeconds: number): Promise<unknown> {
+  // Marks the file's code and all it imports or schedules, so that only its process.exit calls are refused.
+  const loading = new AsyncLocalStorage<true>();
   const { exit } = process;
   let exitCalled: string | undefined;
   const exitRefusal = (code: string) =>
@@ -92,20 +95,21 @@ async function loadGuarded(file: string, deadlineSeconds: number): Promise<unkno
   let refused!: (error: ConfigError) => void;
   const exitRefused = new Promise<never>((_, reject) => (refused = reject));
   process.exit = ((code?: number | string | null) => {
+    if (!loading.getStore()) return Reflect.apply(exit, process, [code]) as never;
     exitCalled ??= String(code ?? process.exitCode ?? 0);
     refused(exitRefusal(exitCalled));
-    // Stops the file's own code where it meant to stop.
-    throw exitRefusal(exitCalled);
+    // Returns rather than throws: thrown from a timer it would be an uncaught exception in the arbiter.
+    return undefined as never;
   }) as typeof process.exit;
   // With no deadline, a load waiting on nothing lets the loop run dry and node end with 0: say why, and fail.
   const ranDry = () => {
     process.stderr.write(`Error: config file ${file} never finished loading: it waits on a promise nothing will settle (a top-level await?).\n`);
     process.exitCode = 1;
   };
-  process.on('exit', ranDry);
+  process.once('beforeExit', ranDry);
   try {
     const exported = await withinDeadline(
-      Promise.race([importConfig(file), exitRefused]),
+      Promise.race([loading.run(true, () => importConfig(file)), exitRefused]),
       deadlineSeconds,
       () =>
         new ConfigError(
@@ -114,14 +118,15 @@ async function loadGuarded(file: string, deadlineSeconds: number): Promise<unkno
           `config file ${file} did not finish loading within ${deadlineSeconds} s (a top-level await, or a promise its function returned, that never settles?). If it needs longer, raise --hook-timeout.`,
         ),
     );
-    // The file caught the exception process.exit raised: still not a config to run with.
-    if (exitCalled !== undefined) throw exitRefusal(exitCalled);
     return exported;
   } catch (error) {
+    // Code after the refused call may have failed in its turn: the call is the cause to report.
     throw exitCalled !== undefined ? exitRefusal(exitCalled) : error;
   } finally {
     process.exit = exit;
-    process.off('exit', ranDry);
+    process.off('beforeExit', ranDry);
+    // No lasting cost: async context tracking stops with the last storage disabled.
+    loading.disable();
   }
 }
 

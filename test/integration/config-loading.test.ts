@@ -35,6 +35,8 @@ const broken: [string, string, RegExp][] = [
   ['corral.config.mjs', 'process.exit(0);\nexport default { workers: 2 };\n', /corral\.config\.mjs called process\.exit\(0\) while loading/],
   ['corral.config.cjs', 'process.exit(0);\nmodule.exports = { workers: 2 };\n', /corral\.config\.cjs called process\.exit\(0\) while loading/],
   ['corral.config.mjs', 'export default async () => { await null; process.exit(3); };\n', /corral\.config\.mjs called process\.exit\(3\) while loading/],
+  // From a timer, while the import still waits: fails at once, not at the deadline.
+  ['corral.config.mjs', "setTimeout(() => process.exit(0), 10);\nawait new Promise((resolve) => setTimeout(resolve, 600_000));\nexport default {};\n", /corral\.config\.mjs called process\.exit\(0\) while loading/],
   // Nothing pending: without a deadline the process just runs out of work and ends with 0.
   ['corral.config.mjs', 'await new Promise(() => {});\nexport default { workers: 2 };\n', /corral\.config\.mjs did not finish loading within 1 s \(a top-level await/],
   // A live timer: without a deadline this waits for ever.
@@ -90,6 +92,7 @@ test('a config file that hangs only in the workers: the boot fails with the reas
 for (const [label, content, reason] of [
   ['calls process.exit(0)', 'process.exit(0);\nexport default {};\n', /corral\.config\.mjs called process\.exit\(0\) while loading/],
   ['never finishes loading', 'await new Promise(() => {});\nexport default {};\n', /corral\.config\.mjs did not finish loading within 1 s/],
+  ['calls process.exit(0) from a timer', "setTimeout(() => process.exit(0), 10);\nawait new Promise((resolve) => setTimeout(resolve, 600_000));\nexport default {};\n", /corral\.config\.mjs called process\.exit\(0\) while loading/],
 ] as const) {
   test(`HUP when the config file now ${label}: the reload fails with the reason, the old workers keep serving`, async () => {
     const cwd = configDir('corral.config.mjs', 'export default { workers: 2 };\n');
@@ -113,6 +116,25 @@ for (const [label, content, reason] of [
     }, { cwd });
   });
 }
+
+test('TERM while a reload waits on a config file that hangs: a clean stop, exit 0', async () => {
+  const cwd = configDir('corral.config.mjs', 'export default {};\n');
+  const corral = startCorral(['-b', '127.0.0.1:0', '--hook-timeout', '30', app], { cwd });
+  try {
+    await corral.ready();
+    writeFileSync(join(cwd, 'corral.config.mjs'), 'await new Promise((resolve) => setTimeout(resolve, 600_000));\nexport default {};\n');
+    const from = corral.lines.length;
+    corral.signal('SIGHUP');
+    await corral.waitForLine(/Handling signal: hup/, { from });
+    corral.signal('SIGTERM');
+    const exit = await corral.waitForExit(15_000);
+    assert.is(exit.code, 0, corral.output);
+    assert.match(corral.output, /\[INFO\] Shutting down: Master/);
+    assert.not.match(corral.output, /process\.exit|Error:/);
+  } finally {
+    await corral.stop();
+  }
+});
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();
