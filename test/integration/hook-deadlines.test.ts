@@ -69,6 +69,19 @@ test('onReload that never finishes: logged, and the reload completes with new wo
   }, { cwd });
 });
 
+test('preExec that never finishes: logged, and the upgrade (USR2) goes ahead', async () => {
+  const cwd = configDir(`preExec: () => ${WAITS_FOR_EVER},`);
+  await withCorral(['-b', '127.0.0.1:0', '--hook-timeout', '1', app], async (corral) => {
+    await corral.ready();
+    const from = corral.lines.length;
+    corral.signal('SIGUSR2');
+    await corral.waitForLine(/\[ERROR\] Hook preExec did not finish within 1 s; continuing/, { from, timeoutMs: 8000 });
+    await waitUntil(() => corral.arbiterPids().length === 2, { timeoutMs: 10_000, what: 'the new arbiter to start' });
+    const newArbiter = corral.arbiterPids()[1];
+    await corral.waitForLine(new RegExp(`\\[${newArbiter}\\] \\[INFO\\] Ready: 1 worker`), { from, timeoutMs: 10_000 });
+  }, { cwd });
+});
+
 test('onExit that never settles: after the deadline the arbiter says so, removes its pidfile and exits 0', async () => {
   // Nothing keeps the loop alive: without a deadline the process would simply end, mid-exit.
   const cwd = configDir('onExit: () => new Promise(() => {}),');
