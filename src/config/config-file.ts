@@ -1,11 +1,13 @@
 // Finds and loads the config file: settings and hooks from a .js/.mjs/.cjs/.json
 // module exporting an object, or a (possibly async) function returning one.
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError, describeError } from '../errors.js';
 import { convertSetting } from './convert.js';
+import { withinDeadline } from './hook-deadline.js';
 import { type Hooks, hookNames } from './hooks.js';
 import { allSettings, settingByName } from './schema.js';
 
@@ -73,8 +75,63 @@ async function importConfig(file: string): Promise<unknown> {
   return exported;
 }
 
-export async function loadConfigFile(file: string): Promise<ConfigFile> {
-  const exported = await importConfig(file);
+/** --hook-timeout's default: how long a config file may take to load when nothing says otherwise. */
+export const DEFAULT_LOAD_DEADLINE = settingByName.get('hookTimeout')!.default as number;
+
+/**
+ * Runs the file's own code (its import, the function it exports) so that it can
+ * neither end the process nor hold it for ever: process.exit called by that code
+ * fails the load (at start the CLI exits 1 naming the file; on a reload the old
+ * workers keep serving), and so does passing `deadlineSeconds` (0: none).
+ */
+async function loadGuarded(file: string, deadlineSeconds: number): Promise<unknown> {
+  // Marks the file's code and all it imports or schedules, so that only its process.exit calls are refused.
+  const loading = new AsyncLocalStorage<true>();
+  const { exit } = process;
+  let exitCalled: string | undefined;
+  const exitRefusal = (code: string) =>
+    new ConfigError(file, undefined, `config file ${file} called process.exit(${code}) while loading; a config file exports its settings and must not end the process.`);
+  // Fails the load at once, even when the call came from a timer while the import still waits.
+  let refused!: (error: ConfigError) => void;
+  const exitRefused = new Promise<never>((_, reject) => (refused = reject));
+  process.exit = ((code?: number | string | null) => {
+    if (!loading.getStore()) return Reflect.apply(exit, process, [code]) as never;
+    exitCalled ??= String(code ?? process.exitCode ?? 0);
+    refused(exitRefusal(exitCalled));
+    // Returns rather than throws: thrown from a timer it would be an uncaught exception in the arbiter.
+    return undefined as never;
+  }) as typeof process.exit;
+  // With no deadline, a load waiting on nothing lets the loop run dry and node end with 0: say why, and fail.
+  const ranDry = () => {
+    process.stderr.write(`Error: config file ${file} never finished loading: it waits on a promise nothing will settle (a top-level await?).\n`);
+    process.exitCode = 1;
+  };
+  process.once('beforeExit', ranDry);
+  try {
+    const exported = await withinDeadline(
+      Promise.race([loading.run(true, () => importConfig(file)), exitRefused]),
+      deadlineSeconds,
+      () =>
+        new ConfigError(
+          file,
+          undefined,
+          `config file ${file} did not finish loading within ${deadlineSeconds} s (a top-level await, or a promise its function returned, that never settles?). If it needs longer, raise --hook-timeout.`,
+        ),
+    );
+    return exported;
+  } catch (error) {
+    // Code after the refused call may have failed in its turn: the call is the cause to report.
+    throw exitCalled !== undefined ? exitRefusal(exitCalled) : error;
+  } finally {
+    process.exit = exit;
+    process.off('beforeExit', ranDry);
+    // No lasting cost: async context tracking stops with the last storage disabled.
+    loading.disable();
+  }
+}
+
+export async function loadConfigFile(file: string, { deadlineSeconds = DEFAULT_LOAD_DEADLINE } = {}): Promise<ConfigFile> {
+  const exported = await loadGuarded(file, deadlineSeconds);
   if (exported === null || typeof exported !== 'object' || Array.isArray(exported)) {
     throw new ConfigError(
       file,

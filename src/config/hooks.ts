@@ -1,6 +1,7 @@
 // Server hooks: functions in the config file, run at the same moments and in the
-// same processes as gunicorn's. Any hook may be async; one that throws is logged
-// with its name and never takes the server down.
+// same processes as gunicorn's. Any hook may be async; one that throws, or is
+// still running at its deadline (hook-deadline.ts), is logged with its name and
+// never takes the server down.
 export const hookSpecs = [
   { name: 'onStarting', gunicorn: 'on_starting', process: 'arbiter', args: '(settings)', when: 'before the arbiter binds its sockets' },
   { name: 'onReload', gunicorn: 'on_reload', process: 'arbiter', args: '(settings)', when: 'when a reload (HUP) begins' },

@@ -1,8 +1,9 @@
 // Settings from every source, in gunicorn's order of precedence:
 // defaults (and their environment variables) < config file < CORRAL_CMD_ARGS < command line.
 import { ConfigError, SettingError } from '../errors.js';
-import { type ConfigFile, findConfigFile, loadConfigFile, settingsFromObject } from './config-file.js';
+import { type ConfigFile, DEFAULT_LOAD_DEADLINE, findConfigFile, loadConfigFile, settingsFromObject } from './config-file.js';
 import { convertSetting } from './convert.js';
+import { withDeadlines } from './hook-deadline.js';
 import type { Hooks } from './hooks.js';
 import { type CommandLine, parseCommandLine } from './parse-command-line.js';
 import { type Env, type SettingSpec, type Settings, allSettings } from './schema.js';
@@ -80,9 +81,10 @@ export async function resolveEmbeddedSettings(
 ): Promise<{ settings: Settings; hooks: Hooks; configFile: string | undefined }> {
   const given = settingsFromObject(options, 'serve()', extraKeys);
   const file = configPath ? findConfigFile(configPath, cwd) : undefined;
-  const config: ConfigFile | undefined = file ? await loadConfigFile(file) : undefined;
+  const deadlineSeconds = (given.values.hookTimeout as number | undefined) ?? DEFAULT_LOAD_DEADLINE;
+  const config: ConfigFile | undefined = file ? await loadConfigFile(file, { deadlineSeconds }) : undefined;
   const settings = layered([[given.values, 'serve()'], [config?.values, file ?? '']], env);
-  return { settings, hooks: { ...config?.hooks, ...given.hooks }, configFile: file };
+  return { settings, hooks: withDeadlines({ ...config?.hooks, ...given.hooks }, settings), configFile: file };
 }
 
 export async function resolveSettings(argv: readonly string[], env: Env, cwd: string): Promise<ResolvedConfig> {
@@ -94,7 +96,9 @@ export async function resolveSettings(argv: readonly string[], env: Env, cwd: st
   const fromEnvArgs = env.CORRAL_CMD_ARGS ? parseCommandLine(splitArgs(env.CORRAL_CMD_ARGS), 'CORRAL_CMD_ARGS') : empty;
   const configPath = (commandLine.values.config ?? fromEnvArgs.values.config) as string | undefined;
   const file = findConfigFile(configPath, cwd);
-  const config: ConfigFile | undefined = file ? await loadConfigFile(file) : undefined;
+  // The file's own hookTimeout is not known before it has loaded.
+  const deadlineSeconds = (commandLine.values.hookTimeout ?? fromEnvArgs.values.hookTimeout ?? DEFAULT_LOAD_DEADLINE) as number;
+  const config: ConfigFile | undefined = file ? await loadConfigFile(file, { deadlineSeconds }) : undefined;
 
   const settings = layered(
     [
@@ -106,7 +110,7 @@ export async function resolveSettings(argv: readonly string[], env: Env, cwd: st
   );
   return {
     settings,
-    hooks: config?.hooks ?? {},
+    hooks: withDeadlines(config?.hooks ?? {}, settings),
     configFile: file,
     appModule: commandLine.appModule ?? fromEnvArgs.appModule,
     help: false,

@@ -1,6 +1,14 @@
-// Runs one server hook; a hook that throws or rejects is logged with its name and never takes the server down.
+// Runs one server hook; a hook that throws, rejects or passes its deadline is
+// logged with its name and never takes the server down.
 import type { Logger } from '../log/logger.js';
+import { HookDeadlineError } from './hook-deadline.js';
 import type { HookName, Hooks } from './hooks.js';
+
+/** The log line for a hook that failed: past its deadline, or what it threw. */
+export function hookFailureMessage(name: HookName, error: unknown): string {
+  if (error instanceof HookDeadlineError) return error.message;
+  return `Hook ${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
+}
 
 export async function runHook(hooks: Hooks, name: HookName, logger: Logger, ...args: unknown[]): Promise<void> {
   const hook = hooks[name] as ((...args: unknown[]) => unknown) | undefined;
@@ -8,7 +16,7 @@ export async function runHook(hooks: Hooks, name: HookName, logger: Logger, ...a
   try {
     await hook(...args);
   } catch (error) {
-    logger.error(`Hook ${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    logger.error(hookFailureMessage(name, error));
   }
 }
 
@@ -16,7 +24,7 @@ export async function runHook(hooks: Hooks, name: HookName, logger: Logger, ...a
 export function runHookSync(hooks: Hooks, name: HookName, logger: Logger, ...args: unknown[]): void {
   const hook = hooks[name] as ((...args: unknown[]) => unknown) | undefined;
   if (!hook) return;
-  const fail = (error: unknown) => logger.error(`Hook ${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+  const fail = (error: unknown) => logger.error(hookFailureMessage(name, error));
   try {
     const result = hook(...args);
     if (result && typeof (result as Promise<unknown>).then === 'function') (result as Promise<unknown>).then(undefined, fail);

@@ -105,6 +105,19 @@ export const settingsSchema = [
     help: 'Load the settings and the app, then exit: 0 if both are fine, 1 with the reason if not.',
   },
   {
+    name: 'hookTimeout',
+    flag: 'hook-timeout',
+    type: 'number',
+    default: 30,
+    min: 0,
+    metavar: 'SECONDS',
+    section: 'config',
+    help:
+      'Seconds corral waits for a hook, or for the config file to load, before it logs that it did not finish and carries on (0: for ever). ' +
+      "A worker's boot (sslContext, postFork, postWorkerInit, its config file) waits at most a quarter of --timeout on each. " +
+      "The file's own hookTimeout cannot bound its loading: give it on the command line for that.",
+  },
+  {
     name: 'bind',
     flag: 'bind',
     short: 'b',

@@ -8,7 +8,8 @@ import { loadConfigFile } from '../config/config-file.js';
 import type { ServerOptions as TlsServerOptions } from 'node:https';
 import type { Hooks } from '../config/hooks.js';
 import { tlsServerOptions } from '../http/tls-options.js';
-import { runHook, runHookSync } from '../config/run-hook.js';
+import { withDeadlines, workerBootDeadline } from '../config/hook-deadline.js';
+import { hookFailureMessage, runHook, runHookSync } from '../config/run-hook.js';
 import { describeError } from '../errors.js';
 import type { Channel } from '../ipc/channel.js';
 import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
@@ -81,7 +82,7 @@ async function serverTlsOptions({ tls, hooks, logger, info }: WorkerContext): Pr
     const changed = await (hooks.sslContext as (worker: unknown, options: TlsServerOptions) => unknown)(info, options);
     return changed && typeof changed === 'object' ? (changed as TlsServerOptions) : options;
   } catch (error) {
-    logger.error(`Hook sslContext failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+    logger.error(hookFailureMessage('sslContext', error));
     return tls;
   }
 }
@@ -185,7 +186,8 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
     // Read before dropping privileges: a private key is usually readable by root alone.
     context.tls = tlsServerOptions(settings);
     if (init.identity) dropPrivileges(init.identity, settings.initgroups);
-    if (init.configFile) context.hooks = (await loadConfigFile(init.configFile)).hooks;
+    // Bounded as the boot hooks are: a config file that hangs only here fails the boot instead of timing it out.
+    if (init.configFile) context.hooks = withDeadlines((await loadConfigFile(init.configFile, { deadlineSeconds: workerBootDeadline(settings) })).hooks, settings);
     const actor = await createWorkerActor(context);
     process.on('uncaughtException', (error) => {
       logger.error(`Uncaught exception in worker (pid: ${process.pid}): ${error.stack ?? error.message}`);

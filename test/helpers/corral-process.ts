@@ -179,6 +179,14 @@ export class CorralProcess {
         await this.waitForExit(15_000);
       } catch {
         signalAll('SIGKILL');
+        // A worker left behind still holds the output pipes: `exited` waits for it.
+        for (const pid of this.workerPids().filter(isAlive)) {
+          try {
+            process.kill(pid, 'SIGKILL');
+          } catch {
+            // gone meanwhile
+          }
+        }
         await this.exited;
       }
     }
