@@ -1,14 +1,23 @@
 // The bench suite: every scenario against the peers available on this machine,
 // side by side in one run, interleaved rounds, medians, ratios to node:cluster;
 // writes bench/results/latest.md and one SVG chart per scenario.
-// Usage: npm run bench   (env: BENCH_SECONDS=5, BENCH_ROUNDS=2, BENCH_ONLY=hello,blocking,…)
-import { createReadStream, existsSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+// Load: Debian's wrk pinned to one core; beside req/s, the server CPU per request
+// (user+system time of the target's whole process tree from /proc, over the
+// measured window, divided by the requests served), which does not depend on
+// how much CPU the load generator takes. Ends with each target's verdict.
+// Usage: npm run bench   (env: BENCH_SECONDS=5, BENCH_ROUNDS=3, BENCH_ONLY=hello,blocking,…)
+import { spawnSync } from 'node:child_process';
+import { createReadStream, existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installCleanup, killAllSync } from './lib/cleanup.mjs';
 import { runInterleavedRounds } from './lib/interleaved-rounds.mjs';
 import { measureColdStart } from './lib/cold-start.mjs';
-import { AUTOCANNON_VERSION, runLoad } from './lib/load.mjs';
+import { withServerCpu } from './lib/cpu.mjs';
+import { WRK_CORE, runWrk, wrkVersion } from './lib/wrk.mjs';
+import { verdicts } from './lib/verdicts.mjs';
 import { identify } from './lib/procs.mjs';
 import { installPm2, startPm2Cluster } from './lib/reload-pm2.mjs';
 import { treeRss } from './lib/rss.mjs';
@@ -19,7 +28,7 @@ import { barChart } from './lib/svg-chart.mjs';
 import { ACCESS_LOG_FILE, ROOT, TARGETS, startTarget } from './lib/targets.mjs';
 
 const SECONDS = positiveInt('BENCH_SECONDS', 5);
-const ROUNDS = positiveInt('BENCH_ROUNDS', 2);
+const ROUNDS = positiveInt('BENCH_ROUNDS', 3);
 const WARMUP_SEC = 2;
 const IDLE_SEC = 2;
 const COLD_START_RUNS = 3;
@@ -35,8 +44,18 @@ const SCENARIOS = [
     app: 'examples/test.js',
     wsgi: 'hello_wsgi:app',
     connections: 50,
-    targets: ['corral', 'corral-accesslog', 'cluster-rr', 'cluster-none', 'single', 'pm2', 'gunicorn-sync', 'gunicorn-gthread'],
+    targets: ['corral', 'corral-accesslog', 'corral-thread', 'cluster-rr', 'cluster-none', 'single', 'pm2', 'gunicorn-sync', 'gunicorn-gthread'],
     rss: true,
+  },
+  {
+    key: 'close',
+    title: 'Hello world, a connection per request',
+    about: '`examples/test.js`; every request sends `Connection: close`, so each is a new connection (what the sync kind serves).',
+    app: 'examples/test.js',
+    wsgi: 'hello_wsgi:app',
+    connections: 16,
+    close: true,
+    targets: ['corral-sync', 'corral', 'cluster-rr', 'single', 'gunicorn-sync'],
   },
   {
     key: 'blocking',
@@ -82,9 +101,10 @@ const SCENARIOS = [
 ];
 
 const ONLY = (process.env.BENCH_ONLY ?? '').split(',').filter(Boolean);
+const BALANCE = 'balance';
 for (const key of ONLY) {
-  if (!SCENARIOS.some((s) => s.key === key)) {
-    console.error(`BENCH_ONLY: unknown scenario '${key}'; scenarios: ${SCENARIOS.map((s) => s.key).join(', ')}`);
+  if (key !== BALANCE && !SCENARIOS.some((s) => s.key === key)) {
+    console.error(`BENCH_ONLY: unknown scenario '${key}'; scenarios: ${[...SCENARIOS.map((s) => s.key), BALANCE].join(', ')}`);
     process.exit(2);
   }
 }
@@ -155,8 +175,9 @@ async function measureScenario(scenario, results) {
     const idle = new Map();
     if (scenario.idle) for (const { entry, server } of running) idle.set(entry.key, await holdIdle(server.port, scenario.idle));
 
-    const load = { connections: scenario.connections, pipelining: 1, durationSec: SECONDS, method: scenario.method, body: scenario.body };
-    await runInterleavedRounds(running, { rounds: ROUNDS, load, warmupSec: WARMUP_SEC, measure: runLoad, scenario: scenario.key, problems: results.problems, log });
+    const load = { connections: scenario.connections, durationSec: SECONDS, method: scenario.method, body: scenario.body, close: scenario.close };
+    const measure = (port, options, server) => withServerCpu(server.pid, () => runWrk(port, options));
+    await runInterleavedRounds(running, { rounds: ROUNDS, load, warmupSec: WARMUP_SEC, measure, scenario: scenario.key, problems: results.problems, log });
     for (const { entry, server } of running) {
       const held = idle.get(entry.key);
       if (!held) continue;
@@ -183,6 +204,28 @@ async function measureScenario(scenario, results) {
   }
 }
 
+/** -w 4 under 50 keep-alive connections: how evenly the workers share the load (requests served each, from `corral ctl status`). */
+async function measureBalance(results) {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-bench-balance-'));
+  const socket = join(dir, 'ctl.sock');
+  const target = { key: 'corral-balance', args: ['dist/src/cli/main.js', '-w', '4', '-b', '127.0.0.1:0', '--control-socket', socket, 'examples/test.js'], portPattern: /Listening at: http:\/\/127\.0\.0\.1:(\d+)/ };
+  log('balance: corral -w 4, 50 keep-alive connections');
+  let server;
+  try {
+    server = await startTarget(target);
+    await runWrk(server.port, { connections: 50, durationSec: WARMUP_SEC + SECONDS });
+    const status = spawnSync(process.execPath, ['dist/src/cli/main.js', 'ctl', '--socket', socket, '--json', 'status'], { cwd: ROOT, encoding: 'utf8' });
+    const served = JSON.parse(status.stdout).workers.map((worker) => worker.served);
+    results.balance = { served, max: Math.max(...served), min: Math.min(...served) };
+    log(`  served per worker: ${served.join(', ')}`);
+  } catch (error) {
+    results.problems.push(`balance: ${error.message}`);
+  } finally {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   installCleanup();
   process.on('exit', () => rmSync(ACCESS_LOG_FILE, { force: true }));
@@ -191,7 +234,8 @@ async function main() {
 
   const results = {
     ...machineFacts(),
-    autocannon: AUTOCANNON_VERSION,
+    wrk: wrkVersion(),
+    wrkCore: WRK_CORE,
     seconds: SECONDS,
     warmupSec: WARMUP_SEC,
     rounds: ROUNDS,
@@ -217,8 +261,10 @@ async function main() {
     }
   }
   for (const scenario of SELECTED) await measureScenario(scenario, results);
+  if (!ONLY.length || ONLY.includes(BALANCE)) await measureBalance(results);
   if (pm2Install) await pm2Install.then((installed) => installed.remove(), () => {});
 
+  results.verdicts = verdicts(results);
   const report = renderSuiteReport(results);
   console.log(`\n${report}`);
   mkdirSync(RESULTS_DIR, { recursive: true });
@@ -227,6 +273,8 @@ async function main() {
   for (const scenario of results.scenarios) {
     const bars = scenario.targets.map((t) => ({ label: t.label, value: t.median?.rps ?? NaN, reference: t.key === 'cluster-rr', corral: t.key.startsWith('corral') }));
     writeFileSync(new URL(`${prefix}${scenario.key}.svg`, RESULTS_DIR), barChart({ title: `${scenario.title} — req/s (higher is better)`, bars }));
+    const cpuBars = scenario.targets.map((t) => ({ label: t.label, value: t.median?.cpuPerRequestUs ?? NaN, reference: t.key === 'cluster-rr', corral: t.key.startsWith('corral') }));
+    writeFileSync(new URL(`${prefix}${scenario.key}-cpu.svg`, RESULTS_DIR), barChart({ title: `${scenario.title} — server CPU µs per request (lower is better)`, bars: cpuBars }));
   }
   const name = ONLY.length ? `latest-${ONLY.join('-')}.md` : 'latest.md';
   writeFileSync(new URL(name, RESULTS_DIR), report);

@@ -5,7 +5,7 @@ import { isAlive } from './procs.mjs';
 /**
  * @param {{ entry: object, server: object, ident: object|null }[]} running  results go to entry.rounds
  * @param {object} options
- * @param {(port: number, load: object) => Promise<object>} options.measure  one load run
+ * @param {(port: number, load: object, server: object) => Promise<object>} options.measure  one load run
  * @param {object} options.load          what `measure` is given; the warm-up uses `warmupSec` instead of its duration
  */
 export async function runInterleavedRounds(running, { rounds, load, warmupSec, measure, scenario, problems, log }) {
@@ -18,10 +18,11 @@ export async function runInterleavedRounds(running, { rounds, load, warmupSec, m
         continue;
       }
       log(`${scenario} round ${round}/${rounds}: ${entry.label}`);
-      await measure(server.port, { ...load, durationSec: warmupSec });
-      const measured = await measure(server.port, load);
+      await measure(server.port, { ...load, durationSec: warmupSec }, server);
+      const measured = await measure(server.port, load, server);
       entry.rounds.push(measured);
-      log(`  ${measured.rps.toFixed(0)} req/s, p50 ${measured.p50} ms, p99 ${measured.p99} ms, errors ${measured.errors}`);
+      const cpu = Number.isFinite(measured.cpuPerRequestUs) ? `, ${measured.cpuPerRequestUs.toFixed(1)} µs CPU/req` : '';
+      log(`  ${measured.rps.toFixed(0)} req/s${cpu}, p50 ${measured.p50} ms, p99 ${measured.p99} ms, errors ${measured.errors}`);
     }
   }
 }

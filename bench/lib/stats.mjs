@@ -13,6 +13,7 @@ export function summariseRounds(entry) {
     rps: median(entry.rounds.map((run) => run.rps)),
     p50: median(entry.rounds.map((run) => run.p50)),
     p99: median(entry.rounds.map((run) => run.p99)),
+    cpuPerRequestUs: median(entry.rounds.map((run) => run.cpuPerRequestUs ?? NaN)),
   };
   entry.errors = entry.rounds.reduce((sum, run) => sum + run.errors, 0);
 }

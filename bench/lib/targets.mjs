@@ -56,6 +56,7 @@ export const TARGETS = {
   // The same with its access log on (gunicorn's default format, to a file): what one line per request costs.
   'corral-accesslog': corral('corral-accesslog', 'corral -w 2 --access-logfile', ['--access-logfile', ACCESS_LOG_FILE]),
   'corral-thread': corral('corral-thread', 'corral -k thread -w 2 --threads 8', ['-k', 'thread', '--threads', '8']),
+  'corral-sync': corral('corral-sync', 'corral -k sync -w 2', ['-k', 'sync']),
   'cluster-rr': nodeCluster('rr', 'node:cluster -w 2 (round robin)'),
   'cluster-none': nodeCluster('none', 'node:cluster -w 2 (SCHED_NONE)'),
   single: (scenario) => ({
