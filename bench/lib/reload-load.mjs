@@ -9,10 +9,10 @@
 // - a connection that errors or is closed while a request is waiting for its
 //   response counts that request as failed, by kind, and a fresh connection
 //   starts with an empty request queue and a fresh response parser.
+import { createRequire } from 'node:module';
 import autocannon from 'autocannon';
-import { AUTOCANNON_VERSION } from './load.mjs';
 
-export { AUTOCANNON_VERSION };
+export const AUTOCANNON_VERSION = createRequire(import.meta.url)('autocannon/package.json').version;
 
 /** Failure kinds, in the order they are reported. */
 export const FAILURE_KINDS = ['resets', 'closed', 'refused', 'timeouts', 'non2xx', 'otherErrors'];
