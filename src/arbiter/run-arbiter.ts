@@ -17,9 +17,8 @@ import type { BoundListener } from '../sockets/listeners.js';
 import { version } from '../version.js';
 import { parseAppModule } from '../app/app-module.js';
 import { resolveAppModule } from '../app/load-app.js';
-import { connectionsOf, loadKind } from '../kinds/registry.js';
 import { acquireListeners } from './acquire-listeners.js';
-import { type ConnectionDispatcher, startDispatcher } from './connection-dispatcher.js';
+import { type ConnectionSource, checkSameConnectionSource, connectionSourceFor } from './connection-source.js';
 import { tlsServerOptions } from '../http/tls-options.js';
 import { preloadApp } from './preload-app.js';
 import { startSuccession } from './succession.js';
@@ -105,9 +104,9 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   const succession = startSuccession({ pidfile: settings.pidfile, name: settings.procName ?? appModule, launchDirectory: options.launchDirectory, logger });
   const listeners: BoundListener[] = [];
   // A unix socket's file stays while another arbiter of an upgrade still serves on it.
-  let dispatcher: ConnectionDispatcher | undefined;
+  let connections: ConnectionSource | undefined;
   const closeListeners = () => {
-    dispatcher?.close();
+    connections?.close();
     const keepPath = succession.otherArbiterServes();
     listeners.forEach((listener) => listener.close({ keepPath }));
   };
@@ -119,7 +118,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     actors: {
       bindListeners: fromPromise(async () => {
         listeners.push(...(await acquireListeners(settings, succession.inherited, logger)));
-        if (connectionsOf(await loadKind(settings.workerClass, cwd)) === 'dispatched') dispatcher = startDispatcher(listeners, settings.backlog, logger);
+        connections = await connectionSourceFor(settings.workerClass, cwd, { listeners, backlog: settings.backlog, headerTimeoutMs: settings.headerTimeout * 1000, logger });
         // As gunicorn does: the scheme says whether the socket speaks TLS.
         const shown = (url: string) => (settings.certfile ? url.replace(/^http:/, 'https:') : url);
         for (const listener of listeners) logger.info(`Listening at: ${shown(listener.url)} (${process.pid})`);
@@ -130,6 +129,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         const next = await reload();
         // A certificate that cannot be read fails the reload here, not every new worker.
         tlsServerOptions(next.settings);
+        await checkSameConnectionSource(settings.workerClass, next.settings.workerClass, cwd);
         if (JSON.stringify(next.settings.bind) !== JSON.stringify(settings.bind)) {
           logger.warning('Reload keeps the sockets already bound; a changed bind takes a restart.');
         }
@@ -145,7 +145,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
             listeners: () => listeners,
             logger,
             hooks: () => hooks,
-            dispatcher: () => dispatcher,
+            connections: () => connections!,
             init: () => ({ appModule, cwd, kind: settings.workerClass, settings, configFile, identity: options.identity }),
           }),
         },
