@@ -18,7 +18,7 @@ import { version } from '../version.js';
 import { parseAppModule } from '../app/app-module.js';
 import { resolveAppModule } from '../app/load-app.js';
 import { acquireListeners } from './acquire-listeners.js';
-import { type ConnectionSource, checkSameConnectionSource, connectionSourceFor } from './connection-source.js';
+import { type ConnectionStrategy, checkSameConnectionStrategy, connectionStrategyFor } from './connection-strategy.js';
 import { tlsServerOptions } from '../http/tls-options.js';
 import { preloadApp } from './preload-app.js';
 import { startSuccession } from './succession.js';
@@ -104,7 +104,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   const succession = startSuccession({ pidfile: settings.pidfile, name: settings.procName ?? appModule, launchDirectory: options.launchDirectory, logger });
   const listeners: BoundListener[] = [];
   // A unix socket's file stays while another arbiter of an upgrade still serves on it.
-  let connections: ConnectionSource | undefined;
+  let connections: ConnectionStrategy | undefined;
   const closeListeners = () => {
     connections?.close();
     const keepPath = succession.otherArbiterServes();
@@ -118,7 +118,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     actors: {
       bindListeners: fromPromise(async () => {
         listeners.push(...(await acquireListeners(settings, succession.inherited, logger)));
-        connections = await connectionSourceFor(settings.workerClass, cwd, { listeners, backlog: settings.backlog, headerTimeoutMs: settings.headerTimeout * 1000, logger });
+        connections = await connectionStrategyFor(settings.workerClass, cwd, { listeners, backlog: settings.backlog, headerTimeoutMs: settings.headerTimeout * 1000, logger });
         // As gunicorn does: the scheme says whether the socket speaks TLS.
         const shown = (url: string) => (settings.certfile ? url.replace(/^http:/, 'https:') : url);
         for (const listener of listeners) logger.info(`Listening at: ${shown(listener.url)} (${process.pid})`);
@@ -129,7 +129,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         const next = await reload();
         // A certificate that cannot be read fails the reload here, not every new worker.
         tlsServerOptions(next.settings);
-        await checkSameConnectionSource(settings.workerClass, next.settings.workerClass, cwd);
+        await checkSameConnectionStrategy(settings.workerClass, next.settings.workerClass, cwd);
         if (JSON.stringify(next.settings.bind) !== JSON.stringify(settings.bind)) {
           logger.warning('Reload keeps the sockets already bound; a changed bind takes a restart.');
         }

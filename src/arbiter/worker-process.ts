@@ -10,7 +10,7 @@ import { PROTOCOL_VERSION, type WorkerInit } from '../ipc/protocol.js';
 import type { Hooks } from '../config/hooks.js';
 import { runHookSync } from '../config/run-hook.js';
 import type { Logger } from '../log/logger.js';
-import type { ConnectionSource } from './connection-source.js';
+import type { ConnectionStrategy } from './connection-strategy.js';
 import type { BoundListener } from '../sockets/listeners.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url));
@@ -26,7 +26,7 @@ export interface WorkerProcessOptions {
   logger: Logger;
   hooks: () => Hooks;
   /** How connections reach the workers spawned now (chosen once the listeners are bound). */
-  connections: () => ConnectionSource;
+  connections: () => ConnectionStrategy;
 }
 
 export function workerProcessLogic({ listeners, init, logger, hooks, connections }: WorkerProcessOptions) {

@@ -1,5 +1,6 @@
-// How connections reach a generation's workers: one interface, two strategies
-// (node's SharedHandle / RoundRobinHandle), chosen here and nowhere else.
+// How connections reach the workers: one interface, two strategies (node's
+// SharedHandle / RoundRobinHandle), chosen here and nowhere else, from what the
+// kind declares (its `connections`: 'shared' or 'dispatched').
 // - shared accept: every worker accepts on the listening sockets it inherits;
 // - dispatch: the arbiter accepts and hands each connection to an idle worker
 //   (see connection-dispatcher.ts).
@@ -12,7 +13,7 @@ import { CorralError } from '../errors.js';
 import { connectionsOf, loadKind } from '../kinds/registry.js';
 import { type DispatcherOptions, startDispatcher } from './connection-dispatcher.js';
 
-export interface ConnectionSource {
+export interface ConnectionStrategy {
   readonly name: 'shared accept' | 'dispatch';
   /** What a worker process needs beyond its pipe and the listeners: node's fd channel for dispatch. */
   readonly workerStdio: readonly 'ipc'[];
@@ -24,7 +25,7 @@ export interface ConnectionSource {
   close(): void;
 }
 
-const sharedAccept: ConnectionSource = {
+const sharedAccept: ConnectionStrategy = {
   name: 'shared accept',
   workerStdio: [],
   attach() {},
@@ -32,14 +33,14 @@ const sharedAccept: ConnectionSource = {
   close() {},
 };
 
-/** The source for the worker class `kindName`, accepting on the bound listeners if it must. */
-export async function connectionSourceFor(kindName: string, cwd: string, options: DispatcherOptions): Promise<ConnectionSource> {
+/** The strategy for the worker class `kindName`, accepting on the bound listeners if it must. */
+export async function connectionStrategyFor(kindName: string, cwd: string, options: DispatcherOptions): Promise<ConnectionStrategy> {
   if (connectionsOf(await loadKind(kindName, cwd)) === 'shared') return sharedAccept;
   return { name: 'dispatch', workerStdio: ['ipc'], ...startDispatcher(options) };
 }
 
 /** Throws, naming what to do, when a reload from `fromKind` to `toKind` would change how connections reach workers. */
-export async function checkSameConnectionSource(fromKind: string, toKind: string, cwd: string): Promise<void> {
+export async function checkSameConnectionStrategy(fromKind: string, toKind: string, cwd: string): Promise<void> {
   if (fromKind === toKind) return;
   const [from, to] = await Promise.all([loadKind(fromKind, cwd), loadKind(toKind, cwd)]);
   if (connectionsOf(from) === connectionsOf(to)) return;
