@@ -52,6 +52,8 @@ interface DispatchedWorker {
 
 const STOPPING_ANSWER =
   'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 29\r\nConnection: close\r\n\r\nThe server is shutting down.\n';
+/** A worker's last messages are read well within this after it exits. */
+const RELEASE_AFTER_EXIT_MS = 500;
 /** After the 503, how long the client may take to close (its unread bytes are read and dropped meanwhile). */
 const LINGER_MS = 2000;
 
@@ -169,14 +171,18 @@ export function startDispatcher({ listeners, backlog, headerTimeoutMs, logger }:
       const worker: DispatchedWorker = { child, leaving: false, handed: new Map() };
       workers.set(workerId, worker);
       child.on('message', onMessage(worker, workerId));
-      // 'close' comes after the exit and after every message the worker sent has been read (node emits no
-      // 'disconnect' while a handle awaits the worker's acknowledgement): what it did not take is still ours.
-      child.once('close', () => {
+      // What a worker that is gone did not take is still ours. 'close' comes after the exit and after every
+      // message the worker sent has been read (node emits no 'disconnect' while a handle awaits the worker's
+      // acknowledgement); a pipe a process of the app inherited can delay it, hence the bound after the exit.
+      const release = () => {
+        if (workers.get(workerId) !== worker) return;
         worker.leaving = true;
         workers.delete(workerId);
         forgetSlots(workerId);
         for (const id of [...worker.handed.keys()]) giveBack(worker, id);
-      });
+      };
+      child.once('close', release);
+      child.once('exit', () => setTimeout(release, RELEASE_AFTER_EXIT_MS).unref());
     },
     retire(workerId) {
       const worker = workers.get(workerId);

@@ -17,13 +17,18 @@ export function dispatchedConnections(): ConnectionDispatch {
     onConnection(take) {
       process.on('message', (message: unknown, socket?: Socket) => {
         if (!isHandedConnection(message) || !socket) return;
-        // Decided in the same turn as the socket arrived, before this process could read from it.
-        if (!take(socket, Buffer.from(message.head, 'base64'))) {
-          socket.destroy();
-          tell({ type: 'corral:declined', id: message.id });
-          return;
+        // Decided in the same turn as the socket arrived, before this process could read from it. A kind
+        // that throws while taking it has touched it: taken, so no other worker serves it too.
+        let taken = true;
+        try {
+          taken = take(socket, Buffer.from(message.head, 'base64'));
+        } finally {
+          if (taken) tell({ type: 'corral:took', id: message.id });
+          else {
+            socket.destroy();
+            tell({ type: 'corral:declined', id: message.id });
+          }
         }
-        tell({ type: 'corral:took', id: message.id });
       });
     },
   };
