@@ -128,6 +128,22 @@ test('idle connections cost no sync worker: a request is answered at once, and t
   });
 });
 
+test('HUP and TTOU under load on -k sync: draining workers take no new connection, and every request is answered', async () => {
+  await withCorral(['-k', 'sync', '-w', '3', '-b', '127.0.0.1:0', app], async (corral) => {
+    const [url] = await corral.ready();
+    const load = boundedLoad(url, { clients: 8, total: 3000, timeoutMs: 8000 });
+    for (let round = 1; round <= 3; round += 1) {
+      const from = corral.lines.length;
+      corral.signal('SIGHUP');
+      await corral.waitForLine(/Reload complete: generation \d+ serving/, { from, timeoutMs: 20_000 });
+    }
+    corral.signal('SIGTTOU');
+    const outcomes = await load;
+    const failed = outcomes.filter((outcome) => !('status' in outcome) || outcome.status !== 200);
+    assert.equal(failed.slice(0, 5), [], `${failed.length} of ${outcomes.length} requests failed or hung`);
+  });
+});
+
 test('TERM: connections still queued in the arbiter are answered 503 at once; those being served finish', async () => {
   await withCorral(['-k', 'sync', '-w', '2', '--graceful-timeout', '10', '-b', '127.0.0.1:0', app], async (corral) => {
     const [url] = await corral.ready();
