@@ -9,7 +9,8 @@
 //   after --header-timeout. The bytes read to see that go along with the socket.
 // - the arbiter keeps its copy of a handed socket until the worker says it took
 //   it; one the worker declines (it is draining), or that it never took before
-//   dying, goes to another worker.
+//   dying, goes to another worker (node's cluster RoundRobinHandle does the same:
+//   the primary closes its handle only once the worker replies `accepted`).
 // - a worker told to leave gets no more connections; when the server stops,
 //   the connections still waiting here are answered 503 and closed.
 import type { ChildProcess } from 'node:child_process';

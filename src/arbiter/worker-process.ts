@@ -31,15 +31,15 @@ export interface WorkerProcessOptions {
 
 export function workerProcessLogic({ listeners, init, logger, hooks, connections }: WorkerProcessOptions) {
   return fromCallback<WorkerProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
-    const source = connections();
+    const strategy = connections();
     const send = (event: WorkerHandleEvent) => sendBack(event);
     const bound = listeners();
     runHookSync(hooks(), 'preFork', logger, { id: input.id });
     const child = spawn(process.execPath, [WORKER_ENTRY], {
       // Dispatch also needs node's fd-passing channel, which carries the sockets.
-      stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...source.workerStdio],
+      stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...strategy.workerStdio],
     });
-    source.attach(input.id, child);
+    strategy.attach(input.id, child);
     let exited = false;
     let pipeClosed = false;
     let exitStatus: { code: number | null; signal: string | null } | undefined;
@@ -88,7 +88,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
       reportExit();
     });
     child.once('exit', (code, signal) => {
-      source.retire(input.id);
+      strategy.retire(input.id);
       exitStatus = { code, signal };
       if (pipeClosed) reportExit();
       else setTimeout(reportExit, PIPE_DRAIN_MS).unref();
@@ -104,7 +104,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
 
     receive((command) => {
       // Any signal means the worker is leaving (or reopening logs, which is harmless to re-offer).
-      if (command.type === 'SIGNAL' && command.signal !== 'SIGUSR1') source.retire(input.id);
+      if (command.type === 'SIGNAL' && command.signal !== 'SIGUSR1') strategy.retire(input.id);
       if (command.type === 'SIGNAL' && child.exitCode === null && child.signalCode === null) {
         try {
           child.kill(command.signal);
