@@ -18,9 +18,8 @@ import { version } from '../version.js';
 import { stateText } from '../inspector/statechart-model.js';
 import { parseAppModule } from '../app/app-module.js';
 import { resolveAppModule } from '../app/load-app.js';
-import { connectionsOf, loadKind } from '../kinds/registry.js';
 import { acquireListeners } from './acquire-listeners.js';
-import { type ConnectionDispatcher, startDispatcher } from './connection-dispatcher.js';
+import { type ConnectionStrategy, checkSameConnectionStrategy, connectionStrategyFor } from './connection-strategy.js';
 import { tlsServerOptions } from '../http/tls-options.js';
 import { preloadApp } from './preload-app.js';
 import { startSuccession } from './succession.js';
@@ -113,11 +112,11 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     listeners: () => listeners,
     beforeSpawn: () => runHook(hooks, 'preExec', logger, settings),
   });
-  let dispatcher: ConnectionDispatcher | undefined;
+  let connections: ConnectionStrategy | undefined;
   // A unix socket's file stays while another arbiter of an upgrade still serves on it (the succession chart knows).
   let successionState: (() => Parameters<typeof sharesSockets>[0] | undefined) = () => undefined;
   const closeListeners = () => {
-    dispatcher?.close();
+    connections?.close();
     const state = successionState();
     const keepPath = state !== undefined && sharesSockets(state);
     listeners.forEach((listener) => listener.close({ keepPath }));
@@ -130,7 +129,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     actors: {
       bindListeners: fromPromise(async () => {
         listeners.push(...(await acquireListeners(settings, succession.inherited, logger)));
-        if (connectionsOf(await loadKind(settings.workerClass, cwd)) === 'dispatched') dispatcher = startDispatcher(listeners, settings.backlog, logger);
+        connections = await connectionStrategyFor(settings.workerClass, cwd, { listeners, backlog: settings.backlog, headerTimeoutMs: settings.headerTimeout * 1000, logger });
         // As gunicorn does: the scheme says whether the socket speaks TLS.
         const shown = (url: string) => (settings.certfile ? url.replace(/^http:/, 'https:') : url);
         for (const listener of listeners) logger.info(`Listening at: ${shown(listener.url)} (${process.pid})`);
@@ -141,6 +140,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         const next = await reload();
         // A certificate that cannot be read fails the reload here, not every new worker.
         tlsServerOptions(next.settings);
+        await checkSameConnectionStrategy(settings.workerClass, next.settings.workerClass, cwd);
         if (JSON.stringify(next.settings.bind) !== JSON.stringify(settings.bind)) {
           logger.warning('Reload keeps the sockets already bound; a changed bind takes a restart.');
         }
@@ -157,7 +157,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
             listeners: () => listeners,
             logger,
             hooks: () => hooks,
-            dispatcher: () => dispatcher,
+            connections: () => connections!,
             init: () => ({ appModule, cwd, kind: settings.workerClass, settings, configFile, identity: options.identity }),
           }),
         },

@@ -10,7 +10,7 @@ import { PROTOCOL_VERSION, type WorkerInit } from '../ipc/protocol.js';
 import type { Hooks } from '../config/hooks.js';
 import { runHookSync } from '../config/run-hook.js';
 import type { Logger } from '../log/logger.js';
-import type { ConnectionDispatcher } from './connection-dispatcher.js';
+import type { ConnectionStrategy } from './connection-strategy.js';
 import type { BoundListener } from '../sockets/listeners.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url));
@@ -25,20 +25,21 @@ export interface WorkerProcessOptions {
   init: () => Omit<WorkerInit, 'type' | 'version' | 'workerId' | 'listeners'>;
   logger: Logger;
   hooks: () => Hooks;
-  /** For dispatched kinds: where idle workers get their connections (exists once listeners are bound). */
-  dispatcher: () => ConnectionDispatcher | undefined;
+  /** How connections reach the workers spawned now (chosen once the listeners are bound). */
+  connections: () => ConnectionStrategy;
 }
 
-export function workerProcessLogic({ listeners, init, logger, hooks, dispatcher: currentDispatcher }: WorkerProcessOptions) {
+export function workerProcessLogic({ listeners, init, logger, hooks, connections }: WorkerProcessOptions) {
   return fromCallback<WorkerProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
-    const dispatcher = currentDispatcher();
+    const strategy = connections();
     const send = (event: WorkerHandleEvent) => sendBack(event);
     const bound = listeners();
     runHookSync(hooks(), 'preFork', logger, { id: input.id });
     const child = spawn(process.execPath, [WORKER_ENTRY], {
-      // Dispatched kinds also get node's fd-passing channel, which carries only sockets.
-      stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...(dispatcher ? ['ipc' as const] : [])],
+      // Dispatch also needs node's fd-passing channel, which carries the sockets.
+      stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...strategy.workerStdio],
     });
+    strategy.attach(input.id, child);
     let exited = false;
     let pipeClosed = false;
     let exitStatus: { code: number | null; signal: string | null } | undefined;
@@ -65,8 +66,6 @@ export function workerProcessLogic({ listeners, init, logger, hooks, dispatcher:
             return send({ type: 'MSG.bootFailed', code: message.code, message: message.message });
           case 'recycle':
             return send({ type: 'MSG.recycle', reason: message.reason });
-          case 'idle':
-            return dispatcher?.offer(input.id, child);
         }
       },
       protocolError(error) {
@@ -89,7 +88,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, dispatcher:
       reportExit();
     });
     child.once('exit', (code, signal) => {
-      dispatcher?.forget(input.id);
+      strategy.retire(input.id);
       exitStatus = { code, signal };
       if (pipeClosed) reportExit();
       else setTimeout(reportExit, PIPE_DRAIN_MS).unref();
@@ -105,7 +104,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, dispatcher:
 
     receive((command) => {
       // Any signal means the worker is leaving (or reopening logs, which is harmless to re-offer).
-      if (command.type === 'SIGNAL' && command.signal !== 'SIGUSR1') dispatcher?.forget(input.id);
+      if (command.type === 'SIGNAL' && command.signal !== 'SIGUSR1') strategy.retire(input.id);
       if (command.type === 'SIGNAL' && child.exitCode === null && child.signalCode === null) {
         try {
           child.kill(command.signal);

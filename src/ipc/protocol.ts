@@ -40,15 +40,13 @@ export type WorkerToArbiter =
   | ({ type: 'heartbeat' } & WorkerStats)
   | { type: 'bootFailed'; code: number; message: string }
   /** Replace me (rolling: the replacement is ready before I drain). */
-  | { type: 'recycle'; reason: string }
-  /** A dispatched kind can take one more connection. */
-  | { type: 'idle' };
+  | { type: 'recycle'; reason: string };
 
 export type Direction = 'toWorker' | 'toArbiter';
 
 const knownTypes: Record<Direction, ReadonlySet<string>> = {
   toWorker: new Set(['init', 'drain', 'stop']),
-  toArbiter: new Set(['booted', 'ready', 'heartbeat', 'bootFailed', 'recycle', 'idle']),
+  toArbiter: new Set(['booted', 'ready', 'heartbeat', 'bootFailed', 'recycle']),
 };
 
 const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);

@@ -36,7 +36,12 @@ export type ConnectionSource = 'shared' | 'dispatched';
 export interface ConnectionDispatch {
   /** Tell the arbiter this worker can take one more connection. */
   offer(): void;
-  onConnection(handler: (socket: Socket) => void): void;
+  /**
+   * `take` gets each connection handed over, with the bytes the arbiter read to see its request
+   * begin: the kind serves it, those bytes first, and returns true; or returns false (draining) to
+   * leave it untouched, and the arbiter gives it to another worker.
+   */
+  onConnection(take: (socket: Socket, head: Buffer) => boolean): void;
 }
 
 export interface KindDependencies {

@@ -1,8 +1,9 @@
 // The sync kind: one request at a time per process, for apps that block (sync
 // fs or database calls, CPU work). Every response is `Connection: close`, so a
 // pipelined second request is never served on that connection. Connections come
-// from the arbiter, one per idle slot this worker offers: a busy worker is never
-// handed one (see ConnectionSource).
+// from the arbiter, one per idle slot this worker offers, once their request has
+// begun to arrive: a busy worker is never handed one, nor an idle client (see
+// src/arbiter/connection-dispatcher.ts). Draining stops the offers at once.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { fromCallback } from 'xstate';
@@ -36,15 +37,20 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
     // Never listens: it only serves the connections it is handed.
     const server = createHttpServer({ settings, logger, tls, onRequest });
 
-    dispatch.onConnection((socket) => {
+    dispatch.onConnection((socket, head) => {
+      // Draining: not served here, and untouched, so the arbiter can give it to another worker.
+      if (draining) return false;
       active = socket;
       socket.once('close', () => {
         active = undefined;
         if (draining) sendBack({ type: 'KIND.DRAINED' });
         else dispatch.offer();
       });
+      // What the arbiter read to see the request begin goes first: the parser (or TLS) takes it from
+      // the socket's buffer before anything newly read. Not resumed here: that would spill it past TLS.
+      if (head.length > 0) socket.unshift(head);
       server.emit('connection', socket);
-      socket.resume();
+      return true;
     });
 
     receive((command) => {

@@ -118,7 +118,7 @@ export async function createWorkerActor(context: WorkerContext) {
         counters,
         logger,
         observers,
-        dispatch: connectionsOf(kind) === 'dispatched' ? dispatchedConnections(channel) : undefined,
+        dispatch: connectionsOf(kind) === 'dispatched' ? dispatchedConnections() : undefined,
         tls,
       }),
     },

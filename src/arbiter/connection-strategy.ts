@@ -1,0 +1,51 @@
+// How connections reach the workers: one interface, two strategies (node's
+// SharedHandle / RoundRobinHandle), chosen here and nowhere else, from what the
+// kind declares (its `connections`: 'shared' or 'dispatched').
+// - shared accept: every worker accepts on the listening sockets it inherits;
+// - dispatch: the arbiter accepts and hands each connection to an idle worker
+//   (see connection-dispatcher.ts).
+// The strategy is fixed when the listeners are bound. Dispatch takes the arbiter
+// accepting on the listening sockets, which node can only stop by closing them
+// (and the arbiter cannot get a second descriptor of a socket to keep for new
+// workers), so a reload that would switch strategies is refused with a reason.
+import type { ChildProcess } from 'node:child_process';
+import { CorralError } from '../errors.js';
+import { connectionsOf, loadKind } from '../kinds/registry.js';
+import { type DispatcherOptions, startDispatcher } from './connection-dispatcher.js';
+
+export interface ConnectionStrategy {
+  readonly name: 'shared accept' | 'dispatch';
+  /** What a worker process needs beyond its pipe and the listeners: node's fd channel for dispatch. */
+  readonly workerStdio: readonly 'ipc'[];
+  /** A worker was spawned (with workerStdio). */
+  attach(workerId: string, child: ChildProcess): void;
+  /** The worker is leaving: it gets no more connections. */
+  retire(workerId: string): void;
+  /** The server stops accepting. */
+  close(): void;
+}
+
+const sharedAccept: ConnectionStrategy = {
+  name: 'shared accept',
+  workerStdio: [],
+  attach() {},
+  retire() {},
+  close() {},
+};
+
+/** The strategy for the worker class `kindName`, accepting on the bound listeners if it must. */
+export async function connectionStrategyFor(kindName: string, cwd: string, options: DispatcherOptions): Promise<ConnectionStrategy> {
+  if (connectionsOf(await loadKind(kindName, cwd)) === 'shared') return sharedAccept;
+  return { name: 'dispatch', workerStdio: ['ipc'], ...startDispatcher(options) };
+}
+
+/** Throws, naming what to do, when a reload from `fromKind` to `toKind` would change how connections reach workers. */
+export async function checkSameConnectionStrategy(fromKind: string, toKind: string, cwd: string): Promise<void> {
+  if (fromKind === toKind) return;
+  const [from, to] = await Promise.all([loadKind(fromKind, cwd), loadKind(toKind, cwd)]);
+  if (connectionsOf(from) === connectionsOf(to)) return;
+  throw new CorralError(
+    'CORRAL_ERR_CONFIG',
+    `changing the worker class from ${fromKind} to ${toKind} changes how connections reach workers; restart corral to apply it`,
+  );
+}
