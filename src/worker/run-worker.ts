@@ -146,7 +146,13 @@ export async function createWorkerActor(context: WorkerContext) {
 export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToArbiter>): WorkerContext {
   const { settings } = init;
   const metrics = createWorkerMetrics(settings);
-  const logger = createLogger({ level: settings.logLevel as LogLevel, format: settings.logFormat as 'text' | 'json', path: settings.errorlog, onLine: metrics?.onLogLine });
+  const logger = createLogger({
+    level: settings.logLevel as LogLevel,
+    format: settings.logFormat as 'text' | 'json',
+    path: settings.errorlog,
+    onLine: metrics?.onLogLine,
+    onDropped: metrics?.onLogDropped,
+  });
   const context: WorkerContext = {
     init,
     channel,
@@ -154,7 +160,7 @@ export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToA
     hooks: {},
     info: { id: init.workerId, pid: process.pid, settings },
     reopeners: [() => logger.reopen()],
-    accessLog: createAccessLog(settings),
+    accessLog: createAccessLog(settings, { logger, onDropped: metrics?.onLogDropped }),
     metrics,
     lastHeartbeat: () => {},
   };
