@@ -267,5 +267,29 @@ if (isRoot) {
   });
 }
 
+test('both logs on /dev/full: the server boots and serves; the error log\'s own drops are told on stderr, rate-limited', async () => {
+  const socket = join(tmp, 'full.sock');
+  let workers: number[] = [];
+  await withCorral(['-w', '2', '-b', `unix:${socket}`, '--no-control-socket', '--error-logfile', '/dev/full', '--access-logfile', '/dev/full', app], async (corral) => {
+   try {
+    // Nothing the arbiter logs can be written: it says so where it still can.
+    const { match } = await corral.waitForLine(/^\[[^\]]+\] \[(\d+)\] \[ERROR\] Dropped \d+ error log line\(s\) \(\d+ since this process started\): ENOSPC: no space left on device, write \(\/dev\/full\)/, { timeoutMs: 10_000 });
+    assert.is(Number(match[1]), corral.pid);
+    await waitUntil(() => existsSync(socket), { timeoutMs: 10_000, what: 'the socket bound' });
+    await waitUntil(() => request(`unix:${socket}`, { timeoutMs: 2000 }).then((response) => response.status === 200, () => false), { timeoutMs: 15_000, what: 'served' });
+    // No line tells the workers' pids: the arbiter's children they are, reaped by pid if the test fails.
+    workers = readFileSync(`/proc/${corral.pid}/task/${corral.pid}/children`, 'utf8').trim().split(/\s+/).map(Number);
+    await assertServing(`unix:${socket}`, 20);
+    // The arbiter logged a dozen lines at start, the workers some too: one report per process per 5 s at most.
+    const reports = corral.lines.filter((line) => / \[ERROR\] Dropped \d+ error log line/.test(line));
+    assert.ok(reports.length <= 3 * 2, reports.join('\n'));
+    corral.signal('SIGTERM');
+    assert.equal(await corral.waitForExit(15_000), { code: 0, signal: null });
+   } finally {
+    killLeftovers(corral, workers);
+   }
+  });
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();
