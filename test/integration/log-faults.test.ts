@@ -4,7 +4,7 @@
 // where it can still go, dropped lines are counted, and memory stays bounded.
 import { spawnSync } from 'node:child_process';
 import dgram from 'node:dgram';
-import { chmodSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -141,6 +141,41 @@ if (isRoot) {
     assert.match(read(errorLog), /\[INFO\] Shutting down: Master/);
     assert.not.match(read(errorLog), /Worker exiting/, 'the workers could not reopen: their last lines are in the rotated file');
     assert.match(read(`${errorLog}.1`), /Worker exiting/);
+  });
+}
+
+if (isRoot) {
+  test('USR1 to an arbiter running as nobody after a logrotate `create 0600 root root`: EACCES logged, the server keeps serving', async () => {
+    const logs = join(tmp, 'as-nobody');
+    // nobody must reach the directory: the test's own temporary directory is root's alone.
+    chmodSync(tmp, 0o755);
+    mkdirSync(logs);
+    chownSync(logs, 65534, 65534);
+    const errorLog = join(logs, 'error.log');
+    let workers: number[] = [];
+    // The whole server as nobody, as a server started by an unprivileged service manager is.
+    const launcher = (command: string[]): [string, string[]] => ['setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', ...command]];
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--no-control-socket', '--error-logfile', errorLog, app], async (corral) => {
+      try {
+        const started = await readyFromFile(errorLog, 2).catch((error: Error) => {
+          throw new Error(`${error.message}:\n${corral.output}`);
+        });
+        workers = started.workers;
+        renameSync(errorLog, `${errorLog}.1`);
+        writeFileSync(errorLog, '', { mode: 0o600 });
+        chmodSync(errorLog, 0o600);
+        corral.signal('SIGUSR1');
+        for (const pid of [corral.pid, ...workers]) {
+          await corral.waitForLine(new RegExp(`\\[${pid}\\] \\[ERROR\\] Cannot reopen the error log ${errorLog}: EACCES: permission denied`), { timeoutMs: 10_000 });
+        }
+        await assertServing(started.url, 10);
+        for (const pid of [corral.pid, ...workers]) assert.ok(isAlive(pid), `${pid} is alive`);
+        await waitUntil(() => read(`${errorLog}.1`).includes(`[${corral.pid}] [ERROR] Cannot reopen the error log`), { what: 'the failure in the file still open' });
+        assert.is(read(errorLog), '', 'nothing reached the file it cannot open');
+      } finally {
+        killLeftovers(corral, workers);
+      }
+    }, { launcher });
   });
 }
 
