@@ -174,7 +174,9 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
   const context = createWorkerContext(init, channel);
   const { logger } = context;
   process.title = `corral: worker [${settings.procName ?? init.appModule}]`;
-  if (settings.captureOutput && settings.errorlog !== '-') context.reopeners.push(captureOutput(settings.errorlog));
+  if (settings.captureOutput && settings.errorlog !== '-') {
+    context.reopeners.push(captureOutput(settings.errorlog, { onDropped: context.metrics?.onLogDropped, tellDrops: (message) => logger.error(message) }));
+  }
 
   const exit = async (code: number) => {
     await runHook(context.hooks, 'workerExit', logger, context.info);
