@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type ChaosReport, hangingApp, hostileClients, ipcGarbage, killNine, leakingApp, reloadStorm } from '../test/chaos/scenarios.js';
+import { type ChaosReport, fullDiskAccessLog, hangingApp, hostileClients, ipcGarbage, killNine, leakingApp, logReopenFailure, reloadStorm } from '../test/chaos/scenarios.js';
 
 const seconds = Number(process.env.CHAOS_SECONDS ?? 30);
 if (!Number.isInteger(seconds) || seconds < 4) {
@@ -19,6 +19,8 @@ const runs: [string, () => Promise<ChaosReport>][] = [
   ['HUP storm + USR2', () => reloadStorm(seconds)],
   ['hostile clients', () => hostileClients(seconds, { idle: 10_000 })],
   ['IPC garbage', () => ipcGarbage(seconds)],
+  ['log reopen failure', () => logReopenFailure(seconds)],
+  ['full disk', () => fullDiskAccessLog(seconds)],
 ];
 
 // CHAOS_ONLY=kill,hostile … runs the scenarios whose names contain one of the words.

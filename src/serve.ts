@@ -23,7 +23,7 @@ import { loadKind } from './kinds/registry.js';
 import { type LogLevel, createLogger } from './log/logger.js';
 import { checkMetricsSettings } from './metrics/check-metrics-settings.js';
 import { tlsServerOptions } from './http/tls-options.js';
-import { logLineCounter } from './metrics/log-line-counter.js';
+import { droppedLineCounter, logLineCounter } from './metrics/log-line-counter.js';
 import { statsdFromSettings } from './metrics/statsd.js';
 
 /** Every setting of docs/settings.md by its camelCase name, every hook, and these. */
@@ -228,6 +228,7 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
     format: settings.logFormat as 'text' | 'json',
     path: settings.errorlog,
     onLine: statsd && logLineCounter(statsd),
+    onDropped: statsd && droppedLineCounter(statsd),
   });
   // The inspector sees the actors through XState's inspection API, from their very first snapshot.
   const stately = settings.inspectorStately ? await connectStately(settings.inspectorStately, logger) : undefined;

@@ -6,6 +6,7 @@ import type { RequestObserver } from '../kinds/contract.js';
 import { compileAccessLogFormat } from './access-log-format.js';
 import { createLineBatch } from './line-batch.js';
 import { openLogFile } from './log-file.js';
+import type { Logger } from './logger.js';
 import { countResponseBodyBytes, responseBodyBytes } from './response-body-bytes.js';
 
 /** Batch size: some hundreds of lines per write under load; each write is a system call. */
@@ -17,7 +18,7 @@ const CLOSE_DEADLINE_MS = 2000;
 
 export interface AccessLog {
   observer: RequestObserver;
-  /** After logrotate moved the file: earlier lines go to the old file, later ones to the new. */
+  /** After logrotate moved the file: earlier lines go to the old file, later ones to the new; a failure is logged, the old file kept. */
   reopen(): void;
   /** Best effort, synchronous: for a process about to die (SIGABRT). */
   flush(): void;
@@ -25,8 +26,15 @@ export interface AccessLog {
   close(): Promise<void>;
 }
 
+export interface AccessLogOptions {
+  /** Where a failed reopen and dropped lines are told: the error log. */
+  logger?: Pick<Logger, 'error' | 'logFileError'>;
+  /** Called with the number of lines that could not be written (a full disk), e.g. for metrics. */
+  onDropped?: (lines: number) => void;
+}
+
 /** undefined when the access log is off (`accesslog` unset). */
-export function createAccessLog(settings: Pick<Settings, 'accesslog' | 'accessLogFormat'>): AccessLog | undefined {
+export function createAccessLog(settings: Pick<Settings, 'accesslog' | 'accessLogFormat'>, { logger, onDropped }: AccessLogOptions = {}): AccessLog | undefined {
   if (settings.accesslog === null) return undefined;
   const format = compileAccessLogFormat(settings.accessLogFormat);
   // Only the work some atom needs is done per request.
@@ -35,8 +43,9 @@ export function createAccessLog(settings: Pick<Settings, 'accesslog' | 'accessLo
   const timesRequests = uses('T', 'D', 'M', 'L');
   const datesRequests = uses('t');
   if (countsBytes) countResponseBodyBytes();
-  // Written asynchronously (any bufferBytes > 0), so a slow disk never holds up requests; the batching is the line batch's.
-  const file = openLogFile(settings.accesslog, { dash: 'stdout', role: 'access log', bufferBytes: 1 });
+  // Written asynchronously, so a slow or full disk never holds up requests; the batching is the line batch's.
+  const tellDrops = logger && ((message: string) => logger.error(message));
+  const file = openLogFile(settings.accesslog, { dash: 'stdout', role: 'access log', onDropped, tellDrops });
   const batch = createLineBatch(file, { maxBytes: BATCH_BYTES, maxDelayMs: BATCH_DELAY_MS });
 
   const observer: RequestObserver = {
@@ -54,10 +63,10 @@ export function createAccessLog(settings: Pick<Settings, 'accesslog' | 'accessLo
   return {
     observer,
     reopen() {
-      // Whatever was logged before the signal goes to the renamed file, in-flight writes included.
+      // Whatever was logged before the signal goes to the renamed file: the old descriptor writes it out, then closes.
       batch.flush();
-      file.flush();
-      file.reopen();
+      const failure = file.reopen();
+      if (failure !== undefined) logger?.logFileError(failure);
     },
     flush() {
       batch.flush();

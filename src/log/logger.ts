@@ -2,6 +2,7 @@
 // `[2026-11-25 06:07:31 +0000] [pid] [LEVEL] message` — or JSON lines.
 import { LOG_LEVELS, type LogLevel } from './levels.js';
 import { type LogFile, openLogFile } from './log-file.js';
+import { writeToStandardError } from './standard-error.js';
 
 export type { LogLevel };
 export { LOG_LEVELS };
@@ -14,8 +15,14 @@ export interface Logger {
   warning(message: string): void;
   error(message: string): void;
   critical(message: string): void;
-  /** Reopen the file after logrotate moved it (USR1). */
+  /** Reopen the file after logrotate moved it (USR1); a failure is logged, never thrown. */
   reopen(): void;
+  /**
+   * An error about the log files themselves (a failed reopen): into the error
+   * log, and to stderr when the error log is a file, since that file may be
+   * what fails or no longer be where the operator looks.
+   */
+  logFileError(message: string): void;
   flush(): void;
 }
 
@@ -45,11 +52,15 @@ export interface LoggerOptions {
   path?: string;
   /** Called for every line logged, e.g. to count log lines in metrics. */
   onLine?: (level: LogLevel) => void;
+  /** Called with the number of lines that could not be written (a full disk), e.g. for metrics. */
+  onDropped?: (lines: number) => void;
 }
 
-export function createLogger({ level, format = 'text', path = '-', onLine }: LoggerOptions): Logger {
-  const file: LogFile = openLogFile(path, { dash: 'stderr', role: 'error log' });
+export function createLogger({ level, format = 'text', path = '-', onLine, onDropped }: LoggerOptions): Logger {
   const render = formats[format];
+  // The error log's own trouble cannot go into the error log: a file's goes to stderr; stderr's, nowhere but the count.
+  const toStderr = path === '-' ? undefined : (message: string) => writeToStandardError(render('error', message));
+  const file: LogFile = openLogFile(path, { dash: 'stderr', sync: true, role: 'error log', onDropped, tellDrops: toStderr });
   const logger: Logger = {
     level,
     log(lineLevel, message) {
@@ -62,7 +73,14 @@ export function createLogger({ level, format = 'text', path = '-', onLine }: Log
     warning: (message) => logger.log('warning', message),
     error: (message) => logger.log('error', message),
     critical: (message) => logger.log('critical', message),
-    reopen: () => file.reopen(),
+    reopen() {
+      const failure = file.reopen();
+      if (failure !== undefined) logger.logFileError(failure);
+    },
+    logFileError(message) {
+      logger.error(message);
+      if (LOG_LEVELS.indexOf('error') >= LOG_LEVELS.indexOf(logger.level)) toStderr?.(message);
+    },
     flush: () => file.flush(),
   };
   return logger;

@@ -10,6 +10,8 @@ export const STATSD_METRICS = {
   requestStatus: (status: number) => `corral.request.status.${status}`,
   workers: 'corral.workers',
   logLine: (level: string) => `corral.log.${level}`,
+  /** Log lines (error or access log) that could not be written: a full disk, a stalled pipe. */
+  logDropped: 'corral.log.dropped',
 } as const;
 
 /** `app` and `app.` both give `app.`; gunicorn joins prefix and name with one dot. */

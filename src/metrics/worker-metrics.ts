@@ -5,7 +5,7 @@ import type { WorkerStats } from '../../machines/worker-handle.js';
 import type { RequestObserver } from '../kinds/contract.js';
 import type { LogLevel } from '../log/levels.js';
 import { type RequestDurations, emptyDurations, recordDuration } from './duration-histogram.js';
-import { logLineCounter } from './log-line-counter.js';
+import { droppedLineCounter, logLineCounter } from './log-line-counter.js';
 import { type StatsdClient, statsdFromSettings } from './statsd.js';
 import { STATSD_METRICS } from './statsd-line.js';
 
@@ -13,6 +13,8 @@ export interface WorkerMetrics {
   observers: RequestObserver[];
   /** For the logger's `onLine`, when log lines are counted. */
   onLogLine: ((level: LogLevel) => void) | undefined;
+  /** For the logs' `onDropped`: lines they could not write. */
+  onLogDropped: ((lines: number) => void) | undefined;
   /** Fields added to every heartbeat. */
   report(): Pick<WorkerStats, 'durations'>;
   /** Sends what is still queued. */
@@ -53,6 +55,7 @@ export function createWorkerMetrics(settings: {
   return {
     observers,
     onLogLine: statsd && logLineCounter(statsd),
+    onLogDropped: statsd && droppedLineCounter(statsd),
     report: () => (durations ? { durations } : {}),
     close: async () => statsd?.close(),
   };

@@ -147,7 +147,13 @@ export async function createWorkerActor(context: WorkerContext) {
 export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToArbiter>): WorkerContext {
   const { settings } = init;
   const metrics = createWorkerMetrics(settings);
-  const logger = createLogger({ level: settings.logLevel as LogLevel, format: settings.logFormat as 'text' | 'json', path: settings.errorlog, onLine: metrics?.onLogLine });
+  const logger = createLogger({
+    level: settings.logLevel as LogLevel,
+    format: settings.logFormat as 'text' | 'json',
+    path: settings.errorlog,
+    onLine: metrics?.onLogLine,
+    onDropped: metrics?.onLogDropped,
+  });
   const context: WorkerContext = {
     init,
     channel,
@@ -155,7 +161,7 @@ export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToA
     hooks: {},
     info: { id: init.workerId, pid: process.pid, settings },
     reopeners: [() => logger.reopen()],
-    accessLog: createAccessLog(settings),
+    accessLog: createAccessLog(settings, { logger, onDropped: metrics?.onLogDropped }),
     metrics,
     lastHeartbeat: () => {},
   };
@@ -169,7 +175,9 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
   const context = createWorkerContext(init, channel);
   const { logger } = context;
   process.title = `corral: worker [${settings.procName ?? init.appModule}]`;
-  if (settings.captureOutput && settings.errorlog !== '-') context.reopeners.push(captureOutput(settings.errorlog));
+  if (settings.captureOutput && settings.errorlog !== '-') {
+    context.reopeners.push(captureOutput(settings.errorlog, { onDropped: context.metrics?.onLogDropped, tellDrops: (message) => logger.error(message) }));
+  }
 
   const exit = async (code: number) => {
     await runHook(context.hooks, 'workerExit', logger, context.info);

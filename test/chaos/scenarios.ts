@@ -2,12 +2,14 @@
 // keeps keep-alive clients requesting, injects its fault, and reports how many
 // requests were sent, succeeded and failed (and why), with the expectation it
 // checks. `npm run chaos` runs them at length; the test suite runs them short.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import net from 'node:net';
+import { execFile, spawnSync } from 'node:child_process';
+import dgram from 'node:dgram';
+import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import net, { type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { type CorralProcess, REPO_ROOT, fixture, isAlive, waitUntil, withCorral } from '../helpers/corral-process.js';
+import { CLI, type CorralProcess, REPO_ROOT, fixture, isAlive, waitUntil, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
 import { type LoadResult, startLoad } from '../helpers/load.js';
 
@@ -280,4 +282,160 @@ export async function ipcGarbage(seconds: number, { clients = 8 } = {}): Promise
   });
 }
 
-export const scenarios = { killNine, hangingApp, leakingApp, reloadStorm, hostileClients, ipcGarbage };
+const readText = (path: string) => (existsSync(path) ? readFileSync(path, 'utf8') : '');
+
+/**
+ * The log directory moved away under load, then a reopen every 2 s (USR1 and
+ * `corral ctl reopen-logs` in turn): every reopen fails, every process keeps
+ * serving and says so; once the directory is back, the next reopen works.
+ */
+export async function logReopenFailure(seconds: number, { clients = 8 } = {}): Promise<ChaosReport> {
+  const tmp = mkdtempSync(join(tmpdir(), 'corral-chaos-logs-'));
+  const logs = join(tmp, 'logs');
+  const errorLog = join(logs, 'error.log');
+  const accessLog = join(logs, 'access.log');
+  const env = { XDG_RUNTIME_DIR: join(tmp, 'run') };
+  mkdirSync(logs);
+  let workers: number[] = [];
+  try {
+    return await withCorral(['-w', '2', '-b', '127.0.0.1:0', '-n', 'chaos-logs', '--error-logfile', errorLog, '--access-logfile', accessLog, APP], async (corral) => {
+      // The error log is a file: ready and the workers are read from it, and reaped by pid at the end.
+      await waitUntil(() => readText(errorLog).includes('Ready: 2 worker(s) serving'), { timeoutMs: 15_000, what: 'ready in the error log' });
+      const url = /Listening at: (\S+)/.exec(readText(errorLog))![1];
+      workers = [...readText(errorLog).matchAll(/Booting worker with pid: (\d+)/g)].map((match) => Number(match[1]));
+      const load = startLoad(url, { clients, path: '/pid' });
+      await sleep(1000);
+      renameSync(logs, `${logs}.moved`);
+      const ctl = () => new Promise<void>((resolve) => execFile(process.execPath, [CLI, 'ctl', 'reopen-logs', '--pid', String(corral.pid)], { env: { ...process.env, ...env } }, () => resolve()));
+      let reopens = 0;
+      const end = Date.now() + seconds * 1000;
+      while (Date.now() + 2000 <= end) {
+        await sleep(2000);
+        if (reopens % 2 === 0) corral.signal('SIGUSR1');
+        else await ctl();
+        reopens += 1;
+      }
+      const failures = () => countLines(corral, /\[ERROR\] Cannot reopen the (error|access) log/);
+      // Each reopen: the arbiter's error log, and each worker's error and access logs.
+      const expected = reopens * (1 + 2 * workers.length);
+      await waitUntil(() => failures() >= expected, { timeoutMs: 10_000, what: `${expected} failed reopens logged` }).catch(() => {});
+      const failed = failures();
+      // The directory back: the next reopen goes to the new files.
+      mkdirSync(logs);
+      corral.signal('SIGUSR1');
+      const after = await waitUntil(() => readText(accessLog).includes('GET /pid'), { timeoutMs: 10_000, what: 'access lines in the new file' }).then(() => true, () => false);
+      const result = await load.stop();
+      const alive = [corral.pid, ...workers].every(isAlive);
+      corral.signal('SIGTERM');
+      await corral.waitForExit(20_000).catch(() => {});
+      const survivors = workers.filter(isAlive);
+      for (const pid of survivors) process.kill(pid, 'SIGKILL');
+      return report(
+        `log directory moved away, then a reopen every 2 s (USR1 and ctl reopen-logs in turn), -w 2, ${clients} keep-alive clients`,
+        seconds,
+        result,
+        '0 failed requests; arbiter and workers alive and the same throughout; every failed reopen logged; after the directory is back, the next reopen writes to the new files; no process left after TERM',
+        result.failures.length === 0 && result.ok > 0 && alive && failed >= expected && after && survivors.length === 0 && !corral.output.includes('unexpected failure'),
+        [`${reopens} reopens failed (${failed} error lines, ${expected} expected)`, `arbiter and workers ${alive ? 'alive, none replaced' : 'NOT ALL ALIVE'}`, `after the directory came back: ${after ? 'new files written' : 'NOT REOPENED'}`, survivors.length ? `LEFT RUNNING: ${survivors.join(', ')}` : 'TERM: every process gone'],
+      );
+    }, { env });
+  } finally {
+    for (const pid of workers) if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+    rmSync(tmp, { recursive: true, force: true });
+  }
+}
+
+/** A small tmpfs (as root), or /dev/full where mounting is not allowed: ENOSPC either way. */
+function fullDisk(): { accessLog: string; fill: () => void; release: () => void; what: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-chaos-disk-'));
+  if (spawnSync('mount', ['-t', 'tmpfs', '-o', 'size=256k', 'tmpfs', dir]).status !== 0) {
+    rmSync(dir, { recursive: true, force: true });
+    return { accessLog: '/dev/full', fill: () => {}, release: () => {}, what: '/dev/full' };
+  }
+  return {
+    accessLog: join(dir, 'access.log'),
+    what: 'a 256 KB tmpfs, filled',
+    fill() {
+      const fd = openSync(join(dir, 'filler'), 'w');
+      try {
+        for (;;) writeSync(fd, Buffer.alloc(4096));
+      } catch {
+        // full
+      } finally {
+        closeSync(fd);
+      }
+    },
+    release() {
+      spawnSync('umount', ['-l', dir]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * The access log on a full disk under load, USR1 every 2 s: no request fails
+ * or waits, no worker times out, every dropped line is counted (StatsD) and
+ * told (rate-limited), and workers' memory stays bounded.
+ */
+export async function fullDiskAccessLog(seconds: number, { workers = 2, clients = 8 } = {}): Promise<ChaosReport> {
+  const disk = fullDisk();
+  const statsd = dgram.createSocket('udp4');
+  let dropped = 0;
+  statsd.on('message', (packet) => {
+    for (const line of packet.toString('utf8').split('\n')) dropped += Number(/^corral\.log\.dropped:(\d+)\|c$/.exec(line)?.[1] ?? 0);
+  });
+  await new Promise<void>((resolve) => statsd.bind(0, '127.0.0.1', resolve));
+  const statsdHost = `127.0.0.1:${(statsd.address() as AddressInfo).port}`;
+  try {
+    return await withCorral(['-w', String(workers), '-t', '10', '-b', '127.0.0.1:0', '--no-control-socket', '--access-logfile', disk.accessLog, '--statsd-host', statsdHost, APP], async (corral) => {
+      const [url] = await corral.ready();
+      disk.fill();
+      const pids = corral.liveWorkerPids();
+      // 2 KB access lines: what the disk refuses would show in memory within seconds if it were kept.
+      const load = startLoad(url, { clients, path: `/pid?${'q'.repeat(2000)}` });
+      // A probe beside the load: the slowest single answer.
+      let slowest = 0;
+      let probing = true;
+      const probe = (async () => {
+        while (probing) {
+          const started = Date.now();
+          await request(url, { path: '/pid', timeoutMs: 15_000 }).catch(() => {});
+          slowest = Math.max(slowest, Date.now() - started);
+          await sleep(100);
+        }
+      })();
+      let signals = 0;
+      const end = Date.now() + seconds * 1000;
+      while (Date.now() + 2000 <= end) {
+        await sleep(2000);
+        corral.signal('SIGUSR1');
+        signals += 1;
+      }
+      await sleep(Math.max(0, end - Date.now()));
+      const rssAfter = Math.max(...pids.filter(isAlive).map(rssMB));
+      probing = false;
+      await probe;
+      const result = await load.stop();
+      // The last window's count is told (and sent) once its 5 s are over.
+      await sleep(6000);
+      const told = corral.lines.reduce((sum, line) => sum + Number(/\[ERROR\] Dropped (\d+) access log line/.exec(line)?.[1] ?? 0), 0);
+      const reports = countLines(corral, /\[ERROR\] Dropped \d+ access log line/);
+      const timeouts = countLines(corral, /WORKER TIMEOUT/);
+      const same = pids.every(isAlive) && corral.liveWorkerPids().length === workers;
+      return withCleanStop(corral, report(
+        `access log (2 KB lines) on ${disk.what}, USR1 every 2 s, -w ${workers} -t 10, ${clients} keep-alive clients`,
+        seconds,
+        result,
+        "0 failed requests; slowest answer < 1 s; no WORKER TIMEOUT, no worker replaced; dropped lines counted in StatsD and told in the error log (≤ 1 line per worker per 5 s), the counts equal; each worker's RSS ≤ 150 MB (kept, the dropped lines alone would be hundreds of MB)",
+        result.failures.length === 0 && result.ok > 0 && slowest < 1000 && timeouts === 0 && same && dropped > 0 && told === dropped &&
+          reports <= workers * (Math.ceil((seconds + 7) / 5) + 1) && rssAfter <= 150,
+        [`${signals} USR1`, `slowest answer ${slowest} ms`, `${timeouts} worker timeouts`, `${dropped} lines dropped (StatsD), ${told} told in ${reports} error lines`, `${((dropped * 2.1) / 1024).toFixed(0)} MB of lines dropped; largest worker RSS at the end ${rssAfter.toFixed(1)} MB`],
+      ));
+    });
+  } finally {
+    await new Promise<void>((resolve) => statsd.close(() => resolve()));
+    disk.release();
+  }
+}
+
+export const scenarios = { killNine, hangingApp, leakingApp, reloadStorm, hostileClients, ipcGarbage, logReopenFailure, fullDiskAccessLog };

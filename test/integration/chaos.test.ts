@@ -2,7 +2,7 @@
 // load, and the counts each scenario promises. `npm run chaos` runs it at length.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type ChaosReport, hangingApp, hostileClients, ipcGarbage, killNine, leakingApp, reloadStorm } from '../chaos/scenarios.js';
+import { type ChaosReport, fullDiskAccessLog, hangingApp, hostileClients, ipcGarbage, killNine, leakingApp, logReopenFailure, reloadStorm } from '../chaos/scenarios.js';
 
 const check = (report: ChaosReport) => {
   const detail = `${report.scenario}: ${report.ok}/${report.sent} ok, ${report.failed} failed ${JSON.stringify(report.reasons)}; ${report.notes.join('; ')}`;
@@ -16,5 +16,7 @@ test('an app that leaks, with --max-requests: recycled, 0 failed', async () => c
 test('HUP every 2 s then a USR2 upgrade under load: 0 failed', async () => check(await reloadStorm(7)));
 test('hostile clients beside good ones: ≥ 99.9% good, arbiter memory back to baseline', async () => check(await hostileClients(4, { idle: 2000 })));
 test('garbage on a worker’s IPC pipe under load: that worker replaced, 0 failed', async () => check(await ipcGarbage(4)));
+test('log directory moved away, reopens every 2 s under load: everyone keeps serving, 0 failed', async () => check(await logReopenFailure(5)));
+test('access log on a full disk, USR1 every 2 s under load: 0 failed, no timeout, drops counted', async () => check(await fullDiskAccessLog(5)));
 
 test.run();

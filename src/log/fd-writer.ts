@@ -1,0 +1,183 @@
+// Writes text to one open descriptor without ever holding up the event loop
+// for long and without ever throwing: what waits is kept in memory up to a
+// cap; what cannot be written (a full disk, a closed pipe) or does not fit
+// under the cap is dropped, and the caller is told how many lines that was.
+//
+// sonic-boom did this job before, but on a full disk its flushSync() retries
+// the failed write forever (only EAGAIN/EBUSY reach its retry check; any other
+// error sleeps 100 ms and loops), its write() keeps every unwritten line in
+// memory, and a failed reopen() throws and leaves a listener that later closes
+// the old descriptor twice. A log writer's contract here is the opposite on
+// each count, so it is written out: a queue, one write in flight, and drops.
+import { close, write, writeSync } from 'node:fs';
+
+/** One write() takes at most this much of the queue. */
+const MAX_WRITE_BYTES = 64 * 1024;
+/** A pipe whose reader is slow (EAGAIN) is tried again after this long, never in a busy loop. */
+const EAGAIN_RETRY_MS = 100;
+
+export interface FdWriterOptions {
+  /**
+   * Tries each text at once with a synchronous write while nothing is queued
+   * (the error log: a line is out before the process may die). Anything that
+   * must wait (EAGAIN) is queued and written asynchronously like the rest.
+   */
+  sync: boolean;
+  /** Bytes waiting (in flight included) beyond which new text is dropped. */
+  maxQueuedBytes: number;
+  /** Closes the descriptor at end(); not for stdout/stderr. */
+  owned: boolean;
+  /** Lines that will never be written, and why. */
+  onDropped: (lines: number, cause: string) => void;
+}
+
+/** Newlines in `bytes`: the lines a dropped chunk held (a partly written line counts as dropped). */
+function countLines(bytes: Buffer): number {
+  let lines = 0;
+  for (let at = bytes.indexOf(10); at !== -1; at = bytes.indexOf(10, at + 1)) lines += 1;
+  // A chunk without a newline is still (part of) a line.
+  return Math.max(lines, bytes.length > 0 ? 1 : 0);
+}
+
+const isEagain = (error: NodeJS.ErrnoException) => error.code === 'EAGAIN' || error.code === 'EWOULDBLOCK';
+
+export class FdWriter {
+  private readonly queue: Buffer[] = [];
+  /** Bytes not yet written: queued and in flight. */
+  private pendingBytes = 0;
+  private inFlight = false;
+  private retryTimer: NodeJS.Timeout | undefined;
+  private ending = false;
+  private closed = false;
+  private readonly endWaiters: (() => void)[] = [];
+
+  constructor(
+    readonly fd: number,
+    private readonly options: FdWriterOptions,
+  ) {}
+
+  /** Bytes not yet written (for tests and diagnostics). */
+  get queuedBytes(): number {
+    return this.pendingBytes;
+  }
+
+  write(text: string): void {
+    if (text === '') return;
+    const bytes = Buffer.from(text, 'utf8');
+    if (this.ending) return this.drop(bytes, 'the file was already closed');
+    if (this.options.sync && this.idle()) return this.writeNow(bytes);
+    this.enqueue(bytes);
+    this.pump();
+  }
+
+  /**
+   * Best effort, synchronous, for a process about to exit: one attempt at what
+   * is queued; on the first error the rest is dropped. Never waits or retries.
+   */
+  flushSync(): void {
+    if (this.closed) return;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+    while (this.queue.length > 0) {
+      const chunk = this.queue[0];
+      try {
+        const written = writeSync(this.fd, chunk);
+        if (written === 0) throw new Error('the destination took no bytes');
+        this.pendingBytes -= written;
+        if (written < chunk.length) this.queue[0] = chunk.subarray(written);
+        else this.queue.shift();
+      } catch (error) {
+        for (const rest of this.queue.splice(0)) this.drop(rest, (error as Error).message, true);
+      }
+    }
+  }
+
+  /** Writes out what is queued (asynchronously), then closes the descriptor if owned. */
+  end(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.ending = true;
+    const done = new Promise<void>((resolve) => this.endWaiters.push(resolve));
+    this.pump();
+    return done;
+  }
+
+  private idle(): boolean {
+    return this.queue.length === 0 && !this.inFlight && this.retryTimer === undefined;
+  }
+
+  private writeNow(bytes: Buffer): void {
+    try {
+      const written = writeSync(this.fd, bytes);
+      if (written < bytes.length) {
+        this.enqueue(bytes.subarray(written));
+        this.pump();
+      }
+    } catch (error) {
+      if (!isEagain(error as NodeJS.ErrnoException)) return this.drop(bytes, (error as Error).message);
+      this.enqueue(bytes);
+      this.retryLater();
+    }
+  }
+
+  private enqueue(bytes: Buffer): void {
+    if (this.pendingBytes + bytes.length > this.options.maxQueuedBytes) {
+      return this.drop(bytes, `more than ${Math.round(this.options.maxQueuedBytes / 1024)} KB already waiting to be written (the destination does not keep up)`);
+    }
+    this.queue.push(bytes);
+    this.pendingBytes += bytes.length;
+  }
+
+  private drop(bytes: Buffer, cause: string, queued = false): void {
+    if (queued) this.pendingBytes -= bytes.length;
+    this.options.onDropped(countLines(bytes), cause);
+  }
+
+  private retryLater(): void {
+    // Unref'd: a writer waiting on a stalled pipe must not keep a finished process alive.
+    this.retryTimer ??= setTimeout(() => {
+      this.retryTimer = undefined;
+      this.pump();
+    }, EAGAIN_RETRY_MS).unref();
+  }
+
+  /** Starts the next asynchronous write, or finishes an end() once nothing is left. */
+  private pump(): void {
+    if (this.inFlight || this.retryTimer !== undefined || this.closed) return;
+    if (this.queue.length === 0) {
+      if (this.ending) this.finish();
+      return;
+    }
+    const chunk = this.takeChunk();
+    this.inFlight = true;
+    write(this.fd, chunk, 0, chunk.length, null, (error, written) => {
+      this.inFlight = false;
+      if (error && isEagain(error)) {
+        this.queue.unshift(chunk);
+        return this.retryLater();
+      }
+      // A write that took nothing would be tried again forever: dropped instead.
+      if (error || written === 0) this.drop(chunk, error?.message ?? 'the destination took no bytes', true);
+      else {
+        this.pendingBytes -= written;
+        if (written < chunk.length) this.queue.unshift(chunk.subarray(written));
+      }
+      this.pump();
+    });
+  }
+
+  /** Joins queued buffers up to MAX_WRITE_BYTES (a bigger one goes whole). */
+  private takeChunk(): Buffer {
+    let count = 1;
+    let size = this.queue[0].length;
+    while (count < this.queue.length && size + this.queue[count].length <= MAX_WRITE_BYTES) size += this.queue[count++].length;
+    const taken = this.queue.splice(0, count);
+    return taken.length === 1 ? taken[0] : Buffer.concat(taken, size);
+  }
+
+  private finish(): void {
+    this.closed = true;
+    const resolveAll = () => this.endWaiters.splice(0).forEach((resolve) => resolve());
+    if (!this.options.owned) return resolveAll();
+    close(this.fd, () => resolveAll());
+  }
+}
