@@ -1,7 +1,9 @@
 // No process outlives the one that should end it: a worker whose arbiter died
 // leaves even with its event loop blocked, and what an app started leaves with its worker.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type CorralProcess, fixture, isAlive, waitUntil, withCorral } from '../helpers/corral-process.js';
@@ -75,6 +77,28 @@ test("kill -9 of a worker: its app's child is ended with it, and the arbiter boo
       await waitUntil(() => !isRunning(second), { timeoutMs: 3000, what: `app child ${second} to be gone after TERM` });
     });
   });
+});
+
+test('a worker whose chart is dead leaves though its app left handles open and its workerExit hook never returns', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-exit-'));
+  try {
+    const config = join(dir, 'corral.config.mjs');
+    writeFileSync(config, 'export default { workerExit: () => new Promise(() => {}) };\n');
+    // A graceful timeout well past the test's deadline: the worker must leave by itself, not be killed by the arbiter.
+    await withCorral(['-w', '1', '--graceful-timeout', '60', '-c', config, '-b', '127.0.0.1:0', fixture('open-handles-app.js')], async (corral) => {
+      const [url] = await corral.ready();
+      assert.is((await request(url)).status, 200);
+      const [worker] = corral.workerPids();
+      const stoppedAt = Date.now();
+      corral.signal('SIGTERM');
+      const exit = await corral.waitForExit(20_000);
+      assert.is(exit.code, 0, corral.output);
+      assert.not.ok(isRunning(worker));
+      console.log(`  worker left ${Date.now() - stoppedAt} ms after TERM`);
+    });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
 
 test.run();
