@@ -31,7 +31,7 @@ export interface ConnectionBudget {
  * cannot accept without a word (and nothing can count them), so a setting above
  * it would only trade counted, logged shedding for silent.
  */
-export function connectionBudget(setting: number, limit: number | undefined = softFileLimit()): ConnectionBudget {
+export function connectionBudget(setting: number, limit: number | undefined): ConnectionBudget {
   const affordable = limit === undefined ? Infinity : Math.max(1, limit - reserveFor(limit));
   if (setting <= 0) return { connections: Math.min(MAX_WORKER_CONNECTIONS, affordable) };
   if (setting <= affordable) return { connections: setting };

@@ -21,7 +21,7 @@ import { type WorkerMetrics, createWorkerMetrics } from '../metrics/worker-metri
 import { captureOutput } from './capture-output.js';
 import { maxRequestsObserver } from './max-requests.js';
 import { dropPrivileges } from './drop-privileges.js';
-import { connectionBudget } from './connection-budget.js';
+import { connectionBudget, softFileLimit } from './connection-budget.js';
 import { residentMemory } from './resident-memory.js';
 
 /** Frequent enough that a few can be missed before the timeout fires. */
@@ -105,7 +105,7 @@ export async function createWorkerActor(context: WorkerContext) {
   const rss = residentMemory();
   const heartbeat = (lagMs: number) => ({ type: 'heartbeat' as const, ...counters, lagMs, rss: rss(), ...context.metrics?.report() });
   context.lastHeartbeat = () => channel.send(heartbeat(0));
-  const budget = connectionBudget(init.settings.workerConnections);
+  const budget = connectionBudget(init.settings.workerConnections, softFileLimit());
   if (budget.capped) logger.warning(`Worker (pid: ${process.pid}): ${budget.capped}`);
   const settings = { ...init.settings, workerConnections: budget.connections };
   const effectFailures = new Map<string, { loggedAt: number; unlogged: number }>();
