@@ -39,23 +39,25 @@ const canBind = (port: number) =>
     server.listen({ port, host: '127.0.0.1', exclusive: true }, () => server.close(() => resolve(true)));
   });
 
-test('kill -9 of the arbiter while its worker is blocked in an endless loop: the worker and its app child are gone within 3 s, and the port is free', async () => {
-  await withCorral(['-w', '1', '-b', '127.0.0.1:0', fixture('orphan-app.js')], async (corral) => {
-    await reapingAppChildren(corral, async () => {
-      const [url] = await corral.ready();
-      const [worker] = corral.workerPids();
-      await corral.waitForLine(/app child pid: \d+/);
-      const [helper] = appChildren(corral);
-      assert.ok(isAlive(helper));
-      assert.is((await request(url, { path: '/block' })).body, 'blocking');
-      const killedAt = Date.now();
-      process.kill(corral.pid, 'SIGKILL');
-      await waitUntil(() => !isRunning(worker) && !isRunning(helper), { timeoutMs: 3000, what: `worker ${worker} and app child ${helper} to be gone` });
-      console.log(`  worker and app child gone ${Date.now() - killedAt} ms after the arbiter's death`);
-      await waitUntil(() => canBind(Number(new URL(url).port)), { timeoutMs: 2000, what: 'the port to be free again' });
+for (const blocked of [true, false]) {
+  test(`kill -9 of the arbiter${blocked ? ' while its worker is blocked in an endless loop' : ''}: the worker and its app child are gone within 3 s, and the port is free`, async () => {
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', fixture('orphan-app.js')], async (corral) => {
+      await reapingAppChildren(corral, async () => {
+        const [url] = await corral.ready();
+        const [worker] = corral.workerPids();
+        await corral.waitForLine(/app child pid: \d+/);
+        const [helper] = appChildren(corral);
+        assert.ok(isRunning(helper));
+        if (blocked) assert.is((await request(url, { path: '/block' })).body, 'blocking');
+        const killedAt = Date.now();
+        process.kill(corral.pid, 'SIGKILL');
+        await waitUntil(() => !isRunning(worker) && !isRunning(helper), { timeoutMs: 3000, what: `worker ${worker} and app child ${helper} to be gone` });
+        console.log(`  ${blocked ? 'blocked' : 'idle'} worker and its app child gone ${Date.now() - killedAt} ms after the arbiter's death`);
+        await waitUntil(() => canBind(Number(new URL(url).port)), { timeoutMs: 2000, what: 'the port to be free again' });
+      });
     });
   });
-});
+}
 
 test("kill -9 of a worker: its app's child is ended with it, and the arbiter boots a replacement", async () => {
   await withCorral(['-w', '1', '-b', '127.0.0.1:0', fixture('orphan-app.js')], async (corral) => {
