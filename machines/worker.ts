@@ -22,7 +22,8 @@ export type WorkerEvent =
   | { type: 'DRAIN' } // graceful: finish in-flight requests, then exit
   | { type: 'STOP' } // quick: exit now
   | { type: 'ARBITER.GONE' } // the IPC pipe closed under us
-  | { type: 'CRASHED'; message: string }; // an uncaught error: finish what we can, then exit non-zero
+  | { type: 'CRASHED'; message: string } // an uncaught error: finish what we can, then exit non-zero
+  | { type: 'EFFECT.FAILED'; effect: string; message: string }; // an effect threw (see guardEffects): logged, the worker carries on
 
 export interface WorkerContext extends WorkerInput {
   app: unknown;
@@ -41,6 +42,33 @@ export const EXIT_BOOT_ERROR = 3;
 export const EXIT_APP_LOAD_ERROR = 4;
 
 const errorMessage = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+/** The effects src/ provides: every one may throw (EMFILE in memoryUsage, a closed pipe…). */
+type Effect = (args: { self: { send(event: WorkerEvent): void } }, params: never) => void;
+
+/**
+ * Wraps the worker's effects so that one that throws becomes an EFFECT.FAILED
+ * event instead of an error in the actor: an XState actor whose action throws
+ * stops taking events, and a worker that cannot heartbeat or drain is a worker
+ * nobody can stop. The report of a failure is itself guarded, and never re-reported.
+ */
+export function guardEffects<Effects extends Record<string, Effect>>(effects: Effects): Effects {
+  const guarded: Record<string, Effect> = {};
+  for (const [name, effect] of Object.entries(effects)) {
+    guarded[name] = (args, params) => {
+      try {
+        effect(args, params);
+      } catch (error) {
+        if (name !== 'reportEffectFailure') args.self.send({ type: 'EFFECT.FAILED', effect: name, message: errorMessage(error) });
+      }
+    };
+  }
+  return guarded as Effects;
+}
+
+/** A kind whose actor threw (at start or on a command) instead of reporting KIND.FAILED. */
+const KIND_ERROR = 'xstate.error.actor.kind';
+const kindError = ({ event }: { event: { error?: unknown } }) => `the worker kind failed: ${errorMessage(event.error)}`;
 
 // Heartbeats run in every state where the worker is alive and its loop turns.
 const heartbeating = {
@@ -66,6 +94,7 @@ export const workerMachine = setup({
     reportReady: () => {},
     reportBootFailure: (_, _params: { code: number; message: string }) => {},
     sendHeartbeat: () => {},
+    reportEffectFailure: (_, _params: { effect: string; message: string }) => {},
     drainKind: sendTo('kind', { type: 'DRAIN' }),
     fail: assign((_, params: { code: number; message: string }) => ({ exitCode: params.code, failure: params })),
   },
@@ -80,6 +109,7 @@ export const workerMachine = setup({
   on: {
     STOP: '.dead',
     'ARBITER.GONE': '.dead',
+    'EFFECT.FAILED': { actions: { type: 'reportEffectFailure', params: ({ event }) => ({ effect: event.effect, message: event.message }) } },
   },
   states: {
     booting: {
@@ -103,6 +133,13 @@ export const workerMachine = setup({
           entry: spawnChild('kind', { id: 'kind', input: ({ context }) => ({ app: context.app }) }),
           on: {
             'KIND.LISTENING': '#worker.serving',
+            [KIND_ERROR]: {
+              target: '#worker.dead',
+              actions: [
+                { type: 'fail', params: (args: { event: { error?: unknown } }) => ({ code: EXIT_BOOT_ERROR, message: kindError(args) }) },
+                { type: 'reportBootFailure', params: (args: { event: { error?: unknown } }) => ({ code: EXIT_BOOT_ERROR, message: kindError(args) }) },
+              ],
+            },
             'KIND.FAILED': {
               target: '#worker.dead',
               actions: [
@@ -127,6 +164,7 @@ export const workerMachine = setup({
           target: 'dead',
           actions: { type: 'fail', params: ({ event }) => ({ code: EXIT_CRASHED, message: event.message }) },
         },
+        [KIND_ERROR]: { target: 'dead', actions: { type: 'fail', params: (args: { event: { error?: unknown } }) => ({ code: EXIT_CRASHED, message: kindError(args) }) } },
       },
     },
     draining: {
@@ -134,7 +172,11 @@ export const workerMachine = setup({
       ...heartbeating,
       // Past the deadline the remaining connections are cut: the kind is stopped with the machine.
       after: { gracefulTimeout: 'dead' },
-      on: { 'KIND.DRAINED': 'dead', DRAIN: {} },
+      on: {
+        'KIND.DRAINED': 'dead',
+        DRAIN: {},
+        [KIND_ERROR]: { target: 'dead', actions: { type: 'fail', params: (args: { event: { error?: unknown } }) => ({ code: EXIT_CRASHED, message: kindError(args) }) } },
+      },
     },
     dead: { type: 'final' },
   },

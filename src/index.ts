@@ -4,7 +4,7 @@ export { serve, type ServeOptions, type CorralServer, type ServerStatus, type Wo
 export { corralActor, type CorralActorCommand, type CorralActorEvent } from './corral-actor.js';
 export { startWorker, type WorkerOptions, type InProcessWorker, type InProcessWorkerEvents } from './worker/in-process-worker.js';
 export { arbiterMachine, describeExit, type ArbiterInput, type ArbiterOutput, type ArbiterEvent } from '../machines/arbiter.js';
-export { workerMachine, type WorkerInput, type WorkerOutput, type WorkerEvent, type KindCommand, type KindReport } from '../machines/worker.js';
+export { workerMachine, guardEffects, type WorkerInput, type WorkerOutput, type WorkerEvent, type KindCommand, type KindReport } from '../machines/worker.js';
 export { workerHandleMachine, type WorkerExit, type WorkerHandleInput, type WorkerStats } from '../machines/worker-handle.js';
 export { settingsSchema, type Settings, type SettingSpec } from './config/schema.js';
 export { validateSettings } from './config/resolve-settings.js';

@@ -29,13 +29,26 @@ export interface WorkerProcessOptions {
   connections: () => ConnectionStrategy;
 }
 
+/** A worker's children do not outlive it: whatever is left in its process group is ended with it. */
+function endWorkerGroup(pid: number) {
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // nothing left in the group
+  }
+}
+
 export function workerProcessLogic({ listeners, init, logger, hooks, connections }: WorkerProcessOptions) {
   return fromCallback<WorkerProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
     const strategy = connections();
     const send = (event: WorkerHandleEvent) => sendBack(event);
     const bound = listeners();
     runHookSync(hooks(), 'preFork', logger, { id: input.id });
-    const child = spawn(process.execPath, [WORKER_ENTRY], {
+    // Each worker leads a process group of its own, so that what its app started can be ended with it
+    // (node's `detached` also makes it a session leader: terminal signals reach the arbiter alone, which relays them).
+    // Its argument is the arbiter's pid, which it watches to leave if the arbiter dies (src/worker/orphan-watchdog.ts).
+    const child = spawn(process.execPath, [WORKER_ENTRY, String(process.pid)], {
+      detached: true,
       // Dispatch also needs node's fd-passing channel, which carries the sockets.
       stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...strategy.workerStdio],
     });
@@ -89,6 +102,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
     });
     child.once('exit', (code, signal) => {
       strategy.retire(input.id);
+      if (child.pid) endWorkerGroup(child.pid);
       exitStatus = { code, signal };
       if (pipeClosed) reportExit();
       else setTimeout(reportExit, PIPE_DRAIN_MS).unref();

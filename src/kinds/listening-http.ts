@@ -10,6 +10,10 @@ import { guardUpgrade } from '../http/guard-upgrade.js';
 import { createHttpServer } from '../http/http-server.js';
 import type { KindReport } from '../../machines/worker.js';
 import type { KindDependencies } from './contract.js';
+import { sheddingLog } from './shedding-log.js';
+
+/** accept() failures that mean "no descriptor for this connection now": the kernel's queue is drained, serving goes on. */
+const OUT_OF_DESCRIPTORS = new Set(['EMFILE', 'ENFILE']);
 
 // Kept on the response itself: a WeakMap entry per request costs far more (lookups, and ephemeron work in every GC).
 const startedAtKey = Symbol('corral.startedAt');
@@ -66,12 +70,9 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade }: Liste
     handle(req, res);
   };
 
-  let lastFullWarning = 0;
-  const warnFull = () => {
-    if (Date.now() - lastFullWarning < 1000) return;
-    lastFullWarning = Date.now();
-    logger.warning(`Worker (pid: ${process.pid}) is at --worker-connections ${settings.workerConnections}: closing new connections`);
-  };
+  const shed = sheddingLog(logger);
+  const atLimit = `at --worker-connections ${settings.workerConnections}`;
+  const onDrop = () => shed(atLimit);
 
   return {
     listen() {
@@ -80,8 +81,12 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade }: Liste
         const server = createHttpServer({ settings, logger, tls, onRequest, onUpgrade });
         // Past --worker-connections node closes new connections at once; say so, at most once a second.
         server.maxConnections = settings.workerConnections;
-        server.on('drop', warnFull);
-        server.on('error', (error) => sendBack({ type: 'KIND.FAILED', message: `${listener.url}: ${error.message}` }));
+        server.on('drop', onDrop);
+        server.on('error', (error: NodeJS.ErrnoException) => {
+          // Out of descriptors: shed, not failed (libuv mostly closes such connections itself, unreported).
+          if (error.syscall === 'accept' && OUT_OF_DESCRIPTORS.has(error.code ?? '')) return shed(`not accepted (${error.code}: out of file descriptors, see ulimit -n)`);
+          sendBack({ type: 'KIND.FAILED', message: `${listener.url}: ${error.message}` });
+        });
         server.listen({ fd: listener.fd, backlog: settings.backlog }, () => {
           listening += 1;
           if (listening === listeners.length) sendBack({ type: 'KIND.LISTENING' });

@@ -4,7 +4,18 @@ import net from 'node:net';
 import { IPC_FD } from '../arbiter/worker-process.js';
 import { openWorkerSide } from '../ipc/channel.js';
 import { createLogger } from '../log/logger.js';
+import { endProcessGroup, watchForOrphaning } from './orphan-watchdog.js';
 import { type RunningWorker, runWorker } from './run-worker.js';
+
+// The arbiter passes its pid: one that died before this line ran has already left us reparented.
+const arbiterPid = Number(process.argv[2]) || process.ppid;
+if (process.ppid !== arbiterPid) process.exit(0);
+watchForOrphaning(arbiterPid, createLogger({ level: 'warning' }));
+let arbiterGone = false;
+// With the arbiter alive it ends what the app left in our group once we exit; without it, we do.
+process.on('exit', () => {
+  if (arbiterGone) endProcessGroup();
+});
 
 const pipe = new net.Socket({ fd: IPC_FD, readable: true, writable: true });
 let worker: RunningWorker | undefined;
@@ -22,6 +33,7 @@ const channel = openWorkerSide(pipe, {
   },
   close() {
     // The arbiter is gone: nobody supervises us any more, so stop serving.
+    arbiterGone = true;
     if (worker) worker.send({ type: 'ARBITER.GONE' });
     else process.exit(0);
   },

@@ -2,7 +2,7 @@
 // reports, logs, and the hooks that run in workers.
 import type { Socket } from 'node:net';
 import { type Actor, createActor, fromPromise, toPromise } from 'xstate';
-import { EXIT_BOOT_ERROR, type WorkerEvent, workerMachine } from '../../machines/worker.js';
+import { EXIT_BOOT_ERROR, EXIT_CRASHED, type WorkerEvent, guardEffects, workerMachine } from '../../machines/worker.js';
 import { loadApp } from '../app/load-app.js';
 import { loadConfigFile } from '../config/config-file.js';
 import type { ServerOptions as TlsServerOptions } from 'node:https';
@@ -22,9 +22,16 @@ import { type WorkerMetrics, createWorkerMetrics } from '../metrics/worker-metri
 import { captureOutput } from './capture-output.js';
 import { maxRequestsObserver } from './max-requests.js';
 import { dropPrivileges } from './drop-privileges.js';
+import { connectionBudget, softFileLimit } from './connection-budget.js';
+import { residentMemory } from './resident-memory.js';
 
 /** Frequent enough that a few can be missed before the timeout fires. */
 const heartbeatInterval = (timeoutMs: number) => (timeoutMs > 0 ? Math.max(50, Math.min(1000, timeoutMs / 4)) : 1000);
+
+/** The way out (hook, logs, last heartbeat) is bounded: a worker whose chart is dead leaves, whatever hangs. */
+const EXIT_DEADLINE_MS = 10_000;
+/** A failing effect is logged at most this often (per effect), with how many failures the line stands for. */
+const EFFECT_FAILURE_LOG_MS = 10_000;
 
 /** Waits (briefly) for queued reports to reach the arbiter before the process exits. */
 const flush = (pipe: Socket) =>
@@ -63,6 +70,8 @@ export interface WorkerContext {
   lastHeartbeat: () => void;
   /** From --certfile/--keyfile…, read as the worker starts; the sslContext hook has not run on it yet. */
   tls?: TlsServerOptions;
+  /** Set once the worker reported ready: from then on nothing it does is a boot failure. */
+  booted: boolean;
 }
 
 function requestHookObserver({ hooks, logger, info }: WorkerContext): RequestObserver | undefined {
@@ -94,8 +103,13 @@ export async function createWorkerActor(context: WorkerContext) {
   const heartbeatMs = heartbeatInterval(init.settings.timeout * 1000);
   let lastBeat = performance.now();
   const kind = await loadKind(init.kind, init.cwd);
-  const heartbeat = (lagMs: number) => ({ type: 'heartbeat' as const, ...counters, lagMs, rss: process.memoryUsage.rss(), ...context.metrics?.report() });
+  const rss = residentMemory();
+  const heartbeat = (lagMs: number) => ({ type: 'heartbeat' as const, ...counters, lagMs, rss: rss(), ...context.metrics?.report() });
   context.lastHeartbeat = () => channel.send(heartbeat(0));
+  const budget = connectionBudget(init.settings.workerConnections, softFileLimit());
+  if (budget.capped) logger.warning(`Worker (pid: ${process.pid}): ${budget.capped}`);
+  const settings = { ...init.settings, workerConnections: budget.connections };
+  const effectFailures = new Map<string, { loggedAt: number; unlogged: number }>();
   const recycle = maxRequestsObserver(init.settings, counters, (limit) => {
     logger.info(`Worker (pid: ${process.pid}) served ${counters.served} requests (max ${limit}); asking to be replaced`);
     channel.send({ type: 'recycle', reason: `served ${counters.served} requests (max ${limit})` });
@@ -114,7 +128,7 @@ export async function createWorkerActor(context: WorkerContext) {
         appModule: init.appModule,
         cwd: init.cwd,
         listeners: init.listeners,
-        settings: init.settings,
+        settings,
         counters,
         logger,
         observers,
@@ -122,13 +136,14 @@ export async function createWorkerActor(context: WorkerContext) {
         tls,
       }),
     },
-    actions: {
+    actions: guardEffects({
       reportBooted: () => channel.send({ type: 'booted' }),
       reportReady: () => {
+        context.booted = true;
         lastBeat = performance.now();
         channel.send({ type: 'ready' });
       },
-      reportBootFailure: (_, failure) => {
+      reportBootFailure: (_, failure: { code: number; message: string }) => {
         logger.error(`Worker failed to boot: ${failure.message}`);
         channel.send({ type: 'bootFailed', code: failure.code, message: failure.message });
       },
@@ -138,7 +153,17 @@ export async function createWorkerActor(context: WorkerContext) {
         lastBeat = now;
         channel.send(heartbeat(lagMs));
       },
-    },
+      reportEffectFailure: (_, failure: { effect: string; message: string }) => {
+        const seen = effectFailures.get(failure.effect) ?? { loggedAt: -Infinity, unlogged: 0 };
+        effectFailures.set(failure.effect, seen);
+        seen.unlogged += 1;
+        if (performance.now() - seen.loggedAt < EFFECT_FAILURE_LOG_MS) return;
+        const times = seen.unlogged === 1 ? '' : ` (${seen.unlogged} times since the last report)`;
+        logger.error(`Worker (pid: ${process.pid}) could not ${failure.effect}${times}: ${failure.message}; carrying on`);
+        seen.loggedAt = performance.now();
+        seen.unlogged = 0;
+      },
+    }),
   });
   return createActor(machine, { input: { heartbeatMs, gracefulTimeoutMs: init.settings.gracefulTimeout * 1000 } });
 }
@@ -164,6 +189,7 @@ export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToA
     accessLog: createAccessLog(settings, { logger, onDropped: metrics?.onLogDropped }),
     metrics,
     lastHeartbeat: () => {},
+    booted: false,
   };
   if (context.accessLog) context.reopeners.push(context.accessLog.reopen);
   return context;
@@ -179,14 +205,31 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
     context.reopeners.push(captureOutput(settings.errorlog, { onDropped: context.metrics?.onLogDropped, tellDrops: (message) => logger.error(message) }));
   }
 
+  // Each step of the way out may throw or hang (a hook, EMFILE, a full disk); none may keep the worker here.
+  const attempt = async (step: () => unknown) => {
+    try {
+      await step();
+    } catch (error) {
+      try {
+        logger.error(`Worker (pid: ${process.pid}) on its way out: ${describeError(error)}`);
+      } catch {
+        // nowhere left to say it
+      }
+    }
+  };
   const exit = async (code: number) => {
-    await runHook(context.hooks, 'workerExit', logger, context.info);
-    logger.info(`Worker exiting (pid: ${process.pid})`);
-    logger.flush();
-    await context.accessLog?.close();
-    context.lastHeartbeat();
-    await context.metrics?.close();
-    await flush(pipe);
+    process.exitCode = code;
+    // Not unref'd: it must fire even if every handle the app left open closes meanwhile and a step hangs.
+    setTimeout(() => process.exit(code), EXIT_DEADLINE_MS);
+    await attempt(() => runHook(context.hooks, 'workerExit', logger, context.info));
+    await attempt(() => {
+      logger.info(`Worker exiting (pid: ${process.pid})`);
+      logger.flush();
+    });
+    await attempt(() => context.accessLog?.close());
+    await attempt(() => context.lastHeartbeat());
+    await attempt(() => context.metrics?.close());
+    await attempt(() => flush(pipe));
     process.exit(code);
   };
 
@@ -204,15 +247,24 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
     actor.start();
     return actor;
   })();
-  started
-    .then((actor) => toPromise(actor))
-    .then((output) => exit(output.exitCode))
-    .catch((error: unknown) => {
-      const message = `worker could not start (kind '${init.kind}'): ${describeError(error)}`;
-      logger.error(`Worker failed to boot: ${message}`);
-      channel.send({ type: 'bootFailed', code: EXIT_BOOT_ERROR, message });
-      return exit(EXIT_BOOT_ERROR);
-    });
+  const bootFailed = (message: string) => {
+    logger.error(`Worker failed to boot: ${message}`);
+    channel.send({ type: 'bootFailed', code: EXIT_BOOT_ERROR, message });
+    return exit(EXIT_BOOT_ERROR);
+  };
+  started.then(
+    (actor) =>
+      toPromise(actor).then(
+        (output) => exit(output.exitCode),
+        // The chart guards its effects, so this is a defect; still, a worker that served is no boot failure.
+        (error: unknown) => {
+          if (!context.booted) return bootFailed(`the worker's state machine failed while booting: ${describeError(error)}`);
+          logger.error(`Worker (pid: ${process.pid}) state machine failed: ${describeError(error)}`);
+          return exit(EXIT_CRASHED);
+        },
+      ),
+    (error: unknown) => bootFailed(`worker could not start (kind '${init.kind}'): ${describeError(error)}`),
+  );
 
   const send = (event: WorkerEvent) => void started.then((actor) => actor.send(event), () => {});
   return {

@@ -148,7 +148,7 @@ test('--worker-connections caps what one async worker holds open, and says so', 
     const thirdClosed = new Promise((resolve) => third.on('close', resolve));
     third.on('error', () => {});
     await thirdClosed;
-    await corral.waitForLine(/\[WARNING\] Worker \(pid: \d+\) is at --worker-connections 2: closing new connections/);
+    await corral.waitForLine(/\[WARNING\] Worker \(pid: \d+\) closed 1 new connection: 1 at --worker-connections 2/);
     open.forEach((socket) => socket.destroy());
     // The worker counts a connection as gone when it sees the close, a moment after the client's.
     await waitUntil(async () => (await request(url).catch(() => null))?.status === 200, { what: 'a request served once connections are freed' });

@@ -2,14 +2,23 @@
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createActor, fromCallback, fromPromise } from 'xstate';
-import { type KindReport, workerMachine } from '../../machines/worker.js';
+import { type KindReport, guardEffects, workerMachine } from '../../machines/worker.js';
 import { simulatedClock } from '../helpers/fake-clock.js';
 import { settle } from '../helpers/fake-processes.js';
 
 const HEARTBEAT = 1000;
 const GRACEFUL = 5000;
 
-function startWorker({ loadApp = async () => 'app' as unknown, kindStarts = true } = {}) {
+interface FakeOptions {
+  loadApp?: () => Promise<unknown>;
+  kindStarts?: boolean;
+  /** Thrown by the kind's actor as it starts, or when told to drain. */
+  kindThrows?: 'at start' | 'on DRAIN';
+  /** Thrown by every heartbeat, as process.memoryUsage.rss() does under EMFILE. */
+  heartbeatThrows?: Error;
+}
+
+function startWorker({ loadApp = async () => 'app' as unknown, kindStarts = true, kindThrows, heartbeatThrows }: FakeOptions = {}) {
   const reports: string[] = [];
   const kindCommands: string[] = [];
   let kindSendBack: ((report: KindReport) => void) | undefined;
@@ -20,17 +29,25 @@ function startWorker({ loadApp = async () => 'app' as unknown, kindStarts = true
       loadApp: fromPromise(loadApp),
       kind: fromCallback(({ sendBack, receive }) => {
         kindSendBack = sendBack;
+        if (kindThrows === 'at start') throw new Error('listen EMFILE');
         sendBack(kindStarts ? { type: 'KIND.LISTENING' } : { type: 'KIND.FAILED', message: 'EADDRINUSE' });
-        receive((command) => kindCommands.push(command.type));
+        receive((command) => {
+          kindCommands.push(command.type);
+          if (kindThrows === 'on DRAIN') throw new Error('close EBADF');
+        });
         return () => (kindStopped = true);
       }),
     },
-    actions: {
+    actions: guardEffects({
       reportBooted: () => reports.push('booted'),
       reportReady: () => reports.push('ready'),
-      reportBootFailure: (_, failure) => reports.push(`bootFailed ${failure.code}: ${failure.message}`),
-      sendHeartbeat: () => reports.push('heartbeat'),
-    },
+      reportBootFailure: (_, failure: { code: number; message: string }) => reports.push(`bootFailed ${failure.code}: ${failure.message}`),
+      sendHeartbeat: () => {
+        reports.push('heartbeat');
+        if (heartbeatThrows) throw heartbeatThrows;
+      },
+      reportEffectFailure: (_, failure: { effect: string; message: string }) => reports.push(`failed ${failure.effect}: ${failure.message}`),
+    }),
   });
   const actor = createActor(machine, { clock, input: { heartbeatMs: HEARTBEAT, gracefulTimeoutMs: GRACEFUL } }).start();
   return { actor, reports, kindCommands, advance, kind: (report: KindReport) => kindSendBack!(report), kindStopped: () => kindStopped };
@@ -101,6 +118,44 @@ test('an uncaught error drains the worker and exits with 1', async () => {
   assert.equal(kindCommands, ['DRAIN']);
   kind({ type: 'KIND.DRAINED' });
   assert.is(actor.getSnapshot().output?.exitCode, 1);
+});
+
+const EMFILE = new Error('EMFILE: too many open files, uv_resident_set_memory');
+
+for (const command of ['DRAIN', 'STOP'] as const) {
+  test(`a heartbeat that throws (EMFILE) is reported, the worker keeps beating and still obeys ${command}`, async () => {
+    const { actor, reports, advance, kind, kindCommands } = startWorker({ heartbeatThrows: EMFILE });
+    await settle();
+    advance(HEARTBEAT);
+    advance(HEARTBEAT);
+    assert.is(actor.getSnapshot().status, 'active');
+    assert.equal(reports, ['booted', 'ready', 'heartbeat', `failed sendHeartbeat: ${EMFILE.message}`, 'heartbeat', `failed sendHeartbeat: ${EMFILE.message}`]);
+    actor.send({ type: command });
+    if (command === 'DRAIN') {
+      assert.equal(kindCommands, ['DRAIN']);
+      kind({ type: 'KIND.DRAINED' });
+    }
+    assert.is(actor.getSnapshot().status, 'done');
+    assert.equal(actor.getSnapshot().output, { exitCode: 0, failure: undefined });
+    assert.not.ok(reports.some((report) => report.startsWith('bootFailed')), 'a booted worker never reports a boot failure');
+  });
+}
+
+test('a kind that throws as it starts is a boot failure (exit 3), not a dead actor', async () => {
+  const { actor, reports } = startWorker({ kindThrows: 'at start' });
+  await settle();
+  assert.is(actor.getSnapshot().status, 'done');
+  assert.equal(actor.getSnapshot().output, { exitCode: 3, failure: { code: 3, message: 'the worker kind failed: listen EMFILE' } });
+  assert.equal(reports, ['booted', 'bootFailed 3: the worker kind failed: listen EMFILE']);
+});
+
+test('a kind that throws when told to drain ends the worker with exit 1', async () => {
+  const { actor } = startWorker({ kindThrows: 'on DRAIN' });
+  await settle();
+  actor.send({ type: 'DRAIN' });
+  await settle();
+  assert.is(actor.getSnapshot().status, 'done');
+  assert.equal(actor.getSnapshot().output?.exitCode, 1);
 });
 
 test.run();
