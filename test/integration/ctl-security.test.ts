@@ -199,6 +199,9 @@ if (isRoot) {
         const status = await ctl(['status', '--socket', path, '--json'], {});
         assert.is(status.status, 0, status.stderr);
         assert.is(JSON.parse(status.stdout).arbiter.pid, corral.pid);
+        const noInspector = await ctl(['inspector', '--socket', path], {});
+        assert.is(noInspector.status, 1);
+        assert.match(noInspector.stderr, /this server has no inspector: start it with --inspector HOST:PORT/);
       });
     });
   });

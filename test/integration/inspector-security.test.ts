@@ -3,6 +3,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -29,18 +30,33 @@ function head(port: number, path: string, host: string): Promise<{ status: numbe
   });
 }
 
+/** Everything the server answers to `bytes` on a fresh connection, until it closes. */
+function rawReply(port: number, bytes: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let reply = '';
+    const socket = net.connect(port, '127.0.0.1', () => socket.write(bytes));
+    socket.setTimeout(10_000, () => socket.destroy(new Error('no reply')));
+    socket.on('data', (chunk: Buffer) => (reply += chunk.toString('latin1')));
+    socket.on('close', () => resolve(reply));
+    socket.on('error', reject);
+  });
+}
+
 test('on loopback: a Host it does not answer for is refused on every path, events included; localhost, 127.0.0.1 and the bound address work', async () => {
   await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--inspector', '0', '-n', 'rebind', app], async (corral) => {
     await corral.ready();
     const { match } = await corral.waitForLine(/\[INFO\] Inspector: http:\/\/127\.0\.0\.1:(\d+)\/$/);
     const port = Number(match[1]);
     for (const path of ['/', '/charts', '/events', '/nowhere']) {
-      for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `localhost:${port + 1}`, '']) {
+      for (const host of ['evil.example', `evil.example:${port}`, `127.0.0.1.evil.example:${port}`, `localhost:${port + 1}`, `evil.example@127.0.0.1:${port}`]) {
         const refused = await head(port, path, host);
         assert.is(refused.status, 421, `${path} with Host '${host}'`);
         assert.match(refused.first, /Misdirected request/);
       }
     }
+    // No Host at all (HTTP/1.0 may omit it): refused too.
+    const bare = await rawReply(port, 'GET /charts HTTP/1.0\r\n\r\n');
+    assert.match(bare, /^HTTP\/1\.1 421 /);
     for (const host of [`127.0.0.1:${port}`, `localhost:${port}`, `LOCALHOST:${port}`]) {
       assert.is((await head(port, '/', host)).status, 200, host);
       assert.is((await head(port, '/charts', host)).status, 200, host);
