@@ -109,6 +109,7 @@ test('off loopback: the log file holds no token; `corral ctl inspector` gives th
     corral.signal('SIGTERM');
     await corral.waitForExit(15_000);
     assert.not.ok(readLog().includes(token), 'nor after the stop');
+    assert.not.ok(corral.output.includes(token), 'nor on a stderr that is no terminal');
   }, { env });
 
   function readLog() {
@@ -118,6 +119,18 @@ test('off loopback: the log file holds no token; `corral ctl inspector` gives th
       return '';
     }
   }
+});
+
+test('on a terminal, the whole URL is shown there, and the log line still leaves the token out', async () => {
+  // script(1) gives corral a pseudo-terminal for stdout and stderr.
+  const quote = (arg: string) => `'${arg.replace(/'/g, "'\\''")}'`;
+  const launcher = (command: string[]): [string, string[]] => ['script', ['-qfec', command.map(quote).join(' '), '/dev/null']];
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--inspector', '0.0.0.0:0', '--no-control-socket', app], async (corral) => {
+    const { match } = await corral.waitForLine(/Inspector, whole URL \(shown on this terminal only\): http:\/\/0\.0\.0\.0:(\d+)\/\?token=([0-9a-f]{32})\r?$/);
+    const logged = await corral.waitForLine(/\[INFO\] Inspector: /);
+    assert.not.ok(logged.match.input.includes(match[2]), logged.match.input);
+    assert.is((await request(`http://127.0.0.1:${match[1]}`, { path: `/charts?token=${match[2]}` })).status, 200);
+  }, { env, launcher });
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
