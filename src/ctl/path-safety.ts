@@ -11,7 +11,7 @@ const myUid = () => process.getuid?.() ?? -1;
 /** "uid 1001 (alice)": the name when the system knows it. */
 export function describeOwner(uid: number): string {
   try {
-    const name = execFileSync('getent', ['passwd', String(uid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).split(':')[0];
+    const name = execFileSync('getent', ['passwd', String(uid)], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'], timeout: 2000 }).split(':')[0];
     return name ? `uid ${uid} (${name})` : `uid ${uid}`;
   } catch {
     return `uid ${uid}`;

@@ -185,6 +185,22 @@ if (isRoot) {
     });
   });
 
+  test("--control-socket PATH where another user's socket is (in a sticky directory): it is left alone, not cleared as stale", async () => {
+    await withTmpdir(async (dir) =>
+      withOtherUser(async (other) => {
+        const path = join(dir, 'ctl.sock');
+        // A socket nobody listens on any more, as a crashed server leaves it, but theirs.
+        other.run(['python3', '-c', `import socket; socket.socket(socket.AF_UNIX).bind(${JSON.stringify(path)})`]);
+        await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--control-socket', path, app], async (corral) => {
+          await corral.ready();
+          const { match } = await corral.waitForLine(/\[ERROR\] No control socket .*$/);
+          assert.match(match[0], new RegExp(`is a socket owned by uid ${other.uid} \\(${other.name}\\), left alone`));
+          assert.is(lstatSync(path).uid, other.uid, 'their socket is still there');
+        });
+      }),
+    );
+  });
+
   test('--control-socket-mode 666: the socket has its mode from the start, in a directory of our own', async () => {
     await withTmpdir(async (dir) => {
       const mine = join(dir, 'mine');
