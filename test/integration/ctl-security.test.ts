@@ -4,7 +4,7 @@
 // the socket, a socket they own, and a hostile server's escape sequences.
 // Every test has a temporary TMPDIR of its own, so the real /tmp is not used.
 import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -219,6 +219,22 @@ if (isRoot) {
         assert.is(noInspector.status, 1);
         assert.match(noInspector.stderr, /this server has no inspector: start it with --inspector HOST:PORT/);
       });
+    });
+  });
+
+  test('no chmod goes through the control socket\'s path: its mode is set where nobody else can reach it (traced with strace)', async () => {
+    await withTmpdir(async (dir) => {
+      const path = join(dir, 'ctl.sock');
+      const trace = join(dir, 'chmod.trace');
+      const launcher = (command: string[]): [string, string[]] => ['strace', ['-f', '-qq', '-e', 'trace=/chmod', '-o', trace, ...command]];
+      await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--control-socket', path, '--control-socket-mode', '666', app], async (corral) => {
+        await corral.ready(30_000);
+        await corral.waitForLine(/\[INFO\] Control socket: /);
+        assert.is(lstatSync(path).mode & 0o777, 0o666);
+      }, { launcher });
+      const calls = readFileSync(trace, 'utf8').split('\n').filter((line) => /chmod/.test(line));
+      assert.ok(calls.some((line) => /\/\.c[^/]+\/s", 0666\)/.test(line)), `the mode is set in the private directory:\n${calls.join('\n')}`);
+      assert.not.ok(calls.some((line) => line.includes(`"${path}"`)), `a chmod named the socket's path:\n${calls.join('\n')}`);
     });
   });
 
