@@ -1,7 +1,8 @@
 // Whether a control socket, or the directory it lives in, is safe to trust:
 // one another user controls could be swapped for a socket of theirs (so `ctl
 // stop` would talk to an impostor) or for a symlink (so a chmod lands on a file
-// of their choice). Only lstat is used, so a symlink is seen, never followed.
+// of their choice). lstat sees a symlink where one was planted instead of
+// following it; only a directory the operator named outright is followed.
 import { execFileSync } from 'node:child_process';
 import { type Stats, lstatSync, readlinkSync, statSync } from 'node:fs';
 import { CorralError } from '../errors.js';

@@ -46,10 +46,10 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
   const server = http.createServer((req, res) => {
     try {
       if (!hostAllowed(req.headers.host)) {
-        return answer(res, 421, 'text/plain', `Misdirected request: the inspector answers only for Host localhost, 127.0.0.1, [::1] or the address it is bound to, with its port.\n`);
+        return answer(res, 421, 'text/plain', 'Misdirected request: the inspector answers only a Host that names it (localhost, 127.0.0.1, [::1] or the address it is bound to, with its port), not a DNS name pointed at it.\n');
       }
       const url = new URL(req.url ?? '/', 'http://inspector');
-      if (token && !sameToken(url.searchParams.get('token'), token)) return answer(res, 403, 'text/plain', 'Forbidden: the inspector URL carries a token; use the one corral logged.\n');
+      if (token && !sameToken(url.searchParams.get('token'), token)) return answer(res, 403, 'text/plain', 'Forbidden: the inspector URL carries a token; `corral ctl inspector` prints the whole URL.\n');
       if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain', 'Method not allowed.\n');
       switch (url.pathname) {
         case '/':
