@@ -264,6 +264,22 @@ if (isRoot) {
           const viaLink = await ctl(['stop', '--socket', link], {});
           assert.is(viaLink.status, 1, viaLink.stdout);
           assert.match(viaLink.stderr, /is a symbolic link/);
+          // Our own socket, but in a directory anyone may swap it in.
+          const open = join(dir, 'open');
+          mkdirSync(open);
+          chmodSync(open, 0o777);
+          const ours = net.createServer((socket) => {
+            asked += 1;
+            socket.destroy();
+          });
+          await new Promise<void>((resolve) => ours.listen(join(open, 'ours.sock'), resolve));
+          try {
+            const swappable = await ctl(['status', '--socket', join(open, 'ours.sock')], {});
+            assert.is(swappable.status, 1, swappable.stdout);
+            assert.match(swappable.stderr, /open is writable by others and not sticky \(mode 0777\)/);
+          } finally {
+            await new Promise((resolve) => ours.close(resolve));
+          }
           assert.is(asked, 0, 'ctl never connected');
         } finally {
           await new Promise((resolve) => server.close(resolve));
