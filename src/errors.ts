@@ -15,7 +15,8 @@ export type CorralErrorCode =
   | 'CORRAL_ERR_HALTED'
   | 'CORRAL_ERR_STOPPED'
   | 'CORRAL_ERR_ARGUMENT'
-  | 'CORRAL_ERR_CTL';
+  | 'CORRAL_ERR_CTL'
+  | 'CORRAL_ERR_UNSAFE_PATH';
 
 export class CorralError extends Error {
   readonly code: CorralErrorCode;

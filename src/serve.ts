@@ -264,7 +264,7 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
     void onceBound(arbiter.actor).then(async (bound) => {
       if (!bound) return;
       // Without a control socket the server still runs: signals reach it as ever.
-      const control = await startControlServer(path, settings.controlSocketMode, { server, send: arbiter.send, name, kind: settings.workerClass }, logger).catch(
+      const control = await startControlServer(path, settings.controlSocketMode, { server, send: arbiter.send, name, kind: settings.workerClass, inspectorUrl: inspector?.url }, logger).catch(
         (error: unknown) => void logger.error(`No control socket (corral ctl cannot reach this server): ${describeError(error)}`),
       );
       if (control) void arbiter.exit.finally(() => control.close());

@@ -502,7 +502,7 @@ export const settingsSchema = [
     metavar: 'PATH',
     section: 'process',
     gunicorn: 'control_socket',
-    help: "Unix socket that `corral ctl` drives the server through. Default: a path of this server's own, $XDG_RUNTIME_DIR/corral/NAME.PID.sock (or /tmp/corral-UID/NAME.PID.sock), so two servers never collide; `corral ctl` finds it from --name, --pid or the config file.",
+    help: "Unix socket that `corral ctl` drives the server through. Default: a path of this server's own, $XDG_RUNTIME_DIR/corral/NAME.PID.sock (or $TMPDIR/corral-UID/NAME.PID.sock, a directory that must be this user's alone), so two servers never collide; `corral ctl` finds it from --name, --pid or the config file.",
   },
   {
     name: 'controlSocketMode',
@@ -663,7 +663,7 @@ export const settingsSchema = [
     default: null,
     metavar: '[HOST:]PORT',
     section: 'metrics',
-    help: "Serve the live inspector page at http://HOST:PORT/ (a bare PORT: 127.0.0.1): the arbiter's and every worker's statechart with the current state lit, an event log, counters and requests per second. Off unless set; on an address other than loopback the URL carries a token.",
+    help: "Serve the live inspector page at http://HOST:PORT/ (a bare PORT: 127.0.0.1): the arbiter's and every worker's statechart with the current state lit, an event log, counters and requests per second. Off unless set; it answers only a Host that names it (against DNS rebinding); on an address other than loopback the URL carries a token, left out of the log: `corral ctl inspector` prints it.",
   },
   {
     name: 'inspectorStately',

@@ -7,8 +7,9 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { parseAppModule } from '../app/app-module.js';
 import { isAlive } from '../arbiter/process-alive.js';
+import { checkPrivateDirectory } from './path-safety.js';
 
-/** $XDG_RUNTIME_DIR/corral (per user, cleared at logout), else /tmp/corral-UID. */
+/** $XDG_RUNTIME_DIR/corral (per user, cleared at logout), else $TMPDIR/corral-UID (checked before use: see path-safety). */
 export function controlDirectory(env: NodeJS.ProcessEnv = process.env): string {
   if (env.XDG_RUNTIME_DIR) return join(env.XDG_RUNTIME_DIR, 'corral');
   return join(tmpdir(), `corral-${process.getuid?.() ?? 'user'}`);
@@ -29,9 +30,10 @@ export interface KnownSocket {
   pid: number;
 }
 
-/** The control sockets in the default directory whose server is still running. */
+/** The control sockets in the default directory whose server is still running; throws if another user could have put them there. */
 export function liveControlSockets(env?: NodeJS.ProcessEnv): KnownSocket[] {
   const directory = controlDirectory(env);
+  checkPrivateDirectory(directory, 'or set XDG_RUNTIME_DIR, or name the socket with --socket PATH.');
   if (!existsSync(directory)) return [];
   return readdirSync(directory)
     .map((file) => /^(.+)\.(\d+)\.sock$/.exec(file))

@@ -7,7 +7,7 @@ export const CONTROL_PROTOCOL_VERSION = 1;
 /** Requests are a few bytes; anything larger is not a ctl client. */
 export const MAX_CONTROL_FRAME_BYTES = 64 * 1024;
 
-export const CONTROL_COMMANDS = ['status', 'reload', 'scale', 'reopen-logs', 'stop', 'upgrade', 'events'] as const;
+export const CONTROL_COMMANDS = ['status', 'reload', 'scale', 'reopen-logs', 'stop', 'upgrade', 'events', 'inspector'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
 
 export interface ControlRequest {

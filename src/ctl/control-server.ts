@@ -2,11 +2,11 @@
 // reads the reply (or, for `events`, a stream of changes). A client that sends
 // garbage or an oversized frame gets an error reply and is disconnected; the
 // arbiter carries on.
-import { chmodSync, existsSync, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import { type Stats, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import type { ArbiterEvent } from '../../machines/arbiter.js';
-import { describeError } from '../errors.js';
+import { CorralError, describeError } from '../errors.js';
 import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
 import type { Logger } from '../log/logger.js';
 import type { CorralServer, ServerStatus } from '../serve.js';
@@ -19,6 +19,9 @@ import {
   type StatusReply,
   parseControlRequest,
 } from './control-protocol.js';
+import { controlDirectory } from './control-path.js';
+import { listenWithMode } from './listen-with-mode.js';
+import { checkPrivateDirectory, checkSocketDirectory, describeOwner } from './path-safety.js';
 
 /** How often an `events` client's view is compared with the server's, for changes no chart event announces. */
 const EVENTS_POLL_MS = 250;
@@ -29,6 +32,8 @@ export interface ControlTarget {
   send(event: ArbiterEvent): void;
   name: string;
   kind: string;
+  /** The inspector's whole URL, token included: given only here, to the owner of the control socket, never to the log. */
+  inspectorUrl?: string;
 }
 
 export interface ControlServer {
@@ -41,10 +46,37 @@ function parseMode(text: string): number {
   return parseInt(text, 8);
 }
 
-/** Refuses to replace a socket another server still answers on; clears one left by a crash. */
+/** What the operator can do when the directory is not safe. */
+const REMEDY = 'or set XDG_RUNTIME_DIR, or name a path with --control-socket PATH (--no-control-socket: none at all).';
+
+/**
+ * The socket's directory, made if missing (0700), and checked: the default one
+ * must be this user's alone; one named by --control-socket must be one nobody
+ * else can swap the socket in.
+ */
+function prepareDirectory(directory: string): void {
+  const isDefault = directory === controlDirectory();
+  const check = () => (isDefault ? checkPrivateDirectory(directory, REMEDY) : checkSocketDirectory(directory, REMEDY));
+  // Checked before mkdir too, which would follow a symlink planted in its place.
+  check();
+  try {
+    mkdirSync(directory, { recursive: true, mode: 0o700 });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+  }
+  check();
+}
+
+/** Refuses to replace a socket another server still answers on, or anything else; clears one left by a crash. */
 async function clearStale(path: string): Promise<void> {
-  if (!existsSync(path)) return;
-  if (!lstatSync(path).isSocket()) throw new Error(`${path} exists and is not a socket; choose another --control-socket`);
+  let stats: Stats;
+  try {
+    stats = lstatSync(path);
+  } catch {
+    return;
+  }
+  if (!stats.isSocket()) throw new Error(`${path} exists and is not a socket${stats.isSymbolicLink() ? ' (a symbolic link, left alone)' : ''}; choose another --control-socket`);
+  if (stats.uid !== process.getuid?.()) throw new Error(`${path} is a socket owned by ${describeOwner(stats.uid)}, left alone; choose another --control-socket`);
   const answered = await new Promise<boolean>((resolve) => {
     const probe = net.connect(path, () => {
       probe.destroy();
@@ -58,7 +90,7 @@ async function clearStale(path: string): Promise<void> {
 
 export async function startControlServer(path: string, modeText: string, target: ControlTarget, logger: Logger): Promise<ControlServer> {
   const mode = parseMode(modeText);
-  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  prepareDirectory(dirname(path));
   await clearStale(path);
   const startedAt = Date.now();
   const firstSeen = new Map<string, number>();
@@ -128,6 +160,12 @@ export async function startControlServer(path: string, modeText: string, target:
   server.on('workerExit', onExit);
   server.on('reloaded', onReloaded);
   const poll = setInterval(compare, EVENTS_POLL_MS).unref();
+  const stopWatching = () => {
+    clearInterval(poll);
+    server.off('state', onState);
+    server.off('workerExit', onExit);
+    server.off('reloaded', onReloaded);
+  };
 
   const run = async (request: ControlRequest, reply: (message: ControlReply) => void, socket: net.Socket) => {
     const by = 'corral ctl';
@@ -158,6 +196,9 @@ export async function startControlServer(path: string, modeText: string, target:
         // Answer first: the socket goes away with the arbiter.
         ok({});
         return void server.stop({ graceful: !request.quick, by });
+      case 'inspector':
+        if (!target.inspectorUrl) throw new CorralError('CORRAL_ERR_CTL', 'this server has no inspector: start it with --inspector HOST:PORT');
+        return ok({ url: target.inspectorUrl });
       case 'events': {
         const send = (event: ControlEvent) => socket.write(encodeFrame({ v: CONTROL_PROTOCOL_VERSION, event } satisfies ControlReply));
         eventClients.add(send);
@@ -204,23 +245,16 @@ export async function startControlServer(path: string, modeText: string, target:
     });
   });
   listener.on('error', (error) => logger.error(`Control socket ${path}: ${error.message}`));
-  await new Promise<void>((resolve, reject) => {
-    listener.once('error', reject);
-    listener.listen(path, () => {
-      listener.off('error', reject);
-      resolve();
-    });
+  await listenWithMode(listener, path, mode).catch((error: unknown) => {
+    stopWatching();
+    throw error;
   });
-  chmodSync(path, mode);
   logger.info(`Control socket: ${path}`);
 
   return {
     path,
     close() {
-      clearInterval(poll);
-      server.off('state', onState);
-      server.off('workerExit', onExit);
-      server.off('reloaded', onReloaded);
+      stopWatching();
       listener.close();
       try {
         unlinkSync(path);

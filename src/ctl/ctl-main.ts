@@ -1,11 +1,14 @@
 // `corral ctl [--socket PATH | --pid PID|PIDFILE | --name NAME] [--json] COMMAND`:
 // drives a running server through its control socket.
 import net from 'node:net';
+import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CorralError, UsageError, describeError } from '../errors.js';
 import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
 import { CONTROL_COMMANDS, CONTROL_PROTOCOL_VERSION, type ControlEvent, type ControlReply, type ControlRequest, MAX_CONTROL_FRAME_BYTES, type StatusReply } from './control-protocol.js';
 import { locateServer } from './locate-server.js';
+import { checkControlSocket, checkSocketDirectory } from './path-safety.js';
+import { printable, printableJson, printableStrings } from './printable.js';
 
 export const CTL_HELP = `Usage: corral ctl [OPTIONS] COMMAND
 
@@ -17,6 +20,7 @@ Commands:
   stop [--quick]      graceful stop (as TERM); --quick: at once (as INT)
   upgrade             start a new arbiter on the same sockets (as USR2)
   events [--follow]   the arbiter's and workers' states, then (--follow) every change
+  inspector           the inspector's whole URL, token included (the log leaves the token out)
 
 Which server:
   --socket PATH       its control socket
@@ -32,7 +36,10 @@ Which server:
 /** How long to wait for more of the first burst of events, without --follow. */
 const SETTLE_MS = 300;
 
+/** Talks only to a socket nobody but its owner (this user or root) could have put there. */
 function connect(path: string): Promise<net.Socket> {
+  checkControlSocket(path);
+  checkSocketDirectory(dirname(path), "or start the server with --control-socket in such a directory.");
   return new Promise((resolve, reject) => {
     const socket = net.connect(path, () => resolve(socket));
     socket.once('error', (error: NodeJS.ErrnoException) =>
@@ -93,6 +100,8 @@ function renderResult(command: string, result: Record<string, unknown>): string 
       return 'Reopening log files';
     case 'upgrade':
       return 'Upgrade started: a new arbiter is starting on the same sockets';
+    case 'inspector':
+      return String(result.url);
     default:
       return 'Stopping';
   }
@@ -154,23 +163,34 @@ export async function ctlMain(argv: string[], out = process.stdout): Promise<num
         socket.destroy();
         resolve(status);
       };
+      // Whatever the server sends is shown escaped, and a reply of another shape is an error, not a crash.
+      const show = (reply: ControlReply): number | undefined => {
+        if ('event' in reply) {
+          out.write(`${values.json ? printableJson(reply.event) : renderEvent(printableStrings(reply.event) as ControlEvent)}\n`);
+          if (!values.follow) {
+            clearTimeout(settle);
+            settle = setTimeout(() => finish(0), SETTLE_MS);
+          }
+          return undefined;
+        }
+        if (reply.ok) {
+          out.write(`${values.json ? printableJson(reply.result, 2) : renderResult(command, printableStrings(reply.result) as Record<string, unknown>)}\n`);
+          return 0;
+        }
+        process.stderr.write(`Error: ${printable(String(reply.error.message))} [${printable(String(reply.error.code))}]\n`);
+        return 1;
+      };
       socket.on('data', (chunk: Buffer) => {
         const { messages, error } = decoder.push(chunk);
         for (const raw of messages) {
-          const reply = raw as ControlReply;
-          if ('event' in reply) {
-            out.write(`${values.json ? JSON.stringify(reply.event) : renderEvent(reply.event)}\n`);
-            if (!values.follow) {
-              clearTimeout(settle);
-              settle = setTimeout(() => finish(0), SETTLE_MS);
-            }
-          } else if (reply.ok) {
-            out.write(`${values.json ? JSON.stringify(reply.result, null, 2) : renderResult(command, reply.result as Record<string, unknown>)}\n`);
-            return finish(0);
-          } else {
-            process.stderr.write(`Error: ${reply.error.message} [${reply.error.code}]\n`);
-            return finish(1);
+          let status: number | undefined;
+          try {
+            status = show(raw as ControlReply);
+          } catch (unreadable) {
+            process.stderr.write(`Error: the server's reply is not what this corral ctl understands (${printable(describeError(unreadable))}); is the server the same version?\n`);
+            status = 1;
           }
+          if (status !== undefined) return finish(status);
         }
         if (error) {
           process.stderr.write(`Error: the server's reply cannot be read: ${error.message}\n`);
@@ -184,7 +204,7 @@ export async function ctlMain(argv: string[], out = process.stdout): Promise<num
       if (command === 'events' && !values.follow) settle = setTimeout(() => finish(0), SETTLE_MS * 3);
     });
   } catch (error) {
-    process.stderr.write(`Error: ${describeError(error)}\n`);
+    process.stderr.write(`Error: ${printable(describeError(error))}\n`);
     return error instanceof UsageError ? 2 : 1;
   }
 }

@@ -5,6 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { findConfigFile, loadConfigFile } from '../config/config-file.js';
 import { UsageError } from '../errors.js';
 import { type KnownSocket, liveControlSockets } from './control-path.js';
+import { printable } from './printable.js';
 
 export interface LocateOptions {
   socket?: string;
@@ -14,7 +15,7 @@ export interface LocateOptions {
   cwd: string;
 }
 
-const describe = (sockets: KnownSocket[]) => sockets.map((s) => `${s.name} (pid ${s.pid})`).join(', ');
+const describe = (sockets: KnownSocket[]) => sockets.map((s) => `${printable(s.name)} (pid ${s.pid})`).join(', ');
 
 function pidFrom(text: string): number {
   if (/^\d+$/.test(text)) return Number(text);

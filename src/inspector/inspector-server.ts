@@ -1,6 +1,8 @@
 // --inspector HOST:PORT: the arbiter serves the inspector page, the charts it
 // draws (from the machine definitions, as diagrams/ are) and the live picture
-// as Server-Sent Events. Off loopback, every path needs the token in the URL.
+// as Server-Sent Events. Every path checks the Host (see host-check); off
+// loopback every path also needs the token in the URL, which the log leaves
+// out: the owner gets it from `corral ctl inspector` (or on the terminal).
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +11,7 @@ import { workerHandleMachine } from '../../machines/worker-handle.js';
 import { CorralError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { hostForUrl, parseHostPort } from '../sockets/host-port.js';
+import { hostChecker, isLoopback } from './host-check.js';
 import { INSPECTOR_PAGE } from './inspector-page.js';
 import type { LiveFeed } from './live-feed.js';
 import { describeStatechart } from './statechart-model.js';
@@ -20,8 +23,6 @@ export interface InspectorServer {
   url: string;
   close(): void;
 }
-
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || /^127\./.test(host);
 
 function sameToken(given: string | null, token: string): boolean {
   if (given === null || given.length !== token.length) return false;
@@ -40,10 +41,15 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
     res.end(res.req.method === 'HEAD' ? undefined : body);
   };
 
+  // Set once the port is known (a bare :0 picks one).
+  let hostAllowed: (header: string | undefined) => boolean = () => false;
   const server = http.createServer((req, res) => {
     try {
+      if (!hostAllowed(req.headers.host)) {
+        return answer(res, 421, 'text/plain', 'Misdirected request: the inspector answers only a Host that names it (localhost, 127.0.0.1, [::1] or the address it is bound to, with its port), not a DNS name pointed at it.\n');
+      }
       const url = new URL(req.url ?? '/', 'http://inspector');
-      if (token && !sameToken(url.searchParams.get('token'), token)) return answer(res, 403, 'text/plain', 'Forbidden: the inspector URL carries a token; use the one corral logged.\n');
+      if (token && !sameToken(url.searchParams.get('token'), token)) return answer(res, 403, 'text/plain', 'Forbidden: the inspector URL carries a token; `corral ctl inspector` prints the whole URL.\n');
       if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain', 'Method not allowed.\n');
       switch (url.pathname) {
         case '/':
@@ -78,8 +84,15 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
     server.listen({ host, port }, () => resolve());
   });
   const bound = (server.address() as AddressInfo).port;
+  hostAllowed = hostChecker(host, bound);
   const url = `http://${hostForUrl(host)}:${bound}/${token ? `?token=${token}` : ''}`;
-  logger.info(`Inspector: ${url}`);
+  if (token) {
+    // Log files are often readable by others (and journals by a group): the token stays out of them.
+    logger.info(`Inspector: http://${hostForUrl(host)}:${bound}/?token=… (the token is left out of the log: \`corral ctl inspector\` prints the whole URL)`);
+    if (process.stderr.isTTY) process.stderr.write(`Inspector, whole URL (shown on this terminal only): ${url}\n`);
+  } else {
+    logger.info(`Inspector: ${url}`);
+  }
   return {
     url,
     close() {

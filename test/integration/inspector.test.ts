@@ -86,10 +86,14 @@ test('the page follows the workers live: 2 serving, scale to 3, a kill -9 goes d
   }
 });
 
-test('off loopback the inspector wants the token it logged', async () => {
-  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--inspector', '0.0.0.0:0', '--no-control-socket', app], async (corral) => {
+test('off loopback the inspector wants its token (which `corral ctl inspector` gives)', async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--inspector', '0.0.0.0:0', '-n', 'tokened', app], async (corral) => {
     await corral.ready();
-    const { match } = await corral.waitForLine(/\[INFO\] Inspector: http:\/\/0\.0\.0\.0:(\d+)\/\?token=([0-9a-f]{32})$/);
+    await corral.waitForLine(/\[INFO\] Inspector: http:\/\/0\.0\.0\.0:\d+\/\?token=… /);
+    await corral.waitForLine(/\[INFO\] Control socket: /);
+    const asked = spawnSync(process.execPath, [CLI, 'ctl', 'inspector', '--name', 'tokened'], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    const match = /^http:\/\/0\.0\.0\.0:(\d+)\/\?token=([0-9a-f]{32})$/.exec(asked.stdout.trim());
+    assert.ok(match, asked.stdout + asked.stderr);
     const base = `http://127.0.0.1:${match[1]}`;
     assert.is((await request(base, { path: '/' })).status, 403);
     assert.is((await request(base, { path: '/charts?token=wrong' })).status, 403);
