@@ -22,6 +22,7 @@ import { acquireListeners } from './acquire-listeners.js';
 import { type ConnectionStrategy, checkSameConnectionStrategy, connectionStrategyFor } from './connection-strategy.js';
 import { tlsServerOptions } from '../http/tls-options.js';
 import { preloadApp } from './preload-app.js';
+import { startOrphanSentinel } from './orphan-sentinel.js';
 import { startSuccession } from './succession.js';
 import { sharesSockets } from '../../machines/succession.js';
 import { createNotifier, monotonicMicroseconds } from './systemd-notify.js';
@@ -122,6 +123,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     listeners.forEach((listener) => listener.close({ keepPath }));
   };
   const systemd = createNotifier(process.env, logger);
+  const sentinel = startOrphanSentinel(logger);
   const log = (_: unknown, params: { level: Parameters<Logger['log']>[0]; message: string }) =>
     logger.log(params.level, params.message);
 
@@ -158,6 +160,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
             logger,
             hooks: () => hooks,
             connections: () => connections!,
+            sentinel,
             init: () => ({ appModule, cwd, kind: settings.workerClass, settings, configFile, identity: options.identity }),
           }),
         },
@@ -241,6 +244,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       await metrics?.close();
       closeListeners();
       succession.end();
+      sentinel?.close();
       logger.flush();
       for (const signal of HANDLED_SIGNALS) process.off(signal, onSignal);
     }

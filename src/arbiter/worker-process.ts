@@ -6,7 +6,8 @@ import { fileURLToPath } from 'node:url';
 import { fromCallback } from 'xstate';
 import type { WorkerHandleEvent, WorkerProcessCommand } from '../../machines/worker-handle.js';
 import { openArbiterSide } from '../ipc/channel.js';
-import { PROTOCOL_VERSION, type WorkerInit } from '../ipc/protocol.js';
+import { IPC_FD, PROTOCOL_VERSION, SENTINEL_WATCHES, type WorkerInit } from '../ipc/protocol.js';
+import type { OrphanSentinel } from './orphan-sentinel.js';
 import type { Hooks } from '../config/hooks.js';
 import { runHookSync } from '../config/run-hook.js';
 import type { Logger } from '../log/logger.js';
@@ -14,7 +15,6 @@ import type { ConnectionStrategy } from './connection-strategy.js';
 import type { BoundListener } from '../sockets/listeners.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url));
-export const IPC_FD = 3;
 const FIRST_LISTENER_FD = IPC_FD + 1;
 /** How long to wait for the pipe to flush after the process is gone. */
 const PIPE_DRAIN_MS = 500;
@@ -27,6 +27,8 @@ export interface WorkerProcessOptions {
   hooks: () => Hooks;
   /** How connections reach the workers spawned now (chosen once the listeners are bound). */
   connections: () => ConnectionStrategy;
+  /** Ends the workers' groups if the arbiter dies; without one, each worker watches for that itself. */
+  sentinel: OrphanSentinel | undefined;
 }
 
 /** A worker's children do not outlive it: whatever is left in its process group is ended with it. */
@@ -38,7 +40,7 @@ function endWorkerGroup(pid: number) {
   }
 }
 
-export function workerProcessLogic({ listeners, init, logger, hooks, connections }: WorkerProcessOptions) {
+export function workerProcessLogic({ listeners, init, logger, hooks, connections, sentinel }: WorkerProcessOptions) {
   return fromCallback<WorkerProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
     const strategy = connections();
     const send = (event: WorkerHandleEvent) => sendBack(event);
@@ -46,8 +48,8 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
     runHookSync(hooks(), 'preFork', logger, { id: input.id });
     // Each worker leads a process group of its own, so that what its app started can be ended with it
     // (node's `detached` also makes it a session leader: terminal signals reach the arbiter alone, which relays them).
-    // Its argument is the arbiter's pid, which it watches to leave if the arbiter dies (src/worker/orphan-watchdog.ts).
-    const child = spawn(process.execPath, [WORKER_ENTRY, String(process.pid)], {
+    // Its arguments: the arbiter's pid, and whether the sentinel ends it if the arbiter dies (else it watches for that itself).
+    const child = spawn(process.execPath, [WORKER_ENTRY, String(process.pid), ...(sentinel ? [SENTINEL_WATCHES] : [])], {
       detached: true,
       // Dispatch also needs node's fd-passing channel, which carries the sockets.
       stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...strategy.workerStdio],
@@ -91,6 +93,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
     });
 
     child.once('spawn', () => {
+      sentinel?.watch(child.pid!);
       logger.info(`Booting worker with pid: ${child.pid}`);
       send({ type: 'PROCESS.SPAWNED', pid: child.pid! });
     });
@@ -102,7 +105,10 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
     });
     child.once('exit', (code, signal) => {
       strategy.retire(input.id);
-      if (child.pid) endWorkerGroup(child.pid);
+      if (child.pid) {
+        endWorkerGroup(child.pid);
+        sentinel?.forget(child.pid);
+      }
       exitStatus = { code, signal };
       if (pipeClosed) reportExit();
       else setTimeout(reportExit, PIPE_DRAIN_MS).unref();

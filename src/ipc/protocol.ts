@@ -7,6 +7,10 @@ import { ProtocolError } from '../errors.js';
 import { isRequestDurations } from '../metrics/duration-histogram.js';
 
 export const PROTOCOL_VERSION = 1;
+/** The worker's end of its pipe to the arbiter; its listeners follow from the next fd on. */
+export const IPC_FD = 3;
+/** How the arbiter tells a worker, in its argv, that a sentinel ends it if the arbiter dies (else it watches by itself). */
+export const SENTINEL_WATCHES = 'sentinel';
 
 export interface ListenerDescriptor {
   /** File descriptor number in the worker. */

@@ -1,8 +1,8 @@
 // Entry point of a worker process: waits for its `init` message on the IPC
 // pipe (fd 3), then runs the worker statechart until it is dead.
 import net from 'node:net';
-import { IPC_FD } from '../arbiter/worker-process.js';
 import { openWorkerSide } from '../ipc/channel.js';
+import { IPC_FD, SENTINEL_WATCHES } from '../ipc/protocol.js';
 import { createLogger } from '../log/logger.js';
 import { endProcessGroup, watchForOrphaning } from './orphan-watchdog.js';
 import { type RunningWorker, runWorker } from './run-worker.js';
@@ -10,7 +10,8 @@ import { type RunningWorker, runWorker } from './run-worker.js';
 // The arbiter passes its pid: one that died before this line ran has already left us reparented.
 const arbiterPid = Number(process.argv[2]) || process.ppid;
 if (process.ppid !== arbiterPid) process.exit(0);
-watchForOrphaning(arbiterPid, createLogger({ level: 'warning' }));
+// The arbiter's sentinel ends this worker if the arbiter dies; where it has none, a thread of ours watches.
+if (process.argv[3] !== SENTINEL_WATCHES) watchForOrphaning(arbiterPid, createLogger({ level: 'warning' }));
 let arbiterGone = false;
 // With the arbiter alive it ends what the app left in our group once we exit; without it, we do.
 process.on('exit', () => {

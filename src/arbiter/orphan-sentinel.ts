@@ -1,0 +1,67 @@
+// Workers must not outlive their arbiter, even one killed outright while a
+// worker's event loop is blocked (it would keep the listening socket, and new
+// connections would hang). One small process per arbiter watches for that: it
+// reads worker pids from a pipe only the arbiter holds open ("+PID" when one
+// starts, "-PID" when it is gone). When the arbiter dies, however it dies, the
+// pipe closes; the sentinel gives the workers a second to leave by themselves
+// (a worker whose loop turns sees its own pipe close), then ends the process
+// group of every worker still listed — the worker and whatever its app started
+// in it. A POSIX shell does this for about a megabyte, once per arbiter.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Socket } from 'node:net';
+import type { Logger } from '../log/logger.js';
+
+const SHELL = '/bin/sh';
+
+// Signals are ignored: Ctrl-C in the arbiter's terminal must not end the sentinel before it is needed.
+const SCRIPT = `trap '' INT TERM HUP QUIT TTIN TTOU WINCH USR1 USR2
+live=' '
+while read -r change; do
+  pid=\${change#?}
+  case $change in
+    +*) live="$live$pid " ;;
+    -*) case $live in *" $pid "*) live="\${live%% $pid *} \${live#* $pid }" ;; esac ;;
+  esac
+done
+[ "$live" = ' ' ] && exit 0
+sleep 1
+for pid in $live; do kill -s KILL -- "-$pid" 2>/dev/null; done
+exit 0
+`;
+
+export interface OrphanSentinel {
+  /** A worker started (it leads its own process group). */
+  watch(pid: number): void;
+  /** A worker is gone. */
+  forget(pid: number): void;
+  /** The arbiter is ending with every worker gone: the sentinel leaves too. */
+  close(): void;
+}
+
+/** Starts the sentinel, or returns undefined where there is no shell (workers then watch for themselves). */
+export function startOrphanSentinel(logger: Pick<Logger, 'warning'>): OrphanSentinel | undefined {
+  if (!existsSync(SHELL)) return undefined;
+  let child: ChildProcess;
+  try {
+    // Its own session: terminal signals to the arbiter's group do not reach it.
+    child = spawn(SHELL, ['-c', SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+  } catch (error) {
+    logger.warning(`No orphan sentinel (${(error as Error).message}); workers watch for their arbiter themselves`);
+    return undefined;
+  }
+  const input = child.stdin as Socket;
+  child.on('error', (error) => logger.warning(`The orphan sentinel failed (${error.message}); a blocked worker may outlive a killed arbiter`));
+  input.on('error', () => {});
+  // Neither may keep the arbiter's event loop alive.
+  child.unref();
+  input.unref();
+  const tell = (line: string) => {
+    if (!input.destroyed) input.write(`${line}\n`);
+  };
+  return {
+    watch: (pid) => tell(`+${pid}`),
+    forget: (pid) => tell(`-${pid}`),
+    close: () => input.end(),
+  };
+}
