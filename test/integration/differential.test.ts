@@ -106,7 +106,8 @@ const CASES: Case[] = [
   { name: 'pipeline: chunked POST with a trailer, then GET', parts: Buffer.concat([postChunked('/one', [bytes(9)], 'X-T: t\r\n'), Buffer.from(get('/two'))]), responses: 2 },
   { name: 'pipeline: HEAD then GET', parts: `HEAD /h HTTP/1.1\r\n${H}\r\n${get('/g')}`, responses: 2, methods: ['HEAD', 'GET'] },
   { name: 'keep-alive: three requests in three writes', parts: [get('/k1'), get('/k2', 'X-Second: 2\r\n'), post('/k3', 'third')], responses: 3 },
-  { name: 'pipeline: HTTP/1.0 keep-alive then HTTP/1.1', parts: `GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n${get('/b')}`, responses: 2 },
+  // node answers a keep-alive HTTP/1.0 request without a length by closing: the second is never served.
+  { name: 'pipeline: HTTP/1.0 keep-alive then HTTP/1.1', parts: `GET /a HTTP/1.0\r\nConnection: keep-alive\r\n\r\n${get('/b')}` },
 ];
 
 interface Seen {
@@ -218,7 +219,8 @@ test(`${CASES.length} raw requests: a node-style app sees the same thing on ever
   } finally {
     await Promise.all(processes.map((corral) => corral.stop()));
   }
-  assert.is(failures.length, 0, `${failures.length} case(s) differ:\n${failures.join('\n')}`);
+  const errors = processes.flatMap((corral) => corral.lines.filter((line) => /\[(ERROR|CRITICAL)\]/.test(line)));
+  assert.is(failures.length, 0, `${failures.length} case(s) differ:\n${failures.join('\n')}\nerrors logged:\n${errors.join('\n')}`);
 });
 
 const FETCH_CASES = CASES.filter((one) => !one.http09 && !one.methods && one.name !== 'OPTIONS *');
