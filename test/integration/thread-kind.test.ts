@@ -1,4 +1,4 @@
-// The thread kind through the real CLI: handlers run in a piscina pool while the
+// The thread kind through the real CLI: handlers run in a pool of threads while the
 // worker's event loop keeps the sockets, the heartbeat and the HTTP parsing.
 import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
