@@ -12,7 +12,7 @@ import { describeError } from '../errors.js';
 import { answerFailure } from '../http/answer-failure.js';
 import type { Logger } from '../log/logger.js';
 import { ForwardedRequest, type ForwardSink } from './thread-request-forward.js';
-import { CREDIT, DATA, FAIL, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
+import { ABORT, CREDIT, DATA, FAIL, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
 
 /**
  * Requests a thread holds at once. With one, a thread sits idle for every round
@@ -151,7 +151,7 @@ export class ThreadPool {
   abandoned(request: ForwardedRequest): void {
     if (request.done) return;
     const thread = request.sink as PoolThread | undefined;
-    if (thread) thread.send(request, [3, request.id]);
+    if (thread) thread.send(request, [ABORT, request.id]);
     this.settle(request);
   }
 
@@ -263,13 +263,15 @@ export class ThreadPool {
     for (const request of this.requests.values()) {
       if (now - request.startedAt < this.timeoutMs) continue;
       const { req, res } = request;
+      this.logger.error(`Request ${req.method} ${req.url} ran past the ${this.timeoutMs / 1000} s timeout in the thread pool; answered 503 (a thread still running it is replaced)`);
+      answerFailure(res, 503, 'Service Unavailable: the request timed out\n');
       const thread = request.sink as PoolThread | undefined;
+      // Out of its thread first, so the replacement does not count it among the requests to run again or refuse.
+      thread?.requests.delete(request);
+      if (thread) this.replace(thread, 'another request timed out');
       this.settle(request);
       const index = this.waiting.indexOf(request);
       if (index >= 0) this.waiting.splice(index, 1);
-      this.logger.error(`Request ${req.method} ${req.url} ran past the ${this.timeoutMs / 1000} s timeout in the thread pool; answered 503 (a thread still running it is replaced)`);
-      answerFailure(res, 503, 'Service Unavailable: the request timed out\n');
-      if (thread && !thread.gone) this.replace(thread, 'another request timed out');
     }
   }
 

@@ -294,6 +294,25 @@ test('a response streams to the client as the app writes it', async () => {
   });
 });
 
+test('a client that goes away mid-body: the app in its thread sees the request aborted, the worker keeps serving', async () => {
+  await withCorral(threadArgs(NODE_APP), async (corral) => {
+    const [url] = await corral.ready();
+    const conn = await RawConnection.open(Number(new URL(url).port));
+    try {
+      await conn.write('POST /watch-abort HTTP/1.1\r\nHost: x\r\nContent-Length: 100000\r\n\r\n');
+      await conn.write(Buffer.alloc(1000, 1));
+      await corral.waitForLine(/thread \d+ reading a body/);
+    } finally {
+      conn.destroy();
+    }
+    await corral.waitForLine(/request body failed in thread \d+: ECONNRESET aborted/);
+    await corral.waitForLine(/response closed in thread \d+, finished: false/);
+    assert.is((await request(url)).status, 200);
+    assert.is(corral.workerPids().length, 1);
+    assert.not.match(corral.output, /\[ERROR\]/);
+  });
+});
+
 test('--threads is refused below 1', async () => {
   const corral = startCorral(['-k', 'thread', '--threads', '0', NODE_APP]);
   try {
