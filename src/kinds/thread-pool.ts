@@ -58,6 +58,11 @@ class PoolThread implements ForwardSink {
     return !this.gone && !this.broken;
   }
 
+  /** Has a message going at the end of this turn. */
+  get sending() {
+    return this.outbox.length > 0;
+  }
+
   send(_request: ForwardedRequest, record: ToThread): void {
     if (this.outbox.length === 0) this.schedule(this);
     this.outbox.push(record);
@@ -195,13 +200,24 @@ export class ThreadPool {
     });
   }
 
+  /**
+   * An idle thread first; else, under the limit, one that already has a message
+   * going this turn (one message for several requests costs far less than one
+   * each), else the least busy.
+   */
   private pick(): PoolThread | undefined {
     let best: PoolThread | undefined;
+    let bestScore = Infinity;
     for (const thread of this.threads) {
       if (!thread.usable) continue;
       const load = thread.requests.size;
       if (load === 0) return thread;
-      if (load < TASKS_PER_THREAD && (!best || load < best.requests.size)) best = thread;
+      if (load >= TASKS_PER_THREAD) continue;
+      const score = thread.sending ? load - TASKS_PER_THREAD : load;
+      if (score < bestScore) {
+        best = thread;
+        bestScore = score;
+      }
     }
     return best;
   }
