@@ -7,6 +7,7 @@
 import { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeHandler } from '../app/app-shape.js';
 import { describeError } from '../errors.js';
+import { responseBodyBytes } from '../log/response-body-bytes.js';
 import { ACK_EVERY_BYTES, type DataRecord, DATA, gather, type RequestRecord, type ResponseHead, WINDOW_BYTES } from './thread-messages.js';
 import { ThreadSocket, type ResponseSink } from './thread-socket.js';
 
@@ -169,7 +170,7 @@ export class ThreadExchange implements ResponseSink {
       this.headSent = true;
       head = [this.res.statusCode, this.res.statusMessage ?? '', this.res._header, this.res._last];
     }
-    return [DATA, this.id, bytes, head, this.finished];
+    return [DATA, this.id, bytes, head, this.finished, this.finished ? responseBodyBytes(this.res) : 0];
   }
 
   private fail(error: unknown): void {

@@ -51,9 +51,10 @@ export type ResponseHead = [statusCode: number, statusMessage: string, header: s
  * Response bytes exactly as node's ServerResponse wrote them in the thread
  * (head, framing, body, trailers), to be written to the client as they are.
  * `head` comes with the first record after the head was written; `final`: the
- * response is complete.
+ * response is complete, and `bodyBytes` says how many body bytes the app wrote
+ * (for the access log).
  */
-export type DataRecord = [type: typeof DATA, id: number, bytes: Uint8Array | null, head: ResponseHead | null, final: boolean];
+export type DataRecord = [type: typeof DATA, id: number, bytes: Uint8Array | null, head: ResponseHead | null, final: boolean, bodyBytes: number];
 /** The app threw, or its promise rejected. */
 export type FailRecord = [type: typeof FAIL, id: number, error: string];
 /** The app consumed this many more body bytes: the main thread may send that many more. */

@@ -5,6 +5,7 @@
 // written to the client as they come back.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ACK, ACK_EVERY_BYTES, type AckRecord, BODY, type BodyRecord, END, type EndRecord, gather, REQUEST, type RequestRecord, type ResponseHead, WINDOW_BYTES } from './thread-messages.js';
+import { addResponseBodyBytes } from '../log/response-body-bytes.js';
 import { endResponse, takeHead, writeBytes } from './thread-response.js';
 
 /** RFC 9110 9.2.2: requests a server may run twice with the same effect. */
@@ -107,7 +108,7 @@ export class ForwardedRequest {
   }
 
   /** Response bytes from the thread; true once the response is complete. */
-  respond(bytes: Uint8Array | null, head: ResponseHead | null, final: boolean): boolean {
+  respond(bytes: Uint8Array | null, head: ResponseHead | null, final: boolean, bodyBytes: number): boolean {
     if (this.done) return final;
     const { res } = this;
     if (head) {
@@ -121,6 +122,7 @@ export class ForwardedRequest {
     }
     if (final) {
       this.finish();
+      addResponseBodyBytes(res, bodyBytes);
       endResponse(res);
     }
     return final;

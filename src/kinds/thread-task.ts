@@ -11,6 +11,7 @@ import { loadApp } from '../app/load-app.js';
 import { describeError } from '../errors.js';
 import { fetchAdapter } from '../http/fetch-adapter.js';
 import { sendServerHeader } from '../http/server-header.js';
+import { countResponseBodyBytes } from '../log/response-body-bytes.js';
 import { type ExchangeSettings, ThreadExchange, type ThreadOutbox } from './thread-exchange.js';
 import { ABORT, ACK, BODY, CREDIT, END, FAIL, REQUEST, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
 
@@ -27,6 +28,9 @@ ServerResponse.prototype.writeHead = function writeHead(this: ServerResponse) {
   if (draining[0] === 1) this.shouldKeepAlive = false;
   return writeHeadOfNode.apply(this, arguments as unknown as Parameters<typeof writeHeadOfNode>);
 } as typeof writeHeadOfNode;
+
+// The body bytes each response sent, for the main thread's access log.
+countResponseBodyBytes();
 
 const settings: ExchangeSettings = { keepAliveMs, server };
 const exchanges = new Map<number, ThreadExchange>();

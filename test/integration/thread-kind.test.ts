@@ -313,6 +313,17 @@ test('a client that goes away mid-body: the app in its thread sees the request a
   });
 });
 
+test('the access log sees what the app in a thread answered: status, body bytes (chunked too), response headers', async () => {
+  await withCorral(threadArgs('--access-logfile', '-', '--access-logformat', 'access %(r)s %(s)s %(B)s [%({content-type}o)s]', NODE_APP), async (corral) => {
+    const [url] = await corral.ready();
+    const hello = await request(url);
+    const streamed = await request(url, { path: '/stream?ms=0' });
+    assert.is(streamed.headers['transfer-encoding'], 'chunked');
+    await corral.waitForLine(new RegExp(`access GET / HTTP/1\\.1 200 ${Buffer.byteLength(hello.body)} \\[-\\]`));
+    await corral.waitForLine(/access GET \/stream\?ms=0 HTTP\/1\.1 200 13 \[text\/plain\]/);
+  });
+});
+
 test('--threads is refused below 1', async () => {
   const corral = startCorral(['-k', 'thread', '--threads', '0', NODE_APP]);
   try {
