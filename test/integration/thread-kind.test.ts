@@ -324,6 +324,21 @@ test('the access log sees what the app in a thread answered: status, body bytes 
   });
 });
 
+test('an uncaught error ends the thread, not the worker: the GET runs once more on a fresh thread, then gets 503', async () => {
+  await withCorral(threadArgs('-w', '1', NODE_APP), async (corral) => {
+    const [url] = await corral.ready();
+    const [worker] = corral.workerPids();
+    const crashed = await request(url, { path: '/crash-thread' });
+    assert.is(crashed.status, 503);
+    assert.is(crashed.body, 'Service Unavailable: please retry\n');
+    const failures = corral.lines.filter((line) => /\[ERROR\] A pool thread failed with an uncaught error and was replaced: thread crashed/.test(line));
+    assert.is(failures.length, 2, `it ran twice, on two threads:\n${corral.output}`);
+    await corral.waitForLine(/\[ERROR\] Request GET \/crash-thread waited on a thread replaced after it failed; answered 503/);
+    assert.is((await request(url)).status, 200);
+    assert.equal(corral.workerPids(), [worker], 'the same worker serves');
+  });
+});
+
 test('--threads is refused below 1', async () => {
   const corral = startCorral(['-k', 'thread', '--threads', '0', NODE_APP]);
   try {
