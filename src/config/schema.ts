@@ -173,7 +173,7 @@ export const settingsSchema = [
     metavar: 'INT',
     section: 'worker',
     gunicorn: 'threads',
-    help: 'piscina pool size for the thread kind: how many requests each worker runs at once, each in its own thread. A request still running after --timeout seconds is answered 503 and its thread replaced.',
+    help: 'Pool size for the thread kind: how many requests each worker runs at once, each in its own thread. A request still running after --timeout seconds is answered 503 and its thread replaced.',
   },
   {
     name: 'timeout',

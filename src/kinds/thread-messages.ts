@@ -1,41 +1,95 @@
 // What crosses between the main thread and a pool thread of the thread kind.
-// Plain, structured-clonable data; bodies are ArrayBuffers that are transferred
-// (moved, not copied) in both directions.
+// Each side gathers what it has to say in one turn of its event loop into one
+// postMessage: an array of records, each a small array whose first item says
+// what it is. Bytes travel as Uint8Arrays over fresh ArrayBuffers that are
+// transferred (moved, not copied). Request ids are the main thread's.
 import type { AppOrigin, AppShape } from '../app/app-shape.js';
 
-/** Asks a thread to load the app (if it has not yet) and say what shape it is. */
-export interface ProbeTask {
-  type: 'probe';
+/** Main thread → pool thread. */
+export const REQUEST = 0;
+export const BODY = 1;
+export const END = 2;
+export const ABORT = 3;
+export const ACK = 4;
+
+/** Pool thread → main thread. */
+export const DATA = 0;
+export const FAIL = 1;
+export const CREDIT = 2;
+
+/**
+ * A request as node's parser handed it to the main thread. `ended`: it has no
+ * body (nothing more follows but, perhaps, ABORT).
+ */
+export type RequestRecord = [
+  type: typeof REQUEST,
+  id: number,
+  method: string,
+  url: string,
+  httpVersion: string,
+  rawHeaders: string[],
+  remoteAddress: string | undefined,
+  remotePort: number | undefined,
+  remoteFamily: string | undefined,
+  encrypted: boolean,
+  keepAlive: boolean,
+  ended: boolean,
+];
+/** Request body bytes, in order. */
+export type BodyRecord = [type: typeof BODY, id: number, bytes: Uint8Array];
+/** The request body is complete; its trailer lines as received. */
+export type EndRecord = [type: typeof END, id: number, rawTrailers: string[]];
+/** The client went away before the response was done. */
+export type AbortRecord = [type: typeof ABORT, id: number];
+/** This many response bytes reached the client's socket: the thread may write that many more. */
+export type AckRecord = [type: typeof ACK, id: number, bytes: number];
+export type ToThread = RequestRecord | BodyRecord | EndRecord | AbortRecord | AckRecord;
+
+/** What the main thread's response needs to know once the app has written its head. */
+export type ResponseHead = [statusCode: number, statusMessage: string, header: string, last: boolean];
+/**
+ * Response bytes exactly as node's ServerResponse wrote them in the thread
+ * (head, framing, body, trailers), to be written to the client as they are.
+ * `head` comes with the first record after the head was written; `final`: the
+ * response is complete, and `bodyBytes` says how many body bytes the app wrote
+ * (for the access log).
+ */
+export type DataRecord = [type: typeof DATA, id: number, bytes: Uint8Array | null, head: ResponseHead | null, final: boolean, bodyBytes: number];
+/** The app threw, or its promise rejected. */
+export type FailRecord = [type: typeof FAIL, id: number, error: string];
+/** The app consumed this many more body bytes: the main thread may send that many more. */
+export type CreditRecord = [type: typeof CREDIT, id: number, bytes: number];
+export type ToMain = DataRecord | FailRecord | CreditRecord;
+
+/** The first message of every thread: the app is loaded, or could not be. */
+export type ThreadStarted = { loaded: { shape: AppShape; origin: AppOrigin } } | { failed: string };
+
+/**
+ * Bytes in flight one way before the sender waits for a CREDIT (request body)
+ * or an ACK (response): a request body the app does not read, or a response a
+ * slow client does not take, holds at most this much per request.
+ */
+export const WINDOW_BYTES = 256 * 1024;
+/** The receiver answers once this much is consumed, so a window never stalls half used. */
+export const ACK_EVERY_BYTES = WINDOW_BYTES / 2;
+
+export interface ThreadData {
+  appModule: string;
+  cwd: string;
+  /** Sent as Keep-Alive: timeout=… on kept-alive responses, as node's server does. */
+  keepAliveMs: number;
+  serverHeader: string;
+  /** [0] is 1 once the worker drains: every response whose head is not written yet says Connection: close. */
+  draining: Int32Array;
 }
 
-/** One HTTP request, already parsed by the main thread, with its whole body. */
-export interface RequestTask {
-  type: 'request';
-  method: string;
-  /** The request target as received: path and query. */
-  url: string;
-  /** Node's rawHeaders: name, value, name, value …, duplicates and case kept. */
-  rawHeaders: string[];
-  /** null when the request had no body. */
-  body: ArrayBuffer | null;
-  remoteAddress: string | undefined;
-  remotePort: number | undefined;
-  /** Came over TLS, or a trusted proxy says the client used HTTPS. */
-  secure: boolean;
-}
-
-export type ThreadTask = ProbeTask | RequestTask;
-
-export interface ProbeResult {
-  shape: AppShape;
-  origin: AppOrigin;
-}
-
-/** The app's whole response. */
-export interface ThreadResponse {
-  status: number;
-  statusText: string;
-  /** Flat name, value, name, value …, as writeHead takes them; repeated names (set-cookie) stay separate. */
-  headers: string[];
-  body: ArrayBuffer | null;
+/** Copies chunks into one fresh ArrayBuffer that can be transferred. */
+export function gather(chunks: Uint8Array[], length: number): Uint8Array {
+  const out = new Uint8Array(length);
+  let offset = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return out;
 }

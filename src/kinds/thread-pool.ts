@@ -1,122 +1,354 @@
-// The piscina pool of the thread kind: N threads, each with its own copy of the
-// app. A request past its deadline is aborted, which makes piscina stop the
-// thread running it and start a fresh one.
-import { Piscina } from 'piscina';
-import type { ProbeResult, RequestTask, ThreadResponse } from './thread-messages.js';
-import type { ThreadData } from './thread-task.js';
-
-export class RequestTimeoutError extends Error {
-  constructor(readonly seconds: number) {
-    super(`the request ran past the ${seconds} s timeout`);
-    this.name = 'RequestTimeoutError';
-  }
-}
-
-/** The request was queued on a thread that was replaced because another request on it ran past the timeout. */
-export class ThreadReplacedError extends Error {
-  constructor() {
-    super('its thread was replaced while the request waited on it');
-    this.name = 'ThreadReplacedError';
-  }
-}
+// The pool of the thread kind: --threads worker threads, each with its own copy
+// of the app, one long-lived message port each (no round trip per request
+// beyond the one message each way a turn of the event loop needs). Requests go
+// to an idle thread first, else the least busy one under TASKS_PER_THREAD,
+// else wait here in arrival order. A request past its deadline is answered 503
+// and the thread running it is stopped and replaced; requests queued on that
+// thread run again elsewhere when that is safe, and are answered 503 otherwise.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Worker } from 'node:worker_threads';
+import type { AppOrigin, AppShape } from '../app/app-shape.js';
+import { describeError } from '../errors.js';
+import { answerFailure } from '../http/answer-failure.js';
+import type { Logger } from '../log/logger.js';
+import { ForwardedRequest, type ForwardSink } from './thread-request-forward.js';
+import { ABORT, CREDIT, DATA, FAIL, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
 
 /**
- * Requests handed to one thread before it has answered the earlier ones. With
- * one, a thread sits idle for every round trip through the main thread's event
- * loop (hello world: ~7,500 req/s a process); with a few queued it never waits
- * (~10,000+). Threads with none are always picked first, so a blocking app
- * still spreads over the whole pool; more would only lengthen the queue behind
- * a request that hangs.
+ * Requests a thread holds at once. With one, a thread sits idle for every round
+ * trip through the main thread's event loop; with a few it never waits. Idle
+ * threads are always picked first, so a blocking app still spreads over the
+ * whole pool; more would only lengthen the queue behind a request that hangs.
  */
 const TASKS_PER_THREAD = 4;
 
-type Balancer = NonNullable<NonNullable<ConstructorParameters<typeof Piscina>[0]>['loadBalancer']>;
-
-/**
- * piscina's own balancer gives a thread running an abortable task (every
- * request here has a timeout) nothing more, which would undo the queueing
- * above. This one picks an idle thread first, else the least busy under the
- * limit; a thread that is stopped for a timeout fails its queued requests
- * with ThreadReplacedError.
- */
-const leastBusyThread: Balancer = (_task, threads) => {
-  let best = null;
-  let bestUsage = TASKS_PER_THREAD;
-  for (const thread of threads) {
-    if (thread.terminating || thread.destroyed) continue;
-    // piscina reports a thread with one abortable task as fully used (Infinity).
-    const usage = thread.isRunningAbortableTask ? 1 : thread.currentUsage;
-    if (usage === 0) return thread;
-    if (usage < bestUsage) {
-      best = thread;
-      bestUsage = usage;
-    }
-  }
-  return best;
-};
-
-export interface ThreadPool {
-  /** Loads the app in one thread and says its shape; rejects with the load error. */
-  probe(): Promise<ProbeResult>;
-  /** Runs one request; rejects with RequestTimeoutError past the timeout, or with what the app threw. */
-  run(task: RequestTask): Promise<ThreadResponse>;
-  onError(listener: (error: Error) => void): void;
-  /** A thread started in place of one that was stopped (a timeout) and takes requests (its app loads as it starts). */
-  onReplacement(listener: (threadId: number) => void): void;
-  destroy(): Promise<void>;
-}
-
-export interface ThreadPoolOptions extends ThreadData {
+export interface ThreadPoolOptions {
+  appModule: string;
+  cwd: string;
   threads: number;
   /** Seconds a request may take, queueing included; 0 for no limit. */
   timeoutSeconds: number;
+  keepAliveMs: number;
+  serverHeader: string;
+  logger: Logger;
 }
 
-export function createThreadPool({ appModule, cwd, threads, timeoutSeconds }: ThreadPoolOptions): ThreadPool {
-  const pool = new Piscina({
-    filename: new URL('./thread-task.js', import.meta.url).href,
-    minThreads: threads,
-    maxThreads: threads,
-    // The threads hold the loaded app: never let them go idle and exit.
-    idleTimeout: Infinity,
-    // Keeps each thread's event loop turning between requests, so an app's own timers and sockets (pools, caches) stay alive.
-    atomics: 'async',
-    concurrentTasksPerWorker: TASKS_PER_THREAD,
-    loadBalancer: leastBusyThread,
-    workerData: { appModule, cwd } satisfies ThreadData,
-    recordTiming: false,
-  });
-  const timeoutMs = timeoutSeconds * 1000;
+export interface LoadedApp {
+  shape: AppShape;
+  origin: AppOrigin;
+}
 
-  // piscina's words when it ends a thread under the tasks queued on it.
-  const isThreadTermination = (error: unknown) => error instanceof Error && error.message === 'Terminating worker thread';
+class PoolThread implements ForwardSink {
+  readonly worker: Worker;
+  readonly requests = new Set<ForwardedRequest>();
+  private outbox: Array<ToThread | ForwardedRequest> = [];
+  /** Stopped, exited or failed: takes nothing more. */
+  gone = false;
+  /** Its app could not load: it is not given requests. */
+  broken = false;
 
-  const run = async (task: RequestTask): Promise<ThreadResponse> => {
-    const transferList = task.body ? [task.body] : undefined;
-    const abort = timeoutMs > 0 ? new AbortController() : undefined;
-    const timer = abort && setTimeout(() => abort.abort(), timeoutMs);
-    try {
-      return await pool.run(task, { transferList, signal: abort?.signal });
-    } catch (error) {
-      if (abort?.signal.aborted) throw new RequestTimeoutError(timeoutSeconds);
-      throw isThreadTermination(error) ? new ThreadReplacedError() : error;
-    } finally {
-      clearTimeout(timer);
+  constructor(
+    data: ThreadData,
+    private readonly schedule: (thread: PoolThread) => void,
+  ) {
+    this.worker = new Worker(new URL('./thread-task.js', import.meta.url), { workerData: data });
+  }
+
+  get usable() {
+    return !this.gone && !this.broken;
+  }
+
+  /** Has a message going at the end of this turn. */
+  get sending() {
+    return this.outbox.length > 0;
+  }
+
+  send(_request: ForwardedRequest, record: ToThread): void {
+    if (this.outbox.length === 0) this.schedule(this);
+    this.outbox.push(record);
+  }
+
+  touch(request: ForwardedRequest): void {
+    if (this.outbox.length === 0) this.schedule(this);
+    this.outbox.push(request);
+  }
+
+  flush(): void {
+    if (this.gone || this.outbox.length === 0) return void (this.outbox = []);
+    const records: ToThread[] = [];
+    const transfer: ArrayBuffer[] = [];
+    for (const item of this.outbox) {
+      if (!(item instanceof ForwardedRequest)) records.push(item);
+      else if (!item.done) {
+        const record = item.take();
+        transfer.push(record[2].buffer as ArrayBuffer);
+        records.push(record);
+      }
     }
-  };
+    this.outbox = [];
+    this.worker.postMessage(records, transfer);
+  }
+}
 
-  return {
-    probe: () => pool.run({ type: 'probe' }),
-    run,
-    onError: (listener) => void pool.on('error', listener),
-    onReplacement(listener) {
-      // The first `threads` creations are the pool's start; any later one replaces a thread.
-      let created = 0;
-      pool.on('workerCreate', (thread: { id: number }) => {
-        created += 1;
-        if (created > threads) listener(thread.id);
+export class ThreadPool {
+  private readonly threads: PoolThread[] = [];
+  private readonly requests = new Map<number, ForwardedRequest>();
+  private readonly waiting: ForwardedRequest[] = [];
+  private readonly dirty = new Set<PoolThread>();
+  private readonly draining = new Int32Array(new SharedArrayBuffer(4));
+  private readonly data: ThreadData;
+  private readonly timeoutMs: number;
+  private readonly logger: Logger;
+  private nextId = 1;
+  private flushScheduled = false;
+  private sweep: NodeJS.Timeout | undefined;
+  private destroyed = false;
+  private booted = false;
+  /** Resolves once every thread has loaded the app; rejects with the first load failure. */
+  readonly ready: Promise<LoadedApp>;
+  private settleReady!: { resolve: (app: LoadedApp) => void; reject: (error: Error) => void };
+
+  constructor(options: ThreadPoolOptions) {
+    const { appModule, cwd, keepAliveMs, serverHeader } = options;
+    this.data = { appModule, cwd, keepAliveMs, serverHeader, draining: this.draining };
+    this.timeoutMs = options.timeoutSeconds * 1000;
+    this.logger = options.logger;
+    this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
+    this.ready.catch(() => {});
+    let loaded = 0;
+    for (let index = 0; index < options.threads; index += 1) {
+      this.spawn((started) => {
+        if ('failed' in started) return this.settleReady.reject(new Error(started.failed));
+        loaded += 1;
+        if (loaded === options.threads) {
+          this.booted = true;
+          this.settleReady.resolve(started.loaded);
+        }
       });
-    },
-    destroy: () => pool.destroy(),
+    }
+    if (this.timeoutMs > 0) {
+      // One sweep for every request rather than a timer each; a deadline is met within a quarter of the timeout.
+      this.sweep = setInterval(() => this.expire(), Math.max(50, Math.min(1000, this.timeoutMs / 4)));
+      this.sweep.unref();
+    }
+  }
+
+  /** Serves one request in a thread. */
+  serve(req: IncomingMessage, res: ServerResponse): void {
+    const request = new ForwardedRequest(this.nextId++, req, res, performance.now());
+    this.requests.set(request.id, request);
+    attach(request);
+    this.dispatch(request);
+  }
+
+  /** Responses whose head is not written yet close their connection, as in the async kind's drain. */
+  drain(): void {
+    Atomics.store(this.draining, 0, 1);
+  }
+
+  async destroy(): Promise<void> {
+    this.destroyed = true;
+    clearInterval(this.sweep);
+    await Promise.all(this.threads.map((thread) => ((thread.gone = true), thread.worker.terminate())));
+  }
+
+  /** The client went away before the response was done. */
+  abandoned(request: ForwardedRequest): void {
+    if (request.done) return;
+    const thread = request.sink as PoolThread | undefined;
+    if (thread) thread.send(request, [ABORT, request.id]);
+    this.settle(request);
+  }
+
+  private spawn(onStarted?: (started: ThreadStarted) => void): PoolThread {
+    const thread = new PoolThread(this.data, (dirty) => this.schedule(dirty));
+    this.threads.push(thread);
+    const { worker } = thread;
+    let started = false;
+    worker.on('message', (message: ToMain[] | ThreadStarted) => {
+      if (Array.isArray(message)) return this.receive(message);
+      started = true;
+      if ('failed' in message) {
+        thread.broken = true;
+        if (this.booted) this.logger.error(`Pool thread ${worker.threadId} could not load the app and takes no requests: ${message.failed}`);
+      }
+      onStarted?.(message);
+    });
+    worker.on('error', (error) => {
+      if (!this.booted && !started) return this.settleReady.reject(error);
+      this.logger.error(`A pool thread failed with an uncaught error and was replaced: ${describeError(error)}`);
+      this.replace(thread, 'it failed');
+    });
+    worker.on('exit', (code) => {
+      if (thread.gone || this.destroyed) return;
+      if (!this.booted) return this.settleReady.reject(new Error(`a pool thread exited with code ${code} while loading the app`));
+      this.logger.error(`Pool thread ${worker.threadId} exited (code ${code}) and was replaced`);
+      this.replace(thread, 'it exited');
+    });
+    return thread;
+  }
+
+  private schedule(thread: PoolThread): void {
+    this.dirty.add(thread);
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // Everything this turn of the event loop has for a thread goes in one message.
+    setImmediate(() => {
+      this.flushScheduled = false;
+      for (const dirty of this.dirty) dirty.flush();
+      this.dirty.clear();
+    });
+  }
+
+  /**
+   * An idle thread first; else, under the limit, one that already has a message
+   * going this turn (one message for several requests costs far less than one
+   * each), else the least busy.
+   */
+  private pick(): PoolThread | undefined {
+    let best: PoolThread | undefined;
+    let bestScore = Infinity;
+    for (const thread of this.threads) {
+      if (!thread.usable) continue;
+      const load = thread.requests.size;
+      if (load === 0) return thread;
+      if (load >= TASKS_PER_THREAD) continue;
+      const score = thread.sending ? load - TASKS_PER_THREAD : load;
+      if (score < bestScore) {
+        best = thread;
+        bestScore = score;
+      }
+    }
+    return best;
+  }
+
+  private dispatch(request: ForwardedRequest): void {
+    const thread = this.pick();
+    if (!thread) return void this.waiting.push(request);
+    thread.requests.add(request);
+    request.start(thread);
+  }
+
+  private receive(records: ToMain[]): void {
+    for (const record of records) {
+      const request = this.requests.get(record[1]);
+      if (!request) continue;
+      switch (record[0]) {
+        case DATA:
+          if (request.respond(record[2], record[3], record[4], record[5])) this.settle(request);
+          break;
+        case FAIL: {
+          const { req, res } = request;
+          this.settle(request);
+          this.logger.error(`Error handling request ${req.method} ${req.url}: ${record[2]}`);
+          answerFailure(res, 500, 'Internal Server Error\n');
+          break;
+        }
+        case CREDIT:
+          request.credit(record[2]);
+          break;
+      }
+    }
+  }
+
+  /** The request needs its thread no more: the next waiting one takes its place. */
+  private settle(request: ForwardedRequest): void {
+    if (!this.requests.delete(request.id)) return;
+    request.finish();
+    const thread = request.sink as PoolThread | undefined;
+    if (thread?.requests.delete(request)) this.dispatchWaiting();
+  }
+
+  private dispatchWaiting(): void {
+    while (this.waiting.length > 0) {
+      const request = this.waiting[0];
+      if (request.done) {
+        this.waiting.shift();
+        continue;
+      }
+      const thread = this.pick();
+      if (!thread) return;
+      this.waiting.shift();
+      thread.requests.add(request);
+      request.start(thread);
+    }
+  }
+
+  private expire(): void {
+    const now = performance.now();
+    for (const request of this.requests.values()) {
+      if (now - request.startedAt < this.timeoutMs) continue;
+      const { req, res } = request;
+      this.logger.error(`Request ${req.method} ${req.url} ran past the ${this.timeoutMs / 1000} s timeout in the thread pool; answered 503 (a thread still running it is replaced)`);
+      answerFailure(res, 503, 'Service Unavailable: the request timed out\n');
+      const thread = request.sink as PoolThread | undefined;
+      // Out of its thread first, so the replacement does not count it among the requests to run again or refuse.
+      thread?.requests.delete(request);
+      if (thread) this.replace(thread, 'another request timed out');
+      this.settle(request);
+      const index = this.waiting.indexOf(request);
+      if (index >= 0) this.waiting.splice(index, 1);
+    }
+  }
+
+  /** Stops a thread and starts another in its place; what it held runs again or is answered 503. */
+  private replace(thread: PoolThread, why: string): void {
+    if (thread.gone || this.destroyed) return;
+    thread.gone = true;
+    this.threads.splice(this.threads.indexOf(thread), 1);
+    thread.worker.terminate().catch(() => {});
+    const replacement = this.spawn();
+    this.logger.info(`Pool thread ${replacement.worker.threadId} started in place of a stopped one`);
+    for (const request of thread.requests) {
+      thread.requests.delete(request);
+      // Once only: a request that brings down every thread it runs on must not go round the pool for ever.
+      if (request.retriable && !request.headSeen && !request.retried) {
+        request.retried = true;
+        request.sink = undefined;
+        request.startedAt = performance.now();
+        this.dispatch(request);
+        continue;
+      }
+      const { req, res } = request;
+      this.settle(request);
+      this.logger.error(`Request ${req.method} ${req.url} waited on a thread replaced after ${why}; answered 503 (only bodiless idempotent requests are run again, once)`);
+      answerFailure(res, 503, 'Service Unavailable: please retry\n');
+    }
+    this.dispatchWaiting();
+  }
+}
+
+const requestKey = Symbol('corral.forwardedRequest');
+const poolKey = Symbol('corral.threadPool');
+type Carrier = { [requestKey]?: ForwardedRequest; [poolKey]?: ThreadPool };
+
+// Shared listeners, not closures per request: they find their request on the stream.
+function onBodyData(this: IncomingMessage, chunk: Buffer) {
+  (this as IncomingMessage & Carrier)[requestKey]!.body(chunk);
+}
+function onBodyEnd(this: IncomingMessage) {
+  (this as IncomingMessage & Carrier)[requestKey]!.bodyEnd();
+}
+function onResponseClose(this: ServerResponse) {
+  const carrier = this as ServerResponse & Carrier;
+  const request = carrier[requestKey]!;
+  if (!request.done) carrier[poolKey]!.abandoned(request);
+}
+
+function attach(request: ForwardedRequest): void {
+  const { req, res } = request;
+  (res as ServerResponse & Carrier)[requestKey] = request;
+  res.once('close', onResponseClose);
+  if (!request.hasBody) return;
+  (req as IncomingMessage & Carrier)[requestKey] = request;
+  req.on('data', onBodyData);
+  req.once('end', onBodyEnd);
+}
+
+/** Lets the shared close listener reach the pool. */
+export function servedBy(pool: ThreadPool) {
+  return (req: IncomingMessage, res: ServerResponse) => {
+    (res as ServerResponse & Carrier)[poolKey] = pool;
+    pool.serve(req, res);
   };
 }

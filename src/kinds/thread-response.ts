@@ -1,39 +1,36 @@
-// Writes what the app answered in a pool thread onto the real response. The
-// main thread owns the connection, so it alone decides its framing: the body's
-// length, keep-alive or close.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ThreadResponse } from './thread-messages.js';
+// Writes a response a pool thread produced onto the real one. The thread's
+// ServerResponse already made every decision node's server makes (status line,
+// Date, Keep-Alive, chunked framing, trailers, HEAD): its bytes go to the client
+// as they are, through the response's own raw write, so pipelined responses keep
+// their order. The real response is told what the head said (status, header
+// block, whether the connection ends), so node's server, the access log and the
+// metrics see it as if it had been written here.
+import type { ServerResponse } from 'node:http';
+import type { ResponseHead } from './thread-messages.js';
 
-const mayHaveBody = (status: number) => status !== 204 && status !== 304 && status >= 200;
+type RawResponse = ServerResponse & {
+  _header: string | null;
+  _headerSent: boolean;
+  _last: boolean;
+  _writeRaw(data: Buffer, encoding: undefined, callback?: () => void): boolean;
+};
 
-export function writeThreadResponse(req: IncomingMessage, res: ServerResponse, response: ThreadResponse): void {
-  const headers: string[] = [];
-  let declaredLength: string | undefined;
-  const from = response.headers;
-  for (let index = 0; index < from.length; index += 2) {
-    const name = from[index];
-    const value = from[index + 1];
-    switch (name.toLowerCase()) {
-      case 'content-length':
-        declaredLength = value;
-        break;
-      case 'connection':
-        if (/\bclose\b/i.test(value)) res.shouldKeepAlive = false;
-        break;
-      case 'transfer-encoding':
-      case 'keep-alive':
-        break;
-      default:
-        headers.push(name, value);
-    }
-  }
-  const body = response.body ? Buffer.from(response.body) : undefined;
-  if (mayHaveBody(response.status)) {
-    // A HEAD response carries no body but may say how long the GET one would be.
-    if (req.method !== 'HEAD') headers.push('content-length', String(body?.byteLength ?? 0));
-    else if (declaredLength !== undefined) headers.push('content-length', declaredLength);
-  }
-  if (response.statusText) res.writeHead(response.status, response.statusText, headers);
-  else res.writeHead(response.status, headers);
-  res.end(body);
+export function takeHead(res: ServerResponse, [statusCode, statusMessage, header, last]: ResponseHead): void {
+  const raw = res as RawResponse;
+  raw.statusCode = statusCode;
+  raw.statusMessage = statusMessage;
+  raw._header = header;
+  // The head is inside the bytes that follow: node must not write one of its own.
+  raw._headerSent = true;
+  raw._last = last;
+  raw.shouldKeepAlive = !last;
+}
+
+export function writeBytes(res: ServerResponse, bytes: Uint8Array, written?: () => void): void {
+  (res as RawResponse)._writeRaw(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), undefined, written);
+}
+
+/** The response is complete: node's server moves on to the next request on the connection (or closes it, when `last`). */
+export function endResponse(res: ServerResponse): void {
+  res.end();
 }

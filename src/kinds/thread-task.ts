@@ -1,33 +1,128 @@
-// The piscina task module: what each pool thread of the thread kind runs.
-// Each thread loads the app with the project's loader into its own module
-// cache, as soon as the thread starts, so threads are warm before their first
-// request. A failed load is kept and reported by every task instead of thrown
-// at import: piscina stops replacing threads that fail to start.
-import { workerData } from 'node:worker_threads';
-import { move, transferableSymbol, valueSymbol } from 'piscina';
+// What each pool thread of the thread kind runs. It loads the app with the
+// project's loader into its own module cache as soon as it starts, says so (or
+// why it could not), then serves the requests the main thread sends it: each
+// in a ThreadExchange, node-style apps as they are, fetch-style ones through
+// the same fetch adapter the async kind uses. What it has to send back in one
+// turn of its event loop goes in one message.
+import { ServerResponse } from 'node:http';
+import { parentPort, workerData } from 'node:worker_threads';
+import type { NodeHandler } from '../app/app-shape.js';
 import { loadApp } from '../app/load-app.js';
-import type { ProbeResult, ThreadResponse, ThreadTask } from './thread-messages.js';
-import { serveFetch } from './thread-serve-fetch.js';
-import { serveNode } from './thread-serve-node.js';
+import { describeError } from '../errors.js';
+import { fetchAdapter } from '../http/fetch-adapter.js';
+import { sendServerHeader } from '../http/server-header.js';
+import { countResponseBodyBytes } from '../log/response-body-bytes.js';
+import { type ExchangeSettings, ThreadExchange, type ThreadOutbox } from './thread-exchange.js';
+import { ABORT, ACK, BODY, CREDIT, END, FAIL, REQUEST, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
 
-export interface ThreadData {
-  appModule: string;
-  cwd: string;
+const port = parentPort!;
+const { appModule, cwd, keepAliveMs, serverHeader, draining } = workerData as ThreadData;
+
+// The Server header, as the main thread's server adds it, through a stand-in for that server.
+const server = serverHeader ? {} : undefined;
+if (server) sendServerHeader(server as never, serverHeader);
+
+// Once the worker drains, a response whose head is not out yet is the last on its connection, as in the async kind.
+const writeHeadOfNode = ServerResponse.prototype.writeHead;
+ServerResponse.prototype.writeHead = function writeHead(this: ServerResponse) {
+  if (draining[0] === 1) this.shouldKeepAlive = false;
+  return writeHeadOfNode.apply(this, arguments as unknown as Parameters<typeof writeHeadOfNode>);
+} as typeof writeHeadOfNode;
+
+// The body bytes each response sent, for the main thread's access log.
+countResponseBodyBytes();
+
+const settings: ExchangeSettings = { keepAliveMs, server };
+const exchanges = new Map<number, ThreadExchange>();
+
+let pending: Array<ToMain | ThreadExchange> = [];
+let flushScheduled = false;
+
+function flush() {
+  flushScheduled = false;
+  const records: ToMain[] = [];
+  const transfer: ArrayBuffer[] = [];
+  for (const item of pending) {
+    if (!(item instanceof ThreadExchange)) records.push(item);
+    else {
+      const record = item.take();
+      if (record[2]) transfer.push(record[2].buffer as ArrayBuffer);
+      records.push(record);
+    }
+  }
+  pending = [];
+  port.postMessage(records, transfer);
 }
 
-const { appModule, cwd } = workerData as ThreadData;
-const app = loadApp(appModule, cwd);
-app.catch(() => {});
-
-/** Sends the body back by transfer: piscina moves only a top-level value, so the response names what to move. */
-function transferringBody(response: ThreadResponse): ThreadResponse {
-  if (!response.body) return response;
-  return move({ [transferableSymbol]: [response.body], [valueSymbol]: response }) as unknown as ThreadResponse;
+function queue(item: ToMain | ThreadExchange) {
+  pending.push(item);
+  if (!flushScheduled) {
+    flushScheduled = true;
+    setImmediate(flush);
+  }
 }
 
-export default async function runTask(task: ThreadTask): Promise<ThreadResponse | ProbeResult> {
-  const loaded = await app;
-  if (task.type === 'probe') return { shape: loaded.shape, origin: loaded.origin };
-  const response = loaded.shape === 'fetch' ? await serveFetch(loaded.fetch, task) : await serveNode(loaded.handler, task);
-  return transferringBody(response);
+const outbox: ThreadOutbox = {
+  touch(exchange) {
+    if (exchange.touched) return;
+    exchange.touched = true;
+    queue(exchange);
+  },
+  fail: (id, error) => queue([FAIL, id, error]),
+  credit: (id, bytes) => queue([CREDIT, id, bytes]),
+  closed: (exchange) => void exchanges.delete(exchange.id),
+};
+
+let handler: NodeHandler | undefined;
+let loadError: string | undefined;
+const early: ToThread[][] = [];
+
+function receive(records: ToThread[]) {
+  for (const record of records) {
+    switch (record[0]) {
+      case REQUEST: {
+        const id = record[1];
+        if (!handler) {
+          queue([FAIL, id, `the app could not be loaded in this thread: ${loadError}`]);
+          break;
+        }
+        const exchange = new ThreadExchange(id, record, outbox, settings);
+        exchanges.set(id, exchange);
+        exchange.run(handler);
+        // node's parser ends a bodiless request right after the app was handed it.
+        if (record[11]) exchange.end([]);
+        break;
+      }
+      case BODY:
+        exchanges.get(record[1])?.body(record[2]);
+        break;
+      case END:
+        exchanges.get(record[1])?.end(record[2]);
+        break;
+      case ABORT:
+        exchanges.get(record[1])?.abort();
+        break;
+      case ACK:
+        exchanges.get(record[1])?.acknowledged(record[2]);
+        break;
+    }
+  }
 }
+
+port.on('message', (records: ToThread[]) => {
+  if (handler === undefined && loadError === undefined) early.push(records);
+  else receive(records);
+});
+
+loadApp(appModule, cwd).then(
+  (app) => {
+    handler = app.shape === 'node' ? app.handler : (fetchAdapter(app.fetch) as NodeHandler);
+    port.postMessage({ loaded: { shape: app.shape, origin: app.origin } } satisfies ThreadStarted);
+    for (const records of early.splice(0)) receive(records);
+  },
+  (error: unknown) => {
+    loadError = describeError(error);
+    port.postMessage({ failed: loadError } satisfies ThreadStarted);
+    for (const records of early.splice(0)) receive(records);
+  },
+);

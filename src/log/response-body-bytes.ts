@@ -35,6 +35,11 @@ export function countResponseBodyBytes(): void {
   } as typeof end;
 }
 
+/** Counts body bytes written elsewhere: the thread kind's app writes its response in a pool thread. */
+export function addResponseBodyBytes(res: ServerResponse<IncomingMessage>, bytes: number): void {
+  (res as CountedResponse)[sent] = ((res as CountedResponse)[sent] ?? 0) + bytes;
+}
+
 /** Status codes whose responses carry no body, whatever the app wrote. */
 const bodiless = (status: number) => status === 204 || status === 304 || (status >= 100 && status < 200);
 
