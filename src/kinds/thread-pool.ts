@@ -1,12 +1,16 @@
-// The pool of the thread kind: --threads worker threads, each with its own copy
-// of the app, one long-lived message port each (no round trip per request
+// The pool of the thread kind: --threads threads of a piscina pool, each with its
+// own copy of the app, one long-lived message port each (no round trip per request
 // beyond the one message each way a turn of the event loop needs). Requests go
 // to an idle thread first, else the least busy one under TASKS_PER_THREAD,
 // else wait here in arrival order. A request past its deadline is answered 503
 // and the thread running it is stopped and replaced; requests queued on that
 // thread run again elsewhere when that is safe, and are answered 503 otherwise.
+// piscina owns the threads: each runs one long task, a lane, that serves what
+// arrives on the port it was handed until the lane is aborted, when piscina
+// ends that thread and starts another for the lane that replaces it.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
+import { Piscina } from 'piscina';
 import type { AppOrigin, AppShape } from '../app/app-shape.js';
 import { describeError } from '../errors.js';
 import { answerFailure } from '../http/answer-failure.js';
@@ -38,8 +42,17 @@ export interface LoadedApp {
   origin: AppOrigin;
 }
 
+/** What a lane task is handed: its end of the port, and what every thread needs to load and serve the app. */
+export interface LaneTask {
+  port: MessagePort;
+  data: ThreadData;
+}
+
 class PoolThread implements ForwardSink {
-  readonly worker: Worker;
+  readonly port: MessagePort;
+  private readonly stop = new AbortController();
+  /** Settles when the lane ends: rejected with the thread's error, or an AbortError once it is stopped. */
+  readonly finished: Promise<unknown>;
   readonly requests = new Set<ForwardedRequest>();
   private outbox: Array<ToThread | ForwardedRequest> = [];
   /** Stopped, exited or failed: takes nothing more. */
@@ -48,10 +61,21 @@ class PoolThread implements ForwardSink {
   broken = false;
 
   constructor(
+    piscina: Piscina,
     data: ThreadData,
+    readonly number: number,
     private readonly schedule: (thread: PoolThread) => void,
   ) {
-    this.worker = new Worker(new URL('./thread-task.js', import.meta.url), { workerData: data });
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.finished = piscina.run({ port: port2, data } satisfies LaneTask, { transferList: [port2], signal: this.stop.signal });
+  }
+
+  /** Ends the lane; piscina ends its thread. */
+  end(): void {
+    this.gone = true;
+    this.stop.abort();
+    this.port.close();
   }
 
   get usable() {
@@ -86,7 +110,7 @@ class PoolThread implements ForwardSink {
       }
     }
     this.outbox = [];
-    this.worker.postMessage(records, transfer);
+    this.port.postMessage(records, transfer);
   }
 }
 
@@ -99,6 +123,8 @@ export class ThreadPool {
   private readonly data: ThreadData;
   private readonly timeoutMs: number;
   private readonly logger: Logger;
+  private readonly piscina: Piscina;
+  private lanes = 0;
   private nextId = 1;
   private flushScheduled = false;
   private sweep: NodeJS.Timeout | undefined;
@@ -115,6 +141,16 @@ export class ThreadPool {
     this.logger = options.logger;
     this.ready = new Promise((resolve, reject) => (this.settleReady = { resolve, reject }));
     this.ready.catch(() => {});
+    // One lane a thread for its whole life; a lane aborted (replaced) takes its thread with it.
+    this.piscina = new Piscina({
+      filename: new URL('./thread-task.js', import.meta.url).href,
+      minThreads: options.threads,
+      maxThreads: options.threads,
+      concurrentTasksPerWorker: 1,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      // A lane's thread runs its own event loop; between tasks it has nothing to wait for.
+      atomics: 'disabled',
+    });
     let loaded = 0;
     for (let index = 0; index < options.threads; index += 1) {
       this.spawn((started) => {
@@ -149,7 +185,8 @@ export class ThreadPool {
   async destroy(): Promise<void> {
     this.destroyed = true;
     clearInterval(this.sweep);
-    await Promise.all(this.threads.map((thread) => ((thread.gone = true), thread.worker.terminate())));
+    for (const thread of this.threads) thread.end();
+    await this.piscina.destroy();
   }
 
   /** The client went away before the response was done. */
@@ -161,31 +198,32 @@ export class ThreadPool {
   }
 
   private spawn(onStarted?: (started: ThreadStarted) => void): PoolThread {
-    const thread = new PoolThread(this.data, (dirty) => this.schedule(dirty));
+    this.lanes += 1;
+    const thread = new PoolThread(this.piscina, this.data, this.lanes, (dirty) => this.schedule(dirty));
     this.threads.push(thread);
-    const { worker } = thread;
     let started = false;
-    worker.on('message', (message: ToMain[] | ThreadStarted) => {
+    thread.port.on('message', (message: ToMain[] | ThreadStarted) => {
       if (Array.isArray(message)) return this.receive(message);
       started = true;
       if ('failed' in message) {
         thread.broken = true;
-        if (this.booted) this.logger.error(`Pool thread ${worker.threadId} could not load the app and takes no requests: ${message.failed}`);
+        if (this.booted) this.logger.error(`Pool thread ${thread.number} could not load the app and takes no requests: ${message.failed}`);
       }
       onStarted?.(message);
     });
-    worker.on('error', (error) => {
-      if (!this.booted && !started) return this.settleReady.reject(error);
-      this.logger.error(`A pool thread failed with an uncaught error and was replaced: ${describeError(error)}`);
-      this.replace(thread, 'it failed');
-    });
-    worker.on('exit', (code) => {
-      if (thread.gone || this.destroyed) return;
-      if (!this.booted) return this.settleReady.reject(new Error(`a pool thread exited with code ${code} while loading the app`));
-      this.logger.error(`Pool thread ${worker.threadId} exited (code ${code}) and was replaced`);
-      this.replace(thread, 'it exited');
-    });
+    thread.finished.then(
+      () => this.lost(thread, started, new Error('its lane ended')),
+      (error: unknown) => this.lost(thread, started, error instanceof Error ? error : new Error(String(error))),
+    );
     return thread;
+  }
+
+  /** A lane's thread is gone without being asked (an uncaught error in the app, an exit): another takes its place. */
+  private lost(thread: PoolThread, started: boolean, error: Error): void {
+    if (thread.gone || this.destroyed) return;
+    if (!this.booted && !started) return this.settleReady.reject(error);
+    this.logger.error(`A pool thread failed with an uncaught error and was replaced: ${describeError(error)}`);
+    this.replace(thread, 'it failed');
   }
 
   private schedule(thread: PoolThread): void {
@@ -294,11 +332,10 @@ export class ThreadPool {
   /** Stops a thread and starts another in its place; what it held runs again or is answered 503. */
   private replace(thread: PoolThread, why: string): void {
     if (thread.gone || this.destroyed) return;
-    thread.gone = true;
     this.threads.splice(this.threads.indexOf(thread), 1);
-    thread.worker.terminate().catch(() => {});
+    thread.end();
     const replacement = this.spawn();
-    this.logger.info(`Pool thread ${replacement.worker.threadId} started in place of a stopped one`);
+    this.logger.info(`Pool thread ${replacement.number} started in place of a stopped one`);
     for (const request of thread.requests) {
       thread.requests.delete(request);
       // Once only: a request that brings down every thread it runs on must not go round the pool for ever.

@@ -1,11 +1,12 @@
-// What each pool thread of the thread kind runs. It loads the app with the
-// project's loader into its own module cache as soon as it starts, says so (or
-// why it could not), then serves the requests the main thread sends it: each
+// What each pool thread of the thread kind runs: piscina's task module, whose one
+// task a thread is a lane (thread-pool.ts). The lane loads the app with the
+// project's loader into the thread's own module cache, says so (or why it
+// could not), then serves the requests the main thread sends on its port: each
 // in a ThreadExchange, node-style apps as they are, fetch-style ones through
 // the same fetch adapter the async kind uses. What it has to send back in one
 // turn of its event loop goes in one message.
 import { ServerResponse } from 'node:http';
-import { parentPort, workerData } from 'node:worker_threads';
+import type { MessagePort } from 'node:worker_threads';
 import type { NodeHandler } from '../app/app-shape.js';
 import { loadApp } from '../app/load-app.js';
 import { describeError } from '../errors.js';
@@ -13,26 +14,12 @@ import { fetchAdapter } from '../http/fetch-adapter.js';
 import { sendServerHeader } from '../http/server-header.js';
 import { countResponseBodyBytes } from '../log/response-body-bytes.js';
 import { type ExchangeSettings, ThreadExchange, type ThreadOutbox } from './thread-exchange.js';
-import { ABORT, ACK, BODY, CREDIT, END, FAIL, REQUEST, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
+import { ABORT, ACK, BODY, CREDIT, END, FAIL, REQUEST, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
+import type { LaneTask } from './thread-pool.js';
 
-const port = parentPort!;
-const { appModule, cwd, keepAliveMs, serverHeader, draining } = workerData as ThreadData;
-
-// The Server header, as the main thread's server adds it, through a stand-in for that server.
-const server = serverHeader ? {} : undefined;
-if (server) sendServerHeader(server as never, serverHeader);
-
-// Once the worker drains, a response whose head is not out yet is the last on its connection, as in the async kind.
-const writeHeadOfNode = ServerResponse.prototype.writeHead;
-ServerResponse.prototype.writeHead = function writeHead(this: ServerResponse) {
-  if (draining[0] === 1) this.shouldKeepAlive = false;
-  return writeHeadOfNode.apply(this, arguments as unknown as Parameters<typeof writeHeadOfNode>);
-} as typeof writeHeadOfNode;
-
-// The body bytes each response sent, for the main thread's access log.
-countResponseBodyBytes();
-
-const settings: ExchangeSettings = { keepAliveMs, server };
+// A thread runs one lane in its life: these are set once, when it starts.
+let port: MessagePort;
+let settings: ExchangeSettings;
 const exchanges = new Map<number, ThreadExchange>();
 
 let pending: Array<ToMain | ThreadExchange> = [];
@@ -109,20 +96,41 @@ function receive(records: ToThread[]) {
   }
 }
 
-port.on('message', (records: ToThread[]) => {
-  if (handler === undefined && loadError === undefined) early.push(records);
-  else receive(records);
-});
+/** The lane: serves what arrives on `port` until the main thread aborts it (piscina then ends this thread). */
+export default function lane(task: LaneTask): Promise<void> {
+  port = task.port;
+  const { appModule, cwd, keepAliveMs, serverHeader, draining } = task.data;
+  // The Server header, as the main thread's server adds it, through a stand-in for that server.
+  const server = serverHeader ? {} : undefined;
+  if (server) sendServerHeader(server as never, serverHeader);
+  settings = { keepAliveMs, server };
 
-loadApp(appModule, cwd).then(
-  (app) => {
-    handler = app.shape === 'node' ? app.handler : (fetchAdapter(app.fetch) as NodeHandler);
-    port.postMessage({ loaded: { shape: app.shape, origin: app.origin } } satisfies ThreadStarted);
-    for (const records of early.splice(0)) receive(records);
-  },
-  (error: unknown) => {
-    loadError = describeError(error);
-    port.postMessage({ failed: loadError } satisfies ThreadStarted);
-    for (const records of early.splice(0)) receive(records);
-  },
-);
+  // Once the worker drains, a response whose head is not out yet is the last on its connection, as in the async kind.
+  const writeHeadOfNode = ServerResponse.prototype.writeHead;
+  ServerResponse.prototype.writeHead = function writeHead(this: ServerResponse) {
+    if (draining[0] === 1) this.shouldKeepAlive = false;
+    return writeHeadOfNode.apply(this, arguments as unknown as Parameters<typeof writeHeadOfNode>);
+  } as typeof writeHeadOfNode;
+
+  // The body bytes each response sent, for the main thread's access log.
+  countResponseBodyBytes();
+
+  port.on('message', (records: ToThread[]) => {
+    if (handler === undefined && loadError === undefined) early.push(records);
+    else receive(records);
+  });
+
+  loadApp(appModule, cwd).then(
+    (app) => {
+      handler = app.shape === 'node' ? app.handler : (fetchAdapter(app.fetch) as NodeHandler);
+      port.postMessage({ loaded: { shape: app.shape, origin: app.origin } } satisfies ThreadStarted);
+      for (const records of early.splice(0)) receive(records);
+    },
+    (error: unknown) => {
+      loadError = describeError(error);
+      port.postMessage({ failed: loadError } satisfies ThreadStarted);
+      for (const records of early.splice(0)) receive(records);
+    },
+  );
+  return new Promise((resolve) => port.once('close', () => resolve()));
+}
