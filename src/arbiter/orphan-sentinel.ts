@@ -45,7 +45,12 @@ export function startOrphanSentinel(logger: Pick<Logger, 'warning'>): OrphanSent
   let child: ChildProcess;
   try {
     // Its own session: terminal signals to the arbiter's group do not reach it.
-    child = spawn(SHELL, ['-c', SCRIPT], { detached: true, stdio: ['pipe', 'ignore', 'ignore'] });
+    // The script travels in the environment, so that `ps` shows a line, not the script.
+    child = spawn(SHELL, ['-c', 'eval "$CORRAL_SENTINEL"', 'corral: sentinel'], {
+      detached: true,
+      stdio: ['pipe', 'ignore', 'ignore'],
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CORRAL_SENTINEL: SCRIPT },
+    });
   } catch (error) {
     logger.warning(`No orphan sentinel (${(error as Error).message}); workers watch for their arbiter themselves`);
     return undefined;
