@@ -3,7 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
-import { type ChaosReport, fullDiskAccessLog, hangingApp, hostileClients, ipcGarbage, killNine, leakingApp, logReopenFailure, reloadStorm } from '../test/chaos/scenarios.js';
+import { type ChaosReport, fdExhaustion, fullDiskAccessLog, hangingApp, hostileClients, ipcGarbage, killNine, leakingApp, logReopenFailure, reloadStorm } from '../test/chaos/scenarios.js';
 
 const seconds = Number(process.env.CHAOS_SECONDS ?? 30);
 if (!Number.isInteger(seconds) || seconds < 4) {
@@ -21,6 +21,7 @@ const runs: [string, () => Promise<ChaosReport>][] = [
   ['IPC garbage', () => ipcGarbage(seconds)],
   ['log reopen failure', () => logReopenFailure(seconds)],
   ['full disk', () => fullDiskAccessLog(seconds)],
+  ['fd exhaustion', () => fdExhaustion(seconds)],
 ];
 
 // CHAOS_ONLY=kill,hostile … runs the scenarios whose names contain one of the words.

@@ -438,4 +438,53 @@ export async function fullDiskAccessLog(seconds: number, { workers = 2, clients 
   }
 }
 
-export const scenarios = { killNine, hangingApp, leakingApp, reloadStorm, hostileClients, ipcGarbage, logReopenFailure, fullDiskAccessLog };
+/**
+ * corral under a hard `ulimit -n 256` while idle connections pile up, 100 at a
+ * time, to many times what the workers can hold, beside a keep-alive load:
+ * the workers shed what they cannot afford, say so (rate-limited), keep
+ * heartbeating and serving; nothing halts.
+ */
+export async function fdExhaustion(seconds: number, { workers = 2, clients = 8, limit = 256, idle = 2000 } = {}): Promise<ChaosReport> {
+  const underLimit = (command: string[]): [string, string[]] => ['prlimit', [`--nofile=${limit}:${limit}`, '--', ...command]];
+  return withCorral(['-w', String(workers), '-b', '127.0.0.1:0', '--no-control-socket', APP], async (corral) => {
+    const [url] = await corral.ready();
+    const { hostname, port } = new URL(url);
+    const pids = corral.liveWorkerPids();
+    const load = startLoad(url, { clients, path: '/pid' });
+    const sockets: net.Socket[] = [];
+    const end = Date.now() + seconds * 1000;
+    const step = Math.max(50, Math.floor((seconds * 1000) / (idle / 100)));
+    while (sockets.length < idle && Date.now() < end) {
+      for (let index = 0; index < 100; index += 1) {
+        const socket = net.connect({ host: hostname, port: Number(port) });
+        socket.on('error', () => {});
+        sockets.push(socket);
+      }
+      await sleep(step);
+    }
+    await sleep(Math.max(0, end - Date.now()));
+    // At the height of it a fresh connection is served or shed at once, never left hanging.
+    const asked = Date.now();
+    const atHeight = await request(url, { path: '/pid', timeoutMs: 5000 }).then((response) => `answered ${response.status}`, (error: Error) => (/timed out/.test(error.message) ? 'hung' : 'shed'));
+    const answeredIn = Date.now() - asked;
+    const held = sockets.filter((socket) => !socket.destroyed && socket.readyState === 'open').length;
+    sockets.forEach((socket) => socket.destroy());
+    const result = await load.stop();
+    // Once the idle ones are gone, fresh connections are served again.
+    let after = 0;
+    await waitUntil(async () => (after = await request(url, { path: '/pid', timeoutMs: 2000 }).then((response) => response.status, () => 0)) === 200, { timeoutMs: 5000 }).catch(() => {});
+    const shedLines = countLines(corral, /closed \d+ new connections/);
+    const halted = countLines(corral, /failed to boot|Shutting down: Master|WORKER TIMEOUT/);
+    const same = pids.every(isAlive) && corral.liveWorkerPids().length === workers;
+    return withCleanStop(corral, report(
+      `ulimit -n ${limit}, ${sockets.length} idle connections opened beside ${clients} keep-alive clients, -w ${workers}`,
+      seconds,
+      result,
+      'the load: 0 failed requests; connections past what the fd limit affords shed at once and logged (≤ 1 line a second a worker); no halt, no worker replaced; fresh connections served once the idle ones go',
+      result.failures.length === 0 && result.ok > 0 && shedLines > 0 && shedLines <= workers * (seconds + 2) && halted === 0 && same && atHeight !== 'hung' && after === 200,
+      [`${held} idle connections held at the height`, `${shedLines} shedding log lines`, `a fresh connection at the height: ${atHeight} in ${answeredIn} ms`, `after: ${after || 'no answer'}`],
+    ));
+  }, { launcher: underLimit });
+}
+
+export const scenarios = { killNine, hangingApp, leakingApp, reloadStorm, hostileClients, ipcGarbage, logReopenFailure, fullDiskAccessLog, fdExhaustion };
