@@ -22,6 +22,7 @@ export type WorkerEvent =
   | { type: 'DRAIN' } // graceful: finish in-flight requests, then exit
   | { type: 'STOP' } // quick: exit now
   | { type: 'ARBITER.GONE' } // the IPC pipe closed under us
+  | { type: 'ABORTED' } // SIGABRT: the arbiter heard no heartbeat within the timeout and is about to kill us
   | { type: 'CRASHED'; message: string } // an uncaught error: finish what we can, then exit non-zero
   | { type: 'EFFECT.FAILED'; effect: string; message: string }; // an effect threw (see guardEffects): logged, the worker carries on
 
@@ -95,6 +96,8 @@ export const workerMachine = setup({
     reportBootFailure: (_, _params: { code: number; message: string }) => {},
     sendHeartbeat: () => {},
     reportEffectFailure: (_, _params: { effect: string; message: string }) => {},
+    /** Said (and the logs flushed) before a worker that timed out goes: the arbiter kills it a second later. */
+    reportAborted: () => {},
     drainKind: sendTo('kind', { type: 'DRAIN' }),
     fail: assign((_, params: { code: number; message: string }) => ({ exitCode: params.code, failure: params })),
   },
@@ -109,6 +112,10 @@ export const workerMachine = setup({
   on: {
     STOP: '.dead',
     'ARBITER.GONE': '.dead',
+    ABORTED: {
+      target: '.dead',
+      actions: [{ type: 'fail', params: { code: EXIT_CRASHED, message: 'aborted: no heartbeat within the timeout' } }, 'reportAborted'],
+    },
     'EFFECT.FAILED': { actions: { type: 'reportEffectFailure', params: ({ event }) => ({ effect: event.effect, message: event.message }) } },
   },
   states: {

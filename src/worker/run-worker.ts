@@ -153,6 +153,11 @@ export async function createWorkerActor(context: WorkerContext) {
         lastBeat = now;
         channel.send(heartbeat(lagMs));
       },
+      reportAborted: () => {
+        logger.critical(`Worker aborted (pid: ${process.pid}): no heartbeat within the timeout`);
+        logger.flush();
+        context.accessLog?.flush();
+      },
       reportEffectFailure: (_, failure: { effect: string; message: string }) => {
         const seen = effectFailures.get(failure.effect) ?? { loggedAt: -Infinity, unlogged: 0 };
         effectFailures.set(failure.effect, seen);
@@ -281,12 +286,9 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
           logger.info('Reopening log files');
           return context.reopeners.forEach((reopen) => reopen());
         case 'SIGABRT':
-          // Sent for missing the timeout: if the loop can still run this, say so and go.
+          // Sent for missing the timeout: if the loop can still run this, the chart says so and ends the worker.
           runHookSync(context.hooks, 'workerAbort', logger, context.info);
-          logger.critical(`Worker aborted (pid: ${process.pid}): no heartbeat within the timeout`);
-          logger.flush();
-          context.accessLog?.flush();
-          process.exit(1);
+          return send({ type: 'ABORTED' });
       }
     },
   };

@@ -47,6 +47,7 @@ function startWorker({ loadApp = async () => 'app' as unknown, kindStarts = true
         if (heartbeatThrows) throw heartbeatThrows;
       },
       reportEffectFailure: (_, failure: { effect: string; message: string }) => reports.push(`failed ${failure.effect}: ${failure.message}`),
+      reportAborted: () => reports.push('aborted'),
     }),
   });
   const actor = createActor(machine, { clock, input: { heartbeatMs: HEARTBEAT, gracefulTimeoutMs: GRACEFUL } }).start();
@@ -108,6 +109,19 @@ test('losing the arbiter, or a quick STOP, ends the worker at once', async () =>
     actor.send({ type });
     assert.is(actor.getSnapshot().status, 'done', type);
     assert.ok(kindStopped(), type);
+  }
+});
+
+test('SIGABRT (no heartbeat within the timeout) is a chart event: said, then the worker ends with exit 1', async () => {
+  for (const at of ['booting', 'serving', 'draining'] as const) {
+    const { actor, reports, kindStopped } = startWorker({ loadApp: at === 'booting' ? () => new Promise(() => {}) : undefined });
+    await settle();
+    if (at === 'draining') actor.send({ type: 'DRAIN' });
+    actor.send({ type: 'ABORTED' });
+    assert.is(actor.getSnapshot().status, 'done', at);
+    assert.is(actor.getSnapshot().output?.exitCode, 1, at);
+    assert.ok(reports.includes('aborted'), at);
+    if (at !== 'booting') assert.ok(kindStopped(), at);
   }
 });
 
