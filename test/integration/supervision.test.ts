@@ -80,4 +80,17 @@ test('workers that die right after boot are restarted with a growing back-off, n
   });
 });
 
+test('SIGABRT to a worker whose loop turns: it says why, exits 1 through its chart, and is replaced', async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', fixture('app.js')], async (corral) => {
+    const [url] = await corral.ready();
+    const [worker] = corral.workerPids();
+    const from = corral.lines.length;
+    process.kill(worker, 'SIGABRT');
+    await corral.waitForLine(new RegExp(`\\[CRITICAL\\] Worker aborted \\(pid: ${worker}\\): no heartbeat within the timeout`), { from });
+    await corral.waitForLine(new RegExp(`Worker \\(pid:${worker}\\) exited with code 1`), { from });
+    await waitUntil(() => !isAlive(worker) && corral.liveWorkerPids().length === 1, { what: 'a replacement' });
+    assert.is((await request(url)).status, 200);
+  });
+});
+
 test.run();
