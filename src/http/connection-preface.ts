@@ -40,6 +40,8 @@ export function readPrefaceFirst(server: Server, options: PrefaceOptions): void 
   const handOn = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
+    // Sockets handed over by the arbiter are made without it: a client's FIN after its request must not end the answer.
+    socket.allowHalfOpen = true;
     readPreface(socket, options, (bytes) => {
       // Only what comes after the PROXY header is HTTP to unfold.
       const unfolder = unfoldHeaders ? unfoldIncoming(socket) : undefined;
@@ -61,6 +63,7 @@ function readPreface(socket: Socket, options: PrefaceOptions, handOn: (bytes: Bu
     socket.off('data', onData);
     socket.off('error', onError);
     socket.off('end', onEnd);
+    socket.off('close', finish);
     clearTimeout(timer);
     socket.pause();
   };
@@ -118,10 +121,15 @@ function readPreface(socket: Socket, options: PrefaceOptions, handOn: (bytes: Bu
   };
 
   const onError = () => socket.destroy();
-  const onEnd = () => socket.end();
+  // A client that goes before saying anything (a TCP health check) sent no request: nothing to answer or log.
+  const onEnd = () => {
+    finish();
+    socket.end();
+  };
   socket.on('data', onData);
   socket.on('error', onError);
   socket.on('end', onEnd);
+  socket.on('close', finish);
   if (headerTimeoutMs > 0) {
     timer = setTimeout(() => refuse(new BadRequest(408, 'the request head did not arrive within --header-timeout')), headerTimeoutMs);
     timer.unref();
