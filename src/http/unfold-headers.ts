@@ -1,8 +1,10 @@
-// Node's strict HTTP parser (llhttp) rejects obsolete line folding (RFC 9112 §5.2), and corral never
-// turns on `insecureHTTPParser`. With `--permit-obsolete-folding`, a connection's bytes pass through
-// this transformer before llhttp instead: it follows the request framing just far enough to find each
-// header section, and replaces every obs-fold in it (CRLF plus the SP/HTAB run that starts the
-// continuation line) by one SP, which the RFC allows a server to do. Whatever it does not fully
+// Node's strict HTTP parser (llhttp) rejects obsolete line folding (RFC 9112 §5.2) and any whitespace
+// on a chunk-size line, even the BWS around `;` and `=` that RFC 9112 §7.1.1 allows in chunk
+// extensions; corral never turns on `insecureHTTPParser`. A connection's bytes can pass through this
+// transformer before llhttp instead: it follows the request framing just far enough to find each
+// header section and chunk-size line, replaces every obs-fold (CRLF plus the SP/HTAB run that starts
+// the continuation line) by one SP, which the RFC allows a server to do (with
+// `--permit-obsolete-folding` only), and drops the BWS of chunk extensions. Whatever it does not fully
 // understand it hands on unchanged for the rest of the connection, so llhttp stays the judge.
 
 const CR = 0x0d;
@@ -70,6 +72,12 @@ const trimWhitespace = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, '');
 
 /** Stateful, one per connection: feed each chunk read from the socket, get the bytes to hand to the HTTP parser (possibly fewer, held back until a decision can be made, or more, released from earlier). */
 export class HeaderUnfolder {
+  /**
+   * @param unfoldFolds false: only BWS in chunk extensions is dropped; an obs-fold makes it give up, so
+   * llhttp sees the fold and refuses it (without --permit-obsolete-folding).
+   */
+  constructor(private readonly unfoldFolds = true) {}
+
   private state: State = 'message-start';
 
   /** How many bytes of a held-back CRLF (0, 1 or 2) have not been written out yet. */
@@ -186,6 +194,7 @@ export class HeaderUnfolder {
         return true;
       case 'after-field-line':
         if (isWhitespace(byte)) {
+          if (!this.unfoldFolds) return false;
           this.heldBack = 0;
           this.appendToLine(SP);
           this.emitByte(SP);

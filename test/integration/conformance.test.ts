@@ -354,6 +354,15 @@ function integrity(g: Group) {
   // The thread kind's app sees no trailers at all yet (its request bridge does not carry them).
   const trailersSeen = g.options.kind !== 'thread';
   wellFormed(g, [
+    ...chunkLinesWithBws,
+    {
+      name: 'pipeline: a chunked POST with BWS in its extensions, then a GET',
+      rfc: '§7.1.1, §9.3.2',
+      send: chunked('/bws', '3 ; a = "x;y"\r\nabc\r\n0\r\n\r\n') + get('/after'),
+      status: closed ? 200 : [200, 200],
+      connection: closed ? 'closed' : 'open',
+      check: closed ? sees({ url: '/bws', body: 'abc' }) : seeEach({ url: '/bws', body: 'abc' }, { url: '/after' }),
+    },
     {
       name: 'trailer fields that must not be trailers (Host, Authorization, Content-Type, Cookie) are dropped, the others kept',
       rfc: 'RFC 9110 §6.5.1, §7.1.2',
@@ -391,6 +400,7 @@ function integrity(g: Group) {
     { name: 'Transfer-Encoding on two lines: chunked, then gzip (chunked not final)', rfc: '§6.3 (4)', send: post('/', ['Transfer-Encoding: chunked', 'Transfer-Encoding: gzip'], '0\r\n\r\n'), status: 400 },
     { name: 'two Content-Type lines', rfc: 'RFC 9110 §5.3, §8.3', send: withLength('POST', '/', 'abc', ['Content-Type: text/plain', 'Content-Type: application/json']), status: 400 },
     ...chunkLinesRefused,
+    { name: 'obs-fold in a chunked request (the chunk-line transformer does not unfold)', rfc: '§5.2', send: post('/', ['Transfer-Encoding: chunked', 'X-A: b', ' c'], '0\r\n\r\n'), status: 400 },
   ]);
   special(g, 'wellFormed', 'a complete request, then a half-close: answered, then closed [§9.6, RFC 9293 §3.6]', async (server) => {
     const conn = await RawConnection.open(server.port);
