@@ -372,15 +372,20 @@ function integrity(g: Group) {
     },
     { name: 'Host: [::1]:8080 (IP literal)', rfc: '§3.2, RFC 3986 §3.2.2', send: msg('GET / HTTP/1.1', ['Host: [::1]:8080']), status: 200 },
     { name: 'Host: 127.0.0.1', rfc: '§3.2, RFC 3986 §3.2.2', send: msg('GET / HTTP/1.1', ['Host: 127.0.0.1']), status: 200 },
-    {
-      name: 'a request refused after a Connection: close response gets no answer',
-      rfc: '§9.6',
-      send: get('/first', ['Connection: close']) + get('/', ['X@A: b']),
-      status: 200,
-      connection: 'closed',
-      check: sees({ url: '/first' }),
-    },
   ]);
+  special(g, 'wellFormed', 'a request refused after a Connection: close response gets no answer, and no log line [§9.6]', async (server) => {
+    const from = server.corral.lines.length;
+    const exchanged = await exchange(server.port, get('/first', ['Connection: close']) + get('/', ['X@A: b']), { connection: 'closed' });
+    assert.equal(exchanged.responses.map((response) => response.status), [200]);
+    checkEcho(echo(exchanged.responses[0]), { url: '/first' });
+    assert.ok(exchanged.closedByServer && exchanged.extra.length === 0, `one answer, then closed: ${outcome(exchanged)}`);
+    // A request refused after it is logged later than anything logged for this connection: the clock.
+    const refused = await exchange(server.port, get('/', ['X@A: b']), { connection: 'closed' });
+    assert.is(refused.responses[0].status, 400);
+    const { index } = await server.corral.waitForLine(/Invalid request.*header token/i, { from, timeoutMs: 3000 });
+    const logged = server.corral.lines.slice(from, index + 1).filter((line) => line.includes('Invalid request'));
+    assert.is(logged.length, 1, `only the refused request is logged: ${logged.join(' | ')}`);
+  });
   malformed(g, [
     { name: 'Content-Length as a trailer field', rfc: 'RFC 9110 §6.5.1, §7.1.2', send: chunked('/', '3\r\nabc\r\n0\r\nContent-Length: 99\r\n\r\n'), status: 400 },
     { name: 'Transfer-Encoding as a trailer field', rfc: 'RFC 9110 §6.5.1, §7.1.2', send: chunked('/', '3\r\nabc\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n'), status: 400 },
