@@ -86,6 +86,9 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
   };
   const server = tls ? https.createServer({ ...options, ...tls }, serve) : http.createServer(options, serve);
   server.keepAliveTimeout = settings.keepAlive * 1000;
+  // node starts timing heads (--header-timeout) when the server starts listening: a server that never listens (the
+  // sync kind serves connections handed to it) would time none. Its own 'listening' listener, the only one yet, does it.
+  if (!server.listening) server.emit('listening');
   // A client may send its request and half-close (FIN) at once: node then answers it and closes, rather than
   // ending the connection before the answer is written (node's default).
   (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
