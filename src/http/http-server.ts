@@ -160,6 +160,8 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
 
 function secureConnectionChecks(server: https.Server, settings: Settings): void {
   server.prependListener('secureConnection', (socket: TLSSocket) => {
+    // TLS sockets are made without it: a client's close_notify after its request must not end the answer.
+    socket.allowHalfOpen = true;
     // The client a PROXY header named was recorded on the TCP socket the TLS socket wraps.
     const parent = (socket as TLSSocket & { _parent?: object })._parent;
     if (parent && Object.hasOwn(parent, 'remoteAddress')) {
