@@ -128,6 +128,23 @@ export class HeaderUnfolder {
         }
         continue;
       }
+      if (state === 'request-line' || state === 'field-line') {
+        // A run of ordinary bytes in a line goes at once (the bulk of a head), not byte by byte.
+        let end = at;
+        while (end < chunk.length && chunk[end] !== CR && chunk[end] !== LF) end++;
+        if (end > at) {
+          this.headBytes += end - at;
+          if (this.headBytes > MAX_HEAD_BYTES) {
+            // Too large a head to follow: the rest goes out unchanged (nothing is held back inside a line).
+            this.state = 'passthrough';
+            continue;
+          }
+          this.appendSliceToLine(chunk, at, end);
+          this.emitSlice(chunk, at, end);
+          at = end;
+          continue;
+        }
+      }
       const understood = isHeadState(state)
         ? ++this.headBytes <= MAX_HEAD_BYTES && this.headByte(chunk[at]!)
         : this.bodyByte(chunk[at]!);
@@ -439,6 +456,16 @@ export class HeaderUnfolder {
       this.line = grown;
     }
     this.line[this.lineLength++] = byte;
+  }
+
+  private appendSliceToLine(source: Buffer, start: number, end: number): void {
+    const needed = this.lineLength + (end - start);
+    if (needed > this.line.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.line.length * 2));
+      this.line.copy(grown, 0, 0, this.lineLength);
+      this.line = grown;
+    }
+    this.lineLength += source.copy(this.line, this.lineLength, start, end);
   }
 
   private takeLine(): string {
