@@ -40,9 +40,13 @@ export function readPrefaceFirst(server: Server, options: PrefaceOptions): void 
   const handOn = server.listeners('connection') as ((socket: Socket) => void)[];
   server.removeAllListeners('connection');
   server.on('connection', (socket: Socket) => {
+    // Sockets handed over by the arbiter are made without it: a client's FIN after its request must not end the answer.
+    socket.allowHalfOpen = true;
     readPreface(socket, options, (bytes) => {
-      // Only what comes after the PROXY header is HTTP to unfold.
-      const unfolder = unfoldHeaders ? unfoldIncoming(socket) : undefined;
+      // Only what comes after the PROXY header is HTTP to unfold. Without folding permitted, a connection whose
+      // first bytes carry a chunked request goes through the transformer for its chunk extensions' BWS (RFC 9112
+      // §7.1.1), which llhttp refuses; every other connection is left to llhttp alone, at no cost.
+      const unfolder = unfoldHeaders ? unfoldIncoming(socket) : options.plainHttp && opensChunked(bytes) ? unfoldIncoming(socket, false) : undefined;
       if (bytes.length > 0) socket.unshift(unfolder ? unfolder.push(bytes) : bytes);
       for (const listener of handOn) listener.call(server, socket);
       if (unfolder) readThroughJs(socket);
@@ -61,6 +65,7 @@ function readPreface(socket: Socket, options: PrefaceOptions, handOn: (bytes: Bu
     socket.off('data', onData);
     socket.off('error', onError);
     socket.off('end', onEnd);
+    socket.off('close', finish);
     clearTimeout(timer);
     socket.pause();
   };
@@ -118,14 +123,24 @@ function readPreface(socket: Socket, options: PrefaceOptions, handOn: (bytes: Bu
   };
 
   const onError = () => socket.destroy();
-  const onEnd = () => socket.end();
+  // A client that goes before saying anything (a TCP health check) sent no request: nothing to answer or log.
+  const onEnd = () => {
+    finish();
+    socket.end();
+  };
   socket.on('data', onData);
   socket.on('error', onError);
   socket.on('end', onEnd);
+  socket.on('close', finish);
   if (headerTimeoutMs > 0) {
     timer = setTimeout(() => refuse(new BadRequest(408, 'the request head did not arrive within --header-timeout')), headerTimeoutMs);
     timer.unref();
   }
+}
+
+/** `chunked`, `Chunked` or `CHUNKED` somewhere in the bytes (the rare other spellings keep llhttp's strictness). */
+function opensChunked(bytes: Buffer): boolean {
+  return bytes.indexOf('hunked', 0, 'latin1') >= 0 || bytes.indexOf('HUNKED', 0, 'latin1') >= 0;
 }
 
 /** Every request on this connection comes from the client the PROXY header names. */

@@ -12,20 +12,26 @@ type ReadResult = Awaited<ReturnType<BodyReader['read']>>;
 
 /** A Host header that cannot smuggle a path or query into the URL the app sees. */
 const VALID_HOST = /^(?:[\w.-]+|\[[\da-f:.]+\])(?::\d{1,5})?$/i;
+/** An http(s) absolute-form target: what follows its scheme. */
+const ABSOLUTE_FORM = /^https?(:\/\/.*)$/is;
 const NOT_YET = Symbol('not yet');
 const ignore = () => {};
 
 const statusHasNoBody = (status: number) => status === 204 || status === 304 || status < 200;
 
+/** The scheme is the connection's (or a trusted proxy's, through forwardedClient): never what the client wrote in the target. */
 function requestUrl(req: IncomingMessage): string | undefined {
   const target = req.url ?? '/';
+  const scheme = (req.socket as TLSSocket).encrypted ? 'https' : 'http';
   if (target.startsWith('/')) {
     const host = req.headers.host ?? 'localhost';
     if (!VALID_HOST.test(host)) return undefined;
-    return ((req.socket as TLSSocket).encrypted ? 'https://' : 'http://') + host + target;
+    return `${scheme}://${host}${target}`;
   }
-  // Absolute form (a request written for a proxy) carries its own origin; `*` and the rest have no URL.
-  return /^https?:\/\//i.test(target) ? target : undefined;
+  // Absolute form (RFC 9112 §3.2.2, checked by the request screen): its authority and path, on this connection's scheme.
+  // `*` has no URL.
+  const rest = ABSOLUTE_FORM.exec(target);
+  return rest === null ? undefined : `${scheme}${rest[1]}`;
 }
 
 function toRequest(req: IncomingMessage): Request | undefined {

@@ -18,7 +18,8 @@ import { forwardedClient } from './forwarded-client.js';
 import { markHttp09 } from './http09.js';
 import { parseFailure } from './parse-failure.js';
 import { readThroughJs, unfoldIncoming } from './permit-folding.js';
-import { requestScreen } from './screen-request.js';
+import { dropForbiddenTrailers } from './request-trailers.js';
+import { ASKS_TO_UPGRADE, HAS_TRANSFER_CODING, requestScreen } from './screen-request.js';
 import { sendServerHeader } from './server-header.js';
 
 export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
@@ -49,18 +50,26 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
   const headerTimeoutMs = settings.headerTimeout * 1000;
 
   /** Runs the checks; a request that fails them is answered here and never reaches the app. */
-  const admit = (req: IncomingMessage, refuse: (bad: BadRequest) => void): boolean => {
-    const bad = screen(req) ?? forwarded?.(req);
+  const admit = (req: IncomingMessage, refuse: (bad: BadRequest) => void, res?: ServerResponse): boolean => {
+    const screened = screen(req);
+    const bad = typeof screened === 'number' ? forwarded?.(req) : screened;
     if (bad) {
       bad.log(logger, req.socket.remoteAddress);
       refuse(bad);
       return false;
     }
+    const flags = screened as number;
+    if (flags !== 0) {
+      if (flags & HAS_TRANSFER_CODING) dropForbiddenTrailers(req);
+      // node serves an Upgrade nobody takes as an ordinary request, but drops whatever was pipelined behind it
+      // in the same read: the connection ends after this answer instead, so no request goes unanswered on it.
+      if (flags & ASKS_TO_UPGRADE && !onUpgrade && res) res.shouldKeepAlive = false;
+    }
     markHttp09(req);
     return true;
   };
   const serve = (req: IncomingMessage, res: ServerResponse) => {
-    if (!admit(req, (bad) => bad.answer(res, serverHeader))) return;
+    if (!admit(req, (bad) => bad.answer(res, serverHeader), res)) return;
     onRequest(req, res);
   };
 
@@ -77,13 +86,19 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
   };
   const server = tls ? https.createServer({ ...options, ...tls }, serve) : http.createServer(options, serve);
   server.keepAliveTimeout = settings.keepAlive * 1000;
+  // node starts timing heads (--header-timeout) when the server starts listening: a server that never listens (the
+  // sync kind serves connections handed to it) would time none. Its own 'listening' listener, the only one yet, does it.
+  if (!server.listening) server.emit('listening');
+  // A client may send its request and half-close (FIN) at once: node then answers it and closes, rather than
+  // ending the connection before the answer is written (node's default).
+  (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   if (serverHeader) sendServerHeader(server, serverHeader);
   // node keeps this many and drops the rest silently; one more lets the screen see that the limit was passed.
   server.maxHeadersCount = settings.limitRequestFields + 1;
 
   // Expect: 100-continue: the interim response goes out as the request is handed to the app, once it passed the checks.
   server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
-    if (!admit(req, (bad) => bad.answer(res, serverHeader))) return;
+    if (!admit(req, (bad) => bad.answer(res, serverHeader), res)) return;
     res.writeContinue();
     onRequest(req, res);
   });
@@ -109,9 +124,12 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
     // Already answered (a refused request's body is still arriving): the rest gets no second answer.
     if (wasRefused(net)) return;
     if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !net.writable) return void net.destroy();
+    const pending = (net as { _httpMessage?: ServerResponse })._httpMessage;
+    // Bytes after a request that ended the connection (Connection: close, HTTP/1.0): no request to answer; the answer
+    // under way is the connection's last (one answer per request, nothing after the close).
+    if (error.code === 'HPE_CLOSED_CONNECTION') return void markRefused(net);
     const bad = parseFailure(error);
     bad.log(logger, net.remoteAddress);
-    const pending = (net as { _httpMessage?: ServerResponse })._httpMessage;
     if (pending && !pending.writableFinished) {
       // A response already under way cannot be followed by a status of its own: cut it.
       if (pending.headersSent) return void net.destroy();
@@ -142,6 +160,8 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
 
 function secureConnectionChecks(server: https.Server, settings: Settings): void {
   server.prependListener('secureConnection', (socket: TLSSocket) => {
+    // TLS sockets are made without it: a client's close_notify after its request must not end the answer.
+    socket.allowHalfOpen = true;
     // The client a PROXY header named was recorded on the TCP socket the TLS socket wraps.
     const parent = (socket as TLSSocket & { _parent?: object })._parent;
     if (parent && Object.hasOwn(parent, 'remoteAddress')) {

@@ -1,6 +1,8 @@
 // --permit-obsolete-folding without insecureHTTPParser: the connection's bytes
 // pass through the HeaderUnfolder on their way to node's parser, so a folded
 // header line arrives as one line and the parser stays strict about the rest.
+// Without the flag, a connection that opens with a chunked request passes
+// through one too, for the BWS of its chunk extensions alone.
 import type { Socket } from 'node:net';
 import { HeaderUnfolder } from './unfold-headers.js';
 
@@ -9,9 +11,10 @@ const ignore = () => {};
 /**
  * Routes what the socket reads through an unfolder; returns it for bytes read
  * before (the preface's). Call `readThroughJs` once the HTTP server has taken the socket.
+ * `unfoldFolds` false: chunk extensions' BWS only (see HeaderUnfolder).
  */
-export function unfoldIncoming(socket: Socket): HeaderUnfolder {
-  const unfolder = new HeaderUnfolder();
+export function unfoldIncoming(socket: Socket, unfoldFolds = true): HeaderUnfolder {
+  const unfolder = new HeaderUnfolder(unfoldFolds);
   const push = socket.push;
   socket.push = function pushUnfolded(this: Socket, chunk: unknown, encoding?: BufferEncoding) {
     if (chunk === null || !Buffer.isBuffer(chunk)) return push.call(this, chunk, encoding);

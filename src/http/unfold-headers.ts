@@ -1,8 +1,10 @@
-// Node's strict HTTP parser (llhttp) rejects obsolete line folding (RFC 9112 §5.2), and corral never
-// turns on `insecureHTTPParser`. With `--permit-obsolete-folding`, a connection's bytes pass through
-// this transformer before llhttp instead: it follows the request framing just far enough to find each
-// header section, and replaces every obs-fold in it (CRLF plus the SP/HTAB run that starts the
-// continuation line) by one SP, which the RFC allows a server to do. Whatever it does not fully
+// Node's strict HTTP parser (llhttp) rejects obsolete line folding (RFC 9112 §5.2) and any whitespace
+// on a chunk-size line, even the BWS around `;` and `=` that RFC 9112 §7.1.1 allows in chunk
+// extensions; corral never turns on `insecureHTTPParser`. A connection's bytes can pass through this
+// transformer before llhttp instead: it follows the request framing just far enough to find each
+// header section and chunk-size line, replaces every obs-fold (CRLF plus the SP/HTAB run that starts
+// the continuation line) by one SP, which the RFC allows a server to do (with
+// `--permit-obsolete-folding` only), and drops the BWS of chunk extensions. Whatever it does not fully
 // understand it hands on unchanged for the rest of the connection, so llhttp stays the judge.
 
 const CR = 0x0d;
@@ -10,10 +12,19 @@ const LF = 0x0a;
 const SP = 0x20;
 const HTAB = 0x09;
 const SEMICOLON = 0x3b;
+const EQUALS = 0x3d;
+const DQUOTE = 0x22;
+const BACKSLASH = 0x5c;
 const CRLF = Buffer.from('\r\n', 'latin1');
 
 /** A header section this large is refused by llhttp long before; not worth following. */
 const MAX_HEAD_BYTES = 1024 * 1024;
+/** More BWS than this on a chunk-size line is not worth holding back: handed on as it is (llhttp refuses it). */
+const MAX_HELD_SPACE = 256;
+
+/** tchar (RFC 9110 §5.6.2), by byte. */
+const IS_TCHAR = new Uint8Array(256);
+for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") IS_TCHAR[char.charCodeAt(0)] = 1;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DECIMAL = /^[0-9]+$/;
@@ -34,7 +45,17 @@ type State =
   | 'fixed-body'
   | 'chunk-size-start'
   | 'chunk-size'
-  | 'chunk-extension'
+  // A chunk extension (RFC 9112 §7.1.1), whose BWS (SP/HTAB around `;` and `=`) is held back and dropped
+  // once what follows shows it was BWS: llhttp refuses any whitespace on a chunk-size line.
+  | 'ext-before-semicolon'
+  | 'ext-after-semicolon'
+  | 'ext-name'
+  | 'ext-after-name'
+  | 'ext-after-equals'
+  | 'ext-value'
+  | 'ext-quoted'
+  | 'ext-quoted-pair'
+  | 'ext-after-quoted'
   | 'chunk-size-lf'
   | 'chunk-data'
   | 'chunk-data-cr'
@@ -51,10 +72,19 @@ const trimWhitespace = (text: string) => text.replace(/^[ \t]+|[ \t]+$/g, '');
 
 /** Stateful, one per connection: feed each chunk read from the socket, get the bytes to hand to the HTTP parser (possibly fewer, held back until a decision can be made, or more, released from earlier). */
 export class HeaderUnfolder {
+  /**
+   * @param unfoldFolds false: only BWS in chunk extensions is dropped; an obs-fold makes it give up, so
+   * llhttp sees the fold and refuses it (without --permit-obsolete-folding).
+   */
+  constructor(private readonly unfoldFolds = true) {}
+
   private state: State = 'message-start';
 
   /** How many bytes of a held-back CRLF (0, 1 or 2) have not been written out yet. */
   private heldBack = 0;
+  /** SP/HTAB of a chunk-size line held back: dropped if it turns out to be BWS, else written out as it was. */
+  private heldSpace = Buffer.allocUnsafe(MAX_HELD_SPACE);
+  private heldSpaceLength = 0;
   private headBytes = 0;
   /** The current request line or (unfolded) field line, kept to learn the message's framing. */
   private line = Buffer.allocUnsafe(256);
@@ -78,7 +108,7 @@ export class HeaderUnfolder {
   push(chunk: Buffer): Buffer {
     if (this.state === 'passthrough') return chunk;
     // Output never exceeds the input plus what was held back.
-    this.out = Buffer.allocUnsafe(chunk.length + this.heldBack);
+    this.out = Buffer.allocUnsafe(chunk.length + this.heldBack + this.heldSpaceLength);
     this.outLength = 0;
     let at = 0;
     while (at < chunk.length) {
@@ -98,6 +128,23 @@ export class HeaderUnfolder {
         }
         continue;
       }
+      if (state === 'request-line' || state === 'field-line') {
+        // A run of ordinary bytes in a line goes at once (the bulk of a head), not byte by byte.
+        let end = at;
+        while (end < chunk.length && chunk[end] !== CR && chunk[end] !== LF) end++;
+        if (end > at) {
+          this.headBytes += end - at;
+          if (this.headBytes > MAX_HEAD_BYTES) {
+            // Too large a head to follow: the rest goes out unchanged (nothing is held back inside a line).
+            this.state = 'passthrough';
+            continue;
+          }
+          this.appendSliceToLine(chunk, at, end);
+          this.emitSlice(chunk, at, end);
+          at = end;
+          continue;
+        }
+      }
       const understood = isHeadState(state)
         ? ++this.headBytes <= MAX_HEAD_BYTES && this.headByte(chunk[at]!)
         : this.bodyByte(chunk[at]!);
@@ -105,6 +152,8 @@ export class HeaderUnfolder {
         // The current byte was not written: release what was held back, then the rest unchanged.
         this.emitSlice(CRLF, 0, this.heldBack);
         this.heldBack = 0;
+        this.emitSlice(this.heldSpace, 0, this.heldSpaceLength);
+        this.heldSpaceLength = 0;
         this.state = 'passthrough';
         continue;
       }
@@ -162,6 +211,7 @@ export class HeaderUnfolder {
         return true;
       case 'after-field-line':
         if (isWhitespace(byte)) {
+          if (!this.unfoldFolds) return false;
           this.heldBack = 0;
           this.appendToLine(SP);
           this.emitByte(SP);
@@ -271,17 +321,69 @@ export class HeaderUnfolder {
         } else if (this.state === 'chunk-size-start') {
           return false;
         } else if (byte === SEMICOLON) {
-          this.state = 'chunk-extension';
+          this.state = 'ext-after-semicolon';
         } else if (byte === CR) {
           this.state = 'chunk-size-lf';
+        } else if (isWhitespace(byte)) {
+          return this.holdSpace(byte, 'ext-before-semicolon');
         } else {
           return false;
         }
         break;
       }
-      case 'chunk-extension':
-        if (byte === LF) return false;
-        if (byte === CR) this.state = 'chunk-size-lf';
+      case 'ext-before-semicolon':
+        // After the size or a value: only `;` makes the whitespace BWS ("5 \r\n" stays as it is, for llhttp to refuse).
+        if (isWhitespace(byte)) return this.holdSpace(byte, 'ext-before-semicolon');
+        if (byte !== SEMICOLON) return false;
+        this.dropHeldSpace('ext-after-semicolon');
+        break;
+      case 'ext-after-semicolon':
+        if (isWhitespace(byte)) return this.holdSpace(byte, 'ext-after-semicolon');
+        if (!IS_TCHAR[byte]) return false;
+        this.dropHeldSpace('ext-name');
+        break;
+      case 'ext-name':
+        if (IS_TCHAR[byte]) break;
+        if (isWhitespace(byte)) return this.holdSpace(byte, 'ext-after-name');
+        if (byte === EQUALS) this.state = 'ext-after-equals';
+        else if (byte === SEMICOLON) this.state = 'ext-after-semicolon';
+        else if (byte === CR) this.state = 'chunk-size-lf';
+        else return false;
+        break;
+      case 'ext-after-name':
+        if (isWhitespace(byte)) return this.holdSpace(byte, 'ext-after-name');
+        if (byte === EQUALS) this.dropHeldSpace('ext-after-equals');
+        else if (byte === SEMICOLON) this.dropHeldSpace('ext-after-semicolon');
+        else return false;
+        break;
+      case 'ext-after-equals':
+        if (isWhitespace(byte)) return this.holdSpace(byte, 'ext-after-equals');
+        if (byte === DQUOTE) this.dropHeldSpace('ext-quoted');
+        else if (IS_TCHAR[byte]) this.dropHeldSpace('ext-value');
+        else return false;
+        break;
+      case 'ext-value':
+        if (IS_TCHAR[byte]) break;
+        if (isWhitespace(byte)) return this.holdSpace(byte, 'ext-before-semicolon');
+        if (byte === SEMICOLON) this.state = 'ext-after-semicolon';
+        else if (byte === CR) this.state = 'chunk-size-lf';
+        else return false;
+        break;
+      case 'ext-quoted':
+        // What may stand inside the quotes is llhttp's to judge; only the quoting is followed here.
+        if (byte === CR || byte === LF) return false;
+        if (byte === DQUOTE) this.state = 'ext-after-quoted';
+        else if (byte === BACKSLASH) this.state = 'ext-quoted-pair';
+        break;
+      case 'ext-quoted-pair':
+        if (byte === CR || byte === LF) return false;
+        this.state = 'ext-quoted';
+        break;
+      case 'ext-after-quoted':
+        if (isWhitespace(byte)) return this.holdSpace(byte, 'ext-before-semicolon');
+        if (byte === SEMICOLON) this.state = 'ext-after-semicolon';
+        else if (byte === CR) this.state = 'chunk-size-lf';
+        else return false;
         break;
       case 'chunk-size-lf':
         if (byte !== LF) return false;
@@ -320,6 +422,20 @@ export class HeaderUnfolder {
     return true;
   }
 
+  /** Holds back one SP/HTAB of a chunk-size line; false (give up) past MAX_HELD_SPACE. */
+  private holdSpace(byte: number, next: State): boolean {
+    if (this.heldSpaceLength === MAX_HELD_SPACE) return false;
+    this.heldSpace[this.heldSpaceLength++] = byte;
+    this.state = next;
+    return true;
+  }
+
+  /** The whitespace held back was BWS: it goes. */
+  private dropHeldSpace(next: State): void {
+    this.heldSpaceLength = 0;
+    this.state = next;
+  }
+
   private beginMessage(): void {
     this.state = 'message-start';
     this.headBytes = 0;
@@ -340,6 +456,16 @@ export class HeaderUnfolder {
       this.line = grown;
     }
     this.line[this.lineLength++] = byte;
+  }
+
+  private appendSliceToLine(source: Buffer, start: number, end: number): void {
+    const needed = this.lineLength + (end - start);
+    if (needed > this.line.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, this.line.length * 2));
+      this.line.copy(grown, 0, 0, this.lineLength);
+      this.line = grown;
+    }
+    this.lineLength += source.copy(this.line, this.lineLength, start, end);
   }
 
   private takeLine(): string {

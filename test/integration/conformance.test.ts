@@ -119,6 +119,8 @@ interface GroupState {
 interface GroupOptions {
   kind?: 'async' | 'thread' | 'sync';
   flags?: string[];
+  /** The fixture served; the echo app unless said. */
+  app?: string;
   /** The Server header every response must carry; null: none. */
   serverHeader?: string | null;
   /** Where well-formed requests leave the connection unless a case says otherwise. */
@@ -145,10 +147,10 @@ async function currentPid(port: number): Promise<string> {
 }
 
 function group(name: string, options: GroupOptions = {}): Group {
-  const settings: Required<GroupOptions> = { kind: 'async', flags: [], serverHeader: null, connection: 'open', ...options };
+  const settings: Required<GroupOptions> = { kind: 'async', flags: [], app: 'echo-app.js', serverHeader: null, connection: 'open', ...options };
   const test = suite<GroupState>(name, {});
   test.before(async (state) => {
-    const corral = startCorral(['-w', '1', '-k', settings.kind, '-b', '127.0.0.1:0', ...settings.flags, fixture('echo-app.js')]);
+    const corral = startCorral(['-w', '1', '-k', settings.kind, '-b', '127.0.0.1:0', ...settings.flags, fixture(settings.app)]);
     state.corral = corral;
     try {
       const [url] = await corral.ready(15_000);
@@ -320,6 +322,148 @@ async function expectContinue(server: Server, expectation: string) {
   } finally {
     conn.destroy();
   }
+}
+
+// ===========================================================================
+// Request integrity, on every kind (async, thread, sync share one HTTP server):
+// what a client can make of a half-close, chunk extensions, the target and Host,
+// an Upgrade nobody takes, a pipeline after Connection: close, split codings and
+// trailers, and a connection that never says anything.
+
+/** Whitespace on a chunk-size line that is not BWS around `;` or `=`: refused, whether or not BWS is accepted. */
+const chunkLinesRefused: Case[] = [
+  { name: 'chunk-size line with whitespace and no extension ("5 ")', rfc: '§7.1', send: chunked('/', '5 \r\nhello\r\n0\r\n\r\n'), status: 400 },
+  { name: 'chunk extension with whitespace after its value', rfc: '§7.1.1', send: chunked('/', '5;a=b \r\nhello\r\n0\r\n\r\n'), status: 400 },
+  { name: 'chunk extension with an empty name ("5 ; =b")', rfc: '§7.1.1', send: chunked('/', '5 ; =b\r\nhello\r\n0\r\n\r\n'), status: 400 },
+  { name: 'chunk size with whitespace inside ("5 5;a")', rfc: '§7.1', send: chunked('/', '5 5;a\r\nhello\r\n0\r\n\r\n'), status: 400 },
+  { name: 'a quoted extension value left open ("5;a=\\"b")', rfc: '§7.1.1', send: chunked('/', '5;a="b\r\nhello\r\n0\r\n\r\n'), status: 400 },
+];
+/** RFC 9112 §7.1.1 allows BWS around `;` and `=` in a chunk extension. */
+const chunkLinesWithBws: Case[] = ['5 ;name=value', '5; name=value', '5 ; name = value', '5\t;\tname\t=\t"quoted value"', '5 ;a ;b=c'].map((line) => ({
+  name: `chunked: BWS around ; and = in a chunk extension (${JSON.stringify(line)})`,
+  rfc: '§7.1.1',
+  send: chunked('/c', `${line}\r\nhello\r\n0 ; last\r\n\r\n`),
+  status: 200,
+  check: sees({ body: 'hello' }),
+}));
+
+const upgradeRequest = (target: string) => msg(`GET ${target} HTTP/1.1`, [H, 'Connection: Upgrade', 'Upgrade: websocket']);
+
+function integrity(g: Group) {
+  const closed = g.options.connection === 'closed';
+  // The thread kind's app sees no trailers at all yet (its request bridge does not carry them).
+  const trailersSeen = g.options.kind !== 'thread';
+  wellFormed(g, [
+    ...chunkLinesWithBws,
+    {
+      name: 'pipeline: a chunked POST with BWS in its extensions, then a GET',
+      rfc: '§7.1.1, §9.3.2',
+      send: chunked('/bws', '3 ; a = "x;y"\r\nabc\r\n0\r\n\r\n') + get('/after'),
+      status: closed ? 200 : [200, 200],
+      connection: closed ? 'closed' : 'open',
+      check: closed ? sees({ url: '/bws', body: 'abc' }) : seeEach({ url: '/bws', body: 'abc' }, { url: '/after' }),
+    },
+    {
+      name: 'trailer fields that must not be trailers (Host, Authorization, Content-Type, Cookie) are dropped, the others kept',
+      rfc: 'RFC 9110 §6.5.1, §7.1.2',
+      send: chunked('/c', '3\r\nabc\r\n0\r\nX-Trailer: yes\r\nHost: evil.example\r\nauthorization: Basic YTpi\r\nContent-Type: text/evil\r\nCookie: a=b\r\nX-Other: 2\r\n\r\n'),
+      status: 200,
+      check: sees({ body: 'abc', trailers: trailersSeen ? ['X-Trailer', 'yes', 'X-Other', '2'] : undefined, fields: { Host: ['x'] } }),
+    },
+    { name: 'Host: [::1]:8080 (IP literal)', rfc: '§3.2, RFC 3986 §3.2.2', send: msg('GET / HTTP/1.1', ['Host: [::1]:8080']), status: 200 },
+    { name: 'Host: 127.0.0.1', rfc: '§3.2, RFC 3986 §3.2.2', send: msg('GET / HTTP/1.1', ['Host: 127.0.0.1']), status: 200 },
+  ]);
+  special(g, 'wellFormed', 'a request refused after a Connection: close response gets no answer, and no log line [§9.6]', async (server) => {
+    const from = server.corral.lines.length;
+    const exchanged = await exchange(server.port, get('/first', ['Connection: close']) + get('/', ['X@A: b']), { connection: 'closed' });
+    assert.equal(exchanged.responses.map((response) => response.status), [200]);
+    checkEcho(echo(exchanged.responses[0]), { url: '/first' });
+    assert.ok(exchanged.closedByServer && exchanged.extra.length === 0, `one answer, then closed: ${outcome(exchanged)}`);
+    // A request refused after it is logged later than anything logged for this connection: the clock.
+    const refused = await exchange(server.port, get('/', ['X@A: b']), { connection: 'closed' });
+    assert.is(refused.responses[0].status, 400);
+    const { index } = await server.corral.waitForLine(/Invalid request.*header token/i, { from, timeoutMs: 3000 });
+    const logged = server.corral.lines.slice(from, index + 1).filter((line) => line.includes('Invalid request'));
+    assert.is(logged.length, 1, `only the refused request is logged: ${logged.join(' | ')}`);
+  });
+  malformed(g, [
+    { name: 'Content-Length as a trailer field', rfc: 'RFC 9110 §6.5.1, §7.1.2', send: chunked('/', '3\r\nabc\r\n0\r\nContent-Length: 99\r\n\r\n'), status: 400 },
+    { name: 'Transfer-Encoding as a trailer field', rfc: 'RFC 9110 §6.5.1, §7.1.2', send: chunked('/', '3\r\nabc\r\n0\r\nTransfer-Encoding: chunked\r\n\r\n'), status: 400 },
+    { name: 'GET * (the asterisk form is for OPTIONS only)', rfc: '§3.2.4', send: msg('GET * HTTP/1.1'), status: 400 },
+    { name: 'POST * (the asterisk form is for OPTIONS only)', rfc: '§3.2.4', send: withLength('POST', '*', 'abc'), status: 400 },
+    ...['a/b?c', 'good@evil.example', 'a, b', '', 'x:80a', '[::1'].map((host) => ({
+      name: `Host: ${JSON.stringify(host)}`,
+      rfc: '§3.2, RFC 9110 §7.2',
+      send: msg('GET / HTTP/1.1', [`Host: ${host}`]),
+      status: 400,
+    })),
+    { name: 'an unparseable absolute-form target (s://]ufd/:)', rfc: '§3.2.2', send: withLength('PUT', 's://]ufd/:', 'abc'), status: 400 },
+    { name: 'an absolute-form target with another scheme (ftp://x/a)', rfc: '§3.2.2', send: msg('GET ftp://x/a HTTP/1.1'), status: 400 },
+    { name: 'an absolute-form target with userinfo (http://u@x/a)', rfc: '§3.2.2, RFC 9110 §4.2.4', send: msg('GET http://u@x/a HTTP/1.1'), status: 400 },
+    { name: 'an absolute-form target with no host (http:///a)', rfc: '§3.2.2, RFC 9110 §4.2.1', send: msg('GET http:///a HTTP/1.1'), status: 400 },
+    { name: 'Transfer-Encoding on two lines: gzip, then chunked (one list: gzip not implemented)', rfc: '§6.1, RFC 9110 §5.3', send: post('/', ['Transfer-Encoding: gzip', 'Transfer-Encoding: chunked'], '0\r\n\r\n'), status: 501 },
+    { name: 'Transfer-Encoding on two lines: chunked, then gzip (chunked not final)', rfc: '§6.3 (4)', send: post('/', ['Transfer-Encoding: chunked', 'Transfer-Encoding: gzip'], '0\r\n\r\n'), status: 400 },
+    { name: 'two Content-Type lines', rfc: 'RFC 9110 §5.3, §8.3', send: withLength('POST', '/', 'abc', ['Content-Type: text/plain', 'Content-Type: application/json']), status: 400 },
+    ...chunkLinesRefused,
+    { name: 'obs-fold in a chunked request (the chunk-line transformer does not unfold)', rfc: '§5.2', send: post('/', ['Transfer-Encoding: chunked', 'X-A: b', ' c'], '0\r\n\r\n'), status: 400 },
+  ]);
+  special(g, 'wellFormed', 'a complete request, then a half-close: answered, then closed [§9.6, RFC 9293 §3.6]', async (server) => {
+    const conn = await RawConnection.open(server.port);
+    try {
+      await conn.write(get('/slow'));
+      conn.socket.end();
+      const response = await conn.readResponse({ deadlineMs: 5000 });
+      assert.is(response.status, 200);
+      checkEcho(echo(response), { url: '/slow' });
+      assert.ok(await conn.waitForClose(5000), 'closed after the answer');
+      assert.is(conn.unread().length, 0, `nothing after the answer: ${preview(conn.unread())}`);
+    } finally {
+      conn.destroy();
+    }
+  });
+  special(g, 'wellFormed', 'an Upgrade nobody takes, with a request pipelined behind it: every request answered in order, or closed [§9.3.2, RFC 9110 §7.8]', async (server) => {
+    const conn = await RawConnection.open(server.port);
+    try {
+      await conn.write(upgradeRequest('/up') + get('/after'));
+      const first = await conn.readResponse({ deadlineMs: 5000 });
+      assert.is(first.status, 200);
+      checkEcho(echo(first), { url: '/up' });
+      // Either the pipelined request is answered next, or the connection ends with nothing more, at once
+      // (well before --keep-alive's 2 s, which would close it anyway).
+      const next = await conn.readResponse({ deadlineMs: 1000 }).catch((error: Error) => error);
+      if (next instanceof Error) {
+        assert.ok(conn.eof, `neither answered nor closed: ${next.message}`);
+        assert.is(conn.unread().length, 0, `nothing but a response: ${preview(conn.unread())}`);
+      } else {
+        assert.is(next.status, 200);
+        checkEcho(echo(next), { url: '/after' });
+      }
+      if (closed) assert.ok(await conn.waitForClose(5000), 'closed after the answers');
+    } finally {
+      conn.destroy();
+    }
+  });
+}
+
+/** For a group with --header-timeout 1: a connection closed before sending anything is not a timed-out request. */
+function silentClose(g: Group) {
+  special(g, 'wellFormed', 'a connection closed before sending anything logs nothing (no 408) [RFC 9110 §15.5.9]', async (server) => {
+    const from = server.corral.lines.length;
+    const silent = await RawConnection.open(server.port);
+    silent.socket.end();
+    assert.ok(await silent.waitForClose(5000), 'the silent connection is closed');
+    silent.destroy();
+    // A connection opened after it that stays open and silent times out later than the closed one would have: its 408 is the clock.
+    const stalled = await RawConnection.open(server.port);
+    try {
+      assert.is((await stalled.readResponse({ deadlineMs: 5000 })).status, 408);
+      await server.corral.waitForLine(/\b408\b/, { from, timeoutMs: 3000 });
+      const timeouts = server.corral.lines.slice(from).filter((line) => /\b408\b/.test(line));
+      assert.equal(timeouts.length, 1, `one 408 logged (the stalled head's), got: ${timeouts.join(' | ')}`);
+    } finally {
+      stalled.destroy();
+    }
+  });
 }
 
 // ===========================================================================
@@ -670,6 +814,7 @@ main.test('a malformed request is logged at INFO, not as an error; no [ERROR] fo
   const errors = server.corral.lines.filter((line) => line.includes('[ERROR]'));
   assert.equal(errors, [], 'no [ERROR] lines');
 });
+integrity(main);
 main.test.run();
 
 // ===========================================================================
@@ -688,6 +833,14 @@ wellFormed(relaxed, [
   { name: 'obs-fold (SP) joined with one space', rfc: '§5.2', send: get('/', ['X-A: b', '  c']), status: 200, check: sees({ fields: { 'X-A': ['b c'] } }) },
   { name: 'obs-fold (HTAB) joined with one space', rfc: '§5.2', send: get('/', ['X-A: b', '\tc']), status: 200, check: sees({ fields: { 'X-A': ['b c'] } }) },
   { name: 'obs-fold over three lines', rfc: '§5.2', send: get('/', ['X-A: a', ' b', ' \tc', 'X-B: d']), status: 200, check: sees({ fields: { 'X-A': ['a b c'], 'X-B': ['d'] } }) },
+  ...chunkLinesWithBws,
+  {
+    name: 'pipeline: a chunked POST with BWS in its extensions, then a GET',
+    rfc: '§7.1.1, §9.3.2',
+    send: chunked('/bws', '3 ; a = "x;y"\r\nabc\r\n0\r\n\r\n') + get('/after'),
+    status: [200, 200],
+    check: seeEach({ url: '/bws', body: 'abc' }, { url: '/after' }),
+  },
 ]);
 special(relaxed, 'wellFormed', 'an idle keep-alive connection is closed after --keep-alive 1 [§9.5]', async (server) => {
   const conn = await RawConnection.open(server.port);
@@ -708,6 +861,7 @@ malformed(relaxed, [
   { name: '101 header fields, with the other limits off', rfc: '§5 (--limit-request-fields)', send: msg('GET / HTTP/1.1', fieldsOf(101)), status: 431 },
   { name: 'Content-Length and Transfer-Encoding', rfc: '§6.1', send: post('/', ['Content-Length: 5', 'Transfer-Encoding: chunked'], '0\r\n\r\n'), status: 400 },
   { name: 'bare CR in a field value', rfc: '§2.2', send: get('/', ['X-A: b\rc']), status: 400 },
+  ...chunkLinesRefused,
 ]);
 noErrors(relaxed);
 relaxed.test.run();
@@ -725,7 +879,7 @@ wellFormed(strict, [
   { name: 'a pipeline of two, both with Server: acme/1', rfc: '§9.3.2', send: get('/a') + get('/b'), status: [200, 200], check: seeEach({ url: '/a' }, { url: '/b' }) },
 ]);
 malformed(strict, [{ name: 'X_Test with --header-map refuse', rfc: '--header-map refuse', send: get('/', ['X_Test: 1']), status: 400 }]);
-special(strict, 'malformed', 'headers stalled past --header-timeout 1: 408, then closed [RFC 9110 §15.5.9]', async (server) => {
+const stalledHead = (g: Group) => async (server: Server) => {
   const conn = await RawConnection.open(server.port);
   try {
     const started = Date.now();
@@ -737,11 +891,12 @@ special(strict, 'malformed', 'headers stalled past --header-timeout 1: 408, then
     assert.match(response.headers.connection ?? '', CLOSE_OPTION, 'Connection: close');
     assert.ok(response.text.startsWith(REASON[408]), `body: ${preview(response.body)}`);
     assert.ok(await conn.waitForClose(5000 - elapsed), 'closed within 5 s');
-    checkStandardHeaders(response, strict.options, 'the 408');
+    checkStandardHeaders(response, g.options, 'the 408');
   } finally {
     conn.destroy();
   }
-});
+};
+special(strict, 'malformed', 'headers stalled past --header-timeout 1: 408, then closed [RFC 9110 §15.5.9]', stalledHead(strict));
 special(strict, 'malformed', 'a connection that sends nothing is closed within the deadline (408 or a plain close)', async (server) => {
   const conn = await RawConnection.open(server.port);
   try {
@@ -757,13 +912,14 @@ special(strict, 'malformed', 'a connection that sends nothing is closed within t
     conn.destroy();
   }
 });
+silentClose(strict);
 noErrors(strict);
 strict.test.run();
 
 // ===========================================================================
 // -k thread: the same parsing, the app in pool threads.
 
-const threaded = group('conformance: -k thread --threads 2', { kind: 'thread', flags: ['--threads', '2'] });
+const threaded = group('conformance: -k thread --threads 2', { kind: 'thread', flags: ['--threads', '2', '--header-timeout', '1'] });
 
 wellFormed(threaded, [
   {
@@ -798,13 +954,15 @@ malformed(threaded, [
   { name: 'Content-Length and Transfer-Encoding', rfc: '§6.1', send: post('/', ['Content-Length: 5', 'Transfer-Encoding: chunked'], '0\r\n\r\n'), status: 400 },
   { name: 'field name X@A', rfc: 'RFC 9110 §5.1', send: get('/', ['X@A: b']), status: 400 },
 ]);
+integrity(threaded);
+silentClose(threaded);
 noErrors(threaded);
 threaded.test.run();
 
 // ===========================================================================
 // -k sync: one request per connection, every answer Connection: close.
 
-const sync = group('conformance: -k sync', { kind: 'sync', connection: 'closed' });
+const sync = group('conformance: -k sync', { kind: 'sync', connection: 'closed', flags: ['--header-timeout', '1'] });
 
 wellFormed(sync, [
   { name: 'GET', rfc: '§9.6', send: get('/s'), status: 200, check: sees({ url: '/s' }) },
@@ -820,8 +978,33 @@ malformed(sync, [
   { name: 'HTTP/1.1 without Host', rfc: '§3.2', send: 'GET / HTTP/1.1\r\n\r\n', status: 400 },
   { name: 'unknown method FOO', rfc: 'RFC 9110 §9.1', send: msg('FOO / HTTP/1.1'), status: 501 },
 ]);
+integrity(sync);
+silentClose(sync);
+special(sync, 'malformed', 'headers stalled past --header-timeout 1: 408, then closed [RFC 9110 §15.5.9]', stalledHead(sync));
 noErrors(sync);
 sync.test.run();
+
+// ===========================================================================
+// A fetch-style app from a peer not trusted with forwarded headers: request.url's
+// scheme is the connection's, whatever the target or the headers say.
+
+for (const kind of ['async', 'sync'] as const) {
+  const fetchApp = group(`conformance: -k ${kind}, a fetch app, untrusted peer`, {
+    kind,
+    app: 'fetch-url-app.mjs',
+    flags: ['--forwarded-allow-ips', '10.9.9.9'],
+    connection: kind === 'sync' ? 'closed' : 'open',
+  });
+  const urlIs = (url: string) => ([response]: RawResponse[]) => assert.is((JSON.parse(response.text) as { url: string }).url, url);
+  wellFormed(fetchApp, [
+    { name: 'origin form: the scheme is the connection\'s', rfc: '§3.3', send: get('/a?b=1'), status: 200, check: urlIs('http://x/a?b=1') },
+    { name: 'absolute form https://evil.example/x: the authority is the target\'s, the scheme the connection\'s', rfc: '§3.2.2, §3.3', send: msg('GET https://evil.example/x HTTP/1.1'), status: 200, check: urlIs('http://evil.example/x') },
+    { name: 'X-Forwarded-Proto: https from an untrusted peer changes nothing', rfc: '--forwarded-allow-ips', send: get('/a', ['X-Forwarded-Proto: https']), status: 200, check: urlIs('http://x/a') },
+  ]);
+  malformed(fetchApp, [{ name: 'an unparseable absolute-form target (s://]ufd/:)', rfc: '§3.2.2', send: withLength('PUT', 's://]ufd/:', 'abc'), status: 400 }]);
+  noErrors(fetchApp);
+  fetchApp.test.run();
+}
 
 // At least 65 well-formed and 75 malformed cases, whatever edits come later.
 const tally = suite('conformance: the table');

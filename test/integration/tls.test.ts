@@ -368,7 +368,7 @@ test('the sync kind serves HTTPS', async () => {
  * Writes `request` on a TLS connection, after `preface` in the clear if given
  * (a PROXY header), and resolves with everything answered until the server ends it.
  */
-function tlsExchange(url: string, request: string, { preface, timeoutMs = 5000 }: { preface?: string; timeoutMs?: number } = {}): Promise<string> {
+function tlsExchange(url: string, request: string, { preface, halfClose = false, timeoutMs = 5000 }: { preface?: string; halfClose?: boolean; timeoutMs?: number } = {}): Promise<string> {
   return new Promise((resolve, reject) => {
     const raw = net.connect(where(url));
     const timer = setTimeout(() => {
@@ -387,7 +387,7 @@ function tlsExchange(url: string, request: string, { preface, timeoutMs = 5000 }
         clearTimeout(timer);
         resolve(answer);
       });
-      secure.once('secureConnect', () => secure.write(request));
+      secure.once('secureConnect', () => (halfClose ? secure.end(request) : secure.write(request)));
     });
   });
 }
@@ -419,6 +419,15 @@ test('--permit-obsolete-folding over TLS: a folded header reaches the app as one
     assert.equal(answer.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 200']);
     const first = JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4, answer.indexOf('HTTP/1.1', 10)));
     assert.equal(first.headers.slice(2, 4), ['X-A', 'b c']);
+  });
+});
+
+test('over TLS, a request followed by a half-close (close_notify) is answered, then the connection ends', async () => {
+  await withCorral(tlsArgs(ECHO_APP), async (corral) => {
+    const [url] = await corral.ready();
+    const answer = await tlsExchange(url, 'GET /slow HTTP/1.1\r\nHost: localhost\r\n\r\n', { halfClose: true });
+    assert.match(answer, /^HTTP\/1\.1 200 /, `answered: ${JSON.stringify(answer.slice(0, 200))}`);
+    assert.is(JSON.parse(answer.slice(answer.indexOf('\r\n\r\n') + 4)).url, '/slow');
   });
 });
 

@@ -1,4 +1,4 @@
-// The obs-fold transformer: folds in heads are unfolded, bodies and anything odd pass byte for byte.
+// The obs-fold transformer: folds in heads are unfolded, BWS in chunk extensions dropped, bodies and anything odd pass byte for byte.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import { connect, type AddressInfo } from 'node:net';
 import { test } from 'uvu';
@@ -62,6 +62,37 @@ const FOLDED_CASES: Array<[name: string, input: string, expected: string]> = [
   ],
 ];
 
+const CHUNKED = 'POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n';
+
+/** BWS around `;` and `=` in chunk extensions (RFC 9112 §7.1.1), which llhttp refuses, goes; nothing else does. */
+const BWS_CASES: Array<[name: string, input: string, expected: string]> = [
+  ['SP before ;', `${CHUNKED}3 ;a=b\r\nabc\r\n0\r\n\r\n`, `${CHUNKED}3;a=b\r\nabc\r\n0\r\n\r\n`],
+  ['SP after ;', `${CHUNKED}3; a=b\r\nabc\r\n0\r\n\r\n`, `${CHUNKED}3;a=b\r\nabc\r\n0\r\n\r\n`],
+  ['SP and HTAB all around', `${CHUNKED}3 \t; \ta \t= \tb\r\nabc\r\n0\t;\tz\r\n\r\n`, `${CHUNKED}3;a=b\r\nabc\r\n0;z\r\n\r\n`],
+  ['several extensions, a quoted value kept whole', `${CHUNKED}3 ; a = "x ; y" ; b\r\nabc\r\n0\r\n\r\n`, `${CHUNKED}3;a="x ; y";b\r\nabc\r\n0\r\n\r\n`],
+  ['a quoted pair', `${CHUNKED}3;a="x\\" y" ;b\r\nabc\r\n0\r\n\r\n`, `${CHUNKED}3;a="x\\" y";b\r\nabc\r\n0\r\n\r\n`],
+  [
+    'the chunk data keeps its own " ; " and the next request its own',
+    `${CHUNKED}5 ;a\r\n1 ; 2\r\n0\r\n\r\n${GET}X: a ; b\r\n\r\n`,
+    `${CHUNKED}5;a\r\n1 ; 2\r\n0\r\n\r\n${GET}X: a ; b\r\n\r\n`,
+  ],
+  [
+    'a Content-Length body that looks like a chunk line',
+    `POST / HTTP/1.1\r\nContent-Length: 8\r\n\r\n5 ;a=b\r\n${GET}\r\n`,
+    `POST / HTTP/1.1\r\nContent-Length: 8\r\n\r\n5 ;a=b\r\n${GET}\r\n`,
+  ],
+];
+
+/** Whitespace on a chunk-size line that is not BWS: handed on as it is, for llhttp to refuse. */
+const NOT_BWS_CASES: Array<[name: string, input: string]> = [
+  ['whitespace and no extension', `${CHUNKED}3 \r\nabc\r\n0\r\n\r\n`],
+  ['whitespace after a value', `${CHUNKED}3;a=b \r\nabc\r\n0\r\n\r\n`],
+  ['whitespace after a name, then the end of the line', `${CHUNKED}3;a \r\nabc\r\n0\r\n\r\n`],
+  ['whitespace inside the size', `${CHUNKED}3 3;a\r\nabc\r\n0\r\n\r\n`],
+  ['an open quote', `${CHUNKED}3;a="b\r\nabc\r\n0\r\n\r\n`],
+  ['whitespace before the size', `${CHUNKED} 3;a\r\nabc\r\n0\r\n\r\n`],
+];
+
 /** Inputs the unfolder gives up on at some point: from there on the bytes are llhttp's to judge. */
 const PASSTHROUGH_CASES: Array<[name: string, input: string]> = [
   ['a malformed Content-Length', `POST / HTTP/1.1\r\nContent-Length: 5x\r\n\r\n${GET}X: a\r\n b\r\n\r\n`],
@@ -98,6 +129,54 @@ test('input without a fold comes out unchanged', () => {
   }
 });
 
+test('BWS in a chunk extension is dropped; the rest of the line, the data and other messages are left alone', () => {
+  for (const [name, input, expected] of BWS_CASES) assert.is(unfold(input), expected, name);
+});
+
+test('whitespace on a chunk-size line that is not BWS passes unchanged', () => {
+  for (const [name, input] of NOT_BWS_CASES) assert.is(unfold(input), input, name);
+  // BWS already dropped before the point of giving up stays dropped: the line is as invalid without it.
+  assert.is(unfold(`${CHUNKED}3 ; =b\r\nabc\r\n0\r\n\r\n`), `${CHUNKED}3; =b\r\nabc\r\n0\r\n\r\n`);
+});
+
+test('llhttp accepts the chunk lines without their BWS and reads the same body', async () => {
+  const bodies: string[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.setEncoding('latin1');
+    req.on('data', (data: string) => (body += data));
+    req.on('end', () => {
+      bodies.push(body);
+      res.end('ok');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  try {
+    const { port } = server.address() as AddressInfo;
+    const socket = connect(port, '127.0.0.1');
+    socket.end(unfold(`${CHUNKED.replace('\r\n\r\n', '\r\nHost: a\r\n\r\n')}3 ; a = "x ; y"\r\nabc\r\n2\t;b\r\nde\r\n0 ; c\r\n\r\n${GET}Host: a\r\nConnection: close\r\n\r\n`), 'latin1');
+    const reply = await new Promise<string>((resolve, reject) => {
+      let text = '';
+      socket.setEncoding('latin1');
+      socket.on('data', (data: string) => (text += data));
+      socket.on('end', () => resolve(text));
+      socket.on('error', reject);
+    });
+    assert.is(reply.match(/HTTP\/1\.1 200/g)?.length, 2, reply);
+    assert.equal(bodies, ['abcde', '']);
+  } finally {
+    server.close();
+  }
+});
+
+test('without unfolding folds: chunk extensions lose their BWS, a fold makes it give up (for llhttp to refuse)', () => {
+  const bwsOnly = (input: string) => new HeaderUnfolder(false).push(bytes(input)).toString('latin1');
+  for (const [name, input, expected] of BWS_CASES) assert.is(bwsOnly(input), expected, name);
+  for (const [name, input] of FOLDED_CASES) assert.is(bwsOnly(input), input, name);
+  const chunkedThenFolded = `${CHUNKED}3 ;a\r\nabc\r\n0\r\n\r\n${GET}X: a\r\n b\r\n\r\n${CHUNKED}3 ;a\r\n`;
+  assert.is(bwsOnly(chunkedThenFolded), chunkedThenFolded.replace('3 ;a', '3;a'));
+});
+
 test('what the unfolder does not understand passes through unchanged from there on', () => {
   for (const [name, input] of PASSTHROUGH_CASES) assert.is(unfold(input), input, name);
 });
@@ -116,7 +195,7 @@ test('a head over 1 MiB is passed through unchanged', () => {
 });
 
 test('a split at any byte, or one-byte chunks, changes nothing', () => {
-  for (const [, input] of [...FOLDED_CASES, ...PASSTHROUGH_CASES]) assertSplitsAgree(input);
+  for (const [, input] of [...FOLDED_CASES, ...PASSTHROUGH_CASES, ...BWS_CASES, ...NOT_BWS_CASES]) assertSplitsAgree(input);
 });
 
 test('only a possible fold is held back, and released as soon as it is decided', () => {
@@ -248,7 +327,7 @@ test('fuzz: never throws, never grows, unfolds what it should, and leaves input 
     const output = unfold(input);
     if (expected !== undefined) assert.is(output, expected, `wrong unfolding: ${JSON.stringify(input)}`);
     assert.ok(output.length <= input.length, `grew: ${JSON.stringify(input)}`);
-    if (!/\r\n[ \t]/.test(input)) {
+    if (!/\r\n[ \t]|[ \t][;=]|[;=][ \t]/.test(input)) {
       // At most the CR or CRLF ending the last field line stays held back, waiting for the next byte.
       const heldBack = input.slice(output.length);
       assert.ok(input.startsWith(output) && ['', '\r', '\r\n'].includes(heldBack), `changed without a fold: ${JSON.stringify(input)}`);
