@@ -351,8 +351,6 @@ const upgradeRequest = (target: string) => msg(`GET ${target} HTTP/1.1`, [H, 'Co
 
 function integrity(g: Group) {
   const closed = g.options.connection === 'closed';
-  // The thread kind's app sees no trailers at all yet (its request bridge does not carry them).
-  const trailersSeen = g.options.kind !== 'thread';
   wellFormed(g, [
     ...chunkLinesWithBws,
     {
@@ -368,7 +366,7 @@ function integrity(g: Group) {
       rfc: 'RFC 9110 §6.5.1, §7.1.2',
       send: chunked('/c', '3\r\nabc\r\n0\r\nX-Trailer: yes\r\nHost: evil.example\r\nauthorization: Basic YTpi\r\nContent-Type: text/evil\r\nCookie: a=b\r\nX-Other: 2\r\n\r\n'),
       status: 200,
-      check: sees({ body: 'abc', trailers: trailersSeen ? ['X-Trailer', 'yes', 'X-Other', '2'] : undefined, fields: { Host: ['x'] } }),
+      check: sees({ body: 'abc', trailers: ['X-Trailer', 'yes', 'X-Other', '2'], fields: { Host: ['x'] } }),
     },
     { name: 'Host: [::1]:8080 (IP literal)', rfc: '§3.2, RFC 3986 §3.2.2', send: msg('GET / HTTP/1.1', ['Host: [::1]:8080']), status: 200 },
     { name: 'Host: 127.0.0.1', rfc: '§3.2, RFC 3986 §3.2.2', send: msg('GET / HTTP/1.1', ['Host: 127.0.0.1']), status: 200 },
@@ -453,9 +451,16 @@ function silentClose(g: Group) {
     silent.socket.end();
     assert.ok(await silent.waitForClose(5000), 'the silent connection is closed');
     silent.destroy();
-    // A connection opened after it that stays open and silent times out later than the closed one would have: its 408 is the clock.
+    // A connection opened after it that stays open and silent times out later than the closed one would have: its end is the clock.
     const stalled = await RawConnection.open(server.port);
     try {
+      if (g.options.kind === 'sync') {
+        // The sync kind's arbiter keeps a silent connection from the workers, and closes it after the header timeout
+        // without an answer: nothing was asked. Nothing at all is logged for either connection.
+        assert.ok(await stalled.waitForClose(5000), 'the silent connection is closed after the header timeout');
+        assert.equal(server.corral.lines.slice(from).filter((line) => /\b408\b/.test(line)), [], 'no 408 logged');
+        return;
+      }
       assert.is((await stalled.readResponse({ deadlineMs: 5000 })).status, 408);
       await server.corral.waitForLine(/\b408\b/, { from, timeoutMs: 3000 });
       const timeouts = server.corral.lines.slice(from).filter((line) => /\b408\b/.test(line));
