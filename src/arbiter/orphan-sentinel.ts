@@ -35,8 +35,8 @@ export interface OrphanSentinel {
   watch(pid: number): void;
   /** A worker is gone. */
   forget(pid: number): void;
-  /** The arbiter is ending with every worker gone: the sentinel leaves too. */
-  close(): void;
+  /** The arbiter is ending with every worker gone: the sentinel leaves too (resolves once it has, or after a second). */
+  close(): Promise<void>;
 }
 
 /** Starts the sentinel, or returns undefined where there is no shell (workers then watch for themselves). */
@@ -64,9 +64,14 @@ export function startOrphanSentinel(logger: Pick<Logger, 'warning'>): OrphanSent
   const tell = (line: string) => {
     if (!input.destroyed) input.write(`${line}\n`);
   };
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()).once('error', () => resolve()));
   return {
     watch: (pid) => tell(`+${pid}`),
     forget: (pid) => tell(`-${pid}`),
-    close: () => input.end(),
+    close() {
+      input.end();
+      // Embedding code checks that nothing of corral's is left once it stopped: the sentinel included.
+      return Promise.race([gone, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+    },
   };
 }

@@ -34,6 +34,8 @@ const HANDLED_SIGNALS: readonly ArbiterSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT
 const KILL_DELAY_MS = 1000;
 /** A worker that dies within this long of becoming ready counts toward a crash loop. */
 const SETTLE_MS = 5000;
+/** How long a stopping arbiter waits for its last log lines to be taken. */
+const LOG_DRAIN_MS = 1000;
 
 export interface ArbiterOptions {
   settings: Settings;
@@ -244,7 +246,9 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       await metrics?.close();
       closeListeners();
       succession.end();
-      sentinel?.close();
+      await sentinel?.close();
+      // The last lines, unless stderr's reader has stalled: a stop must end even then.
+      await logger.drain(LOG_DRAIN_MS);
       logger.flush();
       for (const signal of HANDLED_SIGNALS) process.off(signal, onSignal);
     }

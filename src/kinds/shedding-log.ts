@@ -20,12 +20,15 @@ export function sheddingLog(logger: Logger, intervalMs = INTERVAL_MS): (reason: 
     counts.clear();
     logger.warning(`Worker (pid: ${process.pid}) closed ${total} new connection${total === 1 ? '' : 's'}: ${reasons}`);
   };
+  // A timer may fire a little early by this clock (libuv measures from its cached loop time): it waits out the rest.
+  const flushWhenDue = () => {
+    const wait = lastLoggedAt + intervalMs - performance.now();
+    if (wait <= 0) return flush();
+    // Never holds the worker up on its way out: a last count is worth less than a prompt exit.
+    timer = setTimeout(flushWhenDue, Math.max(1, Math.ceil(wait))).unref();
+  };
   return (reason) => {
     counts.set(reason, (counts.get(reason) ?? 0) + 1);
-    if (timer) return;
-    const wait = lastLoggedAt + intervalMs - performance.now();
-    if (wait <= 0) flush();
-    // Never holds the worker up on its way out: a last count is worth less than a prompt exit.
-    else timer = setTimeout(flush, wait).unref();
+    if (!timer) flushWhenDue();
   };
 }

@@ -9,7 +9,7 @@
 // memory, and a failed reopen() throws and leaves a listener that later closes
 // the old descriptor twice. A log writer's contract here is the opposite on
 // each count, so it is written out: a queue, one write in flight, and drops.
-import { close, write, writeSync } from 'node:fs';
+import { close, fstatSync, write, writeSync } from 'node:fs';
 
 /** One write() takes at most this much of the queue. */
 const MAX_WRITE_BYTES = 64 * 1024;
@@ -19,8 +19,12 @@ const EAGAIN_RETRY_MS = 100;
 export interface FdWriterOptions {
   /**
    * Tries each text at once with a synchronous write while nothing is queued
-   * (the error log: a line is out before the process may die). Anything that
-   * must wait (EAGAIN) is queued and written asynchronously like the rest.
+   * (the error log: a line is out before the process may die), when the
+   * destination is a regular file. Anything that must wait (EAGAIN) is queued
+   * and written asynchronously like the rest. A pipe or a terminal is always
+   * written asynchronously: its reader may stall (a paused terminal, a
+   * supervisor that stopped reading), and a synchronous write to it would
+   * stop the process until the reader came back — signals untaken.
    */
   sync: boolean;
   /** Bytes waiting (in flight included) beyond which new text is dropped. */
@@ -41,6 +45,15 @@ function countLines(bytes: Buffer): number {
 
 const isEagain = (error: NodeJS.ErrnoException) => error.code === 'EAGAIN' || error.code === 'EWOULDBLOCK';
 
+/** Whether a write to `fd` may wait as long as some reader pleases: anything but a regular file. */
+function mayWaitOnAReader(fd: number): boolean {
+  try {
+    return !fstatSync(fd).isFile();
+  } catch {
+    return true;
+  }
+}
+
 export class FdWriter {
   private readonly queue: Buffer[] = [];
   /** Bytes not yet written: queued and in flight. */
@@ -50,11 +63,15 @@ export class FdWriter {
   private ending = false;
   private closed = false;
   private readonly endWaiters: (() => void)[] = [];
+  private readonly idleWaiters: (() => void)[] = [];
+  private readonly mayBlock: boolean;
 
   constructor(
     readonly fd: number,
     private readonly options: FdWriterOptions,
-  ) {}
+  ) {
+    this.mayBlock = mayWaitOnAReader(fd);
+  }
 
   /** Bytes not yet written (for tests and diagnostics). */
   get queuedBytes(): number {
@@ -65,7 +82,7 @@ export class FdWriter {
     if (text === '') return;
     const bytes = Buffer.from(text, 'utf8');
     if (this.ending) return this.drop(bytes, 'the file was already closed');
-    if (this.options.sync && this.idle()) return this.writeNow(bytes);
+    if (this.options.sync && !this.mayBlock && this.idle()) return this.writeNow(bytes);
     this.enqueue(bytes);
     this.pump();
   }
@@ -76,6 +93,11 @@ export class FdWriter {
    */
   flushSync(): void {
     if (this.closed) return;
+    // A write still waiting on a pipe's reader: one more, synchronous, could wait for ever.
+    if (this.mayBlock && this.inFlight) {
+      for (const rest of this.queue.splice(0)) this.drop(rest, 'the reader of this pipe or terminal is not taking what was written', true);
+      return;
+    }
     clearTimeout(this.retryTimer);
     this.retryTimer = undefined;
     while (this.queue.length > 0) {
@@ -90,6 +112,16 @@ export class FdWriter {
         for (const rest of this.queue.splice(0)) this.drop(rest, (error as Error).message, true);
       }
     }
+  }
+
+  /** Resolves once everything queued is written, or after `deadlineMs` (a stalled reader): for a process about to exit. */
+  drain(deadlineMs: number): Promise<void> {
+    if (this.closed || this.idle()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, deadlineMs);
+      timer.unref();
+      this.idleWaiters.push(() => (clearTimeout(timer), resolve()));
+    });
   }
 
   /** Writes out what is queued (asynchronously), then closes the descriptor if owned. */
@@ -144,6 +176,7 @@ export class FdWriter {
   private pump(): void {
     if (this.inFlight || this.retryTimer !== undefined || this.closed) return;
     if (this.queue.length === 0) {
+      this.idleWaiters.splice(0).forEach((resolve) => resolve());
       if (this.ending) this.finish();
       return;
     }

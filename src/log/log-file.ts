@@ -21,6 +21,8 @@ export interface LogFile {
   reopen(): string | undefined;
   /** Best effort, synchronous, never retrying: for a process about to exit. */
   flush(): void;
+  /** Resolves once what is queued is written, or after `deadlineMs`: the way out for a process that can wait. */
+  drain(deadlineMs: number): Promise<void>;
   /** Writes out everything queued, then closes: the way out for a worker. */
   close(): Promise<void>;
 }
@@ -94,6 +96,10 @@ export function openLogFile(path: string, { dash, sync = false, role, onDropped,
     },
     flush: () => {
       writer.flushSync();
+      report?.flush();
+    },
+    async drain(deadlineMs) {
+      await writer.drain(deadlineMs);
       report?.flush();
     },
     async close() {

@@ -23,7 +23,10 @@ export interface Logger {
    * what fails or no longer be where the operator looks.
    */
   logFileError(message: string): void;
+  /** Best effort, synchronous: for a process about to die. Lines still waiting on a stalled pipe are dropped. */
   flush(): void;
+  /** Resolves once every line is out, or after `deadlineMs` (a stalled reader): for a process leaving in good order. */
+  drain(deadlineMs: number): Promise<void>;
 }
 
 const pad = (n: number, width = 2) => String(n).padStart(width, '0');
@@ -82,6 +85,7 @@ export function createLogger({ level, format = 'text', path = '-', onLine, onDro
       if (LOG_LEVELS.indexOf('error') >= LOG_LEVELS.indexOf(logger.level)) toStderr?.(message);
     },
     flush: () => file.flush(),
+    drain: (deadlineMs) => file.drain(deadlineMs),
   };
   return logger;
 }

@@ -30,6 +30,8 @@ const heartbeatInterval = (timeoutMs: number) => (timeoutMs > 0 ? Math.max(50, M
 
 /** The way out (hook, logs, last heartbeat) is bounded: a worker whose chart is dead leaves, whatever hangs. */
 const EXIT_DEADLINE_MS = 10_000;
+/** How long a leaving worker waits for its last log lines to be taken. */
+const LOG_DRAIN_MS = 1000;
 /** A failing effect is logged at most this often (per effect), with how many failures the line stands for. */
 const EFFECT_FAILURE_LOG_MS = 10_000;
 
@@ -227,8 +229,9 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
     // Not unref'd: it must fire even if every handle the app left open closes meanwhile and a step hangs.
     setTimeout(() => process.exit(code), EXIT_DEADLINE_MS);
     await attempt(() => runHook(context.hooks, 'workerExit', logger, context.info));
-    await attempt(() => {
+    await attempt(async () => {
       logger.info(`Worker exiting (pid: ${process.pid})`);
+      await logger.drain(LOG_DRAIN_MS);
       logger.flush();
     });
     await attempt(() => context.accessLog?.close());
