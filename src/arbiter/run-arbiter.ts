@@ -91,6 +91,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   const notices = new EventEmitter<ArbiterNotices>();
   if (settings.preloadApp && !(await preloadApp(appModule, cwd, logger))) {
     logger.info('Shutting down: Master');
+    await logger.drain(LOG_DRAIN_MS);
     return stoppedEarly(notices, WORKER_APP_LOAD_ERROR, 'the app failed to load in the arbiter (--preload); the log says why');
   }
   await runHook(hooks, 'onStarting', logger, settings);
@@ -103,7 +104,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     },
   );
   if (metrics === null) {
-    logger.flush();
+    await logger.drain(LOG_DRAIN_MS);
     return stoppedEarly(notices, 1, 'the metrics endpoint could not start; the log says why');
   }
   const listeners: BoundListener[] = [];

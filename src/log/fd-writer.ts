@@ -10,6 +10,7 @@
 // the old descriptor twice. A log writer's contract here is the opposite on
 // each count, so it is written out: a queue, one write in flight, and drops.
 import { close, fstatSync, write, writeSync } from 'node:fs';
+import { isatty } from 'node:tty';
 
 /** One write() takes at most this much of the queue. */
 const MAX_WRITE_BYTES = 64 * 1024;
@@ -20,7 +21,7 @@ export interface FdWriterOptions {
   /**
    * Tries each text at once with a synchronous write while nothing is queued
    * (the error log: a line is out before the process may die), when the
-   * destination is a regular file. Anything that must wait (EAGAIN) is queued
+   * destination cannot keep it waiting (a file, /dev/null). Anything that must wait (EAGAIN) is queued
    * and written asynchronously like the rest. A pipe or a terminal is always
    * written asynchronously: its reader may stall (a paused terminal, a
    * supervisor that stopped reading), and a synchronous write to it would
@@ -45,10 +46,11 @@ function countLines(bytes: Buffer): number {
 
 const isEagain = (error: NodeJS.ErrnoException) => error.code === 'EAGAIN' || error.code === 'EWOULDBLOCK';
 
-/** Whether a write to `fd` may wait as long as some reader pleases: anything but a regular file. */
+/** Whether a write to `fd` may wait as long as some reader pleases: a pipe, a socket or a terminal (not a file, /dev/null or /dev/full). */
 function mayWaitOnAReader(fd: number): boolean {
   try {
-    return !fstatSync(fd).isFile();
+    const stat = fstatSync(fd);
+    return stat.isFIFO() || stat.isSocket() || (stat.isCharacterDevice() && isatty(fd));
   } catch {
     return true;
   }

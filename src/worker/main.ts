@@ -29,8 +29,9 @@ const channel = openWorkerSide(pipe, {
     else if (message.type === 'stop') worker?.send({ type: 'STOP' });
   },
   protocolError(error) {
-    createLogger({ level: 'error' }).error(`The arbiter's messages cannot be read (${error.message}); exiting.`);
-    process.exit(1);
+    const logger = createLogger({ level: 'error' });
+    logger.error(`The arbiter's messages cannot be read (${error.message}); exiting.`);
+    void logger.drain(1000).then(() => process.exit(1));
   },
   close() {
     // The arbiter is gone: nobody supervises us any more, so stop serving.

@@ -206,6 +206,19 @@ export class CorralProcess {
 export const startCorral = (args: string[], options?: StartOptions) => new CorralProcess(args, options);
 
 /** Runs `body` with a started corral and always stops it afterwards. */
+/** Kills, by pid, workers a test learnt of itself (the helper reaps only the ones it saw on corral's pipes). */
+export function killLeftovers(corral: CorralProcess, workers: number[]) {
+  for (const pid of workers) {
+    if (isAlive(pid) && pid !== corral.pid) {
+      try {
+        process.kill(pid, 'SIGKILL');
+      } catch {
+        // gone meanwhile
+      }
+    }
+  }
+}
+
 export async function withCorral<T>(
   args: string[],
   body: (corral: CorralProcess) => Promise<T>,

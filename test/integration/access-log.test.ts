@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type CorralProcess, fixture, isAlive, waitUntil, withCorral } from '../helpers/corral-process.js';
+import { fixture, killLeftovers, waitUntil, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'corral-access-log-'));
@@ -91,19 +91,6 @@ async function readyFromFile(errorLog: string): Promise<{ url: string; workers: 
   await waitUntil(() => existsSync(errorLog) && readFileSync(errorLog, 'utf8').includes('Ready: 2 worker(s) serving'), { timeoutMs: 10_000, what: 'ready in the error log' });
   const text = readFileSync(errorLog, 'utf8');
   return { url: /Listening at: (\S+)/.exec(text)![1], workers: workersIn(errorLog) };
-}
-
-/** The helper reaps only the workers it saw on the pipes; these it never saw. */
-function killLeftovers(corral: CorralProcess, workers: number[]) {
-  for (const pid of workers) {
-    if (isAlive(pid) && pid !== corral.pid) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
 }
 
 test('USR1 reopens the access log: earlier lines in the rotated file, later ones in the new, none lost or repeated', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { CLI, type CorralProcess, REPO_ROOT, fixture, isAlive, waitUntil, withCorral } from '../helpers/corral-process.js';
+import { CLI, REPO_ROOT, fixture, isAlive, killLeftovers, waitUntil, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
 
 const isRoot = process.getuid?.() === 0;
@@ -24,19 +24,6 @@ async function readyFromFile(errorLog: string, workers: number): Promise<{ url: 
   await waitUntil(() => read(errorLog).includes(`Ready: ${workers} worker(s) serving`), { timeoutMs: 15_000, what: 'ready in the error log' });
   const text = read(errorLog);
   return { url: /Listening at: (\S+)/.exec(text)![1], workers: [...text.matchAll(/Booting worker with pid: (\d+)/g)].map((match) => Number(match[1])) };
-}
-
-/** The helper reaps only the workers it saw on the pipes; these it never saw. */
-function killLeftovers(corral: CorralProcess, workers: number[]) {
-  for (const pid of workers) {
-    if (isAlive(pid) && pid !== corral.pid) {
-      try {
-        process.kill(pid, 'SIGKILL');
-      } catch {
-        // gone meanwhile
-      }
-    }
-  }
 }
 
 /** `count` requests, each answered 200 within `withinMs`. */

@@ -331,9 +331,10 @@ test('an uncaught error ends the thread, not the worker: the GET runs once more 
     const crashed = await request(url, { path: '/crash-thread' });
     assert.is(crashed.status, 503);
     assert.is(crashed.body, 'Service Unavailable: please retry\n');
+    // Logged after both failures: once it is in, both are.
+    await corral.waitForLine(/\[ERROR\] Request GET \/crash-thread waited on a thread replaced after it failed; answered 503/);
     const failures = corral.lines.filter((line) => /\[ERROR\] A pool thread failed with an uncaught error and was replaced: thread crashed/.test(line));
     assert.is(failures.length, 2, `it ran twice, on two threads:\n${corral.output}`);
-    await corral.waitForLine(/\[ERROR\] Request GET \/crash-thread waited on a thread replaced after it failed; answered 503/);
     assert.is((await request(url)).status, 200);
     assert.equal(corral.workerPids(), [worker], 'the same worker serves');
   });

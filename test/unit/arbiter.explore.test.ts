@@ -16,6 +16,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ArbiterSignal } from '../../machines/arbiter.js';
 import { type ArbiterHarness, GRACEFUL, TIMEOUT, arbiterHarness } from '../helpers/arbiter-harness.js';
+import { exploreBreadthFirst } from '../helpers/explore.js';
 import type { FakeProcess } from '../helpers/fake-processes.js';
 
 const DEPTH = Number(process.env.CORRAL_EXPLORE_DEPTH ?? 4);
@@ -185,33 +186,20 @@ async function checkConvergence(path: Move[]) {
 
 test(`the arbiter chart holds its invariants over every ordering of events to depth ${DEPTH}`, async () => {
   const started = Date.now();
-  const seen = new Set<string>();
-  let frontier: Move[][] = [[]];
-  let transitions = 0;
-  const initial = await replay([]);
-  seen.add(keyOf(initial));
-  checkStructure(initial, []);
-  for (let depth = 0; depth < DEPTH; depth += 1) {
-    const next: Move[][] = [];
-    for (const path of frontier) {
-      const here = await replay(path);
-      for (const move of movesOf(here)) {
-        const extended = [...path, move];
-        const h = await replay(extended);
-        transitions += 1;
-        const key = keyOf(h);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        checkStructure(h, extended);
-        await checkShutdown(extended);
-        await checkConvergence(extended);
-        next.push(extended);
-      }
-    }
-    frontier = next;
-  }
-  console.log(`explored ${seen.size} distinct states over ${transitions} transitions (depth ${DEPTH}) in ${Date.now() - started} ms`);
-  assert.ok(seen.size > 100, 'the exploration reached a meaningful part of the chart');
+  const { states, transitions } = await exploreBreadthFirst({
+    depth: DEPTH,
+    replay,
+    movesOf,
+    keyOf,
+    async check(h, path) {
+      checkStructure(h, path);
+      if (path.length === 0) return;
+      await checkShutdown(path);
+      await checkConvergence(path);
+    },
+  });
+  console.log(`explored ${states} distinct states over ${transitions} transitions (depth ${DEPTH}) in ${Date.now() - started} ms`);
+  assert.ok(states > 100, 'the exploration reached a meaningful part of the chart');
 });
 
 test.run();

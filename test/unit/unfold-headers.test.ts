@@ -1,9 +1,20 @@
 // The obs-fold transformer: folds in heads are unfolded, BWS in chunk extensions dropped, bodies and anything odd pass byte for byte.
 import { createServer, type IncomingHttpHeaders } from 'node:http';
-import { connect, type AddressInfo } from 'node:net';
+import { connect, type AddressInfo, type Socket } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { HeaderUnfolder } from '../../src/http/unfold-headers.js';
+
+/** Everything a socket receives until the server ends it, as latin1 text. */
+function readToEnd(socket: Socket): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let text = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (data: string) => (text += data));
+    socket.on('end', () => resolve(text));
+    socket.on('error', reject);
+  });
+}
 
 const bytes = (text: string) => Buffer.from(text, 'latin1');
 
@@ -155,13 +166,7 @@ test('llhttp accepts the chunk lines without their BWS and reads the same body',
     const { port } = server.address() as AddressInfo;
     const socket = connect(port, '127.0.0.1');
     socket.end(unfold(`${CHUNKED.replace('\r\n\r\n', '\r\nHost: a\r\n\r\n')}3 ; a = "x ; y"\r\nabc\r\n2\t;b\r\nde\r\n0 ; c\r\n\r\n${GET}Host: a\r\nConnection: close\r\n\r\n`), 'latin1');
-    const reply = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      socket.setEncoding('latin1');
-      socket.on('data', (data: string) => (text += data));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const reply = await readToEnd(socket);
     assert.is(reply.match(/HTTP\/1\.1 200/g)?.length, 2, reply);
     assert.equal(bodies, ['abcde', '']);
   } finally {
@@ -239,13 +244,7 @@ test('llhttp accepts the unfolded requests and sees the joined value and the unt
       ),
       'latin1',
     );
-    const reply = await new Promise<string>((resolve, reject) => {
-      let text = '';
-      socket.setEncoding('latin1');
-      socket.on('data', (data: string) => (text += data));
-      socket.on('end', () => resolve(text));
-      socket.on('error', reject);
-    });
+    const reply = await readToEnd(socket);
     assert.is(reply.match(/HTTP\/1\.1 200/g)?.length, 2, reply);
     assert.is(received[0]!.body, '\r\n\tx');
     assert.is(received[1]!.headers['x-long'], 'one two');

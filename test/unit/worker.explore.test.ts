@@ -10,6 +10,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { createActor, fromCallback, fromPromise } from 'xstate';
 import { type KindReport, type WorkerEvent, guardEffects, workerMachine } from '../../machines/worker.js';
+import { exploreBreadthFirst } from '../helpers/explore.js';
 import { simulatedClock } from '../helpers/fake-clock.js';
 import { settle } from '../helpers/fake-processes.js';
 
@@ -134,31 +135,20 @@ async function checkDrainEnds(path: Move[]) {
 
 test(`the worker chart can be ended from every state reached by any ordering of events to depth ${DEPTH}`, async () => {
   const started = Date.now();
-  const seen = new Set<string>();
-  let frontier: Move[][] = [[]];
-  let transitions = 0;
-  seen.add(keyOf(await replay([])));
-  for (let depth = 0; depth < DEPTH; depth += 1) {
-    const next: Move[][] = [];
-    for (const path of frontier) {
-      for (const move of movesOf(await replay(path))) {
-        const extended = [...path, move];
-        const h = await replay(extended);
-        transitions += 1;
-        const key = keyOf(h);
-        if (seen.has(key)) continue;
-        seen.add(key);
-        await checkEnds(extended, { type: 'STOP' });
-        await checkEnds(extended, { type: 'ARBITER.GONE' });
-        await checkEnds(extended, { type: 'ABORTED' }, 1);
-        await checkDrainEnds(extended);
-        next.push(extended);
-      }
-    }
-    frontier = next;
-  }
-  console.log(`explored ${seen.size} distinct worker states over ${transitions} transitions (depth ${DEPTH}) in ${Date.now() - started} ms`);
-  assert.ok(seen.size > 10);
+  const { states, transitions } = await exploreBreadthFirst({
+    depth: DEPTH,
+    replay,
+    movesOf,
+    keyOf,
+    async check(_, path) {
+      await checkEnds(path, { type: 'STOP' });
+      await checkEnds(path, { type: 'ARBITER.GONE' });
+      await checkEnds(path, { type: 'ABORTED' }, 1);
+      await checkDrainEnds(path);
+    },
+  });
+  console.log(`explored ${states} distinct worker states over ${transitions} transitions (depth ${DEPTH}) in ${Date.now() - started} ms`);
+  assert.ok(states > 10);
 });
 
 test.run();
