@@ -71,7 +71,9 @@ export function startOrphanSentinel(logger: Pick<Logger, 'warning'>): OrphanSent
     close() {
       input.end();
       // Embedding code checks that nothing of corral's is left once it stopped: the sentinel included.
-      return Promise.race([gone, new Promise<void>((resolve) => setTimeout(resolve, 1000).unref())]);
+      // The wait is bounded and keeps the loop alive (the child is unref'd: waiting on it alone would let node end with 0).
+      let timer: NodeJS.Timeout | undefined;
+      return Promise.race([gone, new Promise<void>((resolve) => (timer = setTimeout(resolve, 1000)))]).finally(() => clearTimeout(timer));
     },
   };
 }

@@ -43,6 +43,40 @@ function headSizeCap({ limitRequestLine, limitRequestFields, limitRequestFieldSi
   return Math.min(MAX_HEAD_BYTES, line + 2 + limitRequestFields * (field + 2) + 2);
 }
 
+/** How long a connection that was answered for the last time keeps reading what its client still sends, before it closes. */
+const LINGER_MS = 2000;
+
+/** The response node is writing on a connection (the earliest not finished). */
+type Answer = ServerResponse & { _last?: boolean };
+const answerUnderWay = (socket: Socket) => (socket as { _httpMessage?: Answer })._httpMessage;
+
+/** node marks an answer that says Connection: close as the last (_last) without touching shouldKeepAlive. */
+const endsConnection = (answer: Answer) => answer.shouldKeepAlive === false || answer._last === true;
+
+/**
+ * What node calls on a connection once its last answer is written (Connection: close). node ends and closes at
+ * once; bytes the client sent meanwhile (a pipelined request) are then unread, and closing a socket with unread
+ * bytes resets it, which makes the client's system drop the answer it has not read yet. So: end our side, keep
+ * reading (requests in it never reach the app, see `serve`) until the client closes, or LINGER_MS passes.
+ */
+function lingeringClose(this: Socket): void {
+  if (this.writable) this.end();
+  if (this.destroyed) return;
+  const close = () => {
+    clearTimeout(timer);
+    this.destroy();
+  };
+  const timer = setTimeout(close, LINGER_MS);
+  this.once('end', close);
+  this.once('close', () => clearTimeout(timer));
+  this.resume();
+}
+
+/** Every connection of corral's servers closes lingering (plain ones here, TLS ones on secureConnection). */
+export function closeLingering(socket: Socket): void {
+  (socket as Socket & { destroySoon(): void }).destroySoon = lingeringClose;
+}
+
 export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }: HttpServerOptions): http.Server {
   const screen = requestScreen(settings);
   const forwarded = forwardedClient(settings);
@@ -69,6 +103,15 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
     return true;
   };
   const serve = (req: IncomingMessage, res: ServerResponse) => {
+    // A request pipelined behind the connection's last answer: node parses and hands it over all the same, but its
+    // answer would never be sent. It never reaches the app (one answer per request, nothing after the close). An
+    // earlier answer still being made may yet turn out to be the last (the app says Connection: close): wait for it.
+    const previous = answerUnderWay(req.socket);
+    if (previous && previous !== res) {
+      if (!previous.writableFinished) return void previous.once('finish', () => serve(req, res));
+      if (endsConnection(previous)) return void req.resume();
+    }
+    if (!req.socket.writable) return void req.resume();
     if (!admit(req, (bad) => bad.answer(res, serverHeader), res)) return;
     onRequest(req, res);
   };
@@ -85,6 +128,7 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
     keepAliveTimeout: settings.keepAlive * 1000,
   };
   const server = tls ? https.createServer({ ...options, ...tls }, serve) : http.createServer(options, serve);
+  if (!tls) server.prependListener('connection', closeLingering);
   server.keepAliveTimeout = settings.keepAlive * 1000;
   // node starts timing heads (--header-timeout) when the server starts listening: a server that never listens (the
   // sync kind serves connections handed to it) would time none. Its own 'listening' listener, the only one yet, does it.
@@ -123,8 +167,11 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
     const net = socket as Socket;
     // Already answered (a refused request's body is still arriving): the rest gets no second answer.
     if (wasRefused(net)) return;
-    if (error.code === 'ECONNRESET' || error.code === 'EPIPE' || !net.writable) return void net.destroy();
-    const pending = (net as { _httpMessage?: ServerResponse })._httpMessage;
+    if (error.code === 'ECONNRESET' || error.code === 'EPIPE') return void net.destroy();
+    const pending = answerUnderWay(net);
+    // After the connection's last answer (its request complete), what the client still sends is no request to
+    // answer: it is read to the close. A request whose own body is malformed is still answered, below.
+    if (!net.writable || (pending?.req.complete && endsConnection(pending))) return void markRefused(net);
     // Bytes after a request that ended the connection (Connection: close, HTTP/1.0): no request to answer; the answer
     // under way is the connection's last (one answer per request, nothing after the close).
     if (error.code === 'HPE_CLOSED_CONNECTION') return void markRefused(net);
@@ -160,6 +207,7 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
 
 function secureConnectionChecks(server: https.Server, settings: Settings): void {
   server.prependListener('secureConnection', (socket: TLSSocket) => {
+    closeLingering(socket);
     // TLS sockets are made without it: a client's close_notify after its request must not end the answer.
     socket.allowHalfOpen = true;
     // The client a PROXY header named was recorded on the TCP socket the TLS socket wraps.

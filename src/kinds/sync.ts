@@ -21,6 +21,8 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
     const handler = requestListenerFor(input.app as RecognisedApp, logger);
     let draining = false;
     let active: Socket | undefined;
+    /** What frees the worker when a connection's answer is done. */
+    const connectionDone = new WeakMap<object, () => void>();
 
     const onRequest = (req: IncomingMessage, res: ServerResponse) => {
       counters.inFlight += 1;
@@ -31,6 +33,8 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
         counters.inFlight -= 1;
         counters.served += 1;
         for (const observer of observers) observer.finished?.(req, res, startedAt);
+        // Its answer is done: the worker is free, while the connection lingers on by itself (see http-server.ts).
+        connectionDone.get(req.socket)?.();
       });
       handler(req, res);
     };
@@ -41,11 +45,18 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
       // Draining: not served here, and untouched, so the arbiter can give it to another worker.
       if (draining) return false;
       active = socket;
-      socket.once('close', () => {
-        active = undefined;
+      // Once per connection, at its answer's end or its close, whichever comes first (a refused request has no answer).
+      let done = false;
+      const finished = () => {
+        if (done) return;
+        done = true;
+        connectionDone.delete(socket);
+        if (active === socket) active = undefined;
         if (draining) sendBack({ type: 'KIND.DRAINED' });
         else dispatch.offer();
-      });
+      };
+      connectionDone.set(socket, finished);
+      socket.once('close', finished);
       // What the arbiter read to see the request begin goes first: the parser (or TLS) takes it from
       // the socket's buffer before anything newly read. Not resumed here: that would spill it past TLS.
       if (head.length > 0) socket.unshift(head);

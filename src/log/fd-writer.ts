@@ -120,8 +120,8 @@ export class FdWriter {
   drain(deadlineMs: number): Promise<void> {
     if (this.closed || this.idle()) return Promise.resolve();
     return new Promise((resolve) => {
+      // Keeps the loop alive while it waits (a retry timer for a stalled pipe does not): bounded, then resolved.
       const timer = setTimeout(resolve, deadlineMs);
-      timer.unref();
       this.idleWaiters.push(() => (clearTimeout(timer), resolve()));
     });
   }
