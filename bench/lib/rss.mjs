@@ -13,12 +13,20 @@ export function rssMB(pid) {
   }
 }
 
-/** RSS of a supervisor and each of its direct children (the workers). */
+/** corral's orphan sentinel (a shell, not a worker): counted in the total, not among the workers. */
+const isSentinel = (pid) => {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('corral: sentinel');
+  } catch {
+    return false;
+  }
+};
+
+/** RSS of a supervisor, each of its direct children that is a worker, and the total of all. */
 export function treeRss(pid) {
   const primary = rssMB(pid);
-  const workers = childrenOf(pid)
-    .map((child) => ({ pid: child, mb: rssMB(child) }))
-    .filter((w) => w.mb !== null);
-  const total = (primary ?? 0) + workers.reduce((sum, w) => sum + w.mb, 0);
+  const children = childrenOf(pid).map((child) => ({ pid: child, mb: rssMB(child) })).filter((w) => w.mb !== null);
+  const workers = children.filter((child) => !isSentinel(child.pid));
+  const total = (primary ?? 0) + children.reduce((sum, w) => sum + w.mb, 0);
   return { pid, primary, workers, total };
 }

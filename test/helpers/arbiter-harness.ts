@@ -4,7 +4,7 @@
 import { type AnyActorRef, createActor, fromCallback, fromPromise } from 'xstate';
 import { type ArbiterEvent, type ReloadedSettings, arbiterMachine } from '../../machines/arbiter.js';
 import { type WorkerProcessCommand, workerHandleMachine } from '../../machines/worker-handle.js';
-import { simulatedClock } from './fake-clock.js';
+import { nextTimer, simulatedClock } from './fake-clock.js';
 import { type FakeProcess, fakeProcesses, settle } from './fake-processes.js';
 
 export const TIMEOUT = 30_000;
@@ -86,16 +86,7 @@ export async function arbiterHarness({ workers = 2 } = {}): Promise<ArbiterHarne
     pendingBind,
     pendingReload,
     clock,
-    nextTimer() {
-      let earliest: number | undefined;
-      // SimulatedClock keeps its timers private; the explorer needs the next one.
-      const timers = (clock as unknown as { timeouts: Map<number, { start: number; timeout: number }> }).timeouts;
-      for (const { start, timeout } of timers.values()) {
-        const due = start + timeout - clock.now();
-        if (earliest === undefined || due < earliest) earliest = due;
-      }
-      return earliest;
-    },
+    nextTimer: () => nextTimer(clock),
     async send(event) {
       actor.send(event);
       await settle();

@@ -11,7 +11,7 @@ import * as assert from 'uvu/assert';
 import { createActor, fromCallback, fromPromise } from 'xstate';
 import { type KindReport, type WorkerEvent, guardEffects, workerMachine } from '../../machines/worker.js';
 import { exploreBreadthFirst } from '../helpers/explore.js';
-import { simulatedClock } from '../helpers/fake-clock.js';
+import { nextTimer, simulatedClock } from '../helpers/fake-clock.js';
 import { settle } from '../helpers/fake-processes.js';
 
 const DEPTH = Number(process.env.CORRAL_EXPLORE_DEPTH ?? 6);
@@ -52,13 +52,6 @@ const machine = workerMachine.provide({
 interface Move {
   label: string;
   run(h: Harness): void;
-}
-
-function nextTimer(clock: Harness['clock']): number | undefined {
-  const timers = (clock as unknown as { timeouts: Map<number, { start: number; timeout: number }> }).timeouts;
-  let earliest: number | undefined;
-  for (const { start, timeout } of timers.values()) earliest = Math.min(earliest ?? Infinity, start + timeout - clock.now());
-  return earliest;
 }
 
 function movesOf(h: Harness): Move[] {
