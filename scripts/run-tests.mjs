@@ -27,13 +27,19 @@ function findTests(dir) {
 function runFile(file) {
   return new Promise((resolve) => {
     const started = Date.now();
-    const child = spawn(process.execPath, [file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' } });
+    // Its own process group: a file stopped at its deadline takes the servers it started with it (their
+    // workers follow their arbiter, see src/arbiter/orphan-sentinel.ts), instead of leaving them running.
+    const child = spawn(process.execPath, [file], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FORCE_COLOR: '0' }, detached: true });
     let output = '';
     child.stdout.on('data', (chunk) => (output += chunk));
     child.stderr.on('data', (chunk) => (output += chunk));
     const timer = setTimeout(() => {
       output += `\n[run-tests] ${relative(root, file)} exceeded ${FILE_DEADLINE_MS} ms; killed.\n`;
-      child.kill('SIGKILL');
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
     }, FILE_DEADLINE_MS);
     child.on('close', (code, signal) => {
       clearTimeout(timer);
