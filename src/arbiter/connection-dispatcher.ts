@@ -17,6 +17,7 @@ import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
 import type { DispatchFromWorker, HandedConnection } from '../ipc/dispatch-messages.js';
 import type { Logger } from '../log/logger.js';
+import { endLingering } from '../sockets/end-lingering.js';
 import type { BoundListener } from '../sockets/listeners.js';
 
 export interface ConnectionDispatcher {
@@ -55,8 +56,6 @@ const STOPPING_ANSWER =
   'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain\r\nContent-Length: 29\r\nConnection: close\r\n\r\nThe server is shutting down.\n';
 /** A worker's last messages are read well within this after it exits. */
 const RELEASE_AFTER_EXIT_MS = 500;
-/** After the 503, how long the client may take to close (its unread bytes are read and dropped meanwhile). */
-const LINGER_MS = 2000;
 
 export function startDispatcher({ listeners, backlog, headerTimeoutMs, logger }: DispatcherOptions): ConnectionDispatcher {
   /** Accepted, nothing received yet. */
@@ -68,13 +67,7 @@ export function startDispatcher({ listeners, backlog, headerTimeoutMs, logger }:
   let nextId = 0;
   let closed = false;
 
-  const answerStopping = (held: Held) => {
-    const { socket } = held;
-    socket.on('data', () => {});
-    socket.resume();
-    socket.end(STOPPING_ANSWER);
-    setTimeout(() => socket.destroy(), LINGER_MS).unref();
-  };
+  const answerStopping = (held: Held) => endLingering(held.socket, STOPPING_ANSWER);
 
   const pump = () => {
     while (queue.length > 0 && slots.length > 0) {

@@ -8,6 +8,7 @@ import type { WorkerHandleEvent, WorkerProcessCommand } from '../../machines/wor
 import { openArbiterSide } from '../ipc/channel.js';
 import { IPC_FD, PROTOCOL_VERSION, SENTINEL_WATCHES, type WorkerInit } from '../ipc/protocol.js';
 import type { OrphanSentinel } from './orphan-sentinel.js';
+import { endProcessGroup } from '../worker/process-group.js';
 import type { Hooks } from '../config/hooks.js';
 import { runHookSync } from '../config/run-hook.js';
 import type { Logger } from '../log/logger.js';
@@ -29,15 +30,6 @@ export interface WorkerProcessOptions {
   connections: () => ConnectionStrategy;
   /** Ends the workers' groups if the arbiter dies; without one, each worker watches for that itself. */
   sentinel: OrphanSentinel | undefined;
-}
-
-/** A worker's children do not outlive it: whatever is left in its process group is ended with it. */
-function endWorkerGroup(pid: number) {
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch {
-    // nothing left in the group
-  }
 }
 
 export function workerProcessLogic({ listeners, init, logger, hooks, connections, sentinel }: WorkerProcessOptions) {
@@ -106,7 +98,8 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
     child.once('exit', (code, signal) => {
       strategy.retire(input.id);
       if (child.pid) {
-        endWorkerGroup(child.pid);
+        // A worker's children do not outlive it: whatever is left in its process group is ended with it.
+        endProcessGroup(child.pid);
         sentinel?.forget(child.pid);
       }
       exitStatus = { code, signal };

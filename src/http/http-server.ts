@@ -19,6 +19,7 @@ import { markHttp09 } from './http09.js';
 import { parseFailure } from './parse-failure.js';
 import { readThroughJs, unfoldIncoming } from './permit-folding.js';
 import { dropForbiddenTrailers } from './request-trailers.js';
+import { endLingering } from '../sockets/end-lingering.js';
 import { ASKS_TO_UPGRADE, HAS_TRANSFER_CODING, requestScreen } from './screen-request.js';
 import { sendServerHeader } from './server-header.js';
 
@@ -43,9 +44,6 @@ function headSizeCap({ limitRequestLine, limitRequestFields, limitRequestFieldSi
   return Math.min(MAX_HEAD_BYTES, line + 2 + limitRequestFields * (field + 2) + 2);
 }
 
-/** How long a connection that was answered for the last time keeps reading what its client still sends, before it closes. */
-const LINGER_MS = 2000;
-
 /** The response node is writing on a connection (the earliest not finished). */
 type Answer = ServerResponse & { _last?: boolean };
 const answerUnderWay = (socket: Socket) => (socket as { _httpMessage?: Answer })._httpMessage;
@@ -54,26 +52,15 @@ const answerUnderWay = (socket: Socket) => (socket as { _httpMessage?: Answer })
 const endsConnection = (answer: Answer) => answer.shouldKeepAlive === false || answer._last === true;
 
 /**
- * What node calls on a connection once its last answer is written (Connection: close). node ends and closes at
- * once; bytes the client sent meanwhile (a pipelined request) are then unread, and closing a socket with unread
- * bytes resets it, which makes the client's system drop the answer it has not read yet. So: end our side, keep
- * reading (requests in it never reach the app, see `serve`) until the client closes, or LINGER_MS passes.
+ * What node calls on a connection once its last answer is written (Connection: close): node would close at
+ * once. Requests read while it lingers never reach the app (see `serve`).
  */
 function lingeringClose(this: Socket): void {
-  if (this.writable) this.end();
-  if (this.destroyed) return;
-  const close = () => {
-    clearTimeout(timer);
-    this.destroy();
-  };
-  const timer = setTimeout(close, LINGER_MS);
-  this.once('end', close);
-  this.once('close', () => clearTimeout(timer));
-  this.resume();
+  endLingering(this);
 }
 
 /** Every connection of corral's servers closes lingering (plain ones here, TLS ones on secureConnection). */
-export function closeLingering(socket: Socket): void {
+function closeLingering(socket: Socket): void {
   (socket as Socket & { destroySoon(): void }).destroySoon = lingeringClose;
 }
 

@@ -4,7 +4,8 @@ import net from 'node:net';
 import { openWorkerSide } from '../ipc/channel.js';
 import { IPC_FD, SENTINEL_WATCHES } from '../ipc/protocol.js';
 import { createLogger } from '../log/logger.js';
-import { endProcessGroup, watchForOrphaning } from './orphan-watchdog.js';
+import { watchForOrphaning } from './orphan-watchdog.js';
+import { endProcessGroup } from './process-group.js';
 import { type RunningWorker, runWorker } from './run-worker.js';
 
 // The arbiter passes its pid: one that died before this line ran has already left us reparented.

@@ -2,17 +2,12 @@
 // the worker's main event loop is blocked. Reading process.ppid asks the kernel
 // each time (getppid), from any thread.
 import { workerData } from 'node:worker_threads';
+import { endProcessGroup } from './process-group.js';
 
 const { arbiterPid, pollMs, graceMs } = workerData as { arbiterPid: number; pollMs: number; graceMs: number };
 
-const killWorker = () => {
-  try {
-    // The worker leads its process group: this ends it and every process the app started in it.
-    process.kill(-process.pid, 'SIGKILL');
-  } catch {
-    process.kill(process.pid, 'SIGKILL');
-  }
-};
+// The worker leads its process group: this ends it and every process the app started in it.
+const killWorker = () => endProcessGroup() || process.kill(process.pid, 'SIGKILL');
 
 const poll = setInterval(() => {
   if (process.ppid === arbiterPid) return;

@@ -34,12 +34,3 @@ export function watchForOrphaning(arbiterPid: number, logger: Pick<Logger, 'warn
     logger.warning(`Worker (pid: ${process.pid}): no orphan watchdog (${error instanceof Error ? error.message : String(error)}); a blocked worker may outlive its arbiter`);
   }
 }
-
-/** Ends every other process in the worker's group (and the worker): for a worker whose arbiter is gone, as it leaves. */
-export function endProcessGroup(): void {
-  try {
-    process.kill(-process.pid, 'SIGKILL');
-  } catch {
-    // not a group leader (started by hand), or nothing left: nothing to end
-  }
-}
