@@ -11,6 +11,7 @@ import type { AddressAllowed } from '../sockets/address-allow-list.js';
 import { BadRequest } from './bad-request.js';
 import { serveAsHttp09 } from './http09.js';
 import { readThroughJs, unfoldIncoming } from './permit-folding.js';
+import { unfoldFromFirstChunked } from './unfold-from-first-chunked.js';
 import { parseProxyHeader } from './proxy-protocol.js';
 
 export interface PrefaceOptions {
@@ -43,12 +44,13 @@ export function readPrefaceFirst(server: Server, options: PrefaceOptions): void 
     // Sockets handed over by the arbiter are made without it: a client's FIN after its request must not end the answer.
     socket.allowHalfOpen = true;
     readPreface(socket, options, (bytes) => {
-      // Only what comes after the PROXY header is HTTP to unfold. Without folding permitted, a connection whose
-      // first bytes carry a chunked request goes through the transformer for its chunk extensions' BWS (RFC 9112
-      // §7.1.1), which llhttp refuses; every other connection is left to llhttp alone, at no cost.
-      const unfolder = unfoldHeaders ? unfoldIncoming(socket) : options.plainHttp && opensChunked(bytes) ? unfoldIncoming(socket, false) : undefined;
-      if (bytes.length > 0) socket.unshift(unfolder ? unfolder.push(bytes) : bytes);
       for (const listener of handOn) listener.call(server, socket);
+      // Only what comes after the PROXY header is HTTP to unfold: every request with folding permitted; else
+      // from the first chunked request on, for its chunk extensions' BWS (RFC 9112 §7.1.1), which llhttp refuses.
+      const unfoldAll = unfoldHeaders || (options.plainHttp && !unfoldFromFirstChunked(socket));
+      const unfolder = unfoldAll ? unfoldIncoming(socket, unfoldHeaders) : undefined;
+      // Put back after node's listener has taken the socket: they still reach its parser first, on the next tick.
+      if (bytes.length > 0) socket.unshift(unfolder ? unfolder.push(bytes) : bytes);
       if (unfolder) readThroughJs(socket);
     });
   });
@@ -136,11 +138,6 @@ function readPreface(socket: Socket, options: PrefaceOptions, handOn: (bytes: Bu
     timer = setTimeout(() => refuse(new BadRequest(408, 'the request head did not arrive within --header-timeout')), headerTimeoutMs);
     timer.unref();
   }
-}
-
-/** `chunked`, `Chunked` or `CHUNKED` somewhere in the bytes (the rare other spellings keep llhttp's strictness). */
-function opensChunked(bytes: Buffer): boolean {
-  return bytes.indexOf('hunked', 0, 'latin1') >= 0 || bytes.indexOf('HUNKED', 0, 'latin1') >= 0;
 }
 
 /** Every request on this connection comes from the client the PROXY header names. */

@@ -208,8 +208,9 @@ function secureConnectionChecks(server: https.Server, settings: Settings): void 
     if (settings.certReqs === 'optional' && !socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0) {
       socket.destroy();
     }
-    if (settings.permitObsoleteFolding) unfoldIncoming(socket);
+    // As on plain connections: BWS in chunk extensions, and folds with --permit-obsolete-folding.
+    unfoldIncoming(socket, settings.permitObsoleteFolding);
   });
   // After node's own listener has taken the socket (see readThroughJs).
-  if (settings.permitObsoleteFolding) server.on('secureConnection', readThroughJs);
+  server.on('secureConnection', readThroughJs);
 }

@@ -1,8 +1,7 @@
-// --permit-obsolete-folding without insecureHTTPParser: the connection's bytes
-// pass through the HeaderUnfolder on their way to node's parser, so a folded
-// header line arrives as one line and the parser stays strict about the rest.
-// Without the flag, a connection that opens with a chunked request passes
-// through one too, for the BWS of its chunk extensions alone.
+// Every connection's bytes pass through a HeaderUnfolder on their way to
+// node's parser, which stays strict (no insecureHTTPParser): chunk extensions
+// lose their BWS, and with --permit-obsolete-folding a folded header line
+// arrives as one line.
 import type { Socket } from 'node:net';
 import { HeaderUnfolder } from './unfold-headers.js';
 

@@ -6,6 +6,9 @@
 // the continuation line) by one SP, which the RFC allows a server to do (with
 // `--permit-obsolete-folding` only), and drops the BWS of chunk extensions. Whatever it does not fully
 // understand it hands on unchanged for the rest of the connection, so llhttp stays the judge.
+// Every connection goes through it, so the common message — a whole head in one read, with no
+// obs-fold, no chunked or upgraded body, perhaps a Content-Length body — is passed at once, the
+// chunk read handed on as it is.
 
 const CR = 0x0d;
 const LF = 0x0a;
@@ -27,6 +30,14 @@ const IS_TCHAR = new Uint8Array(256);
 for (const char of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ") IS_TCHAR[char.charCodeAt(0)] = 1;
 
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
+/** In a head, anything that needs the byte-by-byte path: a body framed otherwise than by one plain length, a protocol switch, a tunnel, an obs-fold. */
+const NOT_PLAIN = /transfer-encoding|upgrade|^CONNECT|\n[ \t]/i;
+/** A request line and field lines as the byte-by-byte path follows them (no bare CR or LF, a token and a colon opening each field line); anything else is left to it, to give up on. */
+const WELL_FORMED_HEAD = /^[^\r\n]*(?:\r\n[!#$%&'*+\-.^_`|~0-9A-Za-z]+:[^\r\n]*)*$/;
+const CONTENT_LENGTH_NAME = /content-length/gi;
+/** The one Content-Length line of a plain head, as interpretFieldLine reads it. */
+const CONTENT_LENGTH_LINE = /\r\ncontent-length:[ \t]*([0-9]{1,15})[ \t]*(?:\r\n|$)/i;
 const DECIMAL = /^[0-9]+$/;
 
 type State =
@@ -107,12 +118,23 @@ export class HeaderUnfolder {
 
   push(chunk: Buffer): Buffer {
     if (this.state === 'passthrough') return chunk;
+    const plainUntil = this.passPlain(chunk, 0);
+    if (plainUntil === chunk.length) return chunk;
     // Output never exceeds the input plus what was held back.
     this.out = Buffer.allocUnsafe(chunk.length + this.heldBack + this.heldSpaceLength);
     this.outLength = 0;
-    let at = 0;
+    this.emitSlice(chunk, 0, plainUntil);
+    let at = plainUntil;
     while (at < chunk.length) {
       const state = this.state;
+      if (state === 'message-start') {
+        const next = this.passPlain(chunk, at);
+        if (next > at) {
+          this.emitSlice(chunk, at, next);
+          at = next;
+          continue;
+        }
+      }
       if (state === 'passthrough') {
         this.emitSlice(chunk, at, chunk.length);
         break;
@@ -162,6 +184,51 @@ export class HeaderUnfolder {
     const result = this.out.subarray(0, this.outLength);
     this.out = Buffer.alloc(0);
     return result;
+  }
+
+  /**
+   * The head of the message in progress was read without this unfolder (by llhttp, which stopped after
+   * it): follows its body from here if it is chunked, else stays out of the way for good.
+   */
+  continueBody(chunked: boolean): void {
+    this.beginMessage();
+    this.state = chunked ? 'chunk-size-start' : 'passthrough';
+  }
+
+  /**
+   * Passes whole plain heads (see NOT_PLAIN) and Content-Length bodies from `at`, as they are; returns
+   * where the bytes stop being plain (the byte-by-byte path takes over there, in the state reached).
+   */
+  private passPlain(chunk: Buffer, at: number): number {
+    while (at < chunk.length) {
+      if (this.state === 'fixed-body') {
+        const end = Math.min(chunk.length, at + this.remaining);
+        this.remaining -= end - at;
+        at = end;
+        if (this.remaining === 0) this.beginMessage();
+        continue;
+      }
+      if (this.state !== 'message-start') return at;
+      // Empty lines before a request, and heads not whole in this read, take the byte-by-byte path.
+      if (chunk[at] === CR || chunk[at] === LF) return at;
+      const headEnd = chunk.indexOf(HEAD_END, at);
+      if (headEnd < 0 || headEnd - at > MAX_HEAD_BYTES) return at;
+      const head = chunk.toString('latin1', at, headEnd);
+      if (NOT_PLAIN.test(head) || !WELL_FORMED_HEAD.test(head)) return at;
+      const lengths = head.match(CONTENT_LENGTH_NAME)?.length ?? 0;
+      let length = 0;
+      if (lengths > 0) {
+        const line = lengths === 1 ? CONTENT_LENGTH_LINE.exec(head) : null;
+        if (!line) return at;
+        length = Number(line[1]);
+      }
+      at = headEnd + HEAD_END.length;
+      if (length > 0) {
+        this.remaining = length;
+        this.state = 'fixed-body';
+      }
+    }
+    return at;
   }
 
   /** Consumes one byte of a header section; false (with nothing written for it) when it is not understood. */

@@ -371,6 +371,56 @@ function integrity(g: Group) {
     { name: 'Host: [::1]:8080 (IP literal)', rfc: '§3.2, RFC 3986 §3.2.2', send: msg('GET / HTTP/1.1', ['Host: [::1]:8080']), status: 200 },
     { name: 'Host: 127.0.0.1', rfc: '§3.2, RFC 3986 §3.2.2', send: msg('GET / HTTP/1.1', ['Host: 127.0.0.1']), status: 200 },
   ]);
+  if (!closed) {
+    special(g, 'wellFormed', 'a chunked request with BWS in its extensions, read after other requests were answered on the connection [§7.1.1]', async (server) => {
+      const conn = await RawConnection.open(server.port);
+      try {
+        await conn.write(get('/first'));
+        checkEcho(echo(await conn.readResponse()), { url: '/first' });
+        await conn.write(post('/second', ['Content-Length: 11'], '5 ; a = b\r\n'));
+        checkEcho(echo(await conn.readResponse()), { url: '/second', body: '5 ; a = b\r\n' });
+        await conn.write(chunked('/bws', '3 ; a = "x ; y"\r\nabc\r\n2\t;\tb\r\nde\r\n0 ; last\r\n\r\n'));
+        const response = await conn.readResponse();
+        assert.is(response.status, 200, `the chunked request: ${preview(response.body)}`);
+        checkEcho(echo(response), { url: '/bws', body: 'abcde' });
+      } finally {
+        conn.destroy();
+      }
+    });
+    special(g, 'wellFormed', 'BWS in the chunk extensions of a body that arrives after its head was read (100 Continue between), later on a connection [§7.1.1]', async (server) => {
+      const conn = await RawConnection.open(server.port);
+      try {
+        await conn.write(get('/first'));
+        checkEcho(echo(await conn.readResponse()), { url: '/first' });
+        await conn.write(msg('POST /later HTTP/1.1', [H, 'Transfer-Encoding: chunked', 'Expect: 100-continue']));
+        assert.is((await conn.readInterim()).status, 100);
+        await conn.write('3 ; a = b\r\nabc\r\n0\r\n\r\n');
+        checkEcho(echo(await conn.readResponse()), { url: '/later', body: 'abc' });
+        await conn.write(chunked('/again', '2 ;x\r\nde\r\n0\r\n\r\n') + get('/last'));
+        checkEcho(echo(await conn.readResponse()), { url: '/again', body: 'de' });
+        checkEcho(echo(await conn.readResponse()), { url: '/last' });
+      } finally {
+        conn.destroy();
+      }
+    });
+    special(g, 'wellFormed', 'a 256 KiB chunked body with BWS on every chunk-size line, later on a connection, arrives whole [§7.1.1]', async (server) => {
+      const conn = await RawConnection.open(server.port);
+      try {
+        await conn.write(get('/first'));
+        checkEcho(echo(await conn.readResponse()), { url: '/first' });
+        const piece = 'abcdefgh'.repeat(512);
+        const body = Array.from({ length: 64 }, (_, i) => `${piece.length.toString(16)} ; n = ${i}\r\n${piece}\r\n`).join('');
+        await conn.write(chunked('/big', `${body}0\r\n\r\n`));
+        const response = await conn.readResponse({ deadlineMs: 10_000 });
+        assert.is(response.status, 200, preview(response.body));
+        const seen = echo(response);
+        assert.is(seen.body.length, 64 * piece.length);
+        assert.ok(seen.body === piece.repeat(64), 'the body, byte for byte');
+      } finally {
+        conn.destroy();
+      }
+    });
+  }
   special(g, 'wellFormed', 'a request refused after a Connection: close response gets no answer, and no log line [§9.6]', async (server) => {
     const from = server.corral.lines.length;
     const exchanged = await exchange(server.port, get('/first', ['Connection: close']) + get('/', ['X@A: b']), { connection: 'closed' });

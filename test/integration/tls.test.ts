@@ -422,6 +422,21 @@ test('--permit-obsolete-folding over TLS: a folded header reaches the app as one
   });
 });
 
+test('over TLS, chunk extensions with BWS (RFC 9112 §7.1.1) are accepted on any request of a connection, not only its first', async () => {
+  await withCorral(tlsArgs(ECHO_APP), async (corral) => {
+    const [url] = await corral.ready();
+    const answer = await tlsExchange(
+      url,
+      'GET /first HTTP/1.1\r\nHost: localhost\r\n\r\n' +
+        'POST /bws HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3 ; a = "x ; y"\r\nabc\r\n2\t;\tb\r\nde\r\n0\r\n\r\n',
+    );
+    assert.equal(answer.match(/HTTP\/1\.1 \d+/g), ['HTTP/1.1 200', 'HTTP/1.1 200'], answer.slice(0, 400));
+    const second = JSON.parse(answer.slice(answer.lastIndexOf('\r\n\r\n') + 4));
+    assert.is(second.url, '/bws');
+    assert.is(second.body, 'abcde');
+  });
+});
+
 test('over TLS, a request followed by a half-close (close_notify) is answered, then the connection ends', async () => {
   await withCorral(tlsArgs(ECHO_APP), async (corral) => {
     const [url] = await corral.ready();

@@ -182,6 +182,36 @@ test('without unfolding folds: chunk extensions lose their BWS, a fold makes it 
   assert.is(bwsOnly(chunkedThenFolded), chunkedThenFolded.replace('3 ;a', '3;a'));
 });
 
+test('a read of whole plain heads and Content-Length bodies is handed on as the same buffer, not copied', () => {
+  const unfolder = new HeaderUnfolder(false);
+  for (const text of [`${GET}Host: a\r\n\r\n`, `POST / HTTP/1.1\r\ncontent-length: 3\r\n\r\nabc${GET}\r\n`, `POST / HTTP/1.1\r\nContent-Length: 12\r\n\r\nabc`, 'defghijkl']) {
+    const read = bytes(text);
+    assert.ok(unfolder.push(read) === read, JSON.stringify(text));
+  }
+});
+
+test('bytes of a Content-Length body that look like a chunk-size line keep their whitespace, before and after chunked messages', () => {
+  const body = '5 ; a = b\r\n';
+  const plain = `POST / HTTP/1.1\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+  const input = `${plain}${CHUNKED}3 ; a\r\nabc\r\n0\r\n\r\n${plain}`;
+  const expected = `${plain}${CHUNKED}3;a\r\nabc\r\n0\r\n\r\n${plain}`;
+  for (const unfoldFolds of [true, false]) {
+    assert.is(new HeaderUnfolder(unfoldFolds).push(bytes(input)).toString('latin1'), expected);
+    const unfolder = new HeaderUnfolder(unfoldFolds);
+    assert.is([...input].map((byte) => unfolder.push(bytes(byte)).toString('latin1')).join(''), expected, 'one-byte chunks');
+  }
+  assertSplitsAgree(input);
+});
+
+test('a chunked message later on a connection loses the BWS of its extensions, whatever came before it', () => {
+  const unfolder = new HeaderUnfolder(false);
+  const pushed = (text: string) => unfolder.push(bytes(text)).toString('latin1');
+  assert.is(pushed(`${GET}Host: a\r\n\r\n`), `${GET}Host: a\r\n\r\n`);
+  assert.is(pushed(`POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nab`), `POST / HTTP/1.1\r\nContent-Length: 2\r\n\r\nab`);
+  assert.is(pushed(`${CHUNKED}3 ; a = b\r\nabc\r\n0\r\n\r\n`), `${CHUNKED}3;a=b\r\nabc\r\n0\r\n\r\n`);
+  assert.is(pushed(`${GET}Host: a\r\n\r\n`), `${GET}Host: a\r\n\r\n`);
+});
+
 test('what the unfolder does not understand passes through unchanged from there on', () => {
   for (const [name, input] of PASSTHROUGH_CASES) assert.is(unfold(input), input, name);
 });
@@ -335,6 +365,10 @@ test('fuzz: never throws, never grows, unfolds what it should, and leaves input 
     const cut = Math.floor(random() * (input.length + 1));
     const chunks = [input.slice(0, cut), ...(input.slice(cut).match(/[^]{1,3}/g) ?? [])];
     assert.is(unfoldChunks(chunks), output, `chunking changed the output: ${JSON.stringify(input)}`);
+    // Without unfolding folds (every connection's mode), a whole read and small pieces agree too.
+    const bwsOnly = new HeaderUnfolder(false).push(bytes(input)).toString('latin1');
+    const pieces = new HeaderUnfolder(false);
+    assert.is(chunks.map((chunk) => pieces.push(bytes(chunk)).toString('latin1')).join(''), bwsOnly, `chunking changed the BWS-only output: ${JSON.stringify(input)}`);
   }
 });
 
