@@ -44,13 +44,12 @@ export function readPrefaceFirst(server: Server, options: PrefaceOptions): void 
     // Sockets handed over by the arbiter are made without it: a client's FIN after its request must not end the answer.
     socket.allowHalfOpen = true;
     readPreface(socket, options, (bytes) => {
-      for (const listener of handOn) listener.call(server, socket);
       // Only what comes after the PROXY header is HTTP to unfold: every request with folding permitted; else
       // from the first chunked request on, for its chunk extensions' BWS (RFC 9112 §7.1.1), which llhttp refuses.
-      const unfoldAll = unfoldHeaders || (options.plainHttp && !unfoldFromFirstChunked(socket));
-      const unfolder = unfoldAll ? unfoldIncoming(socket, unfoldHeaders) : undefined;
-      // Put back after node's listener has taken the socket: they still reach its parser first, on the next tick.
+      let unfolder = unfoldHeaders ? unfoldIncoming(socket) : undefined;
       if (bytes.length > 0) socket.unshift(unfolder ? unfolder.push(bytes) : bytes);
+      for (const listener of handOn) listener.call(server, socket);
+      if (!unfolder && options.plainHttp && !unfoldFromFirstChunked(socket)) unfolder = unfoldIncoming(socket, false);
       if (unfolder) readThroughJs(socket);
     });
   });

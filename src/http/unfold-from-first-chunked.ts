@@ -69,21 +69,34 @@ export function unfoldFromFirstChunked(socket: Socket): boolean {
   ) {
     return false;
   }
-  wrapParserOnce(parser, kOnHeadersComplete);
-  const watch: Watch = { paused: false, chunked: false, switched: false };
-  (socket as Socket & { [WATCH]?: Watch })[WATCH] = watch;
-  // Reads the parser consumes in C++ report back through kOnExecute, set afresh for every connection.
-  const onExecute = parser[kOnExecute];
-  if (typeof onExecute === 'function') {
-    parser[kOnExecute] = (ret: unknown) => (onExecute as Callback)(switchIfPaused(socket, parser, watch, ret, () => parser.getCurrentBuffer()));
-  }
+  wrapParserOnce(parser, kOnHeadersComplete, kOnExecute);
+  (socket as Socket & { [WATCH]?: Watch })[WATCH] = { paused: false, chunked: false, switched: false };
   return true;
 }
 
-/** Once per parser object (node pools them): the headers-complete pause, and the same check for reads executed from JS. */
-function wrapParserOnce(parser: NodeParser, kOnHeadersComplete: number): void {
+/**
+ * Once per parser object (node pools them and sets some callbacks afresh for every connection): the
+ * headers-complete pause, and the check after each read, consumed in C++ (reported through kOnExecute)
+ * or executed from JS.
+ */
+function wrapParserOnce(parser: NodeParser, kOnHeadersComplete: number, kOnExecute: number): void {
   if (wrappedParsers.has(parser)) return;
   wrappedParsers.add(parser);
+  // node assigns kOnExecute for each connection it serves, and null when it frees the parser: kept here,
+  // behind one wrapper made once, which C++ reads instead.
+  let onExecute: unknown = parser[kOnExecute];
+  const currentBuffer = () => parser.getCurrentBuffer();
+  const onExecuteSwitching = (ret: unknown) => {
+    const socket = parser.socket;
+    const watch = socket?.[WATCH];
+    return (onExecute as Callback)(watch && socket ? switchIfPaused(socket, parser, watch, ret, currentBuffer) : ret);
+  };
+  Object.defineProperty(parser, kOnExecute, {
+    configurable: true,
+    enumerable: true,
+    get: () => (typeof onExecute === 'function' ? onExecuteSwitching : onExecute),
+    set: (value: unknown) => (onExecute = value),
+  });
   const headersComplete = parser[kOnHeadersComplete] as Callback;
   parser[kOnHeadersComplete] = function pauseAfterTransferEncoding(this: NodeParser, ...args: unknown[]) {
     const result = headersComplete.apply(this, args);
