@@ -7,6 +7,9 @@ export { arbiterMachine, describeExit, type ArbiterInput, type ArbiterOutput, ty
 export { workerMachine, guardEffects, type WorkerInput, type WorkerOutput, type WorkerEvent, type KindCommand, type KindReport } from '../machines/worker.js';
 export { workerHandleMachine, type WorkerExit, type WorkerHandleInput, type WorkerStats } from '../machines/worker-handle.js';
 export { settingsSchema, type Settings, type SettingSpec } from './config/schema.js';
+// For config files written in TypeScript (or checked by it): defineConfig() types the export, hooks and all.
+export { defineConfig, type CorralConfig, type ConfigSettings } from './config/define-config.js';
+export type { Hooks, HookName, HookWorker, SpawningWorker, ExitedWorker } from './config/hooks.js';
 export { validateSettings } from './config/resolve-settings.js';
 // The real workerProcess actor of the worker handle: spawns a worker process; for an arbiter with effects of your own.
 export { workerProcessLogic, type WorkerProcessOptions } from './arbiter/worker-process.js';
@@ -20,5 +23,5 @@ export { fromCallback } from 'xstate';
 // A kind's input.app is a RecognisedApp; this turns any shape into one guarded node request listener.
 export { requestListenerFor } from './http/request-listener.js';
 export { createHttpServer, type HttpServerOptions } from './http/http-server.js';
-export type { RecognisedApp, NodeHandler, FetchHandler, FetchContext } from './app/app-shape.js';
+export type { RecognisedApp, NodeHandler, FetchHandler, FetchContext, FetchClient } from './app/app-shape.js';
 export { CorralError, type CorralErrorCode } from './errors.js';

@@ -23,12 +23,12 @@ export interface FetchClient {
 export interface FetchContext {
   incoming?: IncomingMessage;
   outgoing?: ServerResponse;
-  client?: FetchClient;
+  client: FetchClient;
   [key: string]: unknown;
 }
 
 /** The web-standard handler: hono, itty-router, Bun- and Deno-style `{ fetch }` exports. */
-export type FetchHandler = (request: Request, context?: FetchContext) => Response | Promise<Response>;
+export type FetchHandler = (request: Request, context: FetchContext) => Response | Promise<Response>;
 
 /** Takes an HTTP Upgrade request (WebSocket) and its socket, as node's server 'upgrade' event gives them: e.g. ws's handleUpgrade. */
 export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => unknown;

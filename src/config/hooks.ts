@@ -2,6 +2,9 @@
 // same processes as gunicorn's. Any hook may be async; one that throws, or is
 // still running at its deadline (hook-deadline.ts), is logged with its name and
 // never takes the server down.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ServerOptions as TlsServerOptions } from 'node:https';
+import type { Settings } from './schema.js';
 export const hookSpecs = [
   { name: 'onStarting', gunicorn: 'on_starting', process: 'arbiter', args: '(settings)', when: 'before the arbiter binds its sockets' },
   { name: 'onReload', gunicorn: 'on_reload', process: 'arbiter', args: '(settings)', when: 'when a reload (HUP) begins' },
@@ -23,6 +26,54 @@ export const hookSpecs = [
 
 export type HookName = (typeof hookSpecs)[number]['name'];
 
-export type Hooks = Partial<Record<HookName, (...args: never[]) => unknown>>;
+/** What the hooks run in a worker receive as `worker`. */
+export interface HookWorker {
+  id: string;
+  pid: number;
+  settings: Settings;
+}
+
+/** What preFork receives: the worker about to be spawned. */
+export interface SpawningWorker {
+  id: string;
+}
+
+/** What childExit receives: the worker process that exited. */
+export interface ExitedWorker {
+  id: string;
+  /** Absent when the process could not be spawned. */
+  pid: number | undefined;
+  exitCode: number | null;
+  signal: string | null;
+}
+
+/** A hook's result: any hook may be async; only sslContext's value is used. */
+type HookResult = unknown;
+
+/** The hooks of a config file (or of serve()), each with the arguments corral passes. */
+export interface Hooks {
+  onStarting?: (settings: Settings) => HookResult;
+  onReload?: (settings: Settings) => HookResult;
+  whenReady?: (settings: Settings) => HookResult;
+  preFork?: (worker: SpawningWorker) => HookResult;
+  postFork?: (worker: HookWorker) => HookResult;
+  postWorkerInit?: (worker: HookWorker) => HookResult;
+  workerInt?: (worker: HookWorker) => HookResult;
+  workerAbort?: (worker: HookWorker) => HookResult;
+  preExec?: (settings: Settings) => HookResult;
+  preRequest?: (worker: HookWorker, req: IncomingMessage) => HookResult;
+  postRequest?: (worker: HookWorker, req: IncomingMessage, res: ServerResponse) => HookResult;
+  childExit?: (worker: ExitedWorker) => HookResult;
+  workerExit?: (worker: HookWorker) => HookResult;
+  nworkersChanged?: (newValue: number, oldValue: number) => HookResult;
+  /** Changes `options` in place, or returns (or resolves to) the options to serve with instead. */
+  sslContext?: (worker: HookWorker, options: TlsServerOptions) => TlsServerOptions | void | Promise<TlsServerOptions | void>;
+  onExit?: (settings: Settings) => HookResult;
+}
+
+// Keeps the table and the interface naming the same hooks.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : never) : never;
+const hooksMatchSpecs: Same<keyof Hooks, HookName> = true;
+void hooksMatchSpecs;
 
 export const hookNames: ReadonlySet<string> = new Set(hookSpecs.map((hook) => hook.name));

@@ -32,7 +32,7 @@ async function bodyFromNode(handler: NodeHandler, path = '/'): Promise<string> {
 
 async function bodyFrom(app: RecognisedApp, path = '/'): Promise<string> {
   if (app.shape === 'node') return bodyFromNode(app.handler, path);
-  return (await app.fetch(new Request(`http://localhost${path}`))).text();
+  return (await app.fetch(new Request(`http://localhost${path}`), { client: { address: '127.0.0.1', port: 1, scheme: 'http' } })).text();
 }
 
 async function shapeError(app: unknown): Promise<AppLoadError> {
