@@ -87,7 +87,7 @@ test('{ fetch } overrides the parameter count: a fetch handler taking (request, 
   assert.is((await recogniseApp(handler, 'two params')).shape, 'node');
   const app = await recogniseApp({ fetch: handler }, 'override');
   assert.is(app.shape, 'fetch');
-  assert.is(await bodyFrom(app), 'env undefined');
+  assert.is(await bodyFrom(app), 'env object');
 });
 
 test('a hono app is fetch-style', async () => {
