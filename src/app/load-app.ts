@@ -2,13 +2,14 @@
 // that names the module and the cause, so the arbiter can halt with a clear reason.
 import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { isAbsolute, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppLoadError, describeError } from '../errors.js';
 import { type AppModuleSpec, parseAppModule } from './app-module.js';
 import { type RecognisedApp, recogniseApp } from './recognise-app.js';
+import { isTypeScript, prepareTypeScript } from './typescript-loader.js';
 
-const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '/index.js', '/index.mjs', '/index.cjs'];
+const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '/index.js', '/index.mjs', '/index.cjs', '.ts', '.mts', '.cts', '/index.ts'];
 
 const isFile = (path: string) => existsSync(path) && statSync(path).isFile();
 
@@ -47,6 +48,13 @@ function pickExport(namespace: Record<string, unknown>, spec: AppModuleSpec, fil
 export async function loadApp(appModule: string, cwd: string): Promise<RecognisedApp> {
   const spec = parseAppModule(appModule);
   const file = resolveAppModule(spec.module, cwd);
+  if (isTypeScript(file)) {
+    try {
+      await prepareTypeScript([dirname(file), cwd]);
+    } catch (error) {
+      throw new AppLoadError('CORRAL_ERR_APP_IMPORT', `App module '${spec.module}' (${file}) is TypeScript, and ${describeError(error)}`, { cause: error });
+    }
+  }
   let namespace: Record<string, unknown>;
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

@@ -1,17 +1,27 @@
 // Finds and loads the config file: settings and hooks from a .js/.mjs/.cjs/.json
-// module exporting an object, or a (possibly async) function returning one.
+// module (.ts/.mts/.cts with a TypeScript loader, see typescript-loader.ts)
+// exporting an object, or a (possibly async) function returning one.
 import { AsyncLocalStorage } from 'node:async_hooks';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { extname, resolve } from 'node:path';
+import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { isTypeScript, prepareTypeScript } from '../app/typescript-loader.js';
 import { ConfigError, describeError } from '../errors.js';
 import { convertSetting } from './convert.js';
 import { withinDeadline } from './hook-deadline.js';
 import { type Hooks, hookNames } from './hooks.js';
 import { allSettings, settingByName } from './schema.js';
 
-export const DEFAULT_CONFIG_FILES = ['corral.config.js', 'corral.config.mjs', 'corral.config.cjs', 'corral.config.json'];
+export const DEFAULT_CONFIG_FILES = [
+  'corral.config.js',
+  'corral.config.mjs',
+  'corral.config.cjs',
+  'corral.config.json',
+  'corral.config.ts',
+  'corral.config.mts',
+  'corral.config.cts',
+];
 
 export interface ConfigFile {
   file: string;
@@ -41,11 +51,13 @@ let loads = 0;
 
 /** Imports the file as it is now: a reload (HUP) must see edits, not the module cache. */
 function freshImport(file: string): { default?: unknown } | Promise<{ default?: unknown }> {
-  if (extname(file) === '.cjs') {
+  if (extname(file) === '.cjs' || extname(file) === '.cts') {
     const require = createRequire(file);
     delete require.cache[require.resolve(file)];
     return { default: require(file) };
   }
+  // A file node (or tsx) runs as CommonJS although it is imported is cached by its path, query or not.
+  delete createRequire(file).cache[file];
   loads += 1;
   return import(`${pathToFileURL(file).href}?load=${loads}`) as never;
 }
@@ -58,6 +70,13 @@ async function importConfig(file: string): Promise<unknown> {
       throw new ConfigError(file, undefined, `${file} is not valid JSON: ${describeError(error)}`);
     }
   }
+  if (isTypeScript(file)) {
+    try {
+      await prepareTypeScript([dirname(file), process.cwd()]);
+    } catch (error) {
+      throw new ConfigError(file, undefined, `config file ${file} is TypeScript, and ${describeError(error)}`);
+    }
+  }
   let namespace: { default?: unknown };
   try {
     namespace = await freshImport(file);
@@ -65,6 +84,10 @@ async function importConfig(file: string): Promise<unknown> {
     throw new ConfigError(file, undefined, `config file ${file} failed to load: ${describeError(error)}`);
   }
   let exported: unknown = namespace.default ?? namespace;
+  // TypeScript compiled to CommonJS (tsx, in a package without "type": "module") keeps `export default` as exports.default.
+  if (exported !== null && typeof exported === 'object' && (exported as { __esModule?: unknown }).__esModule === true && 'default' in exported) {
+    exported = exported.default;
+  }
   if (typeof exported === 'function') {
     try {
       exported = await (exported as () => unknown)();
