@@ -82,7 +82,7 @@ export const settingsSchema = [
     section: 'config',
     cliOnly: true,
     gunicorn: 'config',
-    help: 'Config file: a .js, .mjs, .cjs or .json file exporting settings (or a function returning them). Default: corral.config.{js,mjs,cjs,json} in the working directory, if present.',
+    help: 'Config file: a .js, .mjs, .cjs or .json file exporting settings (or a function returning them); .ts, .mts or .cts with a TypeScript loader (see the README). Default: corral.config.{js,mjs,cjs,json,ts,mts,cts} in the working directory, if present.',
   },
   {
     name: 'printConfig',
