@@ -39,7 +39,7 @@ function nodeCouldStripTypes(): boolean {
 
 type ExportTarget = string | { [condition: string]: ExportTarget } | undefined;
 
-/** The file a package's `exports` gives `subpath` for `import`. */
+/** The file an entry of a package's `exports` gives to `import`. */
 function importTarget(target: ExportTarget): string | undefined {
   if (typeof target === 'string' || target === undefined) return target;
   return importTarget(target.import ?? target.default);

@@ -4,14 +4,17 @@ import type { Logger } from '../log/logger.js';
 import { HookDeadlineError } from './hook-deadline.js';
 import type { HookName, Hooks } from './hooks.js';
 
+/** The arguments hook `name` is declared with: what corral passes is checked against what users are told. */
+type HookArguments<Name extends HookName> = Parameters<NonNullable<Hooks[Name]>>;
+
 /** The log line for a hook that failed: past its deadline, or what it threw. */
 export function hookFailureMessage(name: HookName, error: unknown): string {
   if (error instanceof HookDeadlineError) return error.message;
   return `Hook ${name} failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`;
 }
 
-export async function runHook(hooks: Hooks, name: HookName, logger: Logger, ...args: unknown[]): Promise<void> {
-  const hook = hooks[name] as ((...args: unknown[]) => unknown) | undefined;
+export async function runHook<Name extends HookName>(hooks: Hooks, name: Name, logger: Logger, ...args: HookArguments<Name>): Promise<void> {
+  const hook = hooks[name] as ((...args: HookArguments<Name>) => unknown) | undefined;
   if (!hook) return;
   try {
     await hook(...args);
@@ -21,8 +24,8 @@ export async function runHook(hooks: Hooks, name: HookName, logger: Logger, ...a
 }
 
 /** For hooks on the request path: called synchronously, a returned promise is not waited for. */
-export function runHookSync(hooks: Hooks, name: HookName, logger: Logger, ...args: unknown[]): void {
-  const hook = hooks[name] as ((...args: unknown[]) => unknown) | undefined;
+export function runHookSync<Name extends HookName>(hooks: Hooks, name: Name, logger: Logger, ...args: HookArguments<Name>): void {
+  const hook = hooks[name] as ((...args: HookArguments<Name>) => unknown) | undefined;
   if (!hook) return;
   const fail = (error: unknown) => logger.error(hookFailureMessage(name, error));
   try {

@@ -6,7 +6,7 @@ import { EXIT_BOOT_ERROR, EXIT_CRASHED, type WorkerEvent, guardEffects, workerMa
 import { loadApp } from '../app/load-app.js';
 import { loadConfigFile } from '../config/config-file.js';
 import type { ServerOptions as TlsServerOptions } from 'node:https';
-import type { Hooks } from '../config/hooks.js';
+import type { HookWorker, Hooks } from '../config/hooks.js';
 import { tlsServerOptions } from '../http/tls-options.js';
 import { withDeadlines, workerBootDeadline } from '../config/hook-deadline.js';
 import { hookFailureMessage, runHook, runHookSync } from '../config/run-hook.js';
@@ -51,11 +51,7 @@ export interface RunningWorker {
 }
 
 /** What hooks receive as `worker`. */
-export interface WorkerInfo {
-  id: string;
-  pid: number;
-  settings: WorkerInit['settings'];
-}
+export type WorkerInfo = HookWorker;
 
 export interface WorkerContext {
   init: WorkerInit;
@@ -90,7 +86,7 @@ async function serverTlsOptions({ tls, hooks, logger, info }: WorkerContext): Pr
   try {
     // A copy: a hook that changes some options and then throws leaves the settings' own intact.
     const options = { ...tls };
-    const changed = await (hooks.sslContext as (worker: unknown, options: TlsServerOptions) => unknown)(info, options);
+    const changed: unknown = await hooks.sslContext(info, options);
     return changed && typeof changed === 'object' ? (changed as TlsServerOptions) : options;
   } catch (error) {
     logger.error(hookFailureMessage('sslContext', error));
