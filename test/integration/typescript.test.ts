@@ -26,23 +26,26 @@ function project(dir: string, packageJson: object) {
   for (const name of ['app.ts', 'greeting.ts', 'strippable.ts']) cpSync(fixture(`typescript/${name}`), join(dir, name));
 }
 
-let tsxInstalled = false;
-
-test.before(() => {
+// Set up before the cases are declared: without tsx they are declared skipped (and counted so), not passed.
+function setUp(): boolean {
   project(withTsx, { name: 'with-tsx', private: true });
   const install = spawnSync('npm', ['install', '--no-save', '--prefer-offline', '--no-audit', '--no-fund', 'tsx@4'], {
     cwd: withTsx,
     encoding: 'utf8',
     timeout: 120_000,
   });
-  tsxInstalled = install.status === 0;
-  if (!tsxInstalled) console.warn(`tsx could not be installed (offline, no npm cache?): the tsx cases are skipped.\n${install.stderr}`);
+  const installed = install.status === 0;
+  if (!installed) console.warn(`tsx could not be installed (offline, no npm cache?): the tsx cases are skipped.\n${install.stderr}`);
   mkdirSync(join(withTsx, 'node_modules'), { recursive: true });
   symlinkSync(REPO_ROOT, join(withTsx, 'node_modules', 'corral'), 'dir');
   // An ES module package inside it: tsx runs its .ts files as ESM, the outer one's as CommonJS.
   project(join(withTsx, 'esm'), { name: 'esm-part', private: true, type: 'module' });
   project(bare, { name: 'bare', private: true });
-});
+  return installed;
+}
+const tsxInstalled = setUp();
+/** A case that needs tsx: skipped, and reported as such, when it could not be installed. */
+const tsxCase = tsxInstalled ? test : test.skip;
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -54,8 +57,7 @@ for (const [kind, dir] of [
   ['thread', join(withTsx, 'esm')],
 ] as const) {
   const packageType = dir.endsWith('esm') ? 'an ES module' : 'a CommonJS';
-  test(`corral app.ts serves a TypeScript app with tsx from the project (-k ${kind}, ${packageType} package)`, async () => {
-    if (!tsxInstalled) return;
+  tsxCase(`corral app.ts serves a TypeScript app with tsx from the project (-k ${kind}, ${packageType} package)`, async () => {
     await withCorral(
       ['app.ts', '-k', kind, '-w', '1', '-b', '127.0.0.1:0'],
       async (corral) => {
@@ -69,8 +71,7 @@ for (const [kind, dir] of [
   });
 }
 
-test('a module given without its extension finds the .ts file', async () => {
-  if (!tsxInstalled) return;
+tsxCase('a module given without its extension finds the .ts file', async () => {
   await withCorral(
     ['app', '-w', '1', '-b', '127.0.0.1:0'],
     async (corral) => {
@@ -81,8 +82,7 @@ test('a module given without its extension finds the .ts file', async () => {
   );
 });
 
-test('corral.config.ts is found, its typed hooks run in the arbiter and the workers, and HUP re-reads it', async () => {
-  if (!tsxInstalled) return;
+tsxCase('corral.config.ts is found, its typed hooks run in the arbiter and the workers, and HUP re-reads it', async () => {
   const config = join(withTsx, 'corral.config.ts');
   cpSync(fixture('typescript/corral.config.ts'), config);
   try {
@@ -134,8 +134,7 @@ test('with no TypeScript loader, corral.config.ts fails the start (exit 1) sayin
   }
 });
 
-test("node's own type stripping serves a strippable app with no tsx (node 22.18+/23.6+ only)", async () => {
-  if (!nodeStripsTypes) return;
+(nodeStripsTypes ? test : test.skip)("node's own type stripping serves a strippable app with no tsx (node 22.18+/23.6+ only)", async () => {
   await withCorral(
     ['strippable.ts', '-k', 'thread', '-w', '1', '-b', '127.0.0.1:0'],
     async (corral) => {
