@@ -4,8 +4,9 @@ import { existsSync, statSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { AppLoadError, describeError } from '../errors.js';
+import { AppLoadError } from '../errors.js';
 import { type AppModuleSpec, parseAppModule } from './app-module.js';
+import { describeImportFailure } from './import-failure.js';
 import { type RecognisedApp, recogniseApp } from './recognise-app.js';
 
 const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '/index.js', '/index.mjs', '/index.cjs'];
@@ -51,7 +52,7 @@ export async function loadApp(appModule: string, cwd: string): Promise<Recognise
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new AppLoadError('CORRAL_ERR_APP_IMPORT', `App module '${spec.module}' (${file}) failed to import: ${describeError(error)}`, {
+    throw new AppLoadError('CORRAL_ERR_APP_IMPORT', `App module '${spec.module}' (${file}) failed to import: ${describeImportFailure(error, file)}`, {
       cause: error,
     });
   }
@@ -63,7 +64,7 @@ export async function loadApp(appModule: string, cwd: string): Promise<Recognise
     try {
       app = await (app as (...args: unknown[]) => unknown)(...spec.factoryArgs);
     } catch (error) {
-      throw new AppLoadError('CORRAL_ERR_APP_IMPORT', `Factory '${spec.exportName}()' in '${spec.module}' threw: ${describeError(error)}`, {
+      throw new AppLoadError('CORRAL_ERR_APP_IMPORT', `Factory '${spec.exportName}()' in '${spec.module}' threw: ${describeImportFailure(error)}`, {
         cause: error,
       });
     }

@@ -34,7 +34,29 @@ test('an app module without the named export: exit 4, naming the export and what
 test('an app that throws at import: exit 4 with the module and its error', async () => {
   const { exit, output } = await runToExit(['-b', '127.0.0.1:0', fixture('throws-at-import.js')]);
   assert.is(exit.code, 4);
-  assert.match(output, /throws-at-import\.js.* failed to import: DATABASE_URL is not set/);
+  assert.match(output, /throws-at-import\.js.* failed to import: Error: DATABASE_URL is not set/);
+});
+
+test('an app that throws at import: the error, the app\'s file and line and its stack, without corral\'s frames', async () => {
+  const { exit, output } = await runToExit(['-b', '127.0.0.1:0', fixture('throws-json-at-import.mjs')]);
+  assert.is(exit.code, 4);
+  assert.match(output, /failed to import: SyntaxError: "undefined" is not valid JSON/);
+  // The frame in the module it imports, then the app's own line.
+  assert.match(output, /\n {4}at readSetting \(file:\/\/\S*reads-setting\.mjs:2:15\)\n {4}at file:\/\/\S*throws-json-at-import\.mjs:4:25/);
+  assert.not.match(output, /node:internal|dist\/src\//);
+});
+
+test('a syntax error shows the file, line and source, in an ES module, a CommonJS one and one the app imports', async () => {
+  const cases: [string, RegExp][] = [
+    ['syntax-error.mjs', /failed to import: SyntaxError: Unexpected token '='\n {2}at \S*\/syntax-error\.mjs:3\n {2}let broken = = 2;\n {2} +\^/],
+    ['syntax-error.cjs', /failed to import: SyntaxError: Unexpected token '='\n {2}at \S*\/syntax-error\.cjs:3\n {2}let broken = = 2;\n {2} +\^/],
+    ['imports-syntax-error.mjs', /failed to import: SyntaxError: Unexpected token ';'\n {2}at \S*\/syntax-error-lib\.mjs:3\n {2}export const broken = \{;/],
+  ];
+  for (const [name, message] of cases) {
+    const { exit, output } = await runToExit(['-b', '127.0.0.1:0', fixture(name)]);
+    assert.is(exit.code, 4, name);
+    assert.match(output, message, name);
+  }
 });
 
 test('an export that is not an app: exit 4 saying what to export', async () => {
