@@ -77,8 +77,15 @@ test('bad values name the setting and what is allowed (exit 2)', async () => {
     [['-w', '0', 'examples/test.js'], /-w\/--workers: 0 is out of range; use a whole number ≥ 1\./],
     [['--timeout=-3', 'examples/test.js'], /-t\/--timeout: -3 is out of range; use a number ≥ 0\./],
     [['--log-level', 'loud', 'examples/test.js'], /--log-level: 'loud' is not one of debug, info, warning, error, critical\./],
-    [['-b', '127.0.0.1:99999', 'examples/test.js'], /-b\/--bind: '127\.0\.0\.1:99999' has an invalid port/],
-    [['--no-such-flag', 'examples/test.js'], /Unknown option '--no-such-flag'.*corral --help/],
+    [['-b', '127.0.0.1:99999', 'examples/test.js'], /-b\/--bind: '127\.0\.0\.1:99999' has an invalid port '99999' \(0 to 65535\)\. Use HOST:PORT, \[IPV6\]:PORT, unix:PATH or fd:\/\/FD\.$/m],
+    [['--no-such-flag', 'examples/test.js'], /Error: unknown option --no-such-flag\. Run 'corral --help' for the options\./],
+    [['--wokers', '2', 'examples/test.js'], /Error: unknown option --wokers; did you mean --workers\? Run 'corral --help'/],
+    [['--wokers=2', 'examples/test.js'], /Error: unknown option --wokers; did you mean --workers\?/],
+    [['--timeout', '-1', 'examples/test.js'], /Error: -t\/--timeout: -1 is out of range; use a number ≥ 0\./],
+    [['-t', '-1', 'examples/test.js'], /Error: -t\/--timeout: -1 is out of range; use a number ≥ 0\./],
+    [['-b', '-x', 'examples/test.js'], /Error: -b\/--bind: '-x' starts with '-' as an option does; to give it as the value, write --bind=-x\./],
+    [['examples/test.js', '--workers'], /Error: -w\/--workers needs a value: a whole number ≥ 1\./],
+    [['--preload=yes', 'examples/test.js'], /Error: --preload takes no value; give the flag alone\./],
     [[], /No application module specified/],
   ];
   for (const [args, message] of cases) {
