@@ -7,6 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { AppLoadError } from '../errors.js';
 import { type AppModuleSpec, parseAppModule } from './app-module.js';
 import { describeImportFailure } from './import-failure.js';
+import { LISTEN_HINT } from './listen-hint.js';
 import { type RecognisedApp, recogniseApp } from './recognise-app.js';
 
 const EXTENSIONS = ['', '.js', '.mjs', '.cjs', '/index.js', '/index.mjs', '/index.cjs'];
@@ -41,7 +42,8 @@ function pickExport(namespace: Record<string, unknown>, spec: AppModuleSpec, fil
   const available = Object.keys(namespace).join(', ') || 'none';
   throw new AppLoadError(
     'CORRAL_ERR_APP_EXPORT',
-    `App module '${spec.module}' (${file}) has no export '${spec.exportName}' (it exports: ${available}). Name one with module:export.`,
+    `App module '${spec.module}' (${file}) has no export '${spec.exportName}' (it exports: ${available}). Name one with module:export.` +
+      (available === 'none' ? ` ${LISTEN_HINT}` : ''),
   );
 }
 

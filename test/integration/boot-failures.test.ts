@@ -59,6 +59,16 @@ test('a syntax error shows the file, line and source, in an ES module, a CommonJ
   }
 });
 
+test('an app that listens itself and exports nothing: the empty-export error says to export the app instead', async () => {
+  const corral = startCorral(['-b', '127.0.0.1:0', fixture('listens-itself.mjs')], { env: { STRAY_PORT: '0' } });
+  try {
+    assert.is((await corral.waitForExit()).code, 4);
+    assert.match(corral.output, /has no export 'default' \(it exports: none\)\. Name one with module:export\. If the app calls listen\(\) itself, export the app instead of calling listen\(\)/);
+  } finally {
+    await corral.stop();
+  }
+});
+
 test('an export that is not an app: exit 4 saying what to export', async () => {
   const { exit, output } = await runToExit(['-b', '127.0.0.1:0', fixture('not-an-app.js')]);
   assert.is(exit.code, 4);
