@@ -72,7 +72,7 @@ function explainParseFailure(error: Error & { code?: string }, argv: readonly st
     const typed = /--[\w-]+/.exec(message)?.[0] ?? /'(-\w)\b/.exec(message)?.[1];
     const spec = typed ? specForFlag(typed) : undefined;
     if (!spec) return message;
-    const at = argv.findIndex((word) => specForFlag(word) === spec);
+    const at = argv.findIndex((word, index) => specForFlag(word) === spec && argv[index + 1]?.startsWith('-'));
     const value = at >= 0 ? argv[at + 1] : undefined;
     if (/does not take an argument/.test(message)) return `${flagName(spec)} takes no value; give the flag alone.`;
     if (value === undefined || !/ambiguous/.test(message)) return `${flagName(spec)} needs a value: ${allowedValues(spec)}.`;
