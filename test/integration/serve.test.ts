@@ -112,6 +112,19 @@ test('an app that also calls listen() itself: a warning with its port, its line 
     assert.is(await (await fetch(`http://127.0.0.1:${match[1]}/`)).text(), 'served by corral');
     assert.is(await (await fetch(url)).text(), 'served by corral');
   }, { env: { STRAY_PORT: '0' } });
+  // A port another has (as the first worker has it, for the next): that failure gets the same fix.
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, resolve));
+  const busyPort = (busy.address() as net.AddressInfo).port;
+  try {
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', fixture('listens-and-exports.cjs')], async (corral) => {
+      await corral.waitForLine(
+        new RegExp(`\\[WARNING\\] Worker \\(pid: \\d+\\): the app's own listen\\(\\) on port ${busyPort} failed: EADDRINUSE .*listens-and-exports\\.cjs:5:\\d+\\)\\)\\. Export the app instead of calling listen\\(\\)`),
+      );
+    }, { env: { STRAY_PORT: String(busyPort) } });
+  } finally {
+    busy.close();
+  }
   // corral's own listening on its inherited sockets is no stray.
   await withCorral(['-w', '1', '-b', '127.0.0.1:0', 'examples/test.js'], async (corral) => {
     await corral.ready();
