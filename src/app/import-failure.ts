@@ -47,12 +47,15 @@ const showPlace = (place: string[]) => [`  at ${place[0]}`, ...place.slice(1).ma
  */
 export function describeImportFailure(error: unknown, file?: string): string {
   if (!(error instanceof Error)) return `${String(error)} (thrown as a ${error === null ? 'null' : typeof error}, not an Error, so there is no stack)`;
-  const header = `${error.name}: ${error.message}`;
+  // node's own errors carry a code, shown as node shows it: `Error [ERR_MODULE_NOT_FOUND]: …`.
+  const code = (error as { code?: unknown }).code;
+  const header = `${error.name}${typeof code === 'string' ? ` [${code}]` : ''}: ${error.message}`;
   const stack = typeof error.stack === 'string' ? error.stack : header;
   let place = placeInStack(stack, header);
-  const frames = appFrames(stack.slice(stack.indexOf(header) >= 0 ? stack.indexOf(header) : 0));
+  const frames = appFrames(stack.slice(Math.max(0, stack.indexOf(header))));
   if (!place && frames.length === 0 && error instanceof SyntaxError && file) place = locateSyntaxError(file);
   const lines = [header, ...(place ? showPlace(place) : []), ...frames];
-  if (!place && frames.length === 0) lines.push('  (no stack frame in the app: the error came from node or a module outside it)');
+  // node's coded errors say what they are about (a module not found names its importer); others get a word on the missing stack.
+  if (!place && frames.length === 0 && typeof code !== 'string') lines.push('  (no stack frame in the app: the error came from node or a module outside it)');
   return lines.join('\n');
 }

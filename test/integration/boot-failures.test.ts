@@ -59,6 +59,13 @@ test('a syntax error shows the file, line and source, in an ES module, a CommonJ
   }
 });
 
+test('a package the app imports is missing: node\'s error code and the importing file', async () => {
+  const { exit, output } = await runToExit(['-b', '127.0.0.1:0', fixture('imports-missing-package.mjs')]);
+  assert.is(exit.code, 4);
+  assert.match(output, /failed to import: Error \[ERR_MODULE_NOT_FOUND\]: Cannot find package 'corral-test-no-such-package' imported from \S*imports-missing-package\.mjs/);
+  assert.not.match(output, /no stack frame in the app/);
+});
+
 test('an app that listens itself and exports nothing: the empty-export error says to export the app instead', async () => {
   const corral = startCorral(['-b', '127.0.0.1:0', fixture('listens-itself.mjs')], { env: { STRAY_PORT: '0' } });
   try {
