@@ -9,7 +9,7 @@ import type { WorkerExit, WorkerStats } from '../machines/worker-handle.js';
 import { applyProcessSettings } from './config/apply-process-settings.js';
 import { type EmbeddedOptions, OWN_KEYS, embeddedInput } from './config/embedded-options.js';
 import type { Hooks } from './config/hooks.js';
-import { resolveEmbeddedSettings } from './config/resolve-settings.js';
+import { type SettingSources, resolveEmbeddedSettings } from './config/resolve-settings.js';
 import type { Settings } from './config/schema.js';
 import { CorralError, describeError } from './errors.js';
 import { defaultControlPath, serverName } from './ctl/control-path.js';
@@ -203,6 +203,8 @@ export async function serve(options: ServeOptions): Promise<CorralServer> {
 
 export interface LaunchOptions {
   settings: Settings;
+  /** Where each setting came from, to name it in errors; by its flag when not given. */
+  sources?: SettingSources;
   hooks: Hooks;
   configFile: string | undefined;
   appModule: string;
@@ -215,8 +217,8 @@ export interface LaunchOptions {
 }
 
 /** Starts the arbiter from settings already resolved (by serve() from its options, by the CLI from argv). */
-export async function launch({ settings, hooks, configFile, appModule, cwd, launchDirectory, handleSignals, reload }: LaunchOptions): Promise<CorralServer> {
-  const identity = applyProcessSettings(settings);
+export async function launch({ settings, sources, hooks, configFile, appModule, cwd, launchDirectory, handleSignals, reload }: LaunchOptions): Promise<CorralServer> {
+  const identity = applyProcessSettings(settings, sources);
   const appDirectory = cwd ?? process.cwd();
   // After --chdir: a custom kind's path resolves where the workers will resolve it.
   await loadKind(settings.workerClass, appDirectory);

@@ -6,6 +6,8 @@ import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { AppLoadError, describeError } from '../errors.js';
 import { type AppModuleSpec, parseAppModule } from './app-module.js';
+import { describeImportFailure } from './import-failure.js';
+import { LISTEN_HINT } from './listen-hint.js';
 import { type RecognisedApp, recogniseApp } from './recognise-app.js';
 import { isTypeScript, prepareTypeScript } from './typescript-loader.js';
 
@@ -41,7 +43,8 @@ function pickExport(namespace: Record<string, unknown>, spec: AppModuleSpec, fil
   const available = Object.keys(namespace).join(', ') || 'none';
   throw new AppLoadError(
     'CORRAL_ERR_APP_EXPORT',
-    `App module '${spec.module}' (${file}) has no export '${spec.exportName}' (it exports: ${available}). Name one with module:export.`,
+    `App module '${spec.module}' (${file}) has no export '${spec.exportName}' (it exports: ${available}). Name one with module:export.` +
+      (available === 'none' ? ` ${LISTEN_HINT}` : ''),
   );
 }
 
@@ -59,7 +62,7 @@ export async function loadApp(appModule: string, cwd: string): Promise<Recognise
   try {
     namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;
   } catch (error) {
-    throw new AppLoadError('CORRAL_ERR_APP_IMPORT', `App module '${spec.module}' (${file}) failed to import: ${describeError(error)}`, {
+    throw new AppLoadError('CORRAL_ERR_APP_IMPORT', `App module '${spec.module}' (${file}) failed to import: ${describeImportFailure(error, file)}`, {
       cause: error,
     });
   }
@@ -71,7 +74,7 @@ export async function loadApp(appModule: string, cwd: string): Promise<Recognise
     try {
       app = await (app as (...args: unknown[]) => unknown)(...spec.factoryArgs);
     } catch (error) {
-      throw new AppLoadError('CORRAL_ERR_APP_IMPORT', `Factory '${spec.exportName}()' in '${spec.module}' threw: ${describeError(error)}`, {
+      throw new AppLoadError('CORRAL_ERR_APP_IMPORT', `Factory '${spec.exportName}()' in '${spec.module}' threw: ${describeImportFailure(error)}`, {
         cause: error,
       });
     }

@@ -14,6 +14,7 @@
 // serve a fetch handler that declares more, export it as `{ fetch }`.
 import { AppLoadError, describeError } from '../errors.js';
 import type { AppOrigin, FetchHandler, NodeHandler, RecognisedApp } from './app-shape.js';
+import { LISTEN_HINT } from './listen-hint.js';
 import { upgradeHandlerOf } from './upgrade-handler.js';
 
 export type { AppOrigin, AppShape, FetchContext, FetchHandler, NodeHandler, RecognisedApp, UpgradeHandler } from './app-shape.js';
@@ -76,5 +77,9 @@ export async function recogniseApp(app: unknown, name: string): Promise<Recognis
       ? fetchStyle(app as FetchHandler, name, '(Request) => Response function', app)
       : node(app as NodeHandler, name, 'node handler', app);
   }
-  throw new AppLoadError('CORRAL_ERR_APP_SHAPE', `App '${name}' is ${describeValue(app)}, which corral cannot serve; export ${ACCEPTED_SHAPES}.`);
+  const empty = app === undefined || (typeof app === 'object' && app !== null && Object.keys(app).length === 0);
+  throw new AppLoadError(
+    'CORRAL_ERR_APP_SHAPE',
+    `App '${name}' is ${describeValue(app)}, which corral cannot serve; export ${ACCEPTED_SHAPES}.${empty ? ` ${LISTEN_HINT}` : ''}`,
+  );
 }

@@ -2,7 +2,7 @@
 // upgraded (USR2), systemd (LISTEN_FDS), or binding every -b itself.
 import type { Settings } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
-import { type BoundListener, adoptAll, bindAll, socketActivationFds } from '../sockets/listeners.js';
+import { type BoundListener, adoptAll, bindAll, misdirectedActivation, socketActivationFds } from '../sockets/listeners.js';
 import type { InheritedSockets } from './upgrade.js';
 
 export async function acquireListeners(settings: Settings, inherited: InheritedSockets | undefined, logger: Logger): Promise<BoundListener[]> {
@@ -19,5 +19,7 @@ export async function acquireListeners(settings: Settings, inherited: InheritedS
     logger.info(`Using ${activated.length} socket(s) passed by systemd (LISTEN_FDS)`);
     return adoptAll(activated.map((fd) => ({ fd })));
   }
+  const misdirected = misdirectedActivation(process.env);
+  if (misdirected) logger.warning(misdirected);
   return bindAll(settings.bind);
 }

@@ -44,7 +44,7 @@ async function main(argv: string[]): Promise<number> {
       process.stdout.write(printConfig(config.settings, config.hooks));
       return 0;
     }
-    if (!config.appModule) throw new UsageError("No application module specified. Usage: corral [OPTIONS] APP_MODULE (see 'corral --help').");
+    if (!config.appModule) throw new UsageError("No application module specified. Usage: corral [OPTIONS] APP_MODULE, or `app` in the config file (see 'corral --help').");
     parseAppModule(config.appModule);
   } catch (error) {
     if (error instanceof CorralError) fail(error.message, statusFor(error));
@@ -52,7 +52,7 @@ async function main(argv: string[]): Promise<number> {
   }
   if (config.settings.checkConfig) {
     try {
-      applyProcessSettings(config.settings);
+      applyProcessSettings(config.settings, config.sources);
       await loadKind(config.settings.workerClass);
       await checkMetricsSettings(config.settings);
       tlsServerOptions(config.settings);

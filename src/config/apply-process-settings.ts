@@ -5,15 +5,24 @@ import { chownSync, existsSync, statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
 import { assertWritable } from '../log/log-file.js';
 import { type Identity, parseUmask, resolveIdentity } from './identity.js';
+import type { SettingSources } from './resolve-settings.js';
 import type { Settings } from './schema.js';
 
-export function applyProcessSettings(settings: Settings): Identity | undefined {
+/** How a setting is named in an error: by the config file and key that set it, else by its flag. */
+export function settingLabel(name: string, flag: string, sources: SettingSources = {}): string {
+  const source = sources[name];
+  if (source === undefined || source === 'default' || source === 'command line') return flag;
+  // A config file is named by its path; serve() and CORRAL_CMD_ARGS by themselves.
+  return source === 'CORRAL_CMD_ARGS' ? `${source}: ${flag}` : `${source}: ${name}`;
+}
+
+export function applyProcessSettings(settings: Settings, sources: SettingSources = {}): Identity | undefined {
   const umask = parseUmask(settings.umask);
   if (umask !== undefined) process.umask(umask);
   const identity = resolveIdentity(settings.user, settings.group);
   if (settings.chdir) {
     if (!existsSync(settings.chdir) || !statSync(settings.chdir).isDirectory()) {
-      throw new ConfigError('', 'chdir', `--chdir: ${settings.chdir} is not a directory.`);
+      throw new ConfigError(sources.chdir ?? '', 'chdir', `${settingLabel('chdir', '--chdir', sources)}: ${settings.chdir} is not a directory.`);
     }
     process.chdir(settings.chdir);
   }
@@ -21,13 +30,14 @@ export function applyProcessSettings(settings: Settings): Identity | undefined {
     const at = pair.indexOf('=');
     process.env[pair.slice(0, at)] = pair.slice(at + 1);
   }
-  for (const [path, role, flag] of [
-    [settings.errorlog, 'error log', '--error-logfile'],
-    [settings.accesslog, 'access log', '--access-logfile'],
-    [settings.pidfile, 'pidfile', '-p/--pid'],
+  for (const [name, role, flag] of [
+    ['errorlog', 'error log', '--error-logfile'],
+    ['accesslog', 'access log', '--access-logfile'],
+    ['pidfile', 'pidfile', '-p/--pid'],
   ] as const) {
+    const path = settings[name];
     if (path && path !== '-') {
-      assertWritable(path, role, flag);
+      assertWritable(path, role, settingLabel(name, flag, sources));
       // Workers append to the logs after switching user.
       if (identity && role !== 'pidfile') chownSync(path, identity.uid, identity.gid);
     }

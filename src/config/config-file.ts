@@ -6,9 +6,11 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { parseAppModule } from '../app/app-module.js';
 import { isTypeScript, prepareTypeScript } from '../app/typescript-loader.js';
 import { ConfigError, describeError } from '../errors.js';
 import { convertSetting } from './convert.js';
+import { closestName } from './did-you-mean.js';
 import { withinDeadline } from './hook-deadline.js';
 import { type Hooks, hookNames } from './hooks.js';
 import { allSettings, settingByName } from './schema.js';
@@ -27,7 +29,12 @@ export interface ConfigFile {
   file: string;
   values: Record<string, unknown>;
   hooks: Hooks;
+  /** APP_MODULE from the file's `app` key (gunicorn's wsgi_app); one on the command line wins. */
+  app: string | undefined;
 }
+
+/** Keys a config file may have besides settings and hooks. */
+const FILE_KEYS: ReadonlySet<string> = new Set(['app']);
 
 export function findConfigFile(explicit: string | null | undefined, cwd: string): string | undefined {
   if (explicit) {
@@ -42,9 +49,24 @@ const snakeToCamel = (key: string) => key.replace(/_([a-z])/g, (_, letter: strin
 
 function suggestion(key: string): string {
   const camel = snakeToCamel(key);
-  const known = [...allSettings.filter((spec) => !spec.cliOnly).map((spec) => spec.name), ...hookNames];
-  const match = known.find((name) => name === camel || name.toLowerCase() === key.toLowerCase().replace(/[_-]/g, ''));
+  const known = [...allSettings.filter((spec) => !spec.cliOnly).map((spec) => spec.name), ...hookNames, ...FILE_KEYS];
+  const match =
+    known.find((name) => name === camel || name.toLowerCase() === key.toLowerCase().replace(/[_-]/g, '')) ?? closestName(camel, known);
   return match ? ` Did you mean '${match}'?` : ' See docs/settings.md for the keys.';
+}
+
+function appFrom(object: Record<string, unknown>, file: string): string | undefined {
+  const app = object.app;
+  if (app === undefined) return undefined;
+  if (typeof app !== 'string' || app.trim() === '') {
+    throw new ConfigError(file, 'app', `${file}: app must be an APP_MODULE string such as './app.js' or 'app:server', not ${JSON.stringify(app) ?? typeof app}.`);
+  }
+  try {
+    parseAppModule(app);
+  } catch (error) {
+    throw new ConfigError(file, 'app', `${file}: app: ${describeError(error)}`);
+  }
+  return app;
 }
 
 let loads = 0;
@@ -162,7 +184,8 @@ export async function loadConfigFile(file: string, { deadlineSeconds = DEFAULT_L
       `config file ${file} must export an object of settings (or a function returning one), not ${Array.isArray(exported) ? 'an array' : exported === null ? 'null' : typeof exported}.`,
     );
   }
-  return { file, ...settingsFromObject(exported as Record<string, unknown>, file) };
+  const object = exported as Record<string, unknown>;
+  return { file, ...settingsFromObject(object, file, FILE_KEYS), app: appFrom(object, file) };
 }
 
 /**

@@ -26,6 +26,7 @@ export function helpText(kindNames: readonly string[]): string {
     '',
     'APP_MODULE is module[:export]: a path relative to the working directory or a',
     "package name; the export defaults to 'default'. module:factory() calls a factory.",
+    "It may be given as `app` in the config file instead; the command line's wins.",
     '',
     "A running server is driven with `corral ctl COMMAND` (status, reload, scale, stop …; see 'corral ctl --help').",
   ];

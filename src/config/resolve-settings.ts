@@ -14,6 +14,8 @@ export interface ResolvedConfig {
   hooks: Hooks;
   /** Absolute path of the config file used, if any. */
   configFile: string | undefined;
+  /** Where each setting came from: 'command line', 'CORRAL_CMD_ARGS', the config file's path, 'default'. */
+  sources: SettingSources;
   appModule: string | undefined;
   help: boolean;
   version: boolean;
@@ -44,8 +46,11 @@ function checkCombinations(settings: Settings, sourceOf: (name: string) => strin
 
 type Layer = [values: Record<string, unknown> | undefined, source: string];
 
+/** Each setting's source by name: 'command line', 'CORRAL_CMD_ARGS', 'serve()', a config file's path, or 'default'. */
+export type SettingSources = Readonly<Record<string, string>>;
+
 /** Each setting from the first layer that has it, else its default; then the combinations are checked. */
-function layered(layers: Layer[], env: Env): Settings {
+function layered(layers: Layer[], env: Env): { settings: Settings; sources: SettingSources } {
   const settings: Record<string, unknown> = {};
   const sources: Record<string, string> = {};
   for (const spec of allSettings) {
@@ -54,7 +59,7 @@ function layered(layers: Layer[], env: Env): Settings {
     sources[spec.name] = layer ? layer[1] : 'default';
   }
   checkCombinations(settings as Settings, (name) => sources[name]);
-  return settings as Settings;
+  return { settings: settings as Settings, sources };
 }
 
 /**
@@ -66,7 +71,7 @@ export function validateSettings(object: Record<string, unknown>, source = 'sett
   if (object === null || typeof object !== 'object' || Array.isArray(object)) {
     throw new ConfigError(source, undefined, `${source} must be an object of settings, not ${Array.isArray(object) ? 'an array' : object === null ? 'null' : typeof object}.`);
   }
-  return layered([[settingsFromObject(object, source).values, source]], env);
+  return layered([[settingsFromObject(object, source).values, source]], env).settings;
 }
 
 /**
@@ -78,20 +83,20 @@ export async function resolveEmbeddedSettings(
   options: Record<string, unknown>,
   configPath: string | undefined,
   { env, cwd, extraKeys }: { env: Env; cwd: string; extraKeys: ReadonlySet<string> },
-): Promise<{ settings: Settings; hooks: Hooks; configFile: string | undefined }> {
+): Promise<{ settings: Settings; sources: SettingSources; hooks: Hooks; configFile: string | undefined }> {
   const given = settingsFromObject(options, 'serve()', extraKeys);
   const file = configPath ? findConfigFile(configPath, cwd) : undefined;
   const deadlineSeconds = (given.values.hookTimeout as number | undefined) ?? DEFAULT_LOAD_DEADLINE;
   const config: ConfigFile | undefined = file ? await loadConfigFile(file, { deadlineSeconds }) : undefined;
-  const settings = layered([[given.values, 'serve()'], [config?.values, file ?? '']], env);
-  return { settings, hooks: withDeadlines({ ...config?.hooks, ...given.hooks }, settings), configFile: file };
+  const { settings, sources } = layered([[given.values, 'serve()'], [config?.values, file ?? '']], env);
+  return { settings, sources, hooks: withDeadlines({ ...config?.hooks, ...given.hooks }, settings), configFile: file };
 }
 
 export async function resolveSettings(argv: readonly string[], env: Env, cwd: string): Promise<ResolvedConfig> {
   const commandLine = parseCommandLine(argv);
   const empty: CommandLine = { values: {}, appModule: undefined, help: false, version: false };
   if (commandLine.help || commandLine.version) {
-    return { settings: {} as Settings, hooks: {}, configFile: undefined, appModule: undefined, help: commandLine.help, version: commandLine.version };
+    return { settings: {} as Settings, sources: {}, hooks: {}, configFile: undefined, appModule: undefined, help: commandLine.help, version: commandLine.version };
   }
   const fromEnvArgs = env.CORRAL_CMD_ARGS ? parseCommandLine(splitArgs(env.CORRAL_CMD_ARGS), 'CORRAL_CMD_ARGS') : empty;
   const configPath = (commandLine.values.config ?? fromEnvArgs.values.config) as string | undefined;
@@ -100,7 +105,7 @@ export async function resolveSettings(argv: readonly string[], env: Env, cwd: st
   const deadlineSeconds = (commandLine.values.hookTimeout ?? fromEnvArgs.values.hookTimeout ?? DEFAULT_LOAD_DEADLINE) as number;
   const config: ConfigFile | undefined = file ? await loadConfigFile(file, { deadlineSeconds }) : undefined;
 
-  const settings = layered(
+  const { settings, sources } = layered(
     [
       [commandLine.values, 'command line'],
       [fromEnvArgs.values, 'CORRAL_CMD_ARGS'],
@@ -110,9 +115,10 @@ export async function resolveSettings(argv: readonly string[], env: Env, cwd: st
   );
   return {
     settings,
+    sources,
     hooks: withDeadlines(config?.hooks ?? {}, settings),
     configFile: file,
-    appModule: commandLine.appModule ?? fromEnvArgs.appModule,
+    appModule: commandLine.appModule ?? fromEnvArgs.appModule ?? config?.app,
     help: false,
     version: false,
   };

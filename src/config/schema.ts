@@ -67,7 +67,8 @@ const bindAddress = (value: string) => {
     parseBindAddress(value);
     return undefined;
   } catch (error) {
-    return (error as Error).message.replace(/^-b\/--bind: '[^']*' /, '');
+    // The list check adds its own '-b/--bind: 'VALUE'' before and period after.
+    return (error as Error).message.replace(/^-b\/--bind: '[^']*' /, '').replace(/\.$/, '');
   }
 };
 

@@ -22,6 +22,7 @@ export function renderSettingsDoc(): string {
     'or as a key of the config file (`corral.config.js`, `.mjs`, `.cjs` or `.json` in the working directory, or `-c FILE`;',
     '`.ts`, `.mts` and `.cts` with a TypeScript loader, see the README\'s *TypeScript*).',
     'The file exports an object, or a function (possibly async) that returns one; in TypeScript, `defineConfig()` types it.',
+    'Its `app` key names the APP_MODULE (as gunicorn\'s `wsgi_app`), resolved from the working directory; one on the command line wins.',
     '',
     'Precedence, lowest first: defaults (and their environment variables) < config file < `CORRAL_CMD_ARGS` < command line.',
     'An unknown key or a bad value stops corral with the file, the key and what is allowed (exit status 1 for the',

@@ -95,6 +95,23 @@ function adoptFd(fd: number, knownUrl?: string): BoundListener {
   return listenerFor(handle, isTcp ? `http://${host}:${name.port}` : `fd://${fd}`);
 }
 
+/**
+ * LISTEN_FDS meant for another process: systemd names the pid it started in
+ * LISTEN_PID, and a launcher between it and corral (npx, npm start, a shell
+ * without exec) is that pid. The sockets are not ours to take, so -b is bound
+ * instead, and the activated socket is never answered: say why and what to do.
+ */
+export function misdirectedActivation(env: NodeJS.ProcessEnv, pid = process.pid): string | undefined {
+  if (!env.LISTEN_FDS || env.LISTEN_PID === String(pid)) return undefined;
+  const named = env.LISTEN_PID ? `LISTEN_PID=${env.LISTEN_PID}, another process (this one is ${pid})` : 'no LISTEN_PID';
+  return (
+    `LISTEN_FDS=${env.LISTEN_FDS} is set with ${named}, so the sockets systemd passed are not for corral: ` +
+    'binding -b instead, and connections to the activated socket will wait unanswered. ' +
+    'A launcher between systemd and corral (npx, npm start, a shell script without exec) is the process systemd named: ' +
+    'set ExecStart= to the corral bin itself (e.g. /srv/app/node_modules/.bin/corral app.js), or exec corral from the script.'
+  );
+}
+
 /** systemd socket activation: the fds (from 3) it passed, when LISTEN_PID names this process. */
 export function socketActivationFds(env: NodeJS.ProcessEnv, pid = process.pid): number[] {
   if (env.LISTEN_PID !== String(pid)) return [];

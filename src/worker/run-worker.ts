@@ -24,6 +24,7 @@ import { maxRequestsObserver } from './max-requests.js';
 import { dropPrivileges } from './drop-privileges.js';
 import { connectionBudget, softFileLimit } from './connection-budget.js';
 import { residentMemory } from './resident-memory.js';
+import { watchStrayListeners } from './stray-listeners.js';
 
 /** Frequent enough that a few can be missed before the timeout fires. */
 const heartbeatInterval = (timeoutMs: number) => (timeoutMs > 0 ? Math.max(50, Math.min(1000, timeoutMs / 4)) : 1000);
@@ -204,6 +205,8 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
   const context = createWorkerContext(init, channel);
   const { logger } = context;
   process.title = `corral: worker [${settings.procName ?? init.appModule}]`;
+  // Before the app is imported: an app that listens itself does so as it loads.
+  watchStrayListeners(logger);
   if (settings.captureOutput && settings.errorlog !== '-') {
     context.reopeners.push(captureOutput(settings.errorlog, { onDropped: context.metrics?.onLogDropped, tellDrops: (message) => logger.error(message) }));
   }

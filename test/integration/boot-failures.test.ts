@@ -34,7 +34,46 @@ test('an app module without the named export: exit 4, naming the export and what
 test('an app that throws at import: exit 4 with the module and its error', async () => {
   const { exit, output } = await runToExit(['-b', '127.0.0.1:0', fixture('throws-at-import.js')]);
   assert.is(exit.code, 4);
-  assert.match(output, /throws-at-import\.js.* failed to import: DATABASE_URL is not set/);
+  assert.match(output, /throws-at-import\.js.* failed to import: Error: DATABASE_URL is not set/);
+});
+
+test('an app that throws at import: the error, the app\'s file and line and its stack, without corral\'s frames', async () => {
+  const { exit, output } = await runToExit(['-b', '127.0.0.1:0', fixture('throws-json-at-import.mjs')]);
+  assert.is(exit.code, 4);
+  assert.match(output, /failed to import: SyntaxError: "undefined" is not valid JSON/);
+  // The frame in the module it imports, then the app's own line.
+  assert.match(output, /\n {4}at readSetting \(file:\/\/\S*reads-setting\.mjs:2:15\)\n {4}at file:\/\/\S*throws-json-at-import\.mjs:4:25/);
+  assert.not.match(output, /node:internal|dist\/src\//);
+});
+
+test('a syntax error shows the file, line and source, in an ES module, a CommonJS one and one the app imports', async () => {
+  const cases: [string, RegExp][] = [
+    ['syntax-error.mjs', /failed to import: SyntaxError: Unexpected token '='\n {2}at \S*\/syntax-error\.mjs:3\n {2}let broken = = 2;\n {2} +\^/],
+    ['syntax-error.cjs', /failed to import: SyntaxError: Unexpected token '='\n {2}at \S*\/syntax-error\.cjs:3\n {2}let broken = = 2;\n {2} +\^/],
+    ['imports-syntax-error.mjs', /failed to import: SyntaxError: Unexpected token ';'\n {2}at \S*\/syntax-error-lib\.mjs:3\n {2}export const broken = \{;/],
+  ];
+  for (const [name, message] of cases) {
+    const { exit, output } = await runToExit(['-b', '127.0.0.1:0', fixture(name)]);
+    assert.is(exit.code, 4, name);
+    assert.match(output, message, name);
+  }
+});
+
+test('a package the app imports is missing: node\'s error code and the importing file', async () => {
+  const { exit, output } = await runToExit(['-b', '127.0.0.1:0', fixture('imports-missing-package.mjs')]);
+  assert.is(exit.code, 4);
+  assert.match(output, /failed to import: Error \[ERR_MODULE_NOT_FOUND\]: Cannot find package 'corral-test-no-such-package' imported from \S*imports-missing-package\.mjs/);
+  assert.not.match(output, /no stack frame in the app/);
+});
+
+test('an app that listens itself and exports nothing: the empty-export error says to export the app instead', async () => {
+  const corral = startCorral(['-b', '127.0.0.1:0', fixture('listens-itself.mjs')], { env: { STRAY_PORT: '0' } });
+  try {
+    assert.is((await corral.waitForExit()).code, 4);
+    assert.match(corral.output, /has no export 'default' \(it exports: none\)\. Name one with module:export\. If the app calls listen\(\) itself, export the app instead of calling listen\(\)/);
+  } finally {
+    await corral.stop();
+  }
 });
 
 test('an export that is not an app: exit 4 saying what to export', async () => {
@@ -55,8 +94,15 @@ test('bad values name the setting and what is allowed (exit 2)', async () => {
     [['-w', '0', 'examples/test.js'], /-w\/--workers: 0 is out of range; use a whole number ≥ 1\./],
     [['--timeout=-3', 'examples/test.js'], /-t\/--timeout: -3 is out of range; use a number ≥ 0\./],
     [['--log-level', 'loud', 'examples/test.js'], /--log-level: 'loud' is not one of debug, info, warning, error, critical\./],
-    [['-b', '127.0.0.1:99999', 'examples/test.js'], /-b\/--bind: '127\.0\.0\.1:99999' has an invalid port/],
-    [['--no-such-flag', 'examples/test.js'], /Unknown option '--no-such-flag'.*corral --help/],
+    [['-b', '127.0.0.1:99999', 'examples/test.js'], /-b\/--bind: '127\.0\.0\.1:99999' has an invalid port '99999' \(0 to 65535\)\. Use HOST:PORT, \[IPV6\]:PORT, unix:PATH or fd:\/\/FD\.$/m],
+    [['--no-such-flag', 'examples/test.js'], /Error: unknown option --no-such-flag\. Run 'corral --help' for the options\./],
+    [['--wokers', '2', 'examples/test.js'], /Error: unknown option --wokers; did you mean --workers\? Run 'corral --help'/],
+    [['--wokers=2', 'examples/test.js'], /Error: unknown option --wokers; did you mean --workers\?/],
+    [['--timeout', '-1', 'examples/test.js'], /Error: -t\/--timeout: -1 is out of range; use a number ≥ 0\./],
+    [['-t', '-1', 'examples/test.js'], /Error: -t\/--timeout: -1 is out of range; use a number ≥ 0\./],
+    [['-b', '-x', 'examples/test.js'], /Error: -b\/--bind: '-x' starts with '-' as an option does; to give it as the value, write --bind=-x\./],
+    [['examples/test.js', '--workers'], /Error: -w\/--workers needs a value: a whole number ≥ 1\./],
+    [['--preload=yes', 'examples/test.js'], /Error: --preload takes no value; give the flag alone\./],
     [[], /No application module specified/],
   ];
   for (const [args, message] of cases) {

@@ -86,7 +86,11 @@ test('config-file mistakes: exit 1, one line naming the file, the key and what i
     ['corral.config.mjs', 'export default { graceful_timeout: 5 };', /corral\.config\.mjs: unknown setting 'graceful_timeout'\. Did you mean 'gracefulTimeout'\?/],
     ['corral.config.mjs', 'export default { workers: "many" };', /corral\.config\.mjs: workers: 'many' is not valid; use a whole number ≥ 1\./],
     ['corral.config.mjs', 'export default { logLevel: "loud" };', /logLevel: 'loud' is not one of debug, info, warning, error, critical\./],
-    ['corral.config.mjs', 'export default { bind: "localhost:99999" };', /bind: 'localhost:99999' has an invalid port '99999'/],
+    ['corral.config.mjs', 'export default { bind: "localhost:99999" };', /bind: 'localhost:99999' has an invalid port '99999' \(0 to 65535\)\. Use HOST:PORT, \[IPV6\]:PORT, unix:PATH or fd:\/\/FD\.$/m],
+    ['corral.config.mjs', 'export default { worker: 2 };', /corral\.config\.mjs: unknown setting 'worker'\. Did you mean 'workers'\?/],
+    ['corral.config.mjs', 'export default { gracefullTimeout: 2 };', /unknown setting 'gracefullTimeout'\. Did you mean 'gracefulTimeout'\?/],
+    ['corral.config.mjs', 'export default { app: 42 };', /corral\.config\.mjs: app must be an APP_MODULE string/],
+    ['corral.config.mjs', 'export default { accesslog: "/nonexistent-corral-dir/access.log" };', /Error: \S*corral\.config\.mjs: accesslog: cannot open the access log \/nonexistent-corral-dir\/access\.log: its directory does not exist/],
     ['corral.config.mjs', 'throw new Error("no secrets file");', /config file .*corral\.config\.mjs failed to load: no secrets file/],
     ['corral.config.mjs', 'export default () => { throw new Error("vault sealed"); };', /the function exported by config file .* threw: vault sealed/],
     ['corral.config.mjs', 'export default [1, 2];', /must export an object of settings .* not an array/],
@@ -102,6 +106,28 @@ test('config-file mistakes: exit 1, one line naming the file, the key and what i
     assert.is(errorLines.length, 1, output);
     assert.not.match(output, /^\s+at /m, 'no stack trace');
   }
+});
+
+test('the config file may name the app; one on the command line wins', async () => {
+  const dir = configDir('corral.config.mjs', `export default { app: ${JSON.stringify(app)}, bind: ['127.0.0.1:0'] };\n`);
+  const fromFile = startCorral([], { cwd: dir });
+  try {
+    const [url] = await fromFile.ready();
+    const response = await fetch(url);
+    assert.is(response.status, 200);
+    assert.match(await response.text(), /Hello/);
+  } finally {
+    await fromFile.stop();
+  }
+  const checked = await run(['--check-config', 'no/such/app.js'], { cwd: dir });
+  assert.is(checked.code, 1);
+  assert.match(checked.output, /Cannot find app module 'no\/such\/app\.js'/);
+});
+
+test('an access log path the command line gave is named by its flag', async () => {
+  const { code, output } = await run(['--access-logfile', '/nonexistent-corral-dir/access.log', 'examples/test.js']);
+  assert.is(code, 1);
+  assert.match(output, /Error: --access-logfile: cannot open the access log/);
 });
 
 test('a -c file that does not exist is named', async () => {

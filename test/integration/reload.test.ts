@@ -109,7 +109,7 @@ test('--preload: a broken app stops corral with exit 4 before any worker starts'
   const corral = startCorral(['-w', '2', '-b', '127.0.0.1:0', '--preload', 'app.mjs'], { cwd: tmp });
   try {
     assert.is((await corral.waitForExit()).code, 4);
-    assert.match(corral.output, /\[ERROR\] App failed to load\. App module 'app\.mjs' .* failed to import: missing STRIPE_KEY/);
+    assert.match(corral.output, /\[ERROR\] App failed to load\. App module 'app\.mjs' .* failed to import: Error: missing STRIPE_KEY/);
     assert.equal(corral.workerPids(), []);
   } finally {
     await corral.stop();

@@ -102,6 +102,36 @@ test('keep-alive: one connection carries several requests, and is closed after -
   });
 });
 
+test('an app that also calls listen() itself: a warning with its port, its line and the fix; corral serves it on -b', async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', fixture('listens-and-exports.cjs')], async (corral) => {
+    const [url] = await corral.ready();
+    const { match } = await corral.waitForLine(
+      /\[WARNING\] Worker \(pid: \d+\): the app listens on \*:(\d+) itself \(listen\(\) called at .*listens-and-exports\.cjs:5:\d+\)\), besides the sockets corral serves it on\. Export the app instead of calling listen\(\)/,
+    );
+    // The stray server is real: it answers on all interfaces, apart from corral's socket.
+    assert.is(await (await fetch(`http://127.0.0.1:${match[1]}/`)).text(), 'served by corral');
+    assert.is(await (await fetch(url)).text(), 'served by corral');
+  }, { env: { STRAY_PORT: '0' } });
+  // A port another has (as the first worker has it, for the next): that failure gets the same fix.
+  const busy = net.createServer();
+  await new Promise<void>((resolve) => busy.listen(0, resolve));
+  const busyPort = (busy.address() as net.AddressInfo).port;
+  try {
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', fixture('listens-and-exports.cjs')], async (corral) => {
+      await corral.waitForLine(
+        new RegExp(`\\[WARNING\\] Worker \\(pid: \\d+\\): the app's own listen\\(\\) on port ${busyPort} failed: EADDRINUSE .*listens-and-exports\\.cjs:5:\\d+\\)\\)\\. Export the app instead of calling listen\\(\\)`),
+      );
+    }, { env: { STRAY_PORT: String(busyPort) } });
+  } finally {
+    busy.close();
+  }
+  // corral's own listening on its inherited sockets is no stray.
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', 'examples/test.js'], async (corral) => {
+    await corral.ready();
+    assert.not.match(corral.output, /the app listens on/);
+  });
+});
+
 test('an app that throws answers 500, is logged, and the worker keeps serving', async () => {
   await withCorral(['-b', '127.0.0.1:0', fixture('app.js')], async (corral) => {
     const [url] = await corral.ready();

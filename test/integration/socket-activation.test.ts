@@ -37,12 +37,31 @@ test('socket activation: with LISTEN_PID naming corral and LISTEN_FDS=1 it serve
   }
 });
 
-test('LISTEN_FDS meant for another process is ignored', async () => {
+test('LISTEN_FDS meant for another process (a launcher such as npx between systemd and corral): -b is bound, with a warning that says why and what to do', async () => {
+  const socket = boundSocket();
+  try {
+    // As `ExecStart=npx corral …` does it: systemd names the launcher, which starts corral as its child.
+    const launcher = (command: string[]): [string, string[]] => ['sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 "$@"; exit $?', 'sh', ...command]];
+    await withCorral(['-b', '127.0.0.1:0', 'examples/test.js'], async (corral) => {
+      const [url] = await corral.ready();
+      assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+      assert.is.not(url, `http://127.0.0.1:${socket.port}`);
+      assert.match(
+        corral.output,
+        /\[WARNING\] LISTEN_FDS=1 is set with LISTEN_PID=\d+, another process \(this one is \d+\), so the sockets systemd passed are not for corral: binding -b instead.*set ExecStart= to the corral bin itself/,
+      );
+      assert.is((await request(url)).body, 'Hello, World!\n');
+    }, { fds: [socket.fd], launcher });
+  } finally {
+    socket.close();
+  }
+});
+
+test('no LISTEN_FDS: no word of socket activation', async () => {
   await withCorral(['-b', '127.0.0.1:0', 'examples/test.js'], async (corral) => {
-    const [url] = await corral.ready();
-    assert.match(url, /^http:\/\/127\.0\.0\.1:\d+$/);
+    await corral.ready();
     assert.not.match(corral.output, /LISTEN_FDS/);
-  }, { env: { LISTEN_PID: '1', LISTEN_FDS: '1' } });
+  }, { env: { LISTEN_PID: undefined, LISTEN_FDS: undefined } });
 });
 
 test('-b fd://3 serves on an inherited socket and logs its address', async () => {
