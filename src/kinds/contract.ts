@@ -55,9 +55,10 @@ export interface ConnectionDispatch {
   onAcceptAgain(resume: () => void): void;
   /**
    * For 'idle-accept' kinds: accept one connection on the first listening socket, then stop
-   * accepting. Returns what stops it sooner.
+   * accepting. A failed listen or accept is told to `failed` and tried again a moment later.
+   * Returns what stops it sooner.
    */
-  acceptOne?(accepted: (socket: Socket) => void): () => void;
+  acceptOne?(accepted: (socket: Socket) => void, failed: (error: Error) => void): () => void;
   /**
    * For 'idle-accept' kinds: a connection accepted here but not served here (it has said nothing
    * yet, or the worker is draining), with what was read of it, goes to the arbiter; `sent` once it

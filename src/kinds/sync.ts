@@ -55,8 +55,9 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
 
     const accepting = () => {
       if (stopAccepting) return;
-      stopAccepting = acceptOne(onAccepted);
+      stopAccepting = acceptOne(onAccepted, acceptFailed);
     };
+    const acceptFailed = (error: Error) => logger.warning(`Worker (pid: ${process.pid}) cannot accept a connection: ${error.message}; trying again in a second`);
     const quitAccepting = () => {
       stopAccepting?.();
       stopAccepting = undefined;

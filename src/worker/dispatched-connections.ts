@@ -14,27 +14,39 @@ const tell = (message: DispatchFromWorker, handle?: unknown, done?: (error: Erro
   else done?.(new Error('the channel to the arbiter is closed'));
 };
 
+/** A listen or accept that failed (descriptors run out) is tried again after this. */
+const RETRY_ACCEPT_MS = 1000;
+
 /**
  * Listens on the first listening socket until one connection is accepted, and closes the
  * listening handle in the same turn: libuv accepts in a loop while its handle is open, and a
  * closed handle ends that loop, so a worker never takes a second connection it cannot serve.
  */
-function acceptOne(backlog: number, accepted: (socket: Socket) => void): () => void {
-  const server = net.createServer({ pauseOnConnect: true });
-  let listening = true;
+function acceptOne(backlog: number, accepted: (socket: Socket) => void, failed: (error: Error) => void): () => void {
+  let server: net.Server | undefined;
+  let retry: NodeJS.Timeout | undefined;
   const stop = () => {
-    if (!listening) return;
-    listening = false;
-    server.close();
+    clearTimeout(retry);
+    server?.close();
+    server = undefined;
   };
-  server.on('connection', (socket: Socket) => {
-    if (!listening) return void socket.destroy();
-    stop();
-    accepted(socket);
-  });
-  // A failed accept (EMFILE) closes nothing; the next idle spell listens again.
-  server.on('error', () => stop());
-  server.listen({ fd: IDLE_ACCEPT_FD, backlog });
+  const listen = () => {
+    const listening = net.createServer({ pauseOnConnect: true });
+    server = listening;
+    listening.on('connection', (socket: Socket) => {
+      if (server !== listening) return void socket.destroy();
+      stop();
+      accepted(socket);
+    });
+    listening.on('error', (error) => {
+      if (server !== listening) return;
+      stop();
+      failed(error);
+      retry = setTimeout(listen, RETRY_ACCEPT_MS);
+    });
+    listening.listen({ fd: IDLE_ACCEPT_FD, backlog });
+  };
+  listen();
   return stop;
 }
 
@@ -68,7 +80,7 @@ export function dispatchedConnections({ idleAccept, backlog }: { idleAccept: boo
         if (message?.type === 'corral:accept-again') resume();
       });
     },
-    ...(idleAccept ? { acceptOne: (accepted: (socket: Socket) => void) => acceptOne(backlog, accepted) } : {}),
+    ...(idleAccept ? { acceptOne: (accepted: (socket: Socket) => void, failed: (error: Error) => void) => acceptOne(backlog, accepted, failed) } : {}),
     handBack(socket, head, sent) {
       // The raw handle, not the socket: the arbiter wraps it to read no more than the request's first bytes.
       // A raw handle is not closed by the send: this process's copy is closed once it is written.
