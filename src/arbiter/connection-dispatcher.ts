@@ -1,7 +1,13 @@
 // The dispatch connection source (for the sync kind): the arbiter accepts on the
 // listeners and gives each connection to a worker that offered an idle slot,
 // passing the socket itself (SCM_RIGHTS over node's fd channel). So a busy worker
-// is never handed a connection while another is free.
+// is never handed a connection while another is free. For 'idle-accept' kinds the
+// workers accept on the first listener themselves, while idle; what reaches the
+// arbiter from there is what they hand back (connections silent so far). Such
+// workers hold no standing offer (one would go stale the moment a worker accepts
+// for itself): while connections wait here, the arbiter tells every worker, and
+// each, once idle, stops accepting and offers; it gets a connection, or is told
+// to accept again when none is left.
 //
 // No connection is left without an owner:
 // - a connection is handed over only once its request has begun to arrive, so a
@@ -15,7 +21,7 @@
 //   the connections still waiting here are answered 503 and closed.
 import type { ChildProcess } from 'node:child_process';
 import net from 'node:net';
-import type { DispatchFromWorker, HandedConnection } from '../ipc/dispatch-messages.js';
+import type { DispatchFromWorker, DispatchToWorker, HandedConnection } from '../ipc/dispatch-messages.js';
 import type { Logger } from '../log/logger.js';
 import { endLingering } from '../sockets/end-lingering.js';
 import type { BoundListener } from '../sockets/listeners.js';
@@ -25,12 +31,18 @@ export interface ConnectionDispatcher {
   attach(workerId: string, child: ChildProcess): void;
   /** The worker is leaving: no more connections for it. */
   retire(workerId: string): void;
-  /** Stop accepting; the connections still held are answered 503 (or closed, if they said nothing). */
-  close(): void;
+  /**
+   * Stop accepting; the connections still held are answered 503 (or closed, if they said nothing).
+   * `answerBacklog`: so are those waiting on the listener the workers accept on (unless another
+   * arbiter still serves on it).
+   */
+  close(options?: { answerBacklog?: boolean }): void;
 }
 
 export interface DispatcherOptions {
   listeners: readonly BoundListener[];
+  /** The listener idle workers accept on themselves ('idle-accept' kinds): the arbiter accepts on it only to answer 503 at a stop. */
+  acceptedByWorkers?: BoundListener;
   /** Most connections held here at once (waiting for a request or for a worker); past it new ones are closed. */
   backlog: number;
   /** A connection that sends nothing for this long is closed; 0 waits forever. */
@@ -57,37 +69,69 @@ const STOPPING_ANSWER =
 /** A worker's last messages are read well within this after it exits. */
 const RELEASE_AFTER_EXIT_MS = 500;
 
-export function startDispatcher({ listeners, backlog, headerTimeoutMs, logger }: DispatcherOptions): ConnectionDispatcher {
+export function startDispatcher({ listeners, acceptedByWorkers, backlog, headerTimeoutMs, logger }: DispatcherOptions): ConnectionDispatcher {
   /** Accepted, nothing received yet. */
   const silent = new Set<net.Socket>();
   const queue: Held[] = [];
-  /** One entry per idle slot offered, oldest first. */
+  /** One entry per standing idle slot offered, oldest first. */
   const slots: string[] = [];
+  /** Workers that accept for themselves, told that connections wait here, that have not offered since. */
+  const called = new Set<string>();
   const workers = new Map<string, DispatchedWorker>();
   let nextId = 0;
   let closed = false;
 
   const answerStopping = (held: Held) => endLingering(held.socket, STOPPING_ANSWER);
 
+  /** Hands `held` to `worker`; what the worker does not take comes back (see giveBack). */
+  const handTo = (worker: DispatchedWorker, workerId: string, held: Held) => {
+    worker.handed.set(held.id, held);
+    const message: HandedConnection = { type: 'corral:connection', id: held.id, head: held.head.toString('base64') };
+    // keepOpen: this copy stays until the worker says it took the connection.
+    worker.child.send(message, held.socket, { keepOpen: true }, (error) => {
+      if (!error) return;
+      logger.debug(`Could not hand a connection to ${workerId}: ${error.message}`);
+      giveBack(worker, held.id);
+    });
+  };
+
+  const usable = (worker: DispatchedWorker | undefined): worker is DispatchedWorker => worker !== undefined && !worker.leaving && worker.child.connected;
+
+  /** The next connection that still wants serving. */
+  const nextHeld = (): Held | undefined => {
+    while (queue.length > 0) {
+      const held = queue.shift()!;
+      if (!held.socket.destroyed) return held;
+    }
+    return undefined;
+  };
+
   const pump = () => {
+    // Standing offers ('dispatched' kinds), oldest first.
     while (queue.length > 0 && slots.length > 0) {
       const workerId = slots.shift()!;
       const worker = workers.get(workerId);
-      if (!worker || worker.leaving || !worker.child.connected) continue;
-      const held = queue.shift()!;
-      if (held.socket.destroyed) {
-        slots.unshift(workerId);
-        continue;
-      }
-      worker.handed.set(held.id, held);
-      const message: HandedConnection = { type: 'corral:connection', id: held.id, head: held.head.toString('base64') };
-      // keepOpen: this copy stays until the worker says it took the connection.
-      worker.child.send(message, held.socket, { keepOpen: true }, (error) => {
-        if (!error) return;
-        logger.debug(`Could not hand a connection to ${workerId}: ${error.message}`);
-        giveBack(worker, held.id);
-      });
+      if (!usable(worker)) continue;
+      const held = nextHeld();
+      if (!held) return void slots.unshift(workerId);
+      handTo(worker, workerId, held);
     }
+    // Workers that accept for themselves offer only when told something waits here.
+    if (queue.length === 0 || !acceptedByWorkers) return;
+    for (const [workerId, worker] of workers) {
+      if (called.has(workerId) || !usable(worker)) continue;
+      called.add(workerId);
+      worker.child.send({ type: 'corral:waiting' } satisfies DispatchToWorker);
+    }
+  };
+
+  /** A worker that was told something waits is idle, and accepts nothing for itself until answered. */
+  const reservedOffer = (worker: DispatchedWorker, workerId: string) => {
+    called.delete(workerId);
+    const held = nextHeld();
+    if (held) handTo(worker, workerId, held);
+    else worker.child.send({ type: 'corral:accept-again' } satisfies DispatchToWorker);
+    pump();
   };
 
   /** A connection a worker did not take goes to another, or is answered 503 if the server is stopping. */
@@ -136,19 +180,35 @@ export function startDispatcher({ listeners, backlog, headerTimeoutMs, logger }:
     });
   };
 
-  const servers = listeners.map((listener) => {
+  const servers = listeners.filter((listener) => listener !== acceptedByWorkers).map((listener) => {
     const server = net.createServer({ pauseOnConnect: true, highWaterMark: 0 }, accept);
     server.on('error', (error) => logger.error(`${listener.url}: ${error.message}`));
     server.listen({ fd: listener.fd, backlog });
     return server;
   });
 
-  const onMessage = (worker: DispatchedWorker, workerId: string) => (message: DispatchFromWorker) => {
+  /** A connection a worker accepted and did not serve: held here like one accepted here. */
+  const handedBack = (handle: unknown, head: Buffer) => {
+    // Wrapped as node wraps what a server accepts: paused, reading one chunk at most when asked.
+    const socket = new net.Socket({ handle, readable: true, writable: true, pauseOnCreate: true, highWaterMark: 0 } as net.SocketConstructorOpts);
+    if (head.length === 0) return accept(socket);
+    socket.on('error', () => {});
+    if (closed) return answerStopping({ id: 0, socket, head });
+    nextId += 1;
+    queue.push({ id: nextId, socket, head });
+    pump();
+  };
+
+  const onMessage = (worker: DispatchedWorker, workerId: string) => (message: DispatchFromWorker, handle?: unknown) => {
     switch (message?.type) {
       case 'corral:idle':
-        if (worker.leaving) return;
+        if (!usable(worker)) return;
+        if (message.reserved) return reservedOffer(worker, workerId);
         slots.push(workerId);
         return pump();
+      case 'corral:handed-back':
+        if (!handle) return;
+        return handedBack(handle, Buffer.from(message.head, 'base64'));
       case 'corral:took':
         return took(worker, message.id);
       case 'corral:declined':
@@ -172,6 +232,7 @@ export function startDispatcher({ listeners, backlog, headerTimeoutMs, logger }:
         if (workers.get(workerId) !== worker) return;
         worker.leaving = true;
         workers.delete(workerId);
+        called.delete(workerId);
         forgetSlots(workerId);
         for (const id of [...worker.handed.keys()]) giveBack(worker, id);
       };
@@ -181,12 +242,20 @@ export function startDispatcher({ listeners, backlog, headerTimeoutMs, logger }:
     retire(workerId) {
       const worker = workers.get(workerId);
       if (worker) worker.leaving = true;
+      called.delete(workerId);
       forgetSlots(workerId);
     },
-    close() {
+    close({ answerBacklog = false } = {}) {
       if (closed) return;
       closed = true;
       for (const server of servers) net.Server.prototype.close.call(server);
+      // What waits on the workers' listener now will not be served: answered 503 rather than reset.
+      if (acceptedByWorkers && answerBacklog) {
+        acceptedByWorkers.answerWaiting((socket) => {
+          socket.on('error', () => {});
+          endLingering(socket, STOPPING_ANSWER);
+        });
+      }
       for (const socket of silent) socket.destroy();
       silent.clear();
       const waiting = queue.splice(0);

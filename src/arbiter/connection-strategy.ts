@@ -3,7 +3,9 @@
 // kind declares (its `connections`: 'shared' or 'dispatched').
 // - shared accept: every worker accepts on the listening sockets it inherits;
 // - dispatch: the arbiter accepts and hands each connection to an idle worker
-//   (see connection-dispatcher.ts).
+//   (see connection-dispatcher.ts); for 'idle-accept' kinds, idle workers accept
+//   on the first listening socket themselves (inherited as their stdin, see
+//   IDLE_ACCEPT_FD) and the arbiter dispatches the rest.
 // The strategy is fixed when the listeners are bound. Dispatch takes the arbiter
 // accepting on the listening sockets, which node can only stop by closing them
 // (and the arbiter cannot get a second descriptor of a socket to keep for new
@@ -17,17 +19,20 @@ export interface ConnectionStrategy {
   readonly name: 'shared accept' | 'dispatch';
   /** What a worker process needs beyond its pipe and the listeners: node's fd channel for dispatch. */
   readonly workerStdio: readonly 'ipc'[];
+  /** A worker's stdin: the listening socket idle workers accept on, or nothing. */
+  readonly workerStdin: number | 'ignore';
   /** A worker was spawned (with workerStdio). */
   attach(workerId: string, child: ChildProcess): void;
   /** The worker is leaving: it gets no more connections. */
   retire(workerId: string): void;
-  /** The server stops accepting. */
-  close(): void;
+  /** The server stops accepting; `answerBacklog`: what waits on the sockets is answered 503 where the arbiter can. */
+  close(options?: { answerBacklog?: boolean }): void;
 }
 
 const sharedAccept: ConnectionStrategy = {
   name: 'shared accept',
   workerStdio: [],
+  workerStdin: 'ignore',
   attach() {},
   retire() {},
   close() {},
@@ -35,8 +40,15 @@ const sharedAccept: ConnectionStrategy = {
 
 /** The strategy for the worker class `kindName`, accepting on the bound listeners if it must. */
 export async function connectionStrategyFor(kindName: string, cwd: string, options: DispatcherOptions): Promise<ConnectionStrategy> {
-  if (connectionsOf(await loadKind(kindName, cwd)) === 'shared') return sharedAccept;
-  return { name: 'dispatch', workerStdio: ['ipc'], ...startDispatcher(options) };
+  const source = connectionsOf(await loadKind(kindName, cwd));
+  if (source === 'shared') return sharedAccept;
+  const acceptedByWorkers = source === 'idle-accept' ? options.listeners[0] : undefined;
+  return {
+    name: 'dispatch',
+    workerStdio: ['ipc'],
+    workerStdin: acceptedByWorkers?.fd ?? 'ignore',
+    ...startDispatcher({ ...options, acceptedByWorkers }),
+  };
 }
 
 /** Throws, naming what to do, when a reload from `fromKind` to `toKind` would change how connections reach workers. */

@@ -120,9 +120,10 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   // A unix socket's file stays while another arbiter of an upgrade still serves on it (the succession chart knows).
   let successionState: (() => Parameters<typeof sharesSockets>[0] | undefined) = () => undefined;
   const closeListeners = () => {
-    connections?.close();
     const state = successionState();
     const keepPath = state !== undefined && sharesSockets(state);
+    // What waits on a socket no other arbiter serves on is answered 503 (a dispatching strategy's part).
+    connections?.close({ answerBacklog: !keepPath });
     listeners.forEach((listener) => listener.close({ keepPath }));
   };
   const systemd = createNotifier(process.env, logger);

@@ -44,7 +44,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
     const child = spawn(process.execPath, [WORKER_ENTRY, String(process.pid), ...(sentinel ? [SENTINEL_WATCHES] : [])], {
       detached: true,
       // Dispatch also needs node's fd-passing channel, which carries the sockets.
-      stdio: ['ignore', 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...strategy.workerStdio],
+      stdio: [strategy.workerStdin, 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...strategy.workerStdio],
     });
     strategy.attach(input.id, child);
     let exited = false;

@@ -266,7 +266,7 @@ export const settingsSchema = [
     min: 0,
     metavar: 'SECONDS',
     section: 'http',
-    help: "How long a client may take to send a request's line and headers (from the connection, or from the end of the previous response); past it the request is answered 408 and the connection closed, so slow clients (slowloris) cannot hold connections. With `-k sync` the arbiter holds a connection until its request begins, and closes one that sends nothing within this time, without an answer. 0 disables. gunicorn has no such limit.",
+    help: "How long a client may take to send a request's line and headers (from the connection, or from the end of the previous response); past it the request is answered 408 and the connection closed, so slow clients (slowloris) cannot hold connections. With `-k sync` a connection that has sent nothing when a worker accepts it goes to the arbiter, which holds it until its request begins and closes it, without an answer, if it sends nothing within this time. 0 disables. gunicorn has no such limit.",
   },
   {
     name: 'permitObsoleteFolding',

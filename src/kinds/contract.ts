@@ -28,20 +28,43 @@ export interface RequestObserver {
  * inherited listening sockets itself (many connections per worker). 'dispatched':
  * the arbiter accepts, and hands each connection to a worker that said it is
  * idle — for kinds that serve one request at a time and must not take a
- * connection they cannot serve now.
+ * connection they cannot serve now. 'idle-accept': as 'dispatched', except that
+ * on the first listening socket each worker accepts for itself, one connection
+ * at a time and only while idle (gunicorn's sync model); the arbiter still
+ * dispatches what comes on the other sockets and connections handed back to it.
  */
-export type ConnectionSource = 'shared' | 'dispatched';
+export type ConnectionSource = 'shared' | 'dispatched' | 'idle-accept';
 
 /** For dispatched kinds: take connections from the arbiter, one per offered slot. */
 export interface ConnectionDispatch {
-  /** Tell the arbiter this worker can take one more connection. */
-  offer(): void;
+  /**
+   * Tell the arbiter this worker can take one more connection: the offer stands until used. For
+   * 'idle-accept' kinds, `reserved` (after `onWaiting`): answered at once, with a connection or
+   * `onAcceptAgain`; the worker accepts nothing for itself meanwhile.
+   */
+  offer(options?: { reserved?: boolean }): void;
   /**
    * `take` gets each connection handed over, with the bytes the arbiter read to see its request
-   * begin: the kind serves it, those bytes first, and returns true; or returns false (draining) to
-   * leave it untouched, and the arbiter gives it to another worker.
+   * begin: the kind serves it, those bytes first, and returns true; or returns false (draining or
+   * busy) to leave it untouched, and the arbiter gives it to another worker.
    */
   onConnection(take: (socket: Socket, head: Buffer) => boolean): void;
+  /** For 'idle-accept' kinds: connections wait at the arbiter; make a reserved offer once idle. */
+  onWaiting(waiting: () => void): void;
+  /** The arbiter had nothing left for a reserved offer: accept again. */
+  onAcceptAgain(resume: () => void): void;
+  /**
+   * For 'idle-accept' kinds: accept one connection on the first listening socket, then stop
+   * accepting. A failed listen or accept is told to `failed` and tried again a moment later.
+   * Returns what stops it sooner.
+   */
+  acceptOne?(accepted: (socket: Socket) => void, failed: (error: Error) => void): () => void;
+  /**
+   * For 'idle-accept' kinds: a connection accepted here but not served here (it has said nothing
+   * yet, or the worker is draining), with what was read of it, goes to the arbiter; `sent` once it
+   * has left this process (a worker that exits sooner would take it along).
+   */
+  handBack(socket: Socket, head: Buffer, sent: () => void): void;
 }
 
 export interface KindDependencies {

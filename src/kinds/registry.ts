@@ -30,7 +30,7 @@ export function contractProblems(candidate: unknown): string | undefined {
     typeof kind.name !== 'string' && 'name (a string)',
     typeof kind.description !== 'string' && 'description (a string)',
     typeof kind.create !== 'function' && 'create(dependencies) (a function returning an actor logic)',
-    kind.connections !== undefined && kind.connections !== 'shared' && kind.connections !== 'dispatched' && "connections ('shared' or 'dispatched')",
+    kind.connections !== undefined && !['shared', 'dispatched', 'idle-accept'].includes(kind.connections) && "connections ('shared', 'dispatched' or 'idle-accept')",
   ].filter(Boolean);
   return missing.length ? `it is missing ${missing.join(', ')}` : undefined;
 }
@@ -66,3 +66,6 @@ export async function loadKind(name: string, cwd: string = process.cwd()): Promi
 }
 
 export const connectionsOf = (kind: WorkerKind): ConnectionSource => kind.connections ?? 'shared';
+
+/** Whether the kind's workers take connections from the arbiter (all of them, or those not accepted while idle). */
+export const takesDispatch = (kind: WorkerKind): boolean => connectionsOf(kind) !== 'shared';

@@ -1,26 +1,38 @@
 // The sync kind: one request at a time per process, for apps that block (sync
 // fs or database calls, CPU work). Every response is `Connection: close`, so a
-// pipelined second request is never served on that connection. Connections come
-// from the arbiter, one per idle slot this worker offers, once their request has
-// begun to arrive: a busy worker is never handed one, nor an idle client (see
-// src/arbiter/connection-dispatcher.ts). Draining stops the offers at once.
+// pipelined second request is never served on that connection. Only an idle
+// worker accepts (gunicorn's model): it listens on the first listening socket
+// while idle and stops as it takes a connection, so a busy worker never takes
+// one while another is free. A connection that has said nothing yet is handed
+// to the arbiter, which holds it until it speaks; while connections wait there
+// (those, and those of the other listening sockets) each worker, once idle,
+// offers itself to the arbiter instead of accepting (see
+// src/arbiter/connection-dispatcher.ts). Draining stops both at once.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { fromCallback } from 'xstate';
 import type { RecognisedApp } from '../app/recognise-app.js';
 import { createHttpServer } from '../http/http-server.js';
+import { bytesWaiting } from '../sockets/bytes-waiting.js';
 import { requestListenerFor } from '../http/request-listener.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 
 function create({ counters, logger, observers, dispatch, settings, tls }: KindDependencies) {
   return fromCallback<{ type: 'DRAIN' }, { app: unknown }>(({ input, sendBack, receive }) => {
-    if (!dispatch) {
-      sendBack({ type: 'KIND.FAILED', message: 'the sync kind needs connections dispatched by the arbiter' });
+    const acceptOne = dispatch?.acceptOne;
+    if (!dispatch || !acceptOne) {
+      sendBack({ type: 'KIND.FAILED', message: 'the sync kind needs the first listening socket and the connections dispatched by the arbiter' });
       return () => {};
     }
     const handler = requestListenerFor(input.app as RecognisedApp, logger);
     let draining = false;
+    /** The connection served, or being looked at after this worker accepted it. */
     let active: Socket | undefined;
+    /** An idle slot is offered to the arbiter and not yet answered. */
+    let offered = false;
+    /** Connections wait at the arbiter: the next idle spell is offered to it instead of accepting. */
+    let arbiterWaiting = false;
+    let stopAccepting: (() => void) | undefined;
     /** What frees the worker when a connection's answer is done. */
     const connectionDone = new WeakMap<object, () => void>();
 
@@ -38,12 +50,30 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
       });
       handler(req, res);
     };
-    // Never listens: it only serves the connections it is handed.
+    // Never listens: it serves the connections it accepts while idle and those it is handed.
     const server = createHttpServer({ settings, logger, tls, onRequest });
 
-    dispatch.onConnection((socket, head) => {
-      // Draining: not served here, and untouched, so the arbiter can give it to another worker.
-      if (draining) return false;
+    const accepting = () => {
+      if (stopAccepting) return;
+      stopAccepting = acceptOne(onAccepted, acceptFailed);
+    };
+    const acceptFailed = (error: Error) => logger.warning(`Worker (pid: ${process.pid}) cannot accept a connection: ${error.message}; trying again in a second`);
+    const quitAccepting = () => {
+      stopAccepting?.();
+      stopAccepting = undefined;
+    };
+    /** Free for one more connection: from the arbiter if some wait there, else from the listening socket. */
+    const idle = () => {
+      if (draining) return sendBack({ type: 'KIND.DRAINED' });
+      if (!arbiterWaiting) return accepting();
+      quitAccepting();
+      if (offered) return;
+      offered = true;
+      dispatch.offer({ reserved: true });
+    };
+
+    const serve = (socket: Socket, head: Buffer) => {
+      quitAccepting();
       active = socket;
       // Once per connection, at its answer's end or its close, whichever comes first (a refused request has no answer).
       let done = false;
@@ -52,27 +82,72 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
         done = true;
         connectionDone.delete(socket);
         if (active === socket) active = undefined;
-        if (draining) sendBack({ type: 'KIND.DRAINED' });
-        else dispatch.offer();
+        idle();
       };
       connectionDone.set(socket, finished);
       socket.once('close', finished);
-      // What the arbiter read to see the request begin goes first: the parser (or TLS) takes it from
-      // the socket's buffer before anything newly read. Not resumed here: that would spill it past TLS.
+      // The bytes already read go first: the parser (or TLS) takes them from the socket's buffer before
+      // anything newly read. Not resumed here: that would spill them past TLS.
       if (head.length > 0) socket.unshift(head);
+      // One accepted here was paused at its accept (so nothing was read but the probe): unpaused as node leaves a
+      // socket it has just accepted, which whatever reads it first sets flowing.
+      if (socket.readableFlowing === false) (socket as { readableFlowing: boolean | null }).readableFlowing = null;
       server.emit('connection', socket);
+    };
+
+    /** Accepted here: served if its request has begun (within a loop turn), else handed to the arbiter. */
+    const onAccepted = (socket: Socket) => {
+      stopAccepting = undefined;
+      if (draining || active) return dispatch.handBack(socket, Buffer.alloc(0), () => {});
+      active = socket;
+      const look = (lastLook: boolean) => {
+        const head = bytesWaiting(socket);
+        if (head === 'closed') {
+          socket.destroy();
+          active = undefined;
+          return idle();
+        }
+        if (head === 'unknown' || (head.length > 0 && !draining)) return serve(socket, head === 'unknown' ? Buffer.alloc(0) : head);
+        if (head.length === 0 && !lastLook && !draining) return void setImmediate(() => setImmediate(() => look(true)));
+        // Silent (it costs no worker: the arbiter holds it until it speaks), or this worker is draining.
+        dispatch.handBack(socket, head, () => {
+          active = undefined;
+          idle();
+        });
+      };
+      look(false);
+    };
+
+    dispatch.onConnection((socket, head) => {
+      offered = false;
+      arbiterWaiting = false;
+      // Draining (or busy, which an offer made only while idle rules out): not served here, and untouched,
+      // so the arbiter can give it to another worker.
+      if (draining || active) return false;
+      serve(socket, head);
       return true;
+    });
+    dispatch.onWaiting(() => {
+      arbiterWaiting = true;
+      if (!active && !draining) idle();
+    });
+    dispatch.onAcceptAgain(() => {
+      offered = false;
+      arbiterWaiting = false;
+      if (!active && !draining) idle();
     });
 
     receive((command) => {
       if (command.type !== 'DRAIN' || draining) return;
       draining = true;
+      quitAccepting();
       if (!active) sendBack({ type: 'KIND.DRAINED' });
     });
 
     sendBack({ type: 'KIND.LISTENING' });
-    dispatch.offer();
+    idle();
     return () => {
+      quitAccepting();
       active?.destroy();
       server.close();
     };
@@ -81,7 +156,7 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
 
 export const syncKind: WorkerKind = {
   name: 'sync',
-  description: 'one request at a time per process; connections handed out by the arbiter to idle workers',
-  connections: 'dispatched',
+  description: 'one request at a time per process; only an idle worker accepts a connection',
+  connections: 'idle-accept',
   create,
 };

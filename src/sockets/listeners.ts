@@ -14,12 +14,19 @@ export interface BoundListener {
   fd: number;
   /** keepPath: leave a unix socket's file, because another arbiter still serves on it (upgrade). */
   close(options?: { keepPath?: boolean }): void;
+  /**
+   * At a stop, when workers accepted on it for themselves: accepts the connections waiting on it
+   * now, gives each to `answer`, and closes it after that (a close() meanwhile waits for it).
+   */
+  answerWaiting(answer: (socket: net.Socket) => void): void;
 }
 
 interface ServerHandle {
   fd: number;
   close(): void;
   getsockname(out: Record<string, unknown>): number;
+  listen(backlog: number): number;
+  onconnection?: (status: number, client?: unknown) => void;
 }
 
 // node:net's binder used by node:cluster: binds without listening, so the
@@ -57,15 +64,19 @@ async function removeStaleUnixSocket(path: string): Promise<void> {
 function listenerFor(handle: ServerHandle, url: string): BoundListener {
   const unixPath = url.startsWith('unix:') ? url.slice('unix:'.length) : undefined;
   let closed = false;
-  return {
+  /** Set while answering what waits: the close asked for meanwhile. */
+  let closeAfterAnswering: { keepPath?: boolean } | undefined;
+  let answering = false;
+  const listener: BoundListener = {
     url,
     fd: handle.fd,
-    close({ keepPath = false } = {}) {
+    close(options = {}) {
       if (closed) return;
+      if (answering) return void (closeAfterAnswering = options);
       closed = true;
       // libuv unlinks a unix socket's file when the handle that bound it closes; to keep the
       // file, leave the handle to the process's exit, which closes the fd without unlinking.
-      if (unixPath && keepPath) return;
+      if (unixPath && options.keepPath) return;
       handle.close();
       if (unixPath) {
         try {
@@ -75,7 +86,34 @@ function listenerFor(handle: ServerHandle, url: string): BoundListener {
         }
       }
     },
+    answerWaiting(answer) {
+      if (closed || answering) return;
+      let accepted = 0;
+      // This very handle accepts (another on the same fd would close it twice).
+      handle.onconnection = (status, client) => {
+        if (status !== 0 || !client) return;
+        accepted += 1;
+        answer(new net.Socket({ handle: client, readable: true, writable: true } as net.SocketConstructorOpts));
+      };
+      if (handle.listen(511) !== 0) return;
+      answering = true;
+      // A poll accepts what waits; the check phase after it (the first immediate runs before that poll) closes
+      // the handle once a poll found nothing more.
+      const closeWhenDone = () =>
+        setImmediate(() =>
+          setImmediate(() => {
+            if (accepted > 0) {
+              accepted = 0;
+              return closeWhenDone();
+            }
+            answering = false;
+            listener.close(closeAfterAnswering ?? {});
+          }),
+        );
+      closeWhenDone();
+    },
   };
+  return listener;
 }
 
 /**

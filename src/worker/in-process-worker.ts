@@ -11,7 +11,7 @@ import { type EmbeddedOptions, OWN_KEYS, embeddedInput } from '../config/embedde
 import { resolveEmbeddedSettings } from '../config/resolve-settings.js';
 import { CorralError } from '../errors.js';
 import type { WorkerToArbiter } from '../ipc/protocol.js';
-import { connectionsOf, loadKind } from '../kinds/registry.js';
+import { loadKind, takesDispatch } from '../kinds/registry.js';
 import type { ServeOptions } from '../serve.js';
 import { bindAll } from '../sockets/listeners.js';
 import { version } from '../version.js';
@@ -54,7 +54,7 @@ export async function startWorker(options: WorkerOptions): Promise<InProcessWork
   const { cwd = process.cwd(), config } = options;
   const { settings, hooks, configFile } = await resolveEmbeddedSettings(given, config, { env: process.env, cwd, extraKeys: OWN_KEYS });
   const workerKind = await loadKind(settings.workerClass, cwd);
-  if (connectionsOf(workerKind) === 'dispatched') {
+  if (takesDispatch(workerKind)) {
     throw new CorralError(
       'CORRAL_ERR_ARGUMENT',
       `startWorker(): the ${workerKind.name} kind takes its connections from an arbiter; use serve(), or kind 'async' or 'thread' in one process.`,

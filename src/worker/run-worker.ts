@@ -14,7 +14,7 @@ import { describeError } from '../errors.js';
 import type { Channel } from '../ipc/channel.js';
 import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
 import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
-import { connectionsOf, loadKind } from '../kinds/registry.js';
+import { connectionsOf, loadKind, takesDispatch } from '../kinds/registry.js';
 import { dispatchedConnections } from './dispatched-connections.js';
 import { type AccessLog, createAccessLog } from '../log/access-log.js';
 import { type LogLevel, type Logger, createLogger } from '../log/logger.js';
@@ -131,7 +131,7 @@ export async function createWorkerActor(context: WorkerContext) {
         counters,
         logger,
         observers,
-        dispatch: connectionsOf(kind) === 'dispatched' ? dispatchedConnections() : undefined,
+        dispatch: takesDispatch(kind) ? dispatchedConnections({ idleAccept: connectionsOf(kind) === 'idle-accept', backlog: settings.backlog }) : undefined,
         tls,
       }),
     },

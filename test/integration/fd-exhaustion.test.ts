@@ -70,8 +70,9 @@ test(`under ulimit -n ${FD_LIMIT}, ${IDLE_CONNECTIONS} idle connections${setting
 });
 }
 
-test(`an app that takes every descriptor it has left: the worker keeps heartbeating (past -t 2), is never called a boot failure, and serves once they are back`, async () => {
-  await withCorral(['-w', '1', '-t', '2', '-b', '127.0.0.1:0', fixture('fd-hog-app.js')], async (corral) => {
+for (const kind of ['async', 'sync']) {
+test(`an app that takes every descriptor it has left (-k ${kind}): the worker keeps heartbeating (past -t 2), is never called a boot failure, and serves once they are back`, async () => {
+  await withCorral(['-k', kind, '-w', '1', '-t', '2', '-b', '127.0.0.1:0', fixture('fd-hog-app.js')], async (corral) => {
     const [url] = await corral.ready();
     const [worker] = corral.workerPids();
     const hog = await request(url, { path: '/hog?ms=5000' });
@@ -89,5 +90,6 @@ test(`an app that takes every descriptor it has left: the worker keeps heartbeat
     assert.is(exit.code, 0, corral.output);
   }, { launcher: underFdLimit });
 });
+}
 
 test.run();

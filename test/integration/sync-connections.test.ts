@@ -1,6 +1,6 @@
-// Connections the arbiter accepts for sync workers are never lost: not when the
-// worker they were handed to dies or is recycled, not when the server stops, not
-// when a client connects and says nothing, not after a reload.
+// Connections of sync workers are never lost: not when the worker one was
+// handed to dies or is recycled, not when the server stops, not when a client
+// connects and says nothing, not after a reload.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -71,22 +71,27 @@ test('--max-requests recycling under load: every request is answered, and the ar
   });
 });
 
-test('a connection handed to a worker that dies before taking it is served by another worker', async () => {
-  await withCorral(['-k', 'sync', '-w', '2', '-b', '127.0.0.1:0', app], async (corral) => {
-    const [url] = await corral.ready();
+test('connections waiting at the arbiter go only to a worker that offers itself: a frozen worker holds none, and dies without losing one', async () => {
+  // The arbiter hands over what comes on the listeners after the first (idle workers accept on the first themselves).
+  await withCorral(['-k', 'sync', '-w', '2', '-b', '127.0.0.1:0', '-b', '127.0.0.1:0', app], async (corral) => {
+    const [first, second] = await corral.ready();
     const [frozen] = corral.workerPids();
-    // A frozen worker has offered its idle slot but can no longer take what it is handed.
+    // Frozen while idle: it listens on the first socket and is told when connections wait, but answers neither.
     process.kill(frozen, 'SIGSTOP');
     try {
-      let answered = 0;
-      const pending = Array.from({ length: 6 }, (_, i) =>
-        fetchOnce(url, `/r${i}`, 15_000).then((outcome) => ((answered += 1), outcome)),
+      const outcomes = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => fetchOnce(i % 2 === 0 ? second : first, `/r${i}`, 10_000)),
       );
-      // The other worker serves five; the sixth went to the frozen worker's slot.
-      await waitUntil(() => answered === 5, { timeoutMs: 10_000, what: 'five answers from the live worker' });
+      for (const outcome of outcomes) {
+        assert.equal('status' in outcome && outcome.status, 200, JSON.stringify(outcome));
+        assert.not.match('body' in outcome ? outcome.body : '', ` from ${frozen}`);
+      }
       process.kill(frozen, 'SIGKILL');
-      const outcomes = await Promise.all(pending);
-      for (const outcome of outcomes) assert.equal('status' in outcome && outcome.status, 200, JSON.stringify(outcome));
+      await waitUntil(() => corral.liveWorkerPids().length === 2 && !corral.liveWorkerPids().includes(frozen), { timeoutMs: 10_000, what: 'the frozen worker replaced' });
+      for (const url of [first, second]) {
+        const outcome = await fetchOnce(url, '/after', 10_000);
+        assert.equal('status' in outcome && outcome.status, 200, JSON.stringify(outcome));
+      }
     } finally {
       if (isAlive(frozen)) process.kill(frozen, 'SIGKILL');
     }

@@ -39,6 +39,20 @@ test('while one worker blocks, every other request goes to the free worker, none
   });
 });
 
+test('a worker whose request waits (its event loop free) takes no other connection meanwhile: each goes to the idle worker', async () => {
+  await withCorral(['-k', 'sync', '-w', '2', '-b', '127.0.0.1:0', app], async (corral) => {
+    const [url] = await corral.ready();
+    let waitDone = false;
+    const a = request(url, { path: '/wait?ms=1500' }).then((response) => ((waitDone = true), response));
+    const { match } = await corral.waitForLine(/handling \/wait\?ms=1500 in (\d+)/);
+    const busy = match[1];
+    const quick = await Promise.all(Array.from({ length: 8 }, (_, i) => request(url, { path: `/quick-${i}` })));
+    assert.not.ok(waitDone, 'all quick requests were answered while A was still waiting');
+    for (const response of quick) assert.not.equal(response.body.split(' from ')[1], busy, 'one request at a time per worker');
+    assert.is((await a).status, 200);
+  });
+});
+
 test('a pipelined second request is not served on a sync connection; the connection closes cleanly', async () => {
   await withCorral(['-k', 'sync', '-b', '127.0.0.1:0', app], async (corral) => {
     const [url] = await corral.ready();
