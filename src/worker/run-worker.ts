@@ -4,7 +4,6 @@ import type { Socket } from 'node:net';
 import { type Actor, createActor, fromPromise, toPromise } from 'xstate';
 import { EXIT_BOOT_ERROR, EXIT_CRASHED, type WorkerEvent, guardEffects, workerMachine } from '../../machines/worker.js';
 import { loadApp } from '../app/load-app.js';
-import { loadConfigFile } from '../config/config-file.js';
 import type { ServerOptions as TlsServerOptions } from 'node:https';
 import type { Hooks } from '../config/hooks.js';
 import { tlsServerOptions } from '../http/tls-options.js';
@@ -16,10 +15,9 @@ import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
 import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
 import { connectionsOf, loadKind } from '../kinds/registry.js';
 import { dispatchedConnections } from './dispatched-connections.js';
-import { type AccessLog, createAccessLog } from '../log/access-log.js';
+import type { AccessLog } from '../log/access-log.js';
 import { type LogLevel, type Logger, createLogger } from '../log/logger.js';
-import { type WorkerMetrics, createWorkerMetrics } from '../metrics/worker-metrics.js';
-import { captureOutput } from './capture-output.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { maxRequestsObserver } from './max-requests.js';
 import { dropPrivileges } from './drop-privileges.js';
 import { connectionBudget, softFileLimit } from './connection-budget.js';
@@ -175,10 +173,10 @@ export async function createWorkerActor(context: WorkerContext) {
   return createActor(machine, { input: { heartbeatMs, gracefulTimeoutMs: init.settings.gracefulTimeout * 1000 } });
 }
 
-/** Everything a worker runs with, reporting on `channel`. */
-export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToArbiter>): WorkerContext {
+/** Everything a worker runs with, reporting on `channel`. The metrics' and the access log's modules load only when the settings ask for them. */
+export async function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToArbiter>): Promise<WorkerContext> {
   const { settings } = init;
-  const metrics = createWorkerMetrics(settings);
+  const metrics = settings.statsdHost || settings.metricsBind ? (await import('../metrics/worker-metrics.js')).createWorkerMetrics(settings) : undefined;
   const logger = createLogger({
     level: settings.logLevel as LogLevel,
     format: settings.logFormat as 'text' | 'json',
@@ -193,7 +191,7 @@ export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToA
     hooks: {},
     info: { id: init.workerId, pid: process.pid, settings },
     reopeners: [() => logger.reopen()],
-    accessLog: createAccessLog(settings, { logger, onDropped: metrics?.onLogDropped }),
+    accessLog: settings.accesslog === null ? undefined : (await import('../log/access-log.js')).createAccessLog(settings, { logger, onDropped: metrics?.onLogDropped }),
     metrics,
     lastHeartbeat: () => {},
     booted: false,
@@ -202,13 +200,14 @@ export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToA
   return context;
 }
 
-/** Boots the worker; returns a way to send it events and signals. */
-export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, pipe: Socket): RunningWorker {
+/** Boots the worker; resolves, once its logs are open, with a way to send it events and signals. */
+export async function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, pipe: Socket): Promise<RunningWorker> {
   const { settings } = init;
-  const context = createWorkerContext(init, channel);
+  const context = await createWorkerContext(init, channel);
   const { logger } = context;
   process.title = `corral: worker [${settings.procName ?? init.appModule}]`;
   if (settings.captureOutput && settings.errorlog !== '-') {
+    const { captureOutput } = await import('./capture-output.js');
     context.reopeners.push(captureOutput(settings.errorlog, { onDropped: context.metrics?.onLogDropped, tellDrops: (message) => logger.error(message) }));
   }
 
@@ -246,7 +245,10 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
     context.tls = tlsServerOptions(settings);
     if (init.identity) dropPrivileges(init.identity, settings.initgroups);
     // Bounded as the boot hooks are: a config file that hangs only here fails the boot instead of timing it out.
-    if (init.configFile) context.hooks = withDeadlines((await loadConfigFile(init.configFile, { deadlineSeconds: workerBootDeadline(settings) })).hooks, settings);
+    if (init.configFile) {
+      const { loadConfigFile } = await import('../config/config-file.js');
+      context.hooks = withDeadlines((await loadConfigFile(init.configFile, { deadlineSeconds: workerBootDeadline(settings) })).hooks, settings);
+    }
     const actor = await createWorkerActor(context);
     process.on('uncaughtException', (error) => {
       logger.error(`Uncaught exception in worker (pid: ${process.pid}): ${error.stack ?? error.message}`);
