@@ -213,9 +213,22 @@ async function measureBalance(results) {
   let server;
   try {
     server = await startTarget(target);
+    const status = () => JSON.parse(spawnSync(process.execPath, ['dist/src/cli/main.js', 'ctl', '--socket', socket, '--json', 'status'], { cwd: ROOT, encoding: 'utf8' }).stdout);
+    // The first 200 says one worker listens: the load starts once all four do, or the first takes every connection.
+    const deadline = performance.now() + 30_000;
+    const readyWorkers = () => {
+      try {
+        return status().workers.filter((worker) => worker.ready).length;
+      } catch {
+        return 0; // the control socket is not up yet
+      }
+    };
+    while (readyWorkers() < 4) {
+      if (performance.now() > deadline) throw new Error('the 4 workers were not all ready within 30 s');
+      await sleep(50);
+    }
     await runWrk(server.port, { connections: 50, durationSec: WARMUP_SEC + SECONDS });
-    const status = spawnSync(process.execPath, ['dist/src/cli/main.js', 'ctl', '--socket', socket, '--json', 'status'], { cwd: ROOT, encoding: 'utf8' });
-    const served = JSON.parse(status.stdout).workers.map((worker) => worker.served);
+    const served = status().workers.map((worker) => worker.served);
     results.balance = { served, max: Math.max(...served), min: Math.min(...served) };
     log(`  served per worker: ${served.join(', ')}`);
   } catch (error) {

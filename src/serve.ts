@@ -13,18 +13,13 @@ import { type SettingSources, resolveEmbeddedSettings } from './config/resolve-s
 import type { Settings } from './config/schema.js';
 import { CorralError, describeError } from './errors.js';
 import { defaultControlPath, serverName } from './ctl/control-path.js';
-import { startControlServer } from './ctl/control-server.js';
-import { startInspectorServer } from './inspector/inspector-server.js';
-import { createLiveFeed } from './inspector/live-feed.js';
 import { stateText } from './inspector/statechart-model.js';
-import { connectStately } from './inspector/stately-inspector.js';
 import { type RunningArbiter, startArbiter } from './arbiter/run-arbiter.js';
-import { loadKind } from './kinds/registry.js';
+import { checkKind } from './kinds/registry.js';
 import { type LogLevel, createLogger } from './log/logger.js';
 import { checkMetricsSettings } from './metrics/check-metrics-settings.js';
 import { tlsServerOptions } from './http/tls-options.js';
 import { droppedLineCounter, logLineCounter } from './metrics/log-line-counter.js';
-import { statsdFromSettings } from './metrics/statsd.js';
 
 /** Every setting of docs/settings.md by its camelCase name, every hook, and these. */
 export type ServeOptions = Partial<Omit<Settings, 'bind' | 'workerClass'>> &
@@ -221,10 +216,11 @@ export async function launch({ settings, sources, hooks, configFile, appModule, 
   const identity = applyProcessSettings(settings, sources);
   const appDirectory = cwd ?? process.cwd();
   // After --chdir: a custom kind's path resolves where the workers will resolve it.
-  await loadKind(settings.workerClass, appDirectory);
+  await checkKind(settings.workerClass, appDirectory);
   await checkMetricsSettings(settings);
   tlsServerOptions(settings);
-  const statsd = statsdFromSettings(settings);
+  // The inspector, StatsD and the control server load only when the settings ask for them: a plain start stays quick.
+  const statsd = settings.statsdHost ? (await import('./metrics/statsd.js')).statsdFromSettings(settings) : undefined;
   const logger = createLogger({
     level: settings.logLevel as LogLevel,
     format: settings.logFormat as 'text' | 'json',
@@ -233,9 +229,10 @@ export async function launch({ settings, sources, hooks, configFile, appModule, 
     onDropped: statsd && droppedLineCounter(statsd),
   });
   // The inspector sees the actors through XState's inspection API, from their very first snapshot.
-  const stately = settings.inspectorStately ? await connectStately(settings.inspectorStately, logger) : undefined;
-  const feed = settings.inspector ? createLiveFeed() : undefined;
-  const inspector = feed && (await startInspectorServer(settings.inspector!, feed, logger).catch((error: unknown) => {
+  const stately = settings.inspectorStately ? await (await import('./inspector/stately-inspector.js')).connectStately(settings.inspectorStately, logger) : undefined;
+  const feed = settings.inspector ? (await import('./inspector/live-feed.js')).createLiveFeed() : undefined;
+  const startInspectorServer = feed && (await import('./inspector/inspector-server.js')).startInspectorServer;
+  const inspector = feed && startInspectorServer && (await startInspectorServer(settings.inspector!, feed, logger).catch((error: unknown) => {
     stately?.stop();
     throw error;
   }));
@@ -266,6 +263,7 @@ export async function launch({ settings, sources, hooks, configFile, appModule, 
     void onceBound(arbiter.actor).then(async (bound) => {
       if (!bound) return;
       // Without a control socket the server still runs: signals reach it as ever.
+      const { startControlServer } = await import('./ctl/control-server.js');
       const control = await startControlServer(path, settings.controlSocketMode, { server, send: arbiter.send, name, kind: settings.workerClass, inspectorUrl: inspector?.url }, logger).catch(
         (error: unknown) => void logger.error(`No control socket (corral ctl cannot reach this server): ${describeError(error)}`),
       );

@@ -8,7 +8,6 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, extname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { isMainThread } from 'node:worker_threads';
 import { describeError } from '../errors.js';
 
 const TYPESCRIPT_EXTENSIONS: ReadonlySet<string> = new Set(['.ts', '.mts', '.cts']);
@@ -87,7 +86,8 @@ export async function prepareTypeScript(directories: readonly string[]): Promise
   if (tsxRegistered) return tsxRegistered;
   // node 20 runs --import preloads in the main thread only: a pool thread registers tsx itself when it can.
   const loaderGiven = LOADER_GIVEN.test(nodeArguments());
-  if (loaderGiven && isMainThread) return;
+  // (worker_threads is imported here, for TypeScript apps only: a worker otherwise never loads it.)
+  if (loaderGiven && (await import('node:worker_threads')).isMainThread) return;
   const tsx = findTsx(directories);
   if (tsx) {
     tsxRegistered = registerTsx(tsx);

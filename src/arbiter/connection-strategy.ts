@@ -12,8 +12,8 @@
 // workers), so a reload that would switch strategies is refused with a reason.
 import type { ChildProcess } from 'node:child_process';
 import { CorralError } from '../errors.js';
-import { connectionsOf, loadKind } from '../kinds/registry.js';
-import { type DispatcherOptions, startDispatcher } from './connection-dispatcher.js';
+import { kindConnections } from '../kinds/registry.js';
+import type { DispatcherOptions } from './connection-dispatcher.js';
 
 export interface ConnectionStrategy {
   readonly name: 'shared accept' | 'dispatch';
@@ -40,8 +40,10 @@ const sharedAccept: ConnectionStrategy = {
 
 /** The strategy for the worker class `kindName`, accepting on the bound listeners if it must. */
 export async function connectionStrategyFor(kindName: string, cwd: string, options: DispatcherOptions): Promise<ConnectionStrategy> {
-  const source = connectionsOf(await loadKind(kindName, cwd));
+  const source = await kindConnections(kindName, cwd);
   if (source === 'shared') return sharedAccept;
+  // Loaded only for a dispatched kind: a shared-accept arbiter never accepts a connection itself.
+  const { startDispatcher } = await import('./connection-dispatcher.js');
   const acceptedByWorkers = source === 'idle-accept' ? options.listeners[0] : undefined;
   return {
     name: 'dispatch',
@@ -54,8 +56,8 @@ export async function connectionStrategyFor(kindName: string, cwd: string, optio
 /** Throws, naming what to do, when a reload from `fromKind` to `toKind` would change how connections reach workers. */
 export async function checkSameConnectionStrategy(fromKind: string, toKind: string, cwd: string): Promise<void> {
   if (fromKind === toKind) return;
-  const [from, to] = await Promise.all([loadKind(fromKind, cwd), loadKind(toKind, cwd)]);
-  if (connectionsOf(from) === connectionsOf(to)) return;
+  const [from, to] = await Promise.all([kindConnections(fromKind, cwd), kindConnections(toKind, cwd)]);
+  if (from === to) return;
   throw new CorralError(
     'CORRAL_ERR_CONFIG',
     `changing the worker class from ${fromKind} to ${toKind} changes how connections reach workers; restart corral to apply it`,

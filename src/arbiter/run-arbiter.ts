@@ -10,7 +10,6 @@ import { runHook } from '../config/run-hook.js';
 import type { Settings } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import type { LogLevel, Logger } from '../log/logger.js';
-import { startArbiterMetrics } from '../metrics/arbiter-metrics.js';
 import type { WorkerReading } from '../metrics/pool-metrics.js';
 import type { StatsdClient } from '../metrics/statsd.js';
 import type { BoundListener } from '../sockets/listeners.js';
@@ -97,12 +96,16 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   await runHook(hooks, 'onStarting', logger, settings);
   // Scrapes read the worker handles; there are none until the actor exists.
   let liveWorkers = (): WorkerReading[] => [];
-  const metrics = await startArbiterMetrics({ metricsBind: settings.metricsBind, statsd: options.statsd, logger, liveWorkers: () => liveWorkers() }).catch(
-    (error: unknown) => {
-      logger.error(describeError(error));
-      return null;
-    },
-  );
+  // Loaded only when there is a metrics endpoint or StatsD to feed.
+  const startMetrics = async () => {
+    if (!settings.metricsBind && !options.statsd) return undefined;
+    const { startArbiterMetrics } = await import('../metrics/arbiter-metrics.js');
+    return startArbiterMetrics({ metricsBind: settings.metricsBind, statsd: options.statsd, logger, liveWorkers: () => liveWorkers() });
+  };
+  const metrics = await startMetrics().catch((error: unknown) => {
+    logger.error(describeError(error));
+    return null;
+  });
   if (metrics === null) {
     await logger.drain(LOG_DRAIN_MS);
     return stoppedEarly(notices, 1, 'the metrics endpoint could not start; the log says why');

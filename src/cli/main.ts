@@ -11,7 +11,6 @@ import { ConfigError, CorralError, UsageError, describeError } from '../errors.j
 import { kindNames, loadKind } from '../kinds/registry.js';
 import { tlsServerOptions } from '../http/tls-options.js';
 import { checkMetricsSettings } from '../metrics/check-metrics-settings.js';
-import { ctlMain } from '../ctl/ctl-main.js';
 import { type CorralServer, launch } from '../serve.js';
 import { version } from '../version.js';
 
@@ -27,7 +26,7 @@ function fail(message: string, status: number): never {
 const statusFor = (error: unknown) => (error instanceof ConfigError ? 1 : EXIT_USAGE);
 
 async function main(argv: string[]): Promise<number> {
-  if (argv[0] === 'ctl') return ctlMain(argv.slice(1));
+  if (argv[0] === 'ctl') return (await import('../ctl/ctl-main.js')).ctlMain(argv.slice(1));
   const launchDirectory = process.cwd();
   let config: ResolvedConfig;
   try {

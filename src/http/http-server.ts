@@ -5,7 +5,8 @@
 // Expect, CONNECT, timeouts, the Server header, and a right status for every
 // request it refuses.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import https from 'node:https';
+import type https from 'node:https';
+import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -22,6 +23,9 @@ import { dropForbiddenTrailers } from './request-trailers.js';
 import { endLingering } from '../sockets/end-lingering.js';
 import { ASKS_TO_UPGRADE, HAS_TRANSFER_CODING, requestScreen } from './screen-request.js';
 import { sendServerHeader } from './server-header.js';
+
+/** node:https (and TLS with it) loads only for a server that speaks TLS. */
+const loadHttps = () => createRequire(import.meta.url)('node:https') as typeof https;
 
 export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 
@@ -114,7 +118,7 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
     connectionsCheckingInterval: headerTimeoutMs > 0 ? Math.max(250, Math.min(5000, headerTimeoutMs / 4)) : 30_000,
     keepAliveTimeout: settings.keepAlive * 1000,
   };
-  const server = tls ? https.createServer({ ...options, ...tls }, serve) : http.createServer(options, serve);
+  const server = tls ? loadHttps().createServer({ ...options, ...tls }, serve) : http.createServer(options, serve);
   if (!tls) server.prependListener('connection', closeLingering);
   server.keepAliveTimeout = settings.keepAlive * 1000;
   // node starts timing heads (--header-timeout) when the server starts listening: a server that never listens (the

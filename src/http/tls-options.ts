@@ -3,7 +3,7 @@
 // HUP serve a renewed certificate. The sslContext hook may adjust the options.
 import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
-import { createSecureContext } from 'node:tls';
+import { createRequire } from 'node:module';
 import type { Settings } from '../config/schema.js';
 import { SettingError } from '../errors.js';
 
@@ -44,7 +44,8 @@ export function tlsServerOptions(settings: TlsSettings): ServerOptions | undefin
     ALPNProtocols: ['http/1.1'],
   };
   try {
-    createSecureContext(options);
+    // node:tls loads only when there is a certificate to check.
+    (createRequire(import.meta.url)('node:tls') as typeof import('node:tls')).createSecureContext(options);
   } catch (error) {
     throw new SettingError('certfile', `the TLS settings are not usable: ${(error as Error).message} (certfile ${certfile}, keyfile ${keyfile}${ciphers ? `, ciphers ${ciphers}` : ''}).`);
   }

@@ -1,7 +1,10 @@
 // Frames on a worker's pipe: a 4-byte big-endian length, then a msgpack body.
 // The decoder is fed arbitrary chunks; a frame over the cap or one that does not
 // decode is a ProtocolError, after which the stream cannot be trusted and is dropped.
-import { Packr, Unpackr } from 'msgpackr';
+// The plain-JS build: the package's root entry also loads its native string extractor and record
+// extension, which cost a process ~10 ms to start and only pay off on large strings, not on control messages.
+import { Packr } from 'msgpackr/pack';
+import { Unpackr } from 'msgpackr/unpack';
 import { ProtocolError } from '../errors.js';
 
 export const FRAME_HEADER_BYTES = 4;

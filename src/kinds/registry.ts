@@ -16,6 +16,9 @@ const builtinKinds: Record<string, () => Promise<WorkerKind>> = {
 
 export const kindNames = (): string[] => Object.keys(builtinKinds);
 
+/** Where each built-in kind's connections come from, known without loading it (the arbiter never serves HTTP itself). */
+const builtinConnections: Record<string, ConnectionSource> = { async: 'shared', sync: 'idle-accept', thread: 'shared' };
+
 const unknownKind = (name: string, why: string) =>
   new CorralError(
     'CORRAL_ERR_UNKNOWN_KIND',
@@ -69,3 +72,13 @@ export const connectionsOf = (kind: WorkerKind): ConnectionSource => kind.connec
 
 /** Whether the kind's workers take connections from the arbiter (all of them, or those not accepted while idle). */
 export const takesDispatch = (kind: WorkerKind): boolean => connectionsOf(kind) !== 'shared';
+
+/** How the kind named `name` takes its connections; a custom kind is loaded (and checked) to find out. */
+export async function kindConnections(name: string, cwd: string = process.cwd()): Promise<ConnectionSource> {
+  return builtinConnections[name] ?? connectionsOf(await loadKind(name, cwd));
+}
+
+/** Throws as loadKind does when `name` names no kind; a built-in one is not loaded for it. */
+export async function checkKind(name: string, cwd: string = process.cwd()): Promise<void> {
+  if (!(name in builtinKinds)) await loadKind(name, cwd);
+}

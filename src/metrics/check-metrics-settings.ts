@@ -1,9 +1,7 @@
 // Startup checks of the metrics settings, so a typo stops corral at once with
 // one line instead of silently sending nowhere.
-import { parseMetricsBind } from './metrics-server.js';
-import { resolveStatsdAddress } from './statsd-address.js';
-
+// Each check loads its module only when its setting is given: a server without metrics never loads them.
 export async function checkMetricsSettings(settings: { statsdHost: string | null; metricsBind: string | null }): Promise<void> {
-  if (settings.metricsBind) parseMetricsBind(settings.metricsBind);
-  if (settings.statsdHost) await resolveStatsdAddress(settings.statsdHost);
+  if (settings.metricsBind) (await import('./metrics-server.js')).parseMetricsBind(settings.metricsBind);
+  if (settings.statsdHost) await (await import('./statsd-address.js')).resolveStatsdAddress(settings.statsdHost);
 }

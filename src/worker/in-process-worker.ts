@@ -62,7 +62,7 @@ export async function startWorker(options: WorkerOptions): Promise<InProcessWork
   }
   const listeners = await bindAll(settings.bind);
   const emitter = new EventEmitter<InProcessWorkerEvents>();
-  const context = createWorkerContext(
+  const context = await createWorkerContext(
     {
       type: 'init',
       version: 1,

@@ -4,7 +4,6 @@ import type { Socket } from 'node:net';
 import { type Actor, createActor, fromPromise, toPromise } from 'xstate';
 import { EXIT_BOOT_ERROR, EXIT_CRASHED, type WorkerEvent, guardEffects, workerMachine } from '../../machines/worker.js';
 import { loadApp } from '../app/load-app.js';
-import { loadConfigFile } from '../config/config-file.js';
 import type { ServerOptions as TlsServerOptions } from 'node:https';
 import type { HookWorker, Hooks } from '../config/hooks.js';
 import { tlsServerOptions } from '../http/tls-options.js';
@@ -14,17 +13,17 @@ import { describeError } from '../errors.js';
 import type { Channel } from '../ipc/channel.js';
 import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
 import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
-import { connectionsOf, loadKind, takesDispatch } from '../kinds/registry.js';
+import { connectionsOf, kindConnections, loadKind, takesDispatch } from '../kinds/registry.js';
 import { dispatchedConnections } from './dispatched-connections.js';
-import { type AccessLog, createAccessLog } from '../log/access-log.js';
+import type { AccessLog } from '../log/access-log.js';
 import { type LogLevel, type Logger, createLogger } from '../log/logger.js';
-import { type WorkerMetrics, createWorkerMetrics } from '../metrics/worker-metrics.js';
-import { captureOutput } from './capture-output.js';
+import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { maxRequestsObserver } from './max-requests.js';
 import { dropPrivileges } from './drop-privileges.js';
 import { connectionBudget, softFileLimit } from './connection-budget.js';
 import { residentMemory } from './resident-memory.js';
 import { watchStrayListeners } from './stray-listeners.js';
+import { spreadAccepts } from './spread-accepts.js';
 
 /** Frequent enough that a few can be missed before the timeout fires. */
 const heartbeatInterval = (timeoutMs: number) => (timeoutMs > 0 ? Math.max(50, Math.min(1000, timeoutMs / 4)) : 1000);
@@ -172,10 +171,10 @@ export async function createWorkerActor(context: WorkerContext) {
   return createActor(machine, { input: { heartbeatMs, gracefulTimeoutMs: init.settings.gracefulTimeout * 1000 } });
 }
 
-/** Everything a worker runs with, reporting on `channel`. */
-export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToArbiter>): WorkerContext {
+/** Everything a worker runs with, reporting on `channel`. The metrics' and the access log's modules load only when the settings ask for them. */
+export async function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToArbiter>): Promise<WorkerContext> {
   const { settings } = init;
-  const metrics = createWorkerMetrics(settings);
+  const metrics = settings.statsdHost || settings.metricsBind ? (await import('../metrics/worker-metrics.js')).createWorkerMetrics(settings) : undefined;
   const logger = createLogger({
     level: settings.logLevel as LogLevel,
     format: settings.logFormat as 'text' | 'json',
@@ -190,7 +189,7 @@ export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToA
     hooks: {},
     info: { id: init.workerId, pid: process.pid, settings },
     reopeners: [() => logger.reopen()],
-    accessLog: createAccessLog(settings, { logger, onDropped: metrics?.onLogDropped }),
+    accessLog: settings.accesslog === null ? undefined : (await import('../log/access-log.js')).createAccessLog(settings, { logger, onDropped: metrics?.onLogDropped }),
     metrics,
     lastHeartbeat: () => {},
     booted: false,
@@ -199,15 +198,16 @@ export function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToA
   return context;
 }
 
-/** Boots the worker; returns a way to send it events and signals. */
-export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, pipe: Socket): RunningWorker {
+/** Boots the worker; resolves, once its logs are open, with a way to send it events and signals. */
+export async function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, pipe: Socket): Promise<RunningWorker> {
   const { settings } = init;
-  const context = createWorkerContext(init, channel);
+  const context = await createWorkerContext(init, channel);
   const { logger } = context;
   process.title = `corral: worker [${settings.procName ?? init.appModule}]`;
   // Before the app is imported: an app that listens itself does so as it loads.
   watchStrayListeners(logger);
   if (settings.captureOutput && settings.errorlog !== '-') {
+    const { captureOutput } = await import('./capture-output.js');
     context.reopeners.push(captureOutput(settings.errorlog, { onDropped: context.metrics?.onLogDropped, tellDrops: (message) => logger.error(message) }));
   }
 
@@ -245,7 +245,12 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
     context.tls = tlsServerOptions(settings);
     if (init.identity) dropPrivileges(init.identity, settings.initgroups);
     // Bounded as the boot hooks are: a config file that hangs only here fails the boot instead of timing it out.
-    if (init.configFile) context.hooks = withDeadlines((await loadConfigFile(init.configFile, { deadlineSeconds: workerBootDeadline(settings) })).hooks, settings);
+    if (init.configFile) {
+      const { loadConfigFile } = await import('../config/config-file.js');
+      context.hooks = withDeadlines((await loadConfigFile(init.configFile, { deadlineSeconds: workerBootDeadline(settings) })).hooks, settings);
+    }
+    // Workers that accept side by side share out a burst of connections.
+    if (settings.workers > 1 && (await kindConnections(init.kind, init.cwd)) === 'shared') spreadAccepts();
     const actor = await createWorkerActor(context);
     process.on('uncaughtException', (error) => {
       logger.error(`Uncaught exception in worker (pid: ${process.pid}): ${error.stack ?? error.message}`);

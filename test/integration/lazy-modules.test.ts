@@ -1,0 +1,88 @@
+// A server loads only what its settings use: the arbiter no HTTP stack, kinds,
+// metrics or inspector; a worker no config-file reader, access log, metrics or
+// TLS unless asked for. Each module is a file read and compiled at every start.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { fixture, withCorral } from '../helpers/corral-process.js';
+import { request } from '../helpers/http.js';
+
+/** Runs corral with every process recording the modules it loads; gives them back by pid. */
+async function modulesLoaded(args: string[]): Promise<{ arbiter: string[]; worker: string[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-modules-'));
+  const log = join(dir, 'modules.log');
+  writeFileSync(log, '');
+  try {
+    return await withCorral(
+      ['-w', '1', '-b', '127.0.0.1:0', '--no-control-socket', ...args, fixture('app.js')],
+      async (corral) => {
+        const [url] = await corral.ready();
+        assert.is((await request(url)).status, 200);
+        const [worker] = corral.workerPids();
+        const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' '));
+        const of = (pid: number) => lines.filter(([owner]) => Number(owner) === pid).map(([, loaded]) => loaded);
+        return { arbiter: of(corral.pid!), worker: of(worker) };
+      },
+      { env: { NODE_OPTIONS: `--import ${fixture('record-modules.mjs')}`, CORRAL_TEST_MODULE_LOG: log } },
+    );
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const loadedAny = (modules: string[], names: string[]) => names.filter((name) => modules.some((url) => url === name || url.endsWith(`/${name}`)));
+
+test('a plain start: the arbiter loads no kind, HTTP, TLS, metrics, inspector or control server; the worker no config file, access log, metrics, TLS or native msgpack', async () => {
+  const { arbiter, worker } = await modulesLoaded([]);
+  assert.ok(arbiter.length > 0 && worker.length > 0, 'the module log was written');
+  assert.equal(
+    loadedAny(arbiter, [
+      'node:tls',
+      'node:https',
+      'kinds/async.js',
+      'http/http-server.js',
+      'arbiter/connection-dispatcher.js',
+      'metrics/arbiter-metrics.js',
+      'metrics/metrics-server.js',
+      'metrics/statsd.js',
+      'inspector/inspector-server.js',
+      'inspector/live-feed.js',
+      'inspector/stately-inspector.js',
+      'ctl/control-server.js',
+      'ctl/ctl-main.js',
+      'msgpackr/node-index.js',
+    ]),
+    [],
+  );
+  assert.equal(
+    loadedAny(worker, [
+      'node:tls',
+      'node:https',
+      'node:worker_threads',
+      'config/config-file.js',
+      'log/access-log.js',
+      'metrics/worker-metrics.js',
+      'metrics/statsd.js',
+      'worker/capture-output.js',
+      'msgpackr/node-index.js',
+    ]),
+    [],
+  );
+  assert.ok(loadedAny(worker, ['kinds/async.js']).length === 1, 'the worker loads its kind');
+});
+
+test('what the settings ask for is loaded, and serves: the access log and metrics in the worker, the metrics endpoint in the arbiter', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-modules-on-'));
+  try {
+    const { arbiter, worker } = await modulesLoaded(['--access-logfile', join(dir, 'access.log'), '--metrics-bind', '127.0.0.1:0']);
+    assert.equal(loadedAny(arbiter, ['metrics/arbiter-metrics.js', 'metrics/metrics-server.js']).length, 2);
+    assert.equal(loadedAny(worker, ['log/access-log.js', 'metrics/worker-metrics.js']).length, 2);
+    assert.match(readFileSync(join(dir, 'access.log'), 'utf8'), /"GET \/ HTTP\/1\.1" 200/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
