@@ -1,6 +1,6 @@
 // HUP under load: a rolling reload loads new code and fails no request; a broken new
 // generation leaves the old one serving. TTIN/TTOU change the pool through the real CLI.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -101,6 +101,39 @@ test('--reload: editing the app rolls the workers onto the new code', async () =
     // An old worker accepts until its drain message has reached it: wait until they are gone.
     await waitUntil(() => oldWorkers.every((pid) => !isAlive(pid)), { timeoutMs: 10_000, what: 'the old workers to drain' });
     assert.is((await request(url)).body, 'after edit');
+  }, { cwd: tmp });
+});
+
+// Editors save by writing a temporary file and renaming it over the old one (vim, `sed -i`, `git checkout`).
+const saveAtomically = (file: string, text: string, temporary: string) => {
+  writeFileSync(join(tmp, temporary), text);
+  renameSync(join(tmp, temporary), file);
+};
+
+test('--reload: every atomic save reloads, not only the first; a new file in a new directory counts too', async () => {
+  writeApp('v1');
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--reload', 'app.mjs'], async (corral) => {
+    const [url] = await corral.ready();
+    // A dot-file temporary as vim writes, a plain one as sed -i does.
+    const temporaries = ['.app.mjs.swp', 'sedX1b2c3', '.app.mjs.swp', 'sedQ9r8s7'];
+    for (const [index, temporary] of temporaries.entries()) {
+      const version = `v${index + 2}`;
+      const from = corral.lines.length;
+      saveAtomically(appFile, `export default (req, res) => res.end('${version}');\n`, temporary);
+      await corral.waitForLine(/app\.mjs changed; reloading/, { from });
+      await corral.waitForLine(new RegExp(`Reload complete: generation ${index + 2} serving`), { from, timeoutMs: 15_000 });
+      await waitUntil(async () => (await request(url)).body === version, { timeoutMs: 10_000, what: `${version} to be served` });
+    }
+    const from = corral.lines.length;
+    mkdirSync(join(tmp, 'routes'));
+    writeFileSync(join(tmp, 'routes', 'users.mjs'), 'export const users = [];\n');
+    await corral.waitForLine(/routes\/users\.mjs changed; reloading/, { from });
+    await corral.waitForLine(/Reload complete: generation 6 serving/, { from, timeoutMs: 15_000 });
+    // And the new directory's files stay watched through atomic saves as well.
+    const again = corral.lines.length;
+    saveAtomically(join(tmp, 'routes', 'users.mjs'), "export const users = ['ada'];\n", 'routes/.users.mjs.swp');
+    await corral.waitForLine(/routes\/users\.mjs changed; reloading/, { from: again });
+    await corral.waitForLine(/Reload complete: generation 7 serving/, { from: again, timeoutMs: 15_000 });
   }, { cwd: tmp });
 });
 
