@@ -595,7 +595,7 @@ export const settingsSchema = [
     default: false,
     section: 'logging',
     gunicorn: 'capture_output',
-    help: "Send workers' stdout and stderr to the error log file.",
+    help: "Send workers' stdout and stderr to the error log file. With --log-format json each line becomes a JSON record (`stream` stdout at level info, stderr at error), also when the error log is stderr.",
   },
   {
     name: 'accesslog',

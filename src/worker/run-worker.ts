@@ -17,7 +17,7 @@ import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
 import { connectionsOf, loadKind } from '../kinds/registry.js';
 import { dispatchedConnections } from './dispatched-connections.js';
 import { type AccessLog, createAccessLog } from '../log/access-log.js';
-import { type LogLevel, type Logger, createLogger } from '../log/logger.js';
+import { type LogFormat, type LogLevel, type Logger, createLogger } from '../log/logger.js';
 import { type WorkerMetrics, createWorkerMetrics } from '../metrics/worker-metrics.js';
 import { captureOutput } from './capture-output.js';
 import { maxRequestsObserver } from './max-requests.js';
@@ -208,8 +208,10 @@ export function runWorker(init: WorkerInit, channel: Channel<WorkerToArbiter>, p
   const context = createWorkerContext(init, channel);
   const { logger } = context;
   process.title = `corral: worker [${settings.procName ?? init.appModule}]`;
-  if (settings.captureOutput && settings.errorlog !== '-') {
-    context.reopeners.push(captureOutput(settings.errorlog, { onDropped: context.metrics?.onLogDropped, tellDrops: (message) => logger.error(message) }));
+  // Into a file, as gunicorn does; into stderr ('-') too with JSON, where the app's raw lines would break the JSON stream.
+  if (settings.captureOutput && (settings.errorlog !== '-' || settings.logFormat === 'json')) {
+    const drops = { onDropped: context.metrics?.onLogDropped, tellDrops: (message: string) => logger.error(message) };
+    context.reopeners.push(captureOutput(settings.errorlog, { format: settings.logFormat as LogFormat, ...drops }));
   }
 
   // Each step of the way out may throw or hang (a hook, EMFILE, a full disk); none may keep the worker here.
