@@ -615,7 +615,7 @@ export const settingsSchema = [
     metavar: 'FORMAT',
     section: 'logging',
     gunicorn: 'access_log_format',
-    help: 'Access log line format, with gunicorn\'s atoms: h l u t r m U q H s B b f a T D M L p, {header}i, {header}o, {VAR}e.',
+    help: 'Access log line format, with gunicorn\'s atoms: h l u t r m U q H s B b f a T D M L p, {header}i, {header}o, {VAR}e, and request_id (X-Request-Id as sent, or made and set on the response); or `json` for one JSON object per request with every atom as a field.',
   },
   {
     name: 'statsdHost',
