@@ -79,14 +79,14 @@ export function watchForReload(roots: string[], onChange: (file: string) => void
     return true;
   };
 
-  /** Watches `directory` and every directory below it that is not ignored. */
-  const watchTree = (directory: string) => {
+  /** Watches `directory` and every directory below it that is not ignored; `appeared`: files already in it are news too. */
+  const watchTree = (directory: string, appeared = false) => {
     const watching = watchDirectory(directory, directory, (name) => {
       if (isIgnored(name)) return;
       const path = join(directory, name);
       schedule(path);
       // A directory made or moved in is watched from now on; one removed or moved away is forgotten.
-      if (isDirectory(path)) watchTree(path);
+      if (isDirectory(path)) watchTree(path, true);
       else if (watchers.has(path)) forget(path);
     });
     if (!watching) return;
@@ -96,7 +96,12 @@ export function watchForReload(roots: string[], onChange: (file: string) => void
     } catch {
       return; // removed meanwhile: its watcher reports it
     }
-    for (const entry of entries) if (entry.isDirectory() && !isIgnored(entry.name)) watchTree(join(directory, entry.name));
+    for (const entry of entries) {
+      if (isIgnored(entry.name)) continue;
+      if (entry.isDirectory()) watchTree(join(directory, entry.name), appeared);
+      // Written before its directory's watch began (mkdir -p, then a file; or a directory moved in).
+      else if (appeared) schedule(join(directory, entry.name));
+    }
   };
 
   const watched: string[] = [];

@@ -429,7 +429,7 @@ export const settingsSchema = [
     default: false,
     section: 'worker',
     gunicorn: 'reload',
-    help: "Rolling-reload the workers when files under the app's directory change (node_modules and dot-directories ignored). For development.",
+    help: "Rolling-reload the workers when files under the app's directory change, new files and directories included, through editors' atomic saves (node_modules and dot-directories ignored). For development.",
   },
   {
     name: 'reloadExtraFiles',

@@ -137,6 +137,27 @@ test('--reload: every atomic save reloads, not only the first; a new file in a n
   }, { cwd: tmp });
 });
 
+test('--reload-extra-file: a watched file outside the app tree reloads on every atomic save too', async () => {
+  writeApp('v1');
+  const extra = mkdtempSync(join(tmpdir(), 'corral-reload-extra-'));
+  const settingsFile = join(extra, 'settings.json');
+  writeFileSync(settingsFile, '{"n":0}\n');
+  try {
+    await withCorral(['-b', '127.0.0.1:0', '--reload', '--reload-extra-file', settingsFile, 'app.mjs'], async (corral) => {
+      await corral.ready();
+      for (const n of [1, 2, 3]) {
+        const from = corral.lines.length;
+        writeFileSync(join(extra, `settings.json.${n}.tmp`), `{"n":${n}}\n`);
+        renameSync(join(extra, `settings.json.${n}.tmp`), settingsFile);
+        await corral.waitForLine(/settings\.json changed; reloading/, { from });
+        await corral.waitForLine(new RegExp(`Reload complete: generation ${n + 1} serving`), { from, timeoutMs: 15_000 });
+      }
+    }, { cwd: tmp });
+  } finally {
+    rmSync(extra, { recursive: true, force: true });
+  }
+});
+
 test('--preload: a broken app stops corral with exit 4 before any worker starts', async () => {
   writeFileSync(appFile, "throw new Error('missing STRIPE_KEY');\n");
   const corral = startCorral(['-w', '2', '-b', '127.0.0.1:0', '--preload', 'app.mjs'], { cwd: tmp });
