@@ -18,12 +18,17 @@ const IGNORED = /(^|[/\\])(node_modules|\.[^/\\]+)([/\\]|$)/;
 /** node_modules and dot-directories (.git, .cache …) never trigger a reload. */
 export const isIgnored = (relativePath: string) => IGNORED.test(relativePath);
 
-const isDirectory = (path: string) => {
+/**
+ * Which directory is at `path` (undefined: none, or gone): its inode and birth
+ * time, since a directory removed and made again often gets the same inode.
+ */
+const directoryIdentity = (path: string) => {
   try {
     // lstat: a symbolic link to a directory is not followed, so a link loop cannot make the walk endless.
-    return lstatSync(path).isDirectory();
+    const stats = lstatSync(path);
+    return stats.isDirectory() ? `${stats.ino}:${stats.birthtimeMs}` : undefined;
   } catch {
-    return false;
+    return undefined;
   }
 };
 
@@ -32,6 +37,8 @@ const advice = (code: string | undefined) =>
 
 export function watchForReload(roots: string[], onChange: (file: string) => void, logger: Logger): () => void {
   const watchers = new Map<string, FSWatcher>();
+  /** Which directory each watch began on: one removed and made again under the same name needs a new watch. */
+  const identities = new Map<string, string>();
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   // A save touches several names (a temporary file, a backup, the file itself): the one reported is the last still there.
@@ -53,6 +60,7 @@ export function watchForReload(roots: string[], onChange: (file: string) => void
       if (path === directory || path.startsWith(directory + sep)) {
         watcher.close();
         watchers.delete(path);
+        identities.delete(path);
       }
     }
   };
@@ -86,10 +94,13 @@ export function watchForReload(roots: string[], onChange: (file: string) => void
       const path = join(directory, name);
       schedule(path);
       // A directory made or moved in is watched from now on; one removed or moved away is forgotten.
-      if (isDirectory(path)) watchTree(path, true);
-      else if (watchers.has(path)) forget(path);
+      const identity = directoryIdentity(path);
+      if (identity !== identities.get(path)) forget(path);
+      if (identity !== undefined) watchTree(path, true);
     });
     if (!watching) return;
+    const identity = directoryIdentity(directory);
+    if (identity !== undefined) identities.set(directory, identity);
     let entries;
     try {
       entries = readdirSync(directory, { withFileTypes: true });

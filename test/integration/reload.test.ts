@@ -134,6 +134,22 @@ test('--reload: every atomic save reloads, not only the first; a new file in a n
     saveAtomically(join(tmp, 'routes', 'users.mjs'), "export const users = ['ada'];\n", 'routes/.users.mjs.swp');
     await corral.waitForLine(/routes\/users\.mjs changed; reloading/, { from: again });
     await corral.waitForLine(/Reload complete: generation 7 serving/, { from: again, timeoutMs: 15_000 });
+    // A directory removed and made again at once (a branch switch) is watched anew: its inode is often the same.
+    // The arbiter is paused meanwhile, so that it reads every event of it only once the new directory is there.
+    const remade = corral.lines.length;
+    process.kill(corral.pid, 'SIGSTOP');
+    try {
+      rmSync(join(tmp, 'routes'), { recursive: true });
+      mkdirSync(join(tmp, 'routes'));
+      writeFileSync(join(tmp, 'routes', 'users.mjs'), "export const users = ['grace'];\n");
+    } finally {
+      process.kill(corral.pid, 'SIGCONT');
+    }
+    await corral.waitForLine(/Reload complete: generation 8 serving/, { from: remade, timeoutMs: 15_000 });
+    const last = corral.lines.length;
+    saveAtomically(join(tmp, 'routes', 'users.mjs'), "export const users = ['edsger'];\n", 'routes/.users.mjs.swp');
+    await corral.waitForLine(/routes\/users\.mjs changed; reloading/, { from: last });
+    await corral.waitForLine(/Reload complete: generation 9 serving/, { from: last, timeoutMs: 15_000 });
   }, { cwd: tmp });
 });
 
