@@ -430,7 +430,7 @@ export const settingsSchema = [
     default: false,
     section: 'worker',
     gunicorn: 'reload',
-    help: "Rolling-reload the workers when files under the app's directory change (node_modules and dot-directories ignored). For development.",
+    help: "Rolling-reload the workers when files under the app's directory change, new files and directories included, through editors' atomic saves (node_modules and dot-directories ignored). For development.",
   },
   {
     name: 'reloadExtraFiles',
@@ -596,7 +596,7 @@ export const settingsSchema = [
     default: false,
     section: 'logging',
     gunicorn: 'capture_output',
-    help: "Send workers' stdout and stderr to the error log file.",
+    help: "Send workers' stdout and stderr to the error log file. With --log-format json each line becomes a JSON record (`stream` stdout at level info, stderr at error), also when the error log is stderr.",
   },
   {
     name: 'accesslog',
@@ -616,7 +616,7 @@ export const settingsSchema = [
     metavar: 'FORMAT',
     section: 'logging',
     gunicorn: 'access_log_format',
-    help: 'Access log line format, with gunicorn\'s atoms: h l u t r m U q H s B b f a T D M L p, {header}i, {header}o, {VAR}e.',
+    help: 'Access log line format, with gunicorn\'s atoms: h l u t r m U q H s B b f a T D M L p, {header}i, {header}o, {VAR}e, and request_id (X-Request-Id as sent, or made and set on the response); or `json` for one JSON object per request with every atom as a field.',
   },
   {
     name: 'statsdHost',

@@ -19,7 +19,8 @@ export interface RequestCounters {
  * hooks. `finished` runs once per request, when the response is done or cut.
  */
 export interface RequestObserver {
-  started?(req: IncomingMessage): void;
+  /** Before the app sees the request: the response's headers may still be set. */
+  started?(req: IncomingMessage, res: ServerResponse): void;
   finished?(req: IncomingMessage, res: ServerResponse, startedAt: bigint): void;
 }
 

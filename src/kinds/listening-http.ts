@@ -65,7 +65,7 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade }: Liste
     pending.add(res);
     if (observe) {
       (res as TimedResponse)[startedAtKey] = process.hrtime.bigint();
-      for (const observer of observers) observer.started?.(req);
+      for (const observer of observers) observer.started?.(req, res);
     }
     handle(req, res);
   };

@@ -40,7 +40,7 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
       counters.inFlight += 1;
       res.shouldKeepAlive = false;
       const startedAt = process.hrtime.bigint();
-      for (const observer of observers) observer.started?.(req);
+      for (const observer of observers) observer.started?.(req, res);
       res.once('close', () => {
         counters.inFlight -= 1;
         counters.served += 1;

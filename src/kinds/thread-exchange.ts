@@ -62,7 +62,7 @@ export class ThreadExchange implements ResponseSink {
     private readonly out: ThreadOutbox,
     settings: ExchangeSettings,
   ) {
-    const [, , method, url, httpVersion, rawHeaders, remoteAddress, remotePort, remoteFamily, encrypted, keepAlive] = record;
+    const [, , method, url, httpVersion, rawHeaders, remoteAddress, remotePort, remoteFamily, encrypted, keepAlive, , responseHeaders] = record;
     const socket = new ThreadSocket(this);
     socket.remoteAddress = remoteAddress;
     socket.remotePort = remotePort;
@@ -99,6 +99,7 @@ export class ThreadExchange implements ResponseSink {
     res._keepAliveTimeout = settings.keepAliveMs;
     res.assignSocket(socket as never);
     res.once('finish', () => this.finish());
+    for (let index = 0; index < responseHeaders.length; index += 2) res.appendHeader(responseHeaders[index], responseHeaders[index + 1]);
     this.res = res;
   }
 

@@ -34,6 +34,8 @@ export type RequestRecord = [
   encrypted: boolean,
   keepAlive: boolean,
   ended: boolean,
+  /** Headers already set on the response before the app runs (an X-Request-Id), as name/value pairs: the thread's response starts with them. */
+  responseHeaders: string[],
 ];
 /** Request body bytes, in order. */
 export type BodyRecord = [type: typeof BODY, id: number, bytes: Uint8Array];

@@ -23,6 +23,18 @@ export interface ForwardSink {
   touch(request: ForwardedRequest): void;
 }
 
+const NO_HEADERS: string[] = [];
+
+/** Headers set on the main thread's response before the app runs, which the thread's response must carry. */
+function presetHeaders(res: ServerResponse): string[] {
+  const names = res.getHeaderNames();
+  if (names.length === 0) return NO_HEADERS;
+  return names.flatMap((name) => {
+    const value = res.getHeader(name)!;
+    return Array.isArray(value) ? value.flatMap((item) => [name, String(item)]) : [name, String(value)];
+  });
+}
+
 export class ForwardedRequest {
   readonly hasBody: boolean;
   /** Safe to run again on another thread when its own is replaced, if nothing came back yet. */
@@ -72,6 +84,7 @@ export class ForwardedRequest {
       Boolean(socket.encrypted),
       res.shouldKeepAlive,
       !this.hasBody,
+      presetHeaders(res),
     ]);
     if (this.size > 0) this.touchSink();
     if (this.bodyEnded) sink.send(this, [END, this.id, req.rawTrailers]);

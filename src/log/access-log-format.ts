@@ -2,6 +2,10 @@
 // once into a function that renders one line: the format is split into literal
 // text and one small getter per atom, so nothing is parsed per request.
 import type { IncomingHttpHeaders } from 'node:http';
+import { REQUEST_ID_HEADER } from '../http/request-id.js';
+
+/** `%(request_id)s`: the X-Request-Id the client sent, or the one made for the request (and set on its response). */
+export const REQUEST_ID_ATOM = 'request_id';
 
 /** The parts of node's IncomingMessage the atoms read. */
 export interface AccessLogRequest {
@@ -76,15 +80,21 @@ const orDash = (value: string | undefined) => (value === undefined || value === 
 const headerText = (value: number | string | readonly string[] | undefined): string | undefined =>
   value === undefined ? undefined : typeof value === 'string' ? value : typeof value === 'number' ? String(value) : value.join(', ');
 
-/** The user name of a Basic `Authorization` header, as gunicorn's `_get_user`. */
-export function basicAuthUser(authorization: string | undefined): string {
-  if (authorization === undefined || authorization.slice(0, 5).toLowerCase() !== 'basic') return '-';
+/** The user name of a Basic `Authorization` header, as sent (undefined when there is none), as gunicorn's `_get_user`. */
+export function basicAuthUserName(authorization: string | undefined): string | undefined {
+  if (authorization === undefined || authorization.slice(0, 5).toLowerCase() !== 'basic') return undefined;
   const space = authorization.indexOf(' ');
-  if (space === -1) return '-';
+  if (space === -1) return undefined;
   const decoded = Buffer.from(authorization.slice(space + 1).trim(), 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
   const user = colon === -1 ? decoded : decoded.slice(0, colon);
-  return user === '' ? '-' : escapeAll(user);
+  return user === '' ? undefined : user;
+}
+
+/** The user name for a text line: `-` when there is none, escaped so that it cannot forge a line. */
+export function basicAuthUser(authorization: string | undefined): string {
+  const user = basicAuthUserName(authorization);
+  return user === undefined ? '-' : escapeAll(user);
 }
 
 /** A response header by name (lower case): from getHeader(), else from the header block as sent. */
@@ -152,6 +162,8 @@ const simpleAtoms: Record<string, () => Atom> = {
     const pid = `<${process.pid}>`;
     return () => pid;
   },
+  // The access log assigns it when the format uses it (src/http/request-id.ts): always there, and safe to print.
+  [REQUEST_ID_ATOM]: () => ({ req }) => orDash(headerText(req.headers[REQUEST_ID_HEADER])),
 };
 /** A Map, so names such as `constructor` are not found on Object's prototype. */
 const simpleAtomByName = new Map(Object.entries(simpleAtoms));

@@ -1,9 +1,11 @@
-// The access log: one line per finished request, in gunicorn's format, written
+// The access log: one line per finished request, in gunicorn's format or JSON, written
 // in batches to a file or stdout ('-'), reopened on USR1 and written out on exit.
 import type { ServerResponse } from 'node:http';
 import type { Settings } from '../config/schema.js';
 import type { RequestObserver } from '../kinds/contract.js';
-import { compileAccessLogFormat } from './access-log-format.js';
+import { assignRequestId } from '../http/request-id.js';
+import { type AccessLogFormatter, REQUEST_ID_ATOM, compileAccessLogFormat } from './access-log-format.js';
+import { JSON_ACCESS_LOG_FORMAT, compileJsonAccessLog } from './access-log-json.js';
 import { createLineBatch } from './line-batch.js';
 import { openLogFile } from './log-file.js';
 import type { Logger } from './logger.js';
@@ -33,15 +35,20 @@ export interface AccessLogOptions {
   onDropped?: (lines: number) => void;
 }
 
+/** `json`, or gunicorn's %-format. */
+export const accessLogFormatter = (format: string): AccessLogFormatter =>
+  format.trim() === JSON_ACCESS_LOG_FORMAT ? compileJsonAccessLog() : compileAccessLogFormat(format);
+
 /** undefined when the access log is off (`accesslog` unset). */
 export function createAccessLog(settings: Pick<Settings, 'accesslog' | 'accessLogFormat'>, { logger, onDropped }: AccessLogOptions = {}): AccessLog | undefined {
   if (settings.accesslog === null) return undefined;
-  const format = compileAccessLogFormat(settings.accessLogFormat);
+  const format = accessLogFormatter(settings.accessLogFormat);
   // Only the work some atom needs is done per request.
   const uses = (...atoms: string[]) => atoms.some((atom) => format.atoms.includes(atom));
   const countsBytes = uses('b', 'B');
   const timesRequests = uses('T', 'D', 'M', 'L');
   const datesRequests = uses('t');
+  const assignsRequestIds = uses(REQUEST_ID_ATOM);
   if (countsBytes) countResponseBodyBytes();
   // Written asynchronously, so a slow or full disk never holds up requests; the batching is the line batch's.
   const tellDrops = logger && ((message: string) => logger.error(message));
@@ -49,6 +56,8 @@ export function createAccessLog(settings: Pick<Settings, 'accesslog' | 'accessLo
   const batch = createLineBatch(file, { maxBytes: BATCH_BYTES, maxDelayMs: BATCH_DELAY_MS });
 
   const observer: RequestObserver = {
+    // Before the app runs, so that it sees the id and can pass it on.
+    started: assignsRequestIds ? (req, res) => void assignRequestId(req, res) : undefined,
     finished(req, res: ServerResponse, startedAt) {
       const entry = {
         req,

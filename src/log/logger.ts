@@ -43,14 +43,20 @@ export function formatTimestamp(date: Date): string {
   );
 }
 
+/** One JSON error-log line; `fields` go between the level and the message (e.g. `stream` for captured output). */
+export const jsonLogLine = (level: LogLevel, message: string, fields?: Record<string, string>) =>
+  `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, level, ...fields, msg: message })}\n`;
+
 const formats = {
   text: (level: LogLevel, message: string) => `[${formatTimestamp(new Date())}] [${process.pid}] [${level.toUpperCase()}] ${message}\n`,
-  json: (level: LogLevel, message: string) => `${JSON.stringify({ time: new Date().toISOString(), pid: process.pid, level, msg: message })}\n`,
+  json: (level: LogLevel, message: string) => jsonLogLine(level, message),
 };
+
+export type LogFormat = keyof typeof formats;
 
 export interface LoggerOptions {
   level: LogLevel;
-  format?: keyof typeof formats;
+  format?: LogFormat;
   /** '-' (stderr, the default) or a file path. */
   path?: string;
   /** Called for every line logged, e.g. to count log lines in metrics. */

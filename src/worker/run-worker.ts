@@ -16,7 +16,7 @@ import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
 import { connectionsOf, kindConnections, loadKind, takesDispatch } from '../kinds/registry.js';
 import { dispatchedConnections } from './dispatched-connections.js';
 import type { AccessLog } from '../log/access-log.js';
-import { type LogLevel, type Logger, createLogger } from '../log/logger.js';
+import { type LogFormat, type LogLevel, type Logger, createLogger } from '../log/logger.js';
 import type { WorkerMetrics } from '../metrics/worker-metrics.js';
 import { maxRequestsObserver } from './max-requests.js';
 import { dropPrivileges } from './drop-privileges.js';
@@ -206,9 +206,11 @@ export async function runWorker(init: WorkerInit, channel: Channel<WorkerToArbit
   process.title = `corral: worker [${settings.procName ?? init.appModule}]`;
   // Before the app is imported: an app that listens itself does so as it loads.
   watchStrayListeners(logger);
-  if (settings.captureOutput && settings.errorlog !== '-') {
+  // Into a file, as gunicorn does; into stderr ('-') too with JSON, where the app's raw lines would break the JSON stream.
+  if (settings.captureOutput && (settings.errorlog !== '-' || settings.logFormat === 'json')) {
     const { captureOutput } = await import('./capture-output.js');
-    context.reopeners.push(captureOutput(settings.errorlog, { onDropped: context.metrics?.onLogDropped, tellDrops: (message) => logger.error(message) }));
+    const drops = { onDropped: context.metrics?.onLogDropped, tellDrops: (message: string) => logger.error(message) };
+    context.reopeners.push(captureOutput(settings.errorlog, { format: settings.logFormat as LogFormat, ...drops }));
   }
 
   // Each step of the way out may throw or hang (a hook, EMFILE, a full disk); none may keep the worker here.

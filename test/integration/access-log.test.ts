@@ -1,6 +1,6 @@
 // The access log through the real CLI: gunicorn's default line, custom atoms,
 // stdout, and reopening on USR1 without losing or repeating a line.
-import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -80,6 +80,75 @@ test('no --access-logfile: no access lines anywhere', async () => {
     corral.signal('SIGTERM');
     await corral.waitForExit();
     assert.not.match(corral.output, /\/quiet/);
+  });
+});
+
+// Apps answering with the request id they were handed, node-style and fetch-style.
+const idNodeApp = join(tmp, 'id-node-app.mjs');
+writeFileSync(idNodeApp, "export default (req, res) => res.end(String(req.headers['x-request-id']));\n");
+const idFetchApp = join(tmp, 'id-fetch-app.mjs');
+writeFileSync(idFetchApp, "export default (request) => new Response(String(request.headers.get('x-request-id')));\n");
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+interface JsonAccessLine {
+  time: string; remote_addr: string; user: string | null; request: string; method: string; path: string; query: string | null;
+  protocol: string; status: number; bytes: number; referer: string | null; user_agent: string | null;
+  duration_us: number; duration_s: number; pid: number; request_id: string;
+}
+
+test('--access-logformat json: one JSON object per request, every atom a typed field; X-Request-Id passed through, or made and sent back', async () => {
+  const accessLog = join(tmp, 'json.log');
+  await withCorral(['-b', '127.0.0.1:0', '--access-logfile', accessLog, '--access-logformat', 'json', idNodeApp], async (corral) => {
+    const [url] = await corral.ready();
+    const passed = await request(url, {
+      path: '/orders?page=2',
+      headers: { 'x-request-id': 'edge-7f3a.91', 'user-agent': 'json-test/1.0', referer: 'http://example.com/"quoted"', authorization: `Basic ${Buffer.from('ada:pw').toString('base64')}` },
+    });
+    assert.is(passed.body, 'edge-7f3a.91', 'the app sees the id the client sent');
+    assert.is(passed.headers['x-request-id'], 'edge-7f3a.91', 'and the client gets it back');
+    const made = await request(url, { path: '/made' });
+    assert.match(made.body, UUID);
+    assert.is(made.headers['x-request-id'], made.body, 'a made id: the app and the client see the same');
+    // An id that could forge a log line or a header is not used: a new one is made, and the app sees only that.
+    const refused = await request(url, { path: '/refused', headers: { 'x-request-id': 'two words' } });
+    assert.match(refused.body, UUID);
+    assert.is(refused.headers['x-request-id'], refused.body);
+
+    const lines = (await waitForLines(accessLog, 3)).map((line) => JSON.parse(line) as JsonAccessLine);
+    const worker = corral.workerPids()[0];
+    const [first, second, third] = lines;
+    assert.equal({ ...first, time: undefined, duration_us: undefined, duration_s: undefined }, {
+      time: undefined, remote_addr: '127.0.0.1', user: 'ada', request: 'GET /orders?page=2 HTTP/1.1', method: 'GET', path: '/orders', query: 'page=2',
+      protocol: 'HTTP/1.1', status: 200, bytes: 'edge-7f3a.91'.length, referer: 'http://example.com/"quoted"', user_agent: 'json-test/1.0',
+      duration_us: undefined, duration_s: undefined, pid: worker, request_id: 'edge-7f3a.91',
+    });
+    assert.ok(Math.abs(Date.parse(first.time) - Date.now()) < 60_000, first.time);
+    assert.ok(Number.isInteger(first.duration_us) && first.duration_s === first.duration_us / 1e6, JSON.stringify(first));
+    assert.equal([second.path, second.query, second.user, second.referer, second.request_id], ['/made', null, null, null, made.body]);
+    assert.equal([third.path, third.request_id], ['/refused', refused.body]);
+  });
+});
+
+test('%(request_id)s in a text format; fetch-style apps on the thread kind see the id too', async () => {
+  const accessLog = join(tmp, 'request-id.log');
+  await withCorral(['-k', 'thread', '-b', '127.0.0.1:0', '--access-logfile', accessLog, '--access-logformat', '%(U)s %(request_id)s', idFetchApp], async (corral) => {
+    const [url] = await corral.ready();
+    const passed = await request(url, { path: '/passed', headers: { 'x-request-id': 'proxy-1234' } });
+    assert.equal([passed.body, passed.headers['x-request-id']], ['proxy-1234', 'proxy-1234']);
+    const made = await request(url, { path: '/made' });
+    assert.match(made.body, UUID);
+    assert.is(made.headers['x-request-id'], made.body);
+    assert.equal((await waitForLines(accessLog, 2)).sort(), [`/made ${made.body}`, '/passed proxy-1234']);
+  });
+});
+
+test('no request-id atom in the format: no X-Request-Id is made', async () => {
+  const accessLog = join(tmp, 'no-id.log');
+  await withCorral(['-b', '127.0.0.1:0', '--access-logfile', accessLog, idNodeApp], async (corral) => {
+    const [url] = await corral.ready();
+    const response = await request(url);
+    assert.equal([response.body, response.headers['x-request-id']], ['undefined', undefined]);
   });
 });
 

@@ -131,5 +131,71 @@ test('--capture-output sends what the app prints to the error log file', async (
   });
 });
 
+// An app printing as apps do: whole lines, several lines at once, a line in pieces, quotes and control characters.
+const printingApp = join(tmp, 'printing-app.mjs');
+writeFileSync(
+  printingApp,
+  `export default (req, res) => {
+  console.log('order %s shipped', 'A-17');
+  console.error('payment "declined"\\tretrying');
+  process.stdout.write('line one\\nline two\\n');
+  process.stdout.write('half a ');
+  process.stdout.write(Buffer.from('line ✓\\n'));
+  res.end('printed');
+};
+`,
+);
+
+const jsonRecords = (text: string) => text.trim().split('\n').map((line) => {
+  try {
+    return JSON.parse(line) as { time: string; pid: number; level: string; stream?: string; msg: string };
+  } catch {
+    throw new Error(`not a JSON line: ${line}`);
+  }
+});
+
+test('--capture-output with --log-format json: each line the app prints is a JSON record of its own in the error log', async () => {
+  const errorlog = join(tmp, 'captured.json.log');
+  await withCorral(['-b', '127.0.0.1:0', '--error-logfile', errorlog, '--log-format', 'json', '--capture-output', printingApp], async (corral) => {
+    await waitUntil(() => existsSync(errorlog) && readFileSync(errorlog, 'utf8').includes('Ready:'), { what: 'ready' });
+    const url = /Listening at: (\S+)/.exec(readFileSync(errorlog, 'utf8'))![1];
+    assert.is((await request(url)).body, 'printed');
+    await waitUntil(() => readFileSync(errorlog, 'utf8').includes('half a line'), { what: 'the captured lines' });
+    const entries = jsonRecords(readFileSync(errorlog, 'utf8'));
+    const worker = entries.find((entry) => entry.msg.startsWith('Booting worker'))!.msg.match(/pid: (\d+)/)![1];
+    const captured = entries.filter((entry) => entry.stream !== undefined);
+    assert.equal(
+      captured.map(({ pid, level, stream, msg }) => ({ pid, level, stream, msg })),
+      [
+        { pid: Number(worker), level: 'info', stream: 'stdout', msg: 'order A-17 shipped' },
+        { pid: Number(worker), level: 'error', stream: 'stderr', msg: 'payment "declined"\tretrying' },
+        { pid: Number(worker), level: 'info', stream: 'stdout', msg: 'line one' },
+        { pid: Number(worker), level: 'info', stream: 'stdout', msg: 'line two' },
+        { pid: Number(worker), level: 'info', stream: 'stdout', msg: 'half a line ✓' },
+      ],
+    );
+    for (const entry of captured) assert.ok(!Number.isNaN(Date.parse(entry.time)), entry.time);
+    assert.is(corral.output, '', 'nothing on stderr or stdout');
+  });
+  // Every line of the file parses, to the last one written on the way out.
+  assert.match(jsonRecords(readFileSync(errorlog, 'utf8')).at(-1)!.msg, /Shutting down/);
+});
+
+test('--capture-output with --log-format json and the error log on stderr: the output is JSON lines only', async () => {
+  const corral = startCorral(['-b', '127.0.0.1:0', '--log-format', 'json', '--capture-output', printingApp]);
+  try {
+    await corral.waitForLine(/"msg":"Ready: 1 worker/);
+    const url = /"msg":"Listening at: (\S+) /.exec(corral.output)![1];
+    assert.is((await request(url)).body, 'printed');
+    await corral.waitForLine(/"msg":"half a line ✓"/);
+  } finally {
+    await corral.stop();
+  }
+  // stdout and stderr together: the app's stdout lines went into stderr as records, and no raw line is left anywhere.
+  const entries = jsonRecords(corral.output);
+  assert.is(entries.filter((entry) => entry.stream === 'stdout').length, 4);
+  assert.is(entries.filter((entry) => entry.stream === 'stderr').length, 1);
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();

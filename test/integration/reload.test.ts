@@ -1,6 +1,6 @@
 // HUP under load: a rolling reload loads new code and fails no request; a broken new
 // generation leaves the old one serving. TTIN/TTOU change the pool through the real CLI.
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -102,6 +102,76 @@ test('--reload: editing the app rolls the workers onto the new code', async () =
     await waitUntil(() => oldWorkers.every((pid) => !isAlive(pid)), { timeoutMs: 10_000, what: 'the old workers to drain' });
     assert.is((await request(url)).body, 'after edit');
   }, { cwd: tmp });
+});
+
+// Editors save by writing a temporary file and renaming it over the old one (vim, `sed -i`, `git checkout`).
+const saveAtomically = (file: string, text: string, temporary: string) => {
+  writeFileSync(join(tmp, temporary), text);
+  renameSync(join(tmp, temporary), file);
+};
+
+test('--reload: every atomic save reloads, not only the first; a new file in a new directory counts too', async () => {
+  writeApp('v1');
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--reload', 'app.mjs'], async (corral) => {
+    const [url] = await corral.ready();
+    // A dot-file temporary as vim writes, a plain one as sed -i does.
+    const temporaries = ['.app.mjs.swp', 'sedX1b2c3', '.app.mjs.swp', 'sedQ9r8s7'];
+    for (const [index, temporary] of temporaries.entries()) {
+      const version = `v${index + 2}`;
+      const from = corral.lines.length;
+      saveAtomically(appFile, `export default (req, res) => res.end('${version}');\n`, temporary);
+      await corral.waitForLine(/app\.mjs changed; reloading/, { from });
+      await corral.waitForLine(new RegExp(`Reload complete: generation ${index + 2} serving`), { from, timeoutMs: 15_000 });
+      await waitUntil(async () => (await request(url)).body === version, { timeoutMs: 10_000, what: `${version} to be served` });
+    }
+    const from = corral.lines.length;
+    mkdirSync(join(tmp, 'routes'));
+    writeFileSync(join(tmp, 'routes', 'users.mjs'), 'export const users = [];\n');
+    await corral.waitForLine(/routes\/users\.mjs changed; reloading/, { from });
+    await corral.waitForLine(/Reload complete: generation 6 serving/, { from, timeoutMs: 15_000 });
+    // And the new directory's files stay watched through atomic saves as well.
+    const again = corral.lines.length;
+    saveAtomically(join(tmp, 'routes', 'users.mjs'), "export const users = ['ada'];\n", 'routes/.users.mjs.swp');
+    await corral.waitForLine(/routes\/users\.mjs changed; reloading/, { from: again });
+    await corral.waitForLine(/Reload complete: generation 7 serving/, { from: again, timeoutMs: 15_000 });
+    // A directory removed and made again at once (a branch switch) is watched anew: its inode is often the same.
+    // The arbiter is paused meanwhile, so that it reads every event of it only once the new directory is there.
+    const remade = corral.lines.length;
+    process.kill(corral.pid, 'SIGSTOP');
+    try {
+      rmSync(join(tmp, 'routes'), { recursive: true });
+      mkdirSync(join(tmp, 'routes'));
+      writeFileSync(join(tmp, 'routes', 'users.mjs'), "export const users = ['grace'];\n");
+    } finally {
+      process.kill(corral.pid, 'SIGCONT');
+    }
+    await corral.waitForLine(/Reload complete: generation 8 serving/, { from: remade, timeoutMs: 15_000 });
+    const last = corral.lines.length;
+    saveAtomically(join(tmp, 'routes', 'users.mjs'), "export const users = ['edsger'];\n", 'routes/.users.mjs.swp');
+    await corral.waitForLine(/routes\/users\.mjs changed; reloading/, { from: last });
+    await corral.waitForLine(/Reload complete: generation 9 serving/, { from: last, timeoutMs: 15_000 });
+  }, { cwd: tmp });
+});
+
+test('--reload-extra-file: a watched file outside the app tree reloads on every atomic save too', async () => {
+  writeApp('v1');
+  const extra = mkdtempSync(join(tmpdir(), 'corral-reload-extra-'));
+  const settingsFile = join(extra, 'settings.json');
+  writeFileSync(settingsFile, '{"n":0}\n');
+  try {
+    await withCorral(['-b', '127.0.0.1:0', '--reload', '--reload-extra-file', settingsFile, 'app.mjs'], async (corral) => {
+      await corral.ready();
+      for (const n of [1, 2, 3]) {
+        const from = corral.lines.length;
+        writeFileSync(join(extra, `settings.json.${n}.tmp`), `{"n":${n}}\n`);
+        renameSync(join(extra, `settings.json.${n}.tmp`), settingsFile);
+        await corral.waitForLine(/settings\.json changed; reloading/, { from });
+        await corral.waitForLine(new RegExp(`Reload complete: generation ${n + 1} serving`), { from, timeoutMs: 15_000 });
+      }
+    }, { cwd: tmp });
+  } finally {
+    rmSync(extra, { recursive: true, force: true });
+  }
 });
 
 test('--preload: a broken app stops corral with exit 4 before any worker starts', async () => {

@@ -1,6 +1,7 @@
 // The access-log format compiler: every gunicorn atom, on requests built by hand.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
+import { accessLogFormatter } from '../../src/log/access-log.js';
 import { type AccessLogEntry, type AccessLogRequest, basicAuthUser, compileAccessLogFormat } from '../../src/log/access-log-format.js';
 
 // A fixed zone (POSIX sign: GMT+7 is UTC-7), so `%(t)s` is the reference's example to the letter.
@@ -148,6 +149,42 @@ test('double quotes in values are escaped, so quoted fields stay one field', () 
 
 test('the compiled format lists its atoms', () => {
   assert.equal(compileAccessLogFormat('%(h)s "%(r)s" %(b)s %({x-test}i)s %%').atoms, ['h', 'r', 'b', '{x-test}i']);
+});
+
+test('%(request_id)s prints the X-Request-Id of the request, - without one', () => {
+  assert.is(render('%(request_id)s', entry({ headers: { 'x-request-id': 'edge-42' } })), 'edge-42');
+  assert.is(render('%(request_id)s'), '-');
+});
+
+test('json: every atom a named, typed field; what is missing is null; any text stays one line', () => {
+  const format = accessLogFormatter(' json ');
+  const line = format(entry({
+    headers: { 'user-agent': 'curl/8 "x"', authorization: basic('ev"il\nname:pw'), 'x-request-id': 'edge-42' },
+    req: { url: '/a\u0001b?q="1"' },
+  }));
+  assert.not.match(line, /\n/);
+  assert.equal(JSON.parse(line), {
+    time: '2000-10-10T20:55:36.250Z',
+    remote_addr: '192.168.0.7',
+    user: 'ev"il\nname',
+    request: 'GET /a\u0001b?q="1" HTTP/1.1',
+    method: 'GET',
+    path: '/a\u0001b',
+    query: 'q="1"',
+    protocol: 'HTTP/1.1',
+    status: 200,
+    bytes: 2326,
+    referer: null,
+    user_agent: 'curl/8 "x"',
+    duration_us: 1_234_567,
+    duration_s: 1.234567,
+    pid: process.pid,
+    request_id: 'edge-42',
+  });
+  const bare = JSON.parse(format(entry({ req: { url: '/' }, bodyBytes: 0 })));
+  assert.equal([bare.query, bare.user, bare.user_agent, bare.request_id, bare.bytes], [null, null, null, null, 0]);
+  // The access log measures what the fields need, and assigns request ids.
+  for (const atom of ['t', 'B', 'D', 'request_id']) assert.ok(format.atoms.includes(atom), atom);
 });
 
 test.run();

@@ -1,0 +1,183 @@
+// The package as a user gets it: packed (prepack builds it) from a copy of this
+// checkout, installed offline into a fresh project, and serving an app through
+// `npx corral`, with no warning from npm or node on the way.
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, normalize, posix, relative, sep } from 'node:path';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { REPO_ROOT, withCorral } from '../helpers/corral-process.js';
+import { request } from '../helpers/http.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'corral-package-'));
+const source = join(tmp, 'source');
+const project = join(tmp, 'project');
+const unpacked = join(tmp, 'unpacked');
+const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+  name: string;
+  version: string;
+  license: string;
+  bin: Record<string, string>;
+  engines: Record<string, string>;
+  dependencies: Record<string, string>;
+};
+const tarball = join(tmp, `${manifest.name}-${manifest.version}.tgz`);
+
+// The user's own npm configuration (~/.npmrc) is left out: its warnings are not the package's.
+const userconfig = join(tmp, 'npmrc');
+writeFileSync(userconfig, '');
+const npmEnv = { ...process.env, npm_config_userconfig: userconfig, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+
+interface Run {
+  code: number;
+  output: string;
+  stdout: string;
+}
+
+function run(file: string, args: string[], cwd: string, timeoutMs = 150_000): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(file, args, { cwd, env: npmEnv, timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+      resolve({ code, stdout, output: `${stdout}${stderr}` });
+    });
+  });
+}
+
+const warnings = (output: string) => output.split('\n').filter((line) => /\bwarn(ing)?\b/i.test(line));
+
+/**
+ * npm 11 lists the dependencies whose install scripts the project has not
+ * reviewed: msgpackr's optional native decoder (msgpackr-extract) is one, and
+ * a dependency's, not corral's (corral has none). Every other warning counts.
+ */
+function npmWarnings(output: string): string[] {
+  const advisory = warnings(output).filter((line) => /^npm warn install-scripts/.test(line));
+  const listed = advisory.flatMap((line) => /^npm warn install-scripts {2}(\S+)@/.exec(line)?.[1] ?? []);
+  assert.not.ok(listed.includes('corral'), `corral's own install script is listed:\n${advisory.join('\n')}`);
+  return warnings(output).filter((line) => !advisory.includes(line));
+}
+
+function filesUnder(root: string): string[] {
+  return readdirSync(root).flatMap((name) => {
+    const path = join(root, name);
+    return statSync(path).isDirectory() ? filesUnder(path) : [relative(unpacked, path).split(sep).join('/')];
+  });
+}
+
+/**
+ * The lockfile of a project that depends on the tarball: corral's dependencies,
+ * placed and pinned as this checkout's own lockfile has them, so `npm ci` needs
+ * only the tarballs `npm ci` in the checkout put in npm's cache, and no registry.
+ */
+function projectLockfile(): object {
+  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; dev?: boolean }> };
+  const packages: Record<string, unknown> = {};
+  const place = (name: string, from: string, optional: boolean) => {
+    // Node's resolution over the lockfile's paths: from the dependent's folder up to the top.
+    for (let folder = from; ; folder = folder.includes('/node_modules/') ? folder.slice(0, folder.lastIndexOf('/node_modules/')) : '') {
+      const key = `${folder ? `${folder}/` : ''}node_modules/${name}`;
+      const entry = lock.packages[key];
+      if (entry) {
+        if (key in packages) return;
+        packages[key] = entry;
+        for (const [dependency, optionalDependency] of [
+          ...Object.keys(entry.dependencies ?? {}).map((dependency) => [dependency, false] as const),
+          ...Object.keys(entry.optionalDependencies ?? {}).map((dependency) => [dependency, true] as const),
+        ]) place(dependency, key, optionalDependency);
+        return;
+      }
+      if (folder === '') {
+        if (optional) return; // an optional dependency for another platform, not locked here
+        throw new Error(`${name} (needed by ${from || 'corral'}) is not in package-lock.json`);
+      }
+    }
+  };
+  for (const name of Object.keys(manifest.dependencies)) place(name, '', false);
+  const spec = `file:../${posix.basename(tarball)}`;
+  return {
+    name: 'corral-package-check',
+    lockfileVersion: 3,
+    requires: true,
+    packages: {
+      '': { name: 'corral-package-check', dependencies: { corral: spec } },
+      'node_modules/corral': {
+        version: manifest.version,
+        resolved: spec,
+        integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`,
+        license: manifest.license,
+        dependencies: manifest.dependencies,
+        bin: manifest.bin,
+        engines: manifest.engines,
+      },
+      ...packages,
+    },
+  };
+}
+
+test('npm pack: a clean build, the license, no source maps without sources, no install script, every link in the docs inside the package', async () => {
+  // A copy of the checkout, so that packing (which rebuilds dist/) leaves this one's dist/ alone.
+  const skipped = new Set(['node_modules', 'dist', '.git', 'test-output']);
+  cpSync(REPO_ROOT, source, { recursive: true, filter: (path) => !skipped.has(relative(REPO_ROOT, path).split(sep)[0]) });
+  symlinkSync(join(REPO_ROOT, 'node_modules'), join(source, 'node_modules'), 'dir');
+  const pack = await run('npm', ['pack', '--pack-destination', tmp], source);
+  assert.is(pack.code, 0, pack.output);
+  assert.equal(npmWarnings(pack.output), [], 'npm pack warns');
+  assert.ok(existsSync(tarball), pack.output);
+
+  mkdirSync(unpacked);
+  const untar = await run('tar', ['-xzf', tarball, '-C', unpacked], tmp);
+  assert.is(untar.code, 0, untar.output);
+  const files = filesUnder(join(unpacked, 'package'));
+  const packed = new Set(files.map((file) => file.replace(/^package\//, '')));
+  for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'examples/test.js', 'examples/systemd/corral.service', 'diagrams/arbiter.md', 'docs/settings.md']) {
+    assert.ok(packed.has(file), `${file} is in the package`);
+  }
+  assert.equal([...packed].filter((file) => file.endsWith('.map') || /^dist\/(test|scripts)\//.test(file)), [], 'no source maps, no tests');
+  assert.match(readFileSync(join(unpacked, 'package', 'LICENSE'), 'utf8'), /^MIT License/);
+  for (const file of [...packed].filter((name) => name.endsWith('.js') && name.startsWith('dist/'))) {
+    assert.not.match(readFileSync(join(unpacked, 'package', file), 'utf8'), /sourceMappingURL/, `${file} points at no missing map`);
+  }
+
+  const scripts = (JSON.parse(readFileSync(join(unpacked, 'package', 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  for (const installScript of ['preinstall', 'install', 'postinstall', 'prepare']) assert.not.ok(installScript in scripts, `no ${installScript} script`);
+
+  // Every relative link of every Markdown file shipped leads to a file shipped.
+  const broken: string[] = [];
+  for (const file of [...packed].filter((name) => name.endsWith('.md'))) {
+    // Code (fenced or inline) is not prose: `log[level](message)` is no link.
+    const text = readFileSync(join(unpacked, 'package', file), 'utf8').replace(/```[\s\S]*?```/g, '').replace(/`[^`\n]*`/g, '');
+    for (const [, target] of text.matchAll(/\]\(([^)\s]+)\)/g)) {
+      if (/^([a-z]+:|#)/i.test(target)) continue;
+      const path = normalize(join(dirname(file), target.split('#')[0])).split(sep).join('/').replace(/\/$/, '');
+      if (!packed.has(path) && ![...packed].some((name) => name.startsWith(`${path}/`))) broken.push(`${file}: ${target}`);
+    }
+  }
+  assert.equal(broken, [], 'links to files not in the package');
+});
+
+test('the tarball installs offline into a fresh project and serves an app through npx corral, with no warning', async () => {
+  assert.ok(existsSync(tarball), 'packed by the test before');
+  mkdirSync(project);
+  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'corral-package-check', private: true, type: 'module', dependencies: { corral: `file:../${posix.basename(tarball)}` } }, null, 2)}\n`);
+  writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify(projectLockfile(), null, 2)}\n`);
+  writeFileSync(join(project, 'app.js'), "export default (req, res) => res.end('served from the package');\n");
+  const install = await run('npm', ['ci', '--offline'], project);
+  assert.is(install.code, 0, `${install.output}\n(npm ci --offline takes corral's dependencies from npm's cache: run npm ci in the checkout first)`);
+  assert.equal(npmWarnings(install.output), [], 'npm ci warns');
+  assert.ok(existsSync(join(project, 'node_modules', '.bin', 'corral')), 'the bin is linked');
+
+  await withCorral(
+    ['-w', '2', '-b', '127.0.0.1:0', 'app.js'],
+    async (corral) => {
+      const [url] = await corral.ready(30_000);
+      assert.is((await request(url)).body, 'served from the package');
+      assert.equal(npmWarnings(corral.output), [], 'warnings while serving');
+    },
+    { cwd: project, env: npmEnv, launcher: (command) => ['npx', ['--offline', 'corral', ...command.slice(2)]] },
+  );
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test.run();
