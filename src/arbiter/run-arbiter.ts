@@ -3,7 +3,7 @@ import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import { type Actor, type InspectionEvent, createActor, fromPromise, toPromise } from 'xstate';
 import { type ArbiterEvent, type ArbiterSignal, WORKER_APP_LOAD_ERROR, arbiterMachine } from '../../machines/arbiter.js';
-import { type WorkerExit, workerHandleMachine } from '../../machines/worker-handle.js';
+import { type RecycleCause, type WorkerExit, workerHandleMachine } from '../../machines/worker-handle.js';
 import type { Hooks } from '../config/hooks.js';
 import type { Identity } from '../config/identity.js';
 import { runHook } from '../config/run-hook.js';
@@ -11,6 +11,9 @@ import type { Settings } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import type { LogLevel, Logger } from '../log/logger.js';
 import { startArbiterMetrics } from '../metrics/arbiter-metrics.js';
+import { type ArbiterView, healthRoutes } from '../metrics/health-routes.js';
+import { type MetricsServer, parseHealthBind, startMetricsServer } from '../metrics/metrics-server.js';
+import { parseSize } from '../config/size.js';
 import type { WorkerReading } from '../metrics/pool-metrics.js';
 import type { StatsdClient } from '../metrics/statsd.js';
 import type { BoundListener } from '../sockets/listeners.js';
@@ -97,15 +100,35 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   await runHook(hooks, 'onStarting', logger, settings);
   // Scrapes read the worker handles; there are none until the actor exists.
   let liveWorkers = (): WorkerReading[] => [];
-  const metrics = await startArbiterMetrics({ metricsBind: settings.metricsBind, statsd: options.statsd, logger, liveWorkers: () => liveWorkers() }).catch(
-    (error: unknown) => {
-      logger.error(describeError(error));
-      return null;
-    },
-  );
+  // Health checks read the chart's snapshot; until it exists the arbiter is booting.
+  let arbiterView = (): ArbiterView | undefined => undefined;
+  const health = healthRoutes(() => arbiterView());
+  const metrics = await startArbiterMetrics({
+    metricsBind: settings.metricsBind,
+    statsd: options.statsd,
+    logger,
+    liveWorkers: () => liveWorkers(),
+    extraRoutes: settings.healthBind ? undefined : health,
+  }).catch((error: unknown) => {
+    logger.error(describeError(error));
+    return null;
+  });
   if (metrics === null) {
     await logger.drain(LOG_DRAIN_MS);
     return stoppedEarly(notices, 1, 'the metrics endpoint could not start; the log says why');
+  }
+  let healthServer: MetricsServer | undefined;
+  if (settings.healthBind) {
+    healthServer = await startMetricsServer(settings.healthBind, health, logger, 'health checks', parseHealthBind).catch((error: unknown) => {
+      logger.error(describeError(error));
+      return undefined;
+    });
+    if (!healthServer) {
+      await metrics?.close();
+      await logger.drain(LOG_DRAIN_MS);
+      return stoppedEarly(notices, 1, 'the health endpoint could not start; the log says why');
+    }
+    logger.info(`Answering health checks at: ${healthServer.url} (${Object.keys(health).join(', ')})`);
   }
   const listeners: BoundListener[] = [];
   const succession = startSuccession({
@@ -182,6 +205,8 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       announceReloading: () => systemd.notify({ RELOADING: 1, MONOTONIC_USEC: String(monotonicMicroseconds()), STATUS: 'reloading' }),
       announceReloaded: () => systemd.notify({ READY: 1, STATUS: `${settings.workers} worker(s) serving` }),
       announceStopping: () => systemd.notify({ STOPPING: 1, STATUS: 'stopping' }),
+      announceNotReady: () => systemd.notify({ STATUS: 'not ready; draining soon' }),
+      workerRecycling: (_, { cause }: { cause: RecycleCause }) => metrics?.workerRecycling(cause),
       workerExited: (_, { exit, replaced }: { exit: WorkerExit; replaced: boolean }) => {
         metrics?.workerExited(exit, replaced);
         void runHook(hooks, 'childExit', logger, { id: exit.id, pid: exit.pid, exitCode: exit.exitCode, signal: exit.signal });
@@ -203,12 +228,15 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       gracefulTimeoutMs: settings.gracefulTimeout * 1000,
       killDelayMs: KILL_DELAY_MS,
       settleMs: SETTLE_MS,
+      drainDelayMs: settings.drainDelay * 1000,
+      maxMemoryBytes: settings.maxMemory ? parseSize(settings.maxMemory) : undefined,
       predecessorPid: succession.inherited?.parentPid,
       attachedToTerminal: options.handleSignals === true && Boolean(process.stdout.isTTY || process.stderr.isTTY),
     },
   });
 
   liveWorkers = () => Object.values(actor.getSnapshot().context.workerRefs).map((ref) => ref.getSnapshot().context);
+  arbiterView = () => actor.getSnapshot();
   if (metrics) actor.subscribe(() => metrics.poolChanged());
   // The chart decides what a signal means in each state; a signal it does not take there is said, never lost silently.
   const onSignal = (signal: ArbiterSignal) => {
@@ -245,6 +273,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     } finally {
       stopWatching();
       await metrics?.close();
+      await healthServer?.close();
       closeListeners();
       succession.end();
       await sentinel?.close();
