@@ -14,6 +14,7 @@ import { startArbiterMetrics } from '../metrics/arbiter-metrics.js';
 import { type ArbiterView, healthRoutes } from '../metrics/health-routes.js';
 import { type MetricsServer, parseHealthBind, startMetricsServer } from '../metrics/metrics-server.js';
 import { parseSize } from '../config/size.js';
+import { PID1_WARNING } from '../init/pid1.js';
 import type { WorkerReading } from '../metrics/pool-metrics.js';
 import type { StatsdClient } from '../metrics/statsd.js';
 import type { BoundListener } from '../sockets/listeners.js';
@@ -91,6 +92,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   // Replaced by a reload; new workers get what is current when they spawn.
   let { settings, hooks } = options;
   logger.info(`Starting corral ${version}`);
+  if (process.pid === 1) logger.warning(PID1_WARNING);
   const notices = new EventEmitter<ArbiterNotices>();
   if (settings.preloadApp && !(await preloadApp(appModule, cwd, logger))) {
     logger.info('Shutting down: Master');
