@@ -166,7 +166,9 @@ export const workerHandleMachine = setup({
   },
   delays: {
     timeout: ({ context }) => context.timeoutMs,
-    gracefulTimeout: ({ context }) => context.gracefulTimeoutMs,
+    // The worker cuts what is left at its own graceful timeout and says which requests it cut: it is
+    // killed only if it is still there a kill delay later (its event loop blocked).
+    gracefulDeadline: ({ context }) => context.gracefulTimeoutMs + context.killDelayMs,
     killDelay: ({ context }) => context.killDelayMs,
     settle: ({ context }) => context.settleMs,
   },
@@ -237,10 +239,10 @@ export const workerHandleMachine = setup({
       // Already on its way out: a broken pipe changes nothing but the log.
       on: { 'MSG.heartbeat': { actions: 'recordStats' }, 'PROCESS.PROTOCOL_ERROR': { actions: logProtocolError } },
       states: {
-        // Asked to finish in-flight work; killed if it takes longer than the graceful timeout.
+        // Asked to finish in-flight work; killed if it is not gone a kill delay past the graceful timeout.
         graceful: {
           entry: { type: 'signal', params: { signal: 'SIGTERM' } },
-          after: { gracefulTimeout: 'killing' },
+          after: { gracefulDeadline: 'killing' },
           on: { STOP: 'quick' },
         },
         quick: {
