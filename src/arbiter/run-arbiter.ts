@@ -93,6 +93,9 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   let { settings, hooks } = options;
   logger.info(`Starting corral ${version}`);
   if (process.pid === 1) logger.warning(PID1_WARNING);
+  if (settings.requestTimeout > 0 && settings.workerClass !== 'async') {
+    logger.warning(`--request-timeout applies to the async kind only; -k ${settings.workerClass} ignores it (--timeout still replaces a worker whose event loop is blocked).`);
+  }
   const notices = new EventEmitter<ArbiterNotices>();
   if (settings.preloadApp && !(await preloadApp(appModule, cwd, logger))) {
     logger.info('Shutting down: Master');
