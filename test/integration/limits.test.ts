@@ -87,6 +87,13 @@ test('--request-timeout: nothing sent yet → 503; response begun → connection
   });
 });
 
+test('--request-timeout with a kind that ignores it is said at start', async () => {
+  await withCorral(['-k', 'sync', '-w', '1', '-b', '127.0.0.1:0', '--request-timeout', '5', app], async (corral) => {
+    await corral.ready();
+    assert.match(corral.output, /\[WARNING\] --request-timeout applies to the async kind only; -k sync ignores it/);
+  });
+});
+
 test('a graceful timeout that cuts requests logs each one: method, path, age', async () => {
   const corral = startCorral(['-w', '1', '-b', '127.0.0.1:0', '--graceful-timeout', '1', '-t', '1', '--metrics-bind', '127.0.0.1:0', app]);
   try {
