@@ -4,7 +4,7 @@
 // then the drain as always (keep-alive connections told `Connection: close`).
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type CorralProcess, fixture, startCorral, withCorral } from '../helpers/corral-process.js';
+import { type CorralProcess, fixture, startCorral, waitUntil, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
 import { RawConnection } from '../helpers/raw-http.js';
 
@@ -91,6 +91,21 @@ test('--drain-delay: TERM turns /readyz to 503 at once, serving goes on for the 
     connections.forEach((connection) => connection.destroy());
     await corral.stop();
   }
+});
+
+test('/readyz is 503 while no worker is ready (WINCH stops them all, the sockets kept) and 200 again once one is', async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--health-bind', '127.0.0.1:0', fixture('app.js')], async (corral) => {
+    const origin = await healthOrigin(corral);
+    await corral.ready();
+    const [worker] = corral.workerPids();
+    corral.signal('SIGWINCH');
+    await corral.waitForLine(new RegExp(`Worker \\(pid:${worker}\\) exited`));
+    const none = await request(origin, { path: '/readyz' });
+    assert.is(none.status, 503, none.body);
+    assert.match(none.body, /0 worker\(s\) ready/);
+    corral.signal('SIGTTIN');
+    await waitUntil(async () => (await request(origin, { path: '/readyz' })).status === 200, { what: 'a new worker to be ready' });
+  });
 });
 
 test('--drain-delay: a second TERM cuts the delay short', async () => {
