@@ -2,6 +2,7 @@
 // GET /readyz on --health-bind or on the metrics listener, readiness off while
 // booting and from the moment TERM arrives, serving on through --drain-delay,
 // then the drain as always (keep-alive connections told `Connection: close`).
+import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type CorralProcess, fixture, startCorral, waitUntil, withCorral } from '../helpers/corral-process.js';
@@ -130,6 +131,21 @@ test('a --health-bind that is not HOST:PORT stops corral with a clear error', as
     assert.match(corral.output, /--health-bind: 'nonsense' is not valid. Use HOST:PORT/);
   } finally {
     await corral.stop();
+  }
+});
+
+test('a --health-bind port already in use stops corral at start, naming it', async () => {
+  const taken = net.createServer();
+  await new Promise<void>((resolve) => taken.listen({ port: 0, host: '127.0.0.1' }, resolve));
+  const { port } = taken.address() as net.AddressInfo;
+  const corral = startCorral(['-b', '127.0.0.1:0', '--health-bind', `127.0.0.1:${port}`, fixture('app.js')]);
+  try {
+    const exit = await corral.waitForExit(10_000);
+    assert.is(exit.code, 1);
+    assert.match(corral.output, new RegExp(`Can't serve health checks at 127.0.0.1:${port}: .*EADDRINUSE`));
+  } finally {
+    await corral.stop();
+    taken.close();
   }
 });
 
