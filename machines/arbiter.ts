@@ -3,7 +3,7 @@
 // sockets, closing them, logging) are named here and supplied from src/.
 import { type ActorRefFrom, and, assign, fromPromise, not, sendTo, setup } from 'xstate';
 import { successionMachine } from './succession.js';
-import { type LogLevel, type WorkerExit, type WorkerHandleInput, workerHandleMachine } from './worker-handle.js';
+import { type LogLevel, type RecycleCause, type WorkerExit, type WorkerHandleInput, workerHandleMachine } from './worker-handle.js';
 
 export interface ArbiterInput {
   workers: number;
@@ -12,6 +12,13 @@ export interface ArbiterInput {
   killDelayMs: number;
   /** See WorkerHandleInput.settleMs. */
   settleMs: number;
+  /**
+   * On TERM, how long the arbiter reports not ready while it keeps serving, before it drains:
+   * time for a load balancer or Kubernetes to stop sending it connections. 0: drain at once.
+   */
+  drainDelayMs?: number;
+  /** See WorkerHandleInput.maxMemoryBytes. */
+  maxMemoryBytes?: number;
   /** Set when this arbiter was started by another one's upgrade (USR2): that one's pid. */
   predecessorPid?: number;
   /**
@@ -42,7 +49,7 @@ export type ArbiterEvent =
   /** Set the number of workers (embedding: `handle.scale(n)`): new ones boot, surplus ones drain, oldest first. */
   | { type: 'SCALE'; workers: number }
   | { type: 'WORKER.READY'; id: string; pid: number | undefined }
-  | { type: 'WORKER.RECYCLE'; id: string; reason: string }
+  | { type: 'WORKER.RECYCLE'; id: string; reason: string; cause?: RecycleCause }
   | { type: 'WORKER.SETTLED'; id: string }
   | { type: 'WORKER.EXITED'; exit: WorkerExit };
 
@@ -119,6 +126,17 @@ const recyclingIds = (context: ArbiterContext) =>
 const freshIds = (context: ArbiterContext) => activeIds(context).filter((id) => context.workerInfo[id].generation === context.generation);
 const oldIds = (context: ArbiterContext) => activeIds(context).filter((id) => context.workerInfo[id].generation < context.generation);
 
+/** Workers that can take a request now: ready, and not told to leave. */
+export const readyWorkerCount = (context: Pick<ArbiterContext, 'workerInfo'>) =>
+  Object.values(context.workerInfo).filter((info) => info.ready && !info.retiring).length;
+
+/**
+ * What `GET /readyz` answers: the arbiter admits new traffic (a state tagged `admitting`:
+ * serving, not booting, not in its drain delay, not draining) and at least one worker is ready.
+ */
+export const reportsReady = (snapshot: { hasTag(tag: 'admitting'): boolean; context: Pick<ArbiterContext, 'workerInfo'> }) =>
+  snapshot.hasTag('admitting') && readyWorkerCount(snapshot.context) > 0;
+
 type Spawner = (src: 'workerHandle', options: { id: string; input: WorkerHandleInput }) => unknown;
 
 function spawnOne(context: ArbiterContext, spawn: Spawner) {
@@ -132,6 +150,7 @@ function spawnOne(context: ArbiterContext, spawn: Spawner) {
       gracefulTimeoutMs: context.gracefulTimeoutMs,
       killDelayMs: context.killDelayMs,
       settleMs: context.settleMs,
+      maxMemoryBytes: context.maxMemoryBytes ?? 0,
     },
   }) as WorkerRef;
   return {
@@ -213,9 +232,13 @@ export const arbiterMachine = setup({
     /** A reload ended: the new generation serves (ok), or the previous one keeps serving (reason). */
     reloadFinished: (_, _params: { ok: boolean; reason?: string }) => {},
     announceStopping: () => {},
+    /** Readiness turned off ahead of a drain (the health endpoint reads `reportsReady`). */
+    announceNotReady: () => {},
     // USR2: the succession chart starts a new arbiter, unless one is already under way.
     startUpgrade: sendTo('succession', { type: 'UPGRADE' as const }),
     workerExited: (_, _params: { exit: WorkerExit; replaced: boolean }) => {},
+    /** A worker is to be replaced because it reached a limit (counted by cause). */
+    workerRecycling: (_, _params: { id: string; cause: RecycleCause }) => {},
     reopenOwnLogs: () => {},
     // Each worker reopens its own log files too.
     reopenWorkerLogs: ({ context }) => {
@@ -312,6 +335,7 @@ export const arbiterMachine = setup({
   delays: {
     // The second death in a row respawns after 1 s, then 2, 4 … up to 30 s.
     backoff: ({ context }) => backoffMs(context.crashStreak),
+    drainDelay: ({ context }) => context.drainDelayMs ?? 0,
   },
   guards: {
     diedYoung: ({ event }) => event.type === 'WORKER.EXITED' && event.exit.cause === 'exited' && !event.exit.established,
@@ -334,6 +358,7 @@ export const arbiterMachine = setup({
     rollUnderWay: ({ context }) => oldIds(context).length > 0,
     isValidScale: ({ event }) => event.type === 'SCALE' && acceptsWorkerCount(event.workers),
     isQuickSignal: ({ event }) => event.type === 'SIGNAL' && (event.signal === 'SIGINT' || event.signal === 'SIGQUIT'),
+    hasDrainDelay: ({ context }) => (context.drainDelayMs ?? 0) > 0,
     isShutdownSignal: ({ event }) => event.type === 'SIGNAL' && ['SIGTERM', 'SIGINT', 'SIGQUIT'].includes(event.signal),
   },
 }).createMachine({
@@ -369,6 +394,7 @@ export const arbiterMachine = setup({
       on: { SIGNAL: { target: 'dead', actions: logSignal } },
     },
     serving: {
+      tags: ['admitting'],
       entry: 'spawnWorkers',
       initial: 'steady',
       states: {
@@ -491,6 +517,7 @@ export const arbiterMachine = setup({
         'WORKER.RECYCLE': {
           actions: [
             { type: 'log', params: ({ event }) => ({ level: 'info', message: `Replacing ${event.id}: it ${event.reason}` }) },
+            { type: 'workerRecycling', params: ({ event }) => ({ id: event.id, cause: event.cause ?? 'maxRequests' }) },
             'markRecycling',
             'spawnWorkers',
           ],
@@ -543,6 +570,12 @@ export const arbiterMachine = setup({
               'retireSurplus', 'notifyRetiring',
             ],
           },
+          // TERM with a drain delay: first stop admitting (readiness fails), then drain.
+          {
+            guard: and([{ type: 'isSignal', params: { signal: 'SIGTERM' as const } }, 'hasDrainDelay']),
+            target: 'delayingDrain',
+            actions: [logSignal, 'setStopMode'],
+          },
           { guard: 'isShutdownSignal', target: 'draining', actions: [logSignal, 'setStopMode'] },
         ],
         SCALE: [
@@ -564,6 +597,32 @@ export const arbiterMachine = setup({
               }),
             },
           },
+        ],
+      },
+    },
+    // Not ready any more, still serving with the workers there are (none new is started): a load
+    // balancer's health check or Kubernetes' endpoints take this long to stop sending connections.
+    delayingDrain: {
+      entry: [
+        'announceNotReady',
+        {
+          type: 'log',
+          params: ({ context }) => ({ level: 'info', message: `Reporting not ready; draining in ${(context.drainDelayMs ?? 0) / 1000} s` }),
+        },
+      ],
+      after: { drainDelay: 'draining' },
+      // Nobody left to serve: nothing to wait for.
+      always: { guard: 'noWorkersLeft', target: 'draining' },
+      on: {
+        'WORKER.EXITED': [
+          { guard: 'isBootFailure', target: 'draining', actions: [finalExit, 'forgetWorker', 'halt'] },
+          { actions: [finalExit, logExit, 'forgetWorker'] },
+        ],
+        'WORKER.READY': { actions: ['markReady', 'retireOneRecycled', 'notifyRetiring'] },
+        SIGNAL: [
+          { guard: { type: 'isSignal', params: { signal: 'SIGUSR1' } }, actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
+          // A second TERM cuts the delay short; INT or QUIT stop quickly.
+          { guard: 'isShutdownSignal', target: 'draining', actions: [logSignal, 'setStopMode'] },
         ],
       },
     },

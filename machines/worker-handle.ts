@@ -13,6 +13,8 @@ export interface WorkerHandleInput {
   killDelayMs: number;
   /** A worker that dies sooner than this after becoming ready counts toward a crash loop. */
   settleMs: number;
+  /** A heartbeat reporting more resident memory than this asks for a replacement (--max-memory). 0: no limit. */
+  maxMemoryBytes?: number;
 }
 
 /**
@@ -30,6 +32,8 @@ export interface WorkerStats {
   served: number;
   lagMs: number;
   rss: number;
+  /** Requests cut by --request-timeout. */
+  timedOut?: number;
   durations?: RequestDurations;
 }
 
@@ -74,8 +78,13 @@ export type WorkerHandleEvent =
 export type WorkerProcessCommand =
   | { type: 'SIGNAL'; signal: 'SIGTERM' | 'SIGQUIT' | 'SIGABRT' | 'SIGKILL' | 'SIGUSR1' };
 
+/** Why a worker asks to be replaced: it reached --max-requests or --max-memory. */
+export type RecycleCause = 'maxRequests' | 'maxMemory';
+
 export interface WorkerHandleContext extends WorkerHandleInput {
   established: boolean;
+  /** It has asked the arbiter for a replacement already (asked once). */
+  recycleAsked: boolean;
   pid: number | undefined;
   stats: WorkerStats;
   cause: ExitCause;
@@ -85,6 +94,8 @@ export interface WorkerHandleContext extends WorkerHandleInput {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warning' | 'error' | 'critical';
+
+const megabytes = (bytes: number) => Math.round(bytes / 1048576);
 
 const logProtocolError = {
   type: 'log',
@@ -142,17 +153,29 @@ export const workerHandleMachine = setup({
       type: 'WORKER.RECYCLE' as const,
       id: context.id,
       reason: event.type === 'MSG.recycle' ? event.reason : 'asked',
+      cause: 'maxRequests' as RecycleCause,
     })),
+    askToRecycleForMemory: sendParent(({ context }) => ({
+      type: 'WORKER.RECYCLE' as const,
+      id: context.id,
+      reason: `uses ${megabytes(context.stats.rss)} MB of memory, over --max-memory ${megabytes(context.maxMemoryBytes ?? 0)} MB`,
+      cause: 'maxMemory' as RecycleCause,
+    })),
+    markRecycleAsked: assign({ recycleAsked: true }),
     reportExit: sendParent(({ context }) => ({ type: 'WORKER.EXITED' as const, exit: exitOf(context) })),
   },
   delays: {
     timeout: ({ context }) => context.timeoutMs,
-    gracefulTimeout: ({ context }) => context.gracefulTimeoutMs,
+    // The worker cuts what is left at its own graceful timeout and says which requests it cut: it is
+    // killed only if it is still there a kill delay later (its event loop blocked).
+    gracefulDeadline: ({ context }) => context.gracefulTimeoutMs + context.killDelayMs,
     killDelay: ({ context }) => context.killDelayMs,
     settle: ({ context }) => context.settleMs,
   },
   guards: {
     hasTimeout: ({ context }) => context.timeoutMs > 0,
+    overMemory: ({ context, event }) =>
+      !context.recycleAsked && (context.maxMemoryBytes ?? 0) > 0 && event.type === 'MSG.heartbeat' && event.stats.rss > context.maxMemoryBytes!,
   },
 }).createMachine({
   id: 'workerHandle',
@@ -163,6 +186,7 @@ export const workerHandleMachine = setup({
     cause: 'exited',
     bootError: undefined,
     established: false,
+    recycleAsked: false,
     exitCode: null,
     signal: null,
   }),
@@ -172,7 +196,7 @@ export const workerHandleMachine = setup({
     'PROCESS.SPAWNED': { actions: 'recordPid' },
     'PROCESS.EXITED': { target: '.dead', actions: 'recordExit' },
     'MSG.bootFailed': { actions: 'recordBootError' },
-    'MSG.recycle': { actions: 'askToRecycle' },
+    'MSG.recycle': { actions: ['markRecycleAsked', 'askToRecycle'] },
     // USR1 to the worker: reopen its log files (logrotate).
     REOPEN_LOGS: { actions: { type: 'signal', params: { signal: 'SIGUSR1' } } },
   },
@@ -195,7 +219,13 @@ export const workerHandleMachine = setup({
         live: {
           // Every heartbeat re-enters `live`, which restarts the timeout.
           after: { timeout: { guard: 'hasTimeout', target: '#workerHandle.draining.aborting', actions: { type: 'setCause', params: { cause: 'timeout' } } } },
-          on: { 'MSG.heartbeat': { target: 'live', reenter: true, actions: 'recordStats' } },
+          on: {
+            'MSG.heartbeat': [
+              // Over --max-memory: replaced like --max-requests does it, the new worker ready first.
+              { guard: 'overMemory', target: 'live', reenter: true, actions: ['recordStats', 'markRecycleAsked', 'askToRecycleForMemory'] },
+              { target: 'live', reenter: true, actions: 'recordStats' },
+            ],
+          },
         },
       },
       on: {
@@ -209,10 +239,10 @@ export const workerHandleMachine = setup({
       // Already on its way out: a broken pipe changes nothing but the log.
       on: { 'MSG.heartbeat': { actions: 'recordStats' }, 'PROCESS.PROTOCOL_ERROR': { actions: logProtocolError } },
       states: {
-        // Asked to finish in-flight work; killed if it takes longer than the graceful timeout.
+        // Asked to finish in-flight work; killed if it is not gone a kill delay past the graceful timeout.
         graceful: {
           entry: { type: 'signal', params: { signal: 'SIGTERM' } },
-          after: { gracefulTimeout: 'killing' },
+          after: { gracefulDeadline: 'killing' },
           on: { STOP: 'quick' },
         },
         quick: {

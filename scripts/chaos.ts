@@ -3,6 +3,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { findHaproxy, fleetRollout } from '../test/chaos/fleet-rollout.js';
 import { type ChaosReport, fdExhaustion, fullDiskAccessLog, hangingApp, hostileClients, ipcGarbage, killNine, leakingApp, logReopenFailure, reloadStorm } from '../test/chaos/scenarios.js';
 
 const seconds = Number(process.env.CHAOS_SECONDS ?? 30);
@@ -23,6 +24,10 @@ const runs: [string, () => Promise<ChaosReport>][] = [
   ['full disk', () => fullDiskAccessLog(seconds)],
   ['fd exhaustion', () => fdExhaustion(seconds)],
 ];
+// Needs HAProxy (Debian's package): said and left out when it cannot be had.
+const haproxy = findHaproxy();
+if (haproxy) runs.push(['fleet rollout', () => fleetRollout(haproxy, seconds, { minRequests: 20_000 })]);
+else console.log('fleet rollout: skipped, haproxy is not installed and could not be installed (apt-get install haproxy)');
 
 // CHAOS_ONLY=kill,hostile … runs the scenarios whose names contain one of the words.
 const only = (process.env.CHAOS_ONLY ?? '').split(',').filter(Boolean);

@@ -3,13 +3,17 @@ import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import { type Actor, type InspectionEvent, createActor, fromPromise, toPromise } from 'xstate';
 import { type ArbiterEvent, type ArbiterSignal, WORKER_APP_LOAD_ERROR, arbiterMachine } from '../../machines/arbiter.js';
-import { type WorkerExit, workerHandleMachine } from '../../machines/worker-handle.js';
+import { type RecycleCause, type WorkerExit, workerHandleMachine } from '../../machines/worker-handle.js';
 import type { Hooks } from '../config/hooks.js';
 import type { Identity } from '../config/identity.js';
 import { runHook } from '../config/run-hook.js';
 import type { Settings } from '../config/schema.js';
 import { describeError } from '../errors.js';
 import type { LogLevel, Logger } from '../log/logger.js';
+import { type ArbiterView, healthRoutes } from '../metrics/health-routes.js';
+import type { MetricsServer } from '../metrics/metrics-server.js';
+import { parseSize } from '../config/size.js';
+import { PID1_WARNING } from '../init/pid1.js';
 import type { WorkerReading } from '../metrics/pool-metrics.js';
 import type { StatsdClient } from '../metrics/statsd.js';
 import type { BoundListener } from '../sockets/listeners.js';
@@ -87,6 +91,10 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   // Replaced by a reload; new workers get what is current when they spawn.
   let { settings, hooks } = options;
   logger.info(`Starting corral ${version}`);
+  if (process.pid === 1) logger.warning(PID1_WARNING);
+  if (settings.requestTimeout > 0 && settings.workerClass !== 'async') {
+    logger.warning(`--request-timeout applies to the async kind only; -k ${settings.workerClass} ignores it (--timeout still replaces a worker whose event loop is blocked).`);
+  }
   const notices = new EventEmitter<ArbiterNotices>();
   if (settings.preloadApp && !(await preloadApp(appModule, cwd, logger))) {
     logger.info('Shutting down: Master');
@@ -96,11 +104,20 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   await runHook(hooks, 'onStarting', logger, settings);
   // Scrapes read the worker handles; there are none until the actor exists.
   let liveWorkers = (): WorkerReading[] => [];
+  // Health checks read the chart's snapshot; until it exists the arbiter is booting.
+  let arbiterView = (): ArbiterView | undefined => undefined;
+  const health = healthRoutes(() => arbiterView());
   // Loaded only when there is a metrics endpoint or StatsD to feed.
   const startMetrics = async () => {
     if (!settings.metricsBind && !options.statsd) return undefined;
     const { startArbiterMetrics } = await import('../metrics/arbiter-metrics.js');
-    return startArbiterMetrics({ metricsBind: settings.metricsBind, statsd: options.statsd, logger, liveWorkers: () => liveWorkers() });
+    return startArbiterMetrics({
+      metricsBind: settings.metricsBind,
+      statsd: options.statsd,
+      logger,
+      liveWorkers: () => liveWorkers(),
+      extraRoutes: settings.healthBind ? undefined : health,
+    });
   };
   const metrics = await startMetrics().catch((error: unknown) => {
     logger.error(describeError(error));
@@ -109,6 +126,20 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   if (metrics === null) {
     await logger.drain(LOG_DRAIN_MS);
     return stoppedEarly(notices, 1, 'the metrics endpoint could not start; the log says why');
+  }
+  let healthServer: MetricsServer | undefined;
+  if (settings.healthBind) {
+    const { parseHealthBind, startMetricsServer } = await import('../metrics/metrics-server.js');
+    healthServer = await startMetricsServer(settings.healthBind, health, logger, 'health checks', parseHealthBind).catch((error: unknown) => {
+      logger.error(describeError(error));
+      return undefined;
+    });
+    if (!healthServer) {
+      await metrics?.close();
+      await logger.drain(LOG_DRAIN_MS);
+      return stoppedEarly(notices, 1, 'the health endpoint could not start; the log says why');
+    }
+    logger.info(`Answering health checks at: ${healthServer.url} (${Object.keys(health).join(', ')})`);
   }
   const listeners: BoundListener[] = [];
   const succession = startSuccession({
@@ -186,6 +217,8 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       announceReloading: () => systemd.notify({ RELOADING: 1, MONOTONIC_USEC: String(monotonicMicroseconds()), STATUS: 'reloading' }),
       announceReloaded: () => systemd.notify({ READY: 1, STATUS: `${settings.workers} worker(s) serving` }),
       announceStopping: () => systemd.notify({ STOPPING: 1, STATUS: 'stopping' }),
+      announceNotReady: () => systemd.notify({ STATUS: 'not ready; draining soon' }),
+      workerRecycling: (_, { cause }: { cause: RecycleCause }) => metrics?.workerRecycling(cause),
       workerExited: (_, { exit, replaced }: { exit: WorkerExit; replaced: boolean }) => {
         metrics?.workerExited(exit, replaced);
         void runHook(hooks, 'childExit', logger, { id: exit.id, pid: exit.pid, exitCode: exit.exitCode, signal: exit.signal });
@@ -207,12 +240,15 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       gracefulTimeoutMs: settings.gracefulTimeout * 1000,
       killDelayMs: KILL_DELAY_MS,
       settleMs: SETTLE_MS,
+      drainDelayMs: settings.drainDelay * 1000,
+      maxMemoryBytes: settings.maxMemory ? parseSize(settings.maxMemory) : undefined,
       predecessorPid: succession.inherited?.parentPid,
       attachedToTerminal: options.handleSignals === true && Boolean(process.stdout.isTTY || process.stderr.isTTY),
     },
   });
 
   liveWorkers = () => Object.values(actor.getSnapshot().context.workerRefs).map((ref) => ref.getSnapshot().context);
+  arbiterView = () => actor.getSnapshot();
   if (metrics) actor.subscribe(() => metrics.poolChanged());
   // The chart decides what a signal means in each state; a signal it does not take there is said, never lost silently.
   const onSignal = (signal: ArbiterSignal) => {
@@ -249,6 +285,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     } finally {
       stopWatching();
       await metrics?.close();
+      await healthServer?.close();
       closeListeners();
       succession.end();
       await sentinel?.close();

@@ -13,6 +13,7 @@ import { tlsServerOptions } from '../http/tls-options.js';
 import { checkMetricsSettings } from '../metrics/check-metrics-settings.js';
 import { type CorralServer, launch } from '../serve.js';
 import { version } from '../version.js';
+import { becomeInitIfPid1 } from '../init/pid1.js';
 
 /** Exit status for a command line the user must fix, as other CLIs use. */
 const EXIT_USAGE = 2;
@@ -27,6 +28,7 @@ const statusFor = (error: unknown) => (error instanceof ConfigError ? 1 : EXIT_U
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] === 'ctl') return (await import('../ctl/ctl-main.js')).ctlMain(argv.slice(1));
+  becomeInitIfPid1();
   const launchDirectory = process.cwd();
   let config: ResolvedConfig;
   try {

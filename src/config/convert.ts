@@ -63,6 +63,8 @@ export function convertSetting(spec: SettingSpec, raw: unknown, source: string):
       if (spec.choices && !spec.choices.includes(raw)) {
         throw new SettingError(spec.name, `${source}: '${raw}' is not one of ${spec.choices.join(', ')}.`);
       }
+      const problem = spec.check?.(raw);
+      if (problem) throw new SettingError(spec.name, `${source}: '${raw}' ${problem}.`);
       return raw;
     }
   }

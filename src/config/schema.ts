@@ -4,6 +4,7 @@
 import { LOG_LEVELS } from '../log/levels.js';
 import { parseAllowedAddress } from '../sockets/address-allow-list.js';
 import { parseBindAddress } from '../sockets/bind-address.js';
+import { parseSize } from './size.js';
 
 export type Env = Record<string, string | undefined>;
 
@@ -38,6 +39,8 @@ export interface StringSpec extends BaseSpec {
   type: 'string';
   default: string | null;
   choices?: readonly string[];
+  /** Checks the value; returns the problem, or undefined when it is fine. */
+  check?: (value: string) => string | undefined;
 }
 export interface ListSpec extends BaseSpec {
   type: 'list';
@@ -198,6 +201,26 @@ export const settingsSchema = [
     section: 'worker',
     gunicorn: 'graceful_timeout',
     help: 'How long a stopping worker may finish its in-flight requests before it is killed.',
+  },
+  {
+    name: 'drainDelay',
+    flag: 'drain-delay',
+    type: 'number',
+    default: 0,
+    min: 0,
+    metavar: 'SECONDS',
+    section: 'worker',
+    help: 'On TERM, first report not ready (GET /readyz answers 503) and keep serving this long, so a load balancer or Kubernetes stops sending new connections; then drain. 0 drains at once.',
+  },
+  {
+    name: 'requestTimeout',
+    flag: 'request-timeout',
+    type: 'number',
+    default: 0,
+    min: 0,
+    metavar: 'SECONDS',
+    section: 'worker',
+    help: 'async kind: a request still running after this long is answered 503 (or its connection closed if its response has begun), logged and counted; the worker serves on. 0 disables.',
   },
   {
     name: 'keepAlive',
@@ -413,6 +436,16 @@ export const settingsSchema = [
     section: 'worker',
     gunicorn: 'max_requests_jitter',
     help: 'Add a random 0..N to each worker\'s --max-requests, so workers are not all replaced at once.',
+  },
+  {
+    name: 'maxMemory',
+    flag: 'max-memory',
+    type: 'string',
+    default: null,
+    metavar: 'SIZE',
+    section: 'worker',
+    check: (value: string) => (parseSize(value) === undefined ? 'is not a size (bytes, or a number with K, M or G: 512M)' : undefined),
+    help: 'Replace a worker whose resident memory (RSS) passes this size, e.g. 512M or 1G: the replacement is ready before the old one drains, as with --max-requests. Off unless set.',
   },
   {
     name: 'preloadApp',
@@ -655,7 +688,16 @@ export const settingsSchema = [
     default: null,
     metavar: 'HOST:PORT',
     section: 'metrics',
-    help: 'Serve Prometheus metrics, aggregated from every worker by the arbiter, at http://HOST:PORT/metrics. Off unless set.',
+    help: 'Serve Prometheus metrics, aggregated from every worker by the arbiter, at http://HOST:PORT/metrics (and /livez, /readyz unless --health-bind is set). Off unless set.',
+  },
+  {
+    name: 'healthBind',
+    flag: 'health-bind',
+    type: 'string',
+    default: null,
+    metavar: 'HOST:PORT',
+    section: 'metrics',
+    help: "Answer health checks at http://HOST:PORT: GET /livez (200 while the arbiter runs) and GET /readyz (200 while serving with a ready worker; 503 while booting, in the drain delay, draining, or with no worker ready). Without it, --metrics-bind's listener answers them.",
   },
   {
     name: 'inspector',

@@ -67,6 +67,9 @@ export function validateMessage(direction: Direction, value: unknown): WorkerToA
   if (type === 'heartbeat' && !['inFlight', 'served', 'lagMs', 'rss'].every((key) => isNumber(message[key]))) {
     throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat without its counters');
   }
+  if (type === 'heartbeat' && message.timedOut !== undefined && !isNumber(message.timedOut)) {
+    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with a malformed timeout count');
+  }
   if (type === 'heartbeat' && message.durations !== undefined && !isRequestDurations(message.durations)) {
     throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with a malformed duration histogram');
   }

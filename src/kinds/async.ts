@@ -4,6 +4,7 @@
 import { fromCallback } from 'xstate';
 import type { RecognisedApp } from '../app/recognise-app.js';
 import { requestListenerFor } from '../http/request-listener.js';
+import { withRequestTimeout } from '../http/request-timeout.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 import { listeningHttp } from './listening-http.js';
 
@@ -11,7 +12,9 @@ function create(dependencies: KindDependencies) {
   return fromCallback<{ type: 'DRAIN' }, { app: unknown }>(({ input, sendBack, receive }) => {
     const app = input.app as RecognisedApp;
     // Node-style apps are served as they are; only fetch-style ones go through the adapter.
-    const http = listeningHttp({ dependencies, sendBack, handle: requestListenerFor(app, dependencies.logger), upgrade: app.upgrade });
+    const { settings, counters, logger } = dependencies;
+    const handle = withRequestTimeout(requestListenerFor(app, logger), settings.requestTimeout, counters, logger);
+    const http = listeningHttp({ dependencies, sendBack, handle, upgrade: app.upgrade });
     http.listen();
     receive((command) => {
       if (command.type === 'DRAIN') http.drain();

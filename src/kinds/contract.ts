@@ -12,6 +12,8 @@ import type { Logger } from '../log/logger.js';
 export interface RequestCounters {
   inFlight: number;
   served: number;
+  /** Requests cut by --request-timeout (kinds that have it). */
+  timedOut?: number;
 }
 
 /**

@@ -11,6 +11,7 @@ import { createHttpServer } from '../http/http-server.js';
 import type { KindReport } from '../../machines/worker.js';
 import type { KindDependencies } from './contract.js';
 import { sheddingLog } from './shedding-log.js';
+import { requestLine } from '../http/request-line.js';
 
 /** accept() failures that mean "no descriptor for this connection now": the kernel's queue is drained, serving goes on. */
 const OUT_OF_DESCRIPTORS = new Set(['EMFILE', 'ENFILE']);
@@ -59,14 +60,13 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade }: Liste
 
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     counters.inFlight += 1;
+    // Also for the stop, which names every request it cuts with its age.
+    (res as TimedResponse)[startedAtKey] = process.hrtime.bigint();
     // Keep-alive 0, or a worker on its way out: one response per connection.
     if (draining || keepAliveMs === 0) res.shouldKeepAlive = false;
     res.once('close', onResponseClose);
     pending.add(res);
-    if (observe) {
-      (res as TimedResponse)[startedAtKey] = process.hrtime.bigint();
-      for (const observer of observers) observer.started?.(req, res);
-    }
+    if (observe) for (const observer of observers) observer.started?.(req, res);
     handle(req, res);
   };
 
@@ -112,6 +112,12 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade }: Liste
       }
     },
     stop() {
+      // The graceful timeout has passed (or a quick stop): say which requests are cut, not only that the worker exits.
+      const now = process.hrtime.bigint();
+      for (const res of pending) {
+        const ageSeconds = Number(now - (res as TimedResponse)[startedAtKey]!) / 1e9;
+        logger.warning(`Worker (pid: ${process.pid}) cutting a request in flight for ${ageSeconds.toFixed(1)} s: ${requestLine(res.req)}`);
+      }
       for (const server of servers) {
         server.close();
         server.closeAllConnections();

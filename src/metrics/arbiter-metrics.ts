@@ -1,8 +1,8 @@
 // The arbiter's share of metrics: the Prometheus endpoint over the pool's
 // totals, the `corral.workers` StatsD gauge, and restart counts.
-import type { WorkerExit } from '../../machines/worker-handle.js';
+import type { RecycleCause, WorkerExit } from '../../machines/worker-handle.js';
 import type { Logger } from '../log/logger.js';
-import { startMetricsServer } from './metrics-server.js';
+import { type Routes, metricsRoute, startMetricsServer } from './metrics-server.js';
 import { PoolMetrics, type WorkerReading } from './pool-metrics.js';
 import { renderPrometheus } from './prometheus.js';
 import type { StatsdClient } from './statsd.js';
@@ -14,6 +14,8 @@ const WORKERS_GAUGE_INTERVAL_MS = 5000;
 export interface ArbiterMetrics {
   /** A worker is gone; `replaced` when the arbiter starts another in its place. */
   workerExited(exit: WorkerExit, replaced: boolean): void;
+  /** A worker is to be replaced because it reached a limit. */
+  workerRecycling(cause: RecycleCause): void;
   /** Called on every arbiter transition; sends the workers gauge when the count changed. */
   poolChanged(): void;
   close(): Promise<void>;
@@ -25,14 +27,18 @@ export interface ArbiterMetricsOptions {
   logger: Logger;
   /** The live worker handles' contexts. */
   liveWorkers: () => readonly WorkerReading[];
+  /** More routes on the metrics listener (the health checks, when they have no listener of their own). */
+  extraRoutes?: Routes;
 }
 
 /** Binds the metrics endpoint (a bind failure rejects); undefined when no metric is asked for. */
-export async function startArbiterMetrics({ metricsBind, statsd, logger, liveWorkers }: ArbiterMetricsOptions): Promise<ArbiterMetrics | undefined> {
+export async function startArbiterMetrics({ metricsBind, statsd, logger, liveWorkers, extraRoutes }: ArbiterMetricsOptions): Promise<ArbiterMetrics | undefined> {
   if (!metricsBind && !statsd) return undefined;
   const pool = new PoolMetrics();
-  const server = metricsBind ? await startMetricsServer(metricsBind, () => renderPrometheus(pool.snapshot(liveWorkers())), logger) : undefined;
-  if (server) logger.info(`Serving metrics at: ${server.url}`);
+  const routes = { ...metricsRoute(() => renderPrometheus(pool.snapshot(liveWorkers()))), ...extraRoutes };
+  const server = metricsBind ? await startMetricsServer(metricsBind, routes, logger) : undefined;
+  if (server) logger.info(`Serving metrics at: ${server.url}/metrics`);
+  if (server && extraRoutes) logger.info(`Answering health checks at: ${server.url} (${Object.keys(extraRoutes).join(', ')})`);
 
   // No gauge for the empty pool at startup: the first one goes out when workers exist.
   let lastCount = 0;
@@ -44,6 +50,7 @@ export async function startArbiterMetrics({ metricsBind, statsd, logger, liveWor
 
   return {
     workerExited: (exit, replaced) => pool.workerExited(exit, replaced),
+    workerRecycling: (cause) => pool.workerRecycling(cause),
     poolChanged() {
       if (statsd && liveWorkers().length !== lastCount) sendWorkersGauge();
     },

@@ -51,6 +51,16 @@ export function renderPrometheus(pool: PoolSnapshot): string {
       Object.entries(pool.restarts).map(([cause, count]) => sample('corral_worker_restarts_total', count, { cause })),
     ),
     family(
+      'corral_worker_recycles_total',
+      'counter',
+      'Workers replaced (the replacement ready first) for reaching a limit, by limit: max_requests, max_memory.',
+      [
+        sample('corral_worker_recycles_total', pool.recycles.maxRequests, { limit: 'max_requests' }),
+        sample('corral_worker_recycles_total', pool.recycles.maxMemory, { limit: 'max_memory' }),
+      ],
+    ),
+    family('corral_request_timeouts_total', 'counter', 'Requests cut by --request-timeout.', [sample('corral_request_timeouts_total', pool.requestTimeouts)]),
+    family(
       'corral_event_loop_lag_seconds',
       'gauge',
       "How late each worker's last heartbeat ran: time its event loop was blocked.",

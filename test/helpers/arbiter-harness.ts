@@ -62,7 +62,7 @@ const machine = arbiterMachine.provide({
   actions: { log, closeListeners: effect('closeListeners'), startUpgrade: effect('startUpgrade'), reopenOwnLogs: effect('reopenOwnLogs') },
 });
 
-export async function arbiterHarness({ workers = 2 } = {}): Promise<ArbiterHarness> {
+export async function arbiterHarness({ workers = 2, drainDelayMs = 0, maxMemoryBytes = 0 } = {}): Promise<ArbiterHarness> {
   const processes = fakeProcesses();
   const logs: string[] = [];
   const effects: string[] = [];
@@ -73,7 +73,7 @@ export async function arbiterHarness({ workers = 2 } = {}): Promise<ArbiterHarne
   const { clock } = simulatedClock();
   const actor = createActor(machine, {
     clock,
-    input: { workers, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL, killDelayMs: KILL_DELAY, settleMs: SETTLE },
+    input: { workers, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL, killDelayMs: KILL_DELAY, settleMs: SETTLE, drainDelayMs, maxMemoryBytes },
   });
   actor.start();
   await settle();

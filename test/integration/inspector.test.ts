@@ -102,7 +102,7 @@ test('off loopback the inspector wants its token (which `corral ctl inspector` g
     assert.match(page.body, /<title>corral inspector<\/title>/);
     assert.not.match(page.body, /https?:\/\/(?!www\.w3\.org)/, 'nothing is loaded from elsewhere');
     const charts = JSON.parse((await request(base, { path: `/charts?token=${match[2]}` })).body);
-    assert.equal(charts.arbiter.root.children.map((state: { key: string }) => state.key), ['booting', 'serving', 'draining', 'dead']);
+    assert.equal(charts.arbiter.root.children.map((state: { key: string }) => state.key), ['booting', 'serving', 'delayingDrain', 'draining', 'dead']);
   }, { env });
 });
 

@@ -9,12 +9,16 @@
 //   - TERM then leads to `dead` once the workers obey the signals they are
 //     sent, and no worker is started after it;
 //   - with good weather from there on, the pool converges to the number of
-//     workers wanted, all ready, and the arbiter to `serving.steady`.
+//     workers wanted, all ready, and the arbiter to `serving.steady`;
+//   - readiness (GET /readyz) is off from the moment a stop begins.
+// It runs twice: draining at once on TERM, and with a drain delay (TERM first
+// turns readiness off and serves on, a timer of the chart's then drains), with
+// a memory limit that heartbeats can pass.
 // The moves are derived from the state, so a new state or event in the charts
 // is explored without editing this test.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import type { ArbiterSignal } from '../../machines/arbiter.js';
+import { type ArbiterSignal, reportsReady } from '../../machines/arbiter.js';
 import { type ArbiterHarness, GRACEFUL, TIMEOUT, arbiterHarness } from '../helpers/arbiter-harness.js';
 import { exploreBreadthFirst } from '../helpers/explore.js';
 import type { FakeProcess } from '../helpers/fake-processes.js';
@@ -22,6 +26,10 @@ import type { FakeProcess } from '../helpers/fake-processes.js';
 const DEPTH = Number(process.env.CORRAL_EXPLORE_DEPTH ?? 4);
 const SIGNALS: ArbiterSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGUSR1', 'SIGUSR2'];
 const SCALES = [0, 1, 3];
+const MEMORY_LIMIT = 1000;
+
+/** The chart's settings for this run of the exploration. */
+let options: { drainDelayMs: number; maxMemoryBytes: number } = { drainDelayMs: 0, maxMemoryBytes: 0 };
 
 interface Move {
   label: string;
@@ -65,6 +73,10 @@ function movesOf(h: ArbiterHarness): Move[] {
       });
     }
     if (isServing(h, process)) moves.push({ label: `#${index} recycle`, run: async (h) => (at(h).emit({ type: 'MSG.recycle', reason: 'served 10 requests' }), await settleAll()) });
+    if (isServing(h, process) && options.maxMemoryBytes > 0) {
+      const stats = { inFlight: 0, served: 0, lagMs: 0, rss: options.maxMemoryBytes + 1 };
+      moves.push({ label: `#${index} over memory`, run: async (h) => (at(h).emit({ type: 'MSG.heartbeat', stats }), await settleAll()) });
+    }
     moves.push({ label: `#${index} exits 0`, run: (h) => h.exit(at(h), 0) });
     moves.push({ label: `#${index} crashes`, run: (h) => h.exit(at(h), 1) });
     moves.push({ label: `#${index} killed`, run: (h) => h.exit(at(h), null, 'SIGKILL') });
@@ -103,7 +115,7 @@ function keyOf(h: ArbiterHarness): string {
 }
 
 async function replay(path: Move[]): Promise<ArbiterHarness> {
-  const h = await arbiterHarness({ workers: 2 });
+  const h = await arbiterHarness({ workers: 2, ...options });
   for (const move of path) await move.run(h);
   return h;
 }
@@ -124,6 +136,8 @@ function checkStructure(h: ArbiterHarness, path: Move[]) {
     assert.ok(snapshot.can({ type: 'WORKER.EXITED', exit }), `a worker's exit is not handled ${where}`);
   }
   const draining = snapshot.matches('draining');
+  const stopping = draining || snapshot.matches('delayingDrain');
+  if (stopping) assert.not.ok(reportsReady(snapshot), `ready while stopping ${where}`);
   for (const signal of ['SIGTERM', 'SIGINT', 'SIGQUIT'] as const) {
     if (draining && (signal === 'SIGTERM' || snapshot.context.stopMode === 'quick')) continue;
     assert.ok(snapshot.can({ type: 'SIGNAL', signal }), `${signal} is not handled ${where}`);
@@ -137,7 +151,8 @@ async function checkShutdown(path: Move[]) {
   const h = await replay(path);
   if (h.actor.getSnapshot().status !== 'active') return;
   const where = `TERM after ${describe(path)} (state ${stateText(h)})`;
-  if (!h.actor.getSnapshot().matches('draining')) await h.send({ type: 'SIGNAL', signal: 'SIGTERM' });
+  if (!h.actor.getSnapshot().matches('draining') && !h.actor.getSnapshot().matches('delayingDrain')) await h.send({ type: 'SIGNAL', signal: 'SIGTERM' });
+  assert.not.ok(h.actor.getSnapshot().status === 'active' && reportsReady(h.actor.getSnapshot()), `still ready after TERM: ${where}`);
   const spawned = h.processes.all.length;
   for (let round = 0; round < 50 && h.actor.getSnapshot().status === 'active'; round += 1) {
     const obeying = h.live().filter(hasBeenSignalled);
@@ -156,7 +171,7 @@ async function checkShutdown(path: Move[]) {
 async function checkConvergence(path: Move[]) {
   const h = await replay(path);
   const snapshot = () => h.actor.getSnapshot();
-  if (snapshot().status !== 'active' || snapshot().matches('draining')) return;
+  if (snapshot().status !== 'active' || snapshot().matches('draining') || snapshot().matches('delayingDrain')) return;
   const where = `after ${describe(path)}`;
   for (let round = 0; round < 80; round += 1) {
     let acted = false;
@@ -184,7 +199,13 @@ async function checkConvergence(path: Move[]) {
   assert.is(h.live().length, serving.length, `workers left over that are not serving ${where}`);
 }
 
-test(`the arbiter chart holds its invariants over every ordering of events to depth ${DEPTH}`, async () => {
+const explorations = [
+  { name: 'draining at once on TERM', options: { drainDelayMs: 0, maxMemoryBytes: 0 } },
+  { name: 'with a drain delay and a memory limit', options: { drainDelayMs: 5000, maxMemoryBytes: MEMORY_LIMIT } },
+];
+
+for (const exploration of explorations) test(`the arbiter chart holds its invariants over every ordering of events to depth ${DEPTH}, ${exploration.name}`, async () => {
+  options = exploration.options;
   const started = Date.now();
   const { states, transitions } = await exploreBreadthFirst({
     depth: DEPTH,

@@ -119,11 +119,11 @@ test('TERM drains every worker, a worker dying while draining is not replaced, e
   assert.equal(actor.getSnapshot().output, { exitCode: 0, haltReason: undefined });
 });
 
-test('a worker that outlives the graceful timeout is killed', async () => {
+test('a worker that outlives the graceful timeout is killed (a kill delay later: it cuts its own requests first, and says which)', async () => {
   const { actor, processes, advance, readyAll } = await startArbiter({ workers: 1 });
   readyAll();
   actor.send({ type: 'SIGNAL', signal: 'SIGTERM' });
-  advance(GRACEFUL - 1);
+  advance(GRACEFUL + KILL_DELAY - 1);
   assert.equal(processes.all[0].signals, ['SIGTERM']);
   advance(1);
   assert.equal(processes.all[0].signals, ['SIGTERM', 'SIGKILL']);
