@@ -32,6 +32,11 @@ export const INSPECTOR_PAGE = `<!doctype html>
   #log time { color: #8a93a5; margin-right: 6px; }
   #status { font-size: 12px; color: #8a93a5; }
   svg { display: block; }
+  .headline { font-size: 22px; font-weight: 600; }
+  .headline .counters { font-size: 12px; font-weight: 400; }
+  #rps text { font-size: 9px; fill: #5b6475; }
+  #rps .grid { stroke: #e6e9ef; }
+  #rps .axis { stroke: #8a93a5; }
 </style>
 </head>
 <body>
@@ -46,8 +51,8 @@ export const INSPECTOR_PAGE = `<!doctype html>
   <div>
     <div class="panel">
       <h2 style="margin-top:0">Requests per second</h2>
-      <svg id="rps" width="100%" height="80" viewBox="0 0 300 80" preserveAspectRatio="none"></svg>
-      <div class="counters" id="rate"></div>
+      <div class="headline"><span id="rate" data-rate="0">0</span> req/s <span class="counters" id="rate-note"></span></div>
+      <svg id="rps" width="100%" viewBox="0 0 320 124" role="img" aria-label="requests per second over the last minutes"></svg>
     </div>
     <div class="panel" style="margin-top:16px">
       <h2 style="margin-top:0">Events</h2>
@@ -85,7 +90,6 @@ const drawChart = (chart, value) => {
 };
 
 let charts;
-const rates = [];
 let last;
 
 function update(picture) {
@@ -107,22 +111,44 @@ function update(picture) {
   document.getElementById('log').innerHTML = picture.log.slice().reverse().map((line) =>
     '<li><time>' + new Date(line.at).toLocaleTimeString() + '</time>' + escape(line.text) + '</li>').join('');
 
-  if (last && picture.at > last.at) {
-    rates.push({ at: picture.at, rate: Math.max(0, (picture.served - last.served) * 1000 / (picture.at - last.at)) });
-    while (rates.length && rates[0].at < picture.at - 60000) rates.shift();
-  }
   last = picture;
-  drawRates();
+  drawRates(picture.rates, picture.at);
 }
 
-function drawRates() {
-  const svg = document.getElementById('rps');
-  const top = Math.max(1, ...rates.map((r) => r.rate));
-  const now = Date.now();
-  const points = rates.map((r) => ((60000 - (now - r.at)) / 200).toFixed(1) + ',' + (78 - (r.rate / top) * 74).toFixed(1)).join(' ');
-  svg.innerHTML = '<polyline fill="none" stroke="#1f7a4d" stroke-width="1.5" points="' + points + '"/>';
-  const current = rates.length ? rates[rates.length - 1].rate : 0;
-  document.getElementById('rate').textContent = current.toFixed(0) + ' req/s now · peak ' + top.toFixed(0) + ' over the last minute';
+/** A round top for the rate axis: 1, 2 or 5 times a power of ten. */
+function niceTop(value) {
+  if (value <= 1) return 1;
+  const power = Math.pow(10, Math.floor(Math.log10(value)));
+  return [1, 2, 5, 10].map((m) => m * power).find((top) => top >= value);
+}
+const formatRate = (rate) => (rate < 10 ? rate.toFixed(1) : rate.toFixed(0));
+
+function drawRates(rates, now) {
+  const left = 34, right = 314, top = 6, bottom = 100;
+  const peak = Math.max(0, ...rates.series.map((point) => point.rate));
+  const yTop = niceTop(peak);
+  const x = (at) => left + (1 - (now - at) / rates.spanMs) * (right - left);
+  const y = (rate) => bottom - (rate / yTop) * (bottom - top);
+  const parts = [];
+  for (const value of [0, yTop / 2, yTop]) {
+    parts.push('<line class="' + (value ? 'grid' : 'axis') + '" x1="' + left + '" x2="' + right + '" y1="' + y(value) + '" y2="' + y(value) + '"/>');
+    parts.push('<text x="' + (left - 4) + '" y="' + (y(value) + 3) + '" text-anchor="end">' + formatRate(value) + '</text>');
+  }
+  const minutes = rates.spanMs / 60000;
+  for (let step = 0; step <= minutes * 2; step++) {
+    const ago = (step * 30000);
+    const at = x(now - ago);
+    parts.push('<line class="grid" x1="' + at + '" x2="' + at + '" y1="' + top + '" y2="' + bottom + '"/>');
+    parts.push('<text x="' + at + '" y="' + (bottom + 11) + '" text-anchor="' + (step === 0 ? 'end' : 'middle') + '">' + (step === 0 ? 'now' : '−' + (ago >= 60000 && ago % 60000 === 0 ? ago / 60000 + ' min' : ago / 1000 + ' s')) + '</text>');
+  }
+  parts.push('<text x="' + ((left + right) / 2) + '" y="' + (bottom + 22) + '" text-anchor="middle">last ' + minutes + ' minutes, one point a second (req/s)</text>');
+  const points = rates.series.filter((point) => point.at > now - rates.spanMs).map((point) => x(point.at).toFixed(1) + ',' + y(point.rate).toFixed(1)).join(' ');
+  parts.push('<polyline fill="none" stroke="#1f7a4d" stroke-width="1.5" points="' + points + '"/>');
+  document.getElementById('rps').innerHTML = parts.join('');
+  const rate = document.getElementById('rate');
+  rate.dataset.rate = rates.now.toFixed(2);
+  rate.textContent = formatRate(rates.now);
+  document.getElementById('rate-note').textContent = 'over the last ' + rates.windowMs / 1000 + ' s · peak ' + formatRate(peak) + ' in ' + minutes + ' min';
 }
 
 async function start() {
@@ -131,8 +157,6 @@ async function start() {
   events.onmessage = (message) => update(JSON.parse(message.data));
   events.onopen = () => (document.getElementById('status').textContent = 'live');
   events.onerror = () => (document.getElementById('status').textContent = 'connection lost; retrying…');
-  // Keep the chart moving when nothing changes.
-  setInterval(() => last && update({ ...last, at: Date.now() }), 1000);
 }
 start();
 </script>

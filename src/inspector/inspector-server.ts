@@ -98,6 +98,7 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
     close() {
       for (const stream of streams) stream.destroy();
       server.close();
+      feed.close();
     },
   };
 }

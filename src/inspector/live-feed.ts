@@ -4,6 +4,7 @@
 // through here. Subscribers get the whole picture, then changes, at most every
 // PUBLISH_MS.
 import type { InspectionEvent } from 'xstate';
+import { HEADLINE_WINDOW_MS, type RatePoint, SERIES_SPAN_MS, SERIES_STEP_MS, createRequestRates } from './request-rates.js';
 import { stateText } from './statechart-model.js';
 
 const PUBLISH_MS = 100;
@@ -21,7 +22,19 @@ export interface FeedWorker {
   inFlight: number;
   lagMs: number;
   rss: number;
+  /** Requests per second over the headline window. */
+  rate: number;
   gone: boolean;
+  lastTransition?: Transition;
+}
+
+/** The last change of state of a chart, and the event that made it. */
+export interface Transition {
+  at: number;
+  event: string;
+  /** Snapshot values before and after. */
+  from: unknown;
+  to: unknown;
 }
 
 export interface FeedLine {
@@ -31,10 +44,19 @@ export interface FeedLine {
 
 export interface FeedPicture {
   at: number;
-  arbiter: { value: unknown; workers: number; generation: number; listeners: string[] };
+  arbiter: { value: unknown; workers: number; generation: number; listeners: string[]; lastTransition?: Transition };
   workers: FeedWorker[];
-  /** Requests served by every worker so far, exited ones included: the page turns it into a rate. */
+  /** Requests served by every worker so far, exited ones included. */
   served: number;
+  rates: {
+    /** Requests per second over the last `windowMs`. */
+    now: number;
+    windowMs: number;
+    /** One point every `stepMs`, each the rate over that step, spanning `spanMs`. */
+    series: RatePoint[];
+    stepMs: number;
+    spanMs: number;
+  };
   log: FeedLine[];
 }
 
@@ -44,6 +66,7 @@ export interface LiveFeed {
   /** Called with the picture now and after every change (throttled); returns an unsubscribe. */
   subscribe(listener: (picture: FeedPicture) => void): () => void;
   note(text: string): void;
+  close(): void;
 }
 
 interface Snapshot {
@@ -52,8 +75,11 @@ interface Snapshot {
   context: Record<string, any>;
 }
 
+const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
 export function createLiveFeed(): LiveFeed {
-  const arbiter = { value: 'booting' as unknown, workers: 0, generation: 0, listeners: [] as string[] };
+  const arbiter: FeedPicture['arbiter'] = { value: 'booting' as unknown, workers: 0, generation: 0, listeners: [] as string[] };
+  const rates = createRequestRates();
   const workers = new Map<string, FeedWorker>();
   const log: FeedLine[] = [];
   let servedByGone = 0;
@@ -68,15 +94,23 @@ export function createLiveFeed(): LiveFeed {
     changed();
   };
   const picture = (): FeedPicture => {
-    const all = [...workers.values()];
+    const now = Date.now();
+    const all = [...workers.values()].map((w) => ({ ...w, rate: w.gone ? 0 : rates.workerRate(w.id, now, HEADLINE_WINDOW_MS) }));
     return {
-      at: Date.now(),
+      at: now,
       arbiter: { ...arbiter },
       workers: all,
       served: servedByGone + all.filter((w) => !w.gone).reduce((sum, w) => sum + w.served, 0),
+      rates: { now: rates.rate(now, HEADLINE_WINDOW_MS), windowMs: HEADLINE_WINDOW_MS, series: rates.series(), stepMs: SERIES_STEP_MS, spanMs: SERIES_SPAN_MS },
       log: [...log],
     };
   };
+  // The fixed clock of the rate chart; it also brings the page the new point.
+  const clock = setInterval(() => {
+    rates.sample(Date.now());
+    changed();
+  }, SERIES_STEP_MS);
+  clock.unref();
   const publish = () => {
     timer = undefined;
     const now = picture();
@@ -86,8 +120,9 @@ export function createLiveFeed(): LiveFeed {
     if (!timer && listeners.size > 0) timer = setTimeout(publish, PUBLISH_MS);
   }
 
-  const onArbiter = (snapshot: Snapshot) => {
+  const onArbiter = (snapshot: Snapshot, event: { type: string }) => {
     const before = stateText(arbiter.value);
+    if (!sameValue(arbiter.value, snapshot.value)) arbiter.lastTransition = { at: Date.now(), event: event.type, from: arbiter.value, to: snapshot.value };
     arbiter.value = snapshot.value;
     arbiter.workers = snapshot.context.workers;
     arbiter.generation = snapshot.context.generation;
@@ -97,7 +132,7 @@ export function createLiveFeed(): LiveFeed {
     changed();
   };
 
-  const onHandle = (sessionId: string, snapshot: Snapshot) => {
+  const onHandle = (sessionId: string, snapshot: Snapshot, event: { type: string }) => {
     const id = String(snapshot.context.id);
     handles.set(sessionId, id);
     const known = workers.get(id);
@@ -110,9 +145,13 @@ export function createLiveFeed(): LiveFeed {
       inFlight: stats.inFlight ?? 0,
       lagMs: stats.lagMs ?? 0,
       rss: stats.rss ?? 0,
+      rate: 0,
       gone: snapshot.status !== 'active',
+      lastTransition: known && !sameValue(known.value, snapshot.value) ? { at: Date.now(), event: event.type, from: known.value, to: snapshot.value } : known?.lastTransition,
     };
     workers.set(id, worker);
+    if (event.type === 'MSG.heartbeat') rates.heartbeat(id, worker.served, Date.now());
+    if (worker.gone) rates.gone(id);
     const before = known ? stateText(known.value) : '';
     const after = stateText(snapshot.value);
     if (after !== before) note(`${id}${worker.pid ? ` (pid ${worker.pid})` : ''} ${after}`);
@@ -147,8 +186,9 @@ export function createLiveFeed(): LiveFeed {
         const machineId = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
         const snapshot = inspection.snapshot as unknown as Snapshot;
         if (!snapshot || typeof snapshot !== 'object' || !('value' in snapshot)) return;
-        if (machineId === 'arbiter') onArbiter(snapshot);
-        else if (machineId === 'workerHandle') onHandle(inspection.actorRef.sessionId, snapshot);
+        const event = (inspection.event ?? { type: '' }) as { type: string };
+        if (machineId === 'arbiter') onArbiter(snapshot, event);
+        else if (machineId === 'workerHandle') onHandle(inspection.actorRef.sessionId, snapshot, event);
       } else if (inspection.type === '@xstate.event') {
         const target = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
         if (target !== 'arbiter') return;
@@ -163,5 +203,6 @@ export function createLiveFeed(): LiveFeed {
       return () => listeners.delete(listener);
     },
     note,
+    close: () => clearInterval(clock),
   };
 }
