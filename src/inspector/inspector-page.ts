@@ -23,6 +23,12 @@ export const INSPECTOR_PAGE = `<!doctype html>
   .state.final.active { border-color: #b42318; background: #fde8e6; }
   .state.final.active > .name { color: #b42318; }
   .children { display: block; }
+  .exits { list-style: none; margin: 1px 0 2px; padding: 0; font-size: 11px; color: #5b6475; }
+  .edge { white-space: nowrap; }
+  .edge::before { content: '↳ '; color: #aab1bf; }
+  .edge .event { font-family: ui-monospace, monospace; color: #3b4456; }
+  .edge.taken { color: #9a3412; background: #fff1e6; border-radius: 3px; }
+  .edge.taken .event { color: #9a3412; font-weight: 600; }
   .workers { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 10px; }
   .worker { background: #fff; border: 1px solid #dde1e8; border-radius: 8px; padding: 8px; }
   .worker[data-gone] { opacity: 0.55; }
@@ -77,17 +83,36 @@ function activePaths(value, prefix) {
 }
 const stateText = (value) => activePaths(value, '').filter((path, _, all) => !all.some((other) => other.startsWith(path + '.'))).join(', ');
 
-function drawState(state, active) {
-  const on = active.has(state.path);
-  const classes = ['state', on ? 'active' : '', state.final ? 'final' : ''].join(' ');
-  const children = state.children.map((child) => drawState(child, active)).join('');
-  return '<div class="' + classes + '" data-path="' + escape(state.path) + '"><div class="name">' + escape(state.key) + '</div>' +
-    (children ? '<div class="children">' + children + '</div>' : '') + '</div>';
-}
-const drawChart = (chart, value) => {
+const pathOfId = (id) => id.split('.').slice(1).join('.');
+
+/**
+ * A chart as nested state boxes, each listing its exits: the event (and guard)
+ * and the state it leads to. The active states are lit; the exit last taken is
+ * marked: it left a state active before for one active after, on that event
+ * (an eventless exit is taken on whatever event started the step).
+ */
+function drawChart(chart, value, transition) {
   const active = new Set(activePaths(value, ''));
-  return chart.root.children.map((child) => drawState(child, active)).join('');
-};
+  const before = new Set(transition ? activePaths(transition.from, '') : []);
+  const after = new Set(transition ? activePaths(transition.to, '') : []);
+  const taken = (edge) => !!transition && before.has(pathOfId(edge.from)) && after.has(pathOfId(edge.to)) && (edge.event === transition.event || edge.event === '');
+  const exits = new Map();
+  for (const edge of chart.edges) {
+    if (!exits.has(edge.from)) exits.set(edge.from, []);
+    exits.get(edge.from).push(edge);
+  }
+  const drawExit = (edge) => '<li class="edge' + (taken(edge) ? ' taken' : '') + '" data-from="' + escape(edge.from) + '" data-to="' + escape(edge.to) + '" data-label="' + escape(edge.label) + '"' +
+    (taken(edge) ? ' title="taken at ' + new Date(transition.at).toLocaleTimeString() + '"' : '') + '><span class="event">' + escape(edge.label) + '</span> → ' + escape(pathOfId(edge.to)) + '</li>';
+  const drawState = (state) => {
+    const classes = ['state', active.has(state.path) ? 'active' : '', state.final ? 'final' : ''].join(' ');
+    const out = exits.get(state.id) ?? [];
+    const children = state.children.map(drawState).join('');
+    return '<div class="' + classes + '" data-path="' + escape(state.path) + '"><div class="name">' + escape(state.key) + '</div>' +
+      (out.length ? '<ul class="exits">' + out.map(drawExit).join('') + '</ul>' : '') +
+      (children ? '<div class="children">' + children + '</div>' : '') + '</div>';
+  };
+  return chart.root.children.map(drawState).join('');
+}
 
 let charts;
 let last;
@@ -98,14 +123,14 @@ function update(picture) {
     ' · ' + picture.arbiter.workers + ' worker(s) wanted · ' + (picture.arbiter.listeners.join(', ') || 'not listening yet');
   const arbiter = document.getElementById('arbiter');
   arbiter.dataset.state = arbiterState;
-  arbiter.innerHTML = drawChart(charts.arbiter, picture.arbiter.value);
+  arbiter.innerHTML = drawChart(charts.arbiter, picture.arbiter.value, picture.arbiter.lastTransition);
 
   document.getElementById('workers').innerHTML = picture.workers.map((w) => {
     const state = stateText(w.value);
     return '<div class="worker" data-id="' + escape(w.id) + '" data-pid="' + (w.pid ?? '') + '" data-state="' + escape(state) + '"' + (w.gone ? ' data-gone' : '') + '>' +
       '<header><span>' + escape(w.id) + ' · pid ' + (w.pid ?? '–') + '</span><span>' + escape(state) + '</span></header>' +
       '<div class="counters">served ' + w.served + ' · in flight ' + w.inFlight + ' · lag ' + w.lagMs.toFixed(1) + ' ms · ' +
-      (w.rss ? (w.rss / 1048576).toFixed(1) + ' MB' : '–') + '</div>' + drawChart(charts.workerHandle, w.value) + '</div>';
+      (w.rss ? (w.rss / 1048576).toFixed(1) + ' MB' : '–') + '</div>' + drawChart(charts.workerHandle, w.value, w.lastTransition) + '</div>';
   }).join('');
 
   document.getElementById('log').innerHTML = picture.log.slice().reverse().map((line) =>

@@ -4,10 +4,11 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPO_ROOT, withCorral } from '../helpers/corral-process.js';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, waitFor } from '../helpers/browser.js';
 import { request } from '../helpers/http.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'corral-inspector-live-'));
@@ -71,6 +72,50 @@ test('requests per second: the page shows the pace of a steady load within 10 %,
       assert.ok(labels.some((label) => /^\d+$/.test(label ?? '') && Number(label) >= 40), `a rate scale reaching the load: ${JSON.stringify(labels)}`);
       mkdirSync(OUTPUT, { recursive: true });
       await page.screenshot({ path: join(OUTPUT, 'inspector-rates.png') });
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
+type Edge = { from: string; to: string; label: string };
+/** The exits drawn inside `scope`, as from → to: label (the tests compile without the DOM's types). */
+const drawnEdges = (page: Page, scope: string, which = '.edge') =>
+  page.$$eval(`${scope} ${which}`, (items) => items.map((item) => {
+    const { from, to, label } = (item as unknown as { dataset: Record<string, string> }).dataset;
+    return `${from} → ${to}: ${label}`;
+  }));
+const edgeText = (edge: Edge) => `${edge.from} → ${edge.to}: ${edge.label}`;
+
+test('every transition of the arbiter and worker charts is drawn, and the one last taken is marked', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', app], async (corral) => {
+      await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const charts = JSON.parse((await request(match[1], { path: '/charts' })).body) as Record<'arbiter' | 'workerHandle', { edges: Edge[] }>;
+      assert.ok(charts.arbiter.edges.length > 5 && charts.workerHandle.edges.length > 5);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(match[1]);
+      const [victim, other] = corral.workerPids();
+      const card = (pid: number) => `.worker[data-pid="${pid}"]`;
+      await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (cards) => cards.length), (count) => count === 2);
+
+      assert.equal((await drawnEdges(page, '#arbiter')).sort(), charts.arbiter.edges.map(edgeText).sort());
+      assert.equal((await drawnEdges(page, card(victim))).sort(), charts.workerHandle.edges.map(edgeText).sort());
+      assert.equal(await drawnEdges(page, '#arbiter', '.edge.taken'), ['arbiter.booting → arbiter.serving: bindListeners done']);
+      assert.equal(await drawnEdges(page, card(victim), '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready']);
+
+      process.kill(victim, 'SIGKILL');
+      await waitFor(`worker ${victim} dead, its exit marked`, () => drawnEdges(page, `${card(victim)}[data-gone]`, '.edge.taken'), (taken) => taken.length > 0);
+      assert.equal(await drawnEdges(page, card(victim), '.edge.taken'), ['workerHandle.serving → workerHandle.dead: PROCESS.EXITED']);
+      assert.equal(await drawnEdges(page, card(other), '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready'], 'the other worker did not move');
+      mkdirSync(OUTPUT, { recursive: true });
+      await page.screenshot({ path: join(OUTPUT, 'inspector-transitions.png'), fullPage: true });
       assert.equal(errors, [], 'no script error on the page');
     }, { env });
   } finally {
