@@ -31,6 +31,15 @@ export interface WorkerStats {
   lagMs: number;
   rss: number;
   durations?: RequestDurations;
+  /** CPU time the worker process has used since it started (user + system), in microseconds. */
+  cpuMicros?: number;
+  /** Responses answered with a 4xx (client) and a 5xx (server) status since it started. */
+  responses?: ResponseClasses;
+}
+
+export interface ResponseClasses {
+  client: number;
+  server: number;
 }
 
 export type ExitCause =

@@ -29,10 +29,23 @@ export const INSPECTOR_PAGE = `<!doctype html>
   .edge .event { font-family: ui-monospace, monospace; color: #3b4456; }
   .edge.taken { color: #9a3412; background: #fff1e6; border-radius: 3px; }
   .edge.taken .event { color: #9a3412; font-weight: 600; }
-  .workers { display: grid; grid-template-columns: repeat(auto-fill, minmax(300px, 1fr)); gap: 10px; }
-  .worker { background: #fff; border: 1px solid #dde1e8; border-radius: 8px; padding: 8px; }
-  .worker[data-gone] { opacity: 0.55; }
-  .worker header { display: flex; justify-content: space-between; font-weight: 600; }
+  .column { display: flex; flex-direction: column; gap: 16px; min-width: 0; }
+  @media (max-width: 900px) { .layout { grid-template-columns: minmax(0, 1fr); } body { padding: 10px; } }
+  .summary { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 0 0 12px; font-size: 13px; }
+  .summary b { font-variant-numeric: tabular-nums; }
+  .hint { font-size: 12px; font-weight: 400; color: #8a93a5; }
+  .table-wrap { overflow-x: auto; }
+  #workers { border-collapse: collapse; width: 100%; font-size: 12px; font-variant-numeric: tabular-nums; white-space: nowrap; }
+  #workers th { text-align: right; font-weight: 600; color: #5b6475; padding: 2px 6px; border-bottom: 1px solid #dde1e8; }
+  #workers td { text-align: right; padding: 2px 6px; border-bottom: 1px solid #f0f2f5; }
+  #workers th:nth-child(-n+2), #workers td:nth-child(-n+2) { text-align: left; }
+  #workers tbody tr { cursor: pointer; }
+  #workers tbody tr:hover { background: #f3f5f8; }
+  #workers tr[data-selected] { background: #e8f0fe; }
+  #workers tr[data-gone] { color: #8a93a5; }
+  #workers td.bad { color: #b42318; font-weight: 600; }
+  .st { display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 5px; background: #c5cbd6; }
+  .st.serving { background: #1f7a4d; } .st.booting { background: #d9a300; } .st.draining { background: #b54708; } .st.dead { background: #b42318; }
   .counters { color: #5b6475; font-size: 12px; margin: 2px 0 4px; }
   #log { font: 12px/1.5 ui-monospace, monospace; max-height: 420px; overflow-y: auto; margin: 0; padding: 0; list-style: none; }
   #log time { color: #8a93a5; margin-right: 6px; }
@@ -48,19 +61,26 @@ export const INSPECTOR_PAGE = `<!doctype html>
 <body>
 <h1>corral inspector</h1>
 <div class="meta" id="meta">connecting…</div>
+<div class="summary" id="summary"></div>
 <div class="layout">
-  <div>
+  <div class="column">
+    <div class="panel">
+      <h2 style="margin-top:0">Workers <span class="hint">(a row shows its chart)</span></h2>
+      <div class="table-wrap"><table id="workers">
+        <thead><tr><th>worker</th><th>state</th><th>pid</th><th>age</th><th title="generation: bumped by each reload">gen</th><th>served</th><th title="requests in flight">in fl.</th><th>req/s</th><th>4xx</th><th>5xx</th><th title="latency over the last 5 s">p50</th><th title="latency over the last 5 s">p99</th><th title="% of one core over the last 5 s">CPU</th><th>RSS</th><th title="event-loop lag">lag</th></tr></thead>
+        <tbody></tbody>
+      </table></div>
+    </div>
     <div class="panel"><h2 style="margin-top:0">Arbiter</h2><div id="arbiter"></div></div>
-    <h2>Workers</h2>
-    <div class="workers" id="workers"></div>
   </div>
-  <div>
+  <div class="column">
+    <div class="panel"><h2 style="margin-top:0" id="selected-title">Worker</h2><div id="selected"></div></div>
     <div class="panel">
       <h2 style="margin-top:0">Requests per second</h2>
       <div class="headline"><span id="rate" data-rate="0">0</span> req/s <span class="counters" id="rate-note"></span></div>
       <svg id="rps" width="100%" viewBox="0 0 320 124" role="img" aria-label="requests per second over the last minutes"></svg>
     </div>
-    <div class="panel" style="margin-top:16px">
+    <div class="panel">
       <h2 style="margin-top:0">Events</h2>
       <ul id="log"></ul>
     </div>
@@ -116,6 +136,52 @@ function drawChart(chart, value, transition) {
 
 let charts;
 let last;
+/** The worker whose chart is shown: the one clicked, else the first. */
+let selectedId;
+
+const fixed = (value, digits) => (value === undefined || value === null ? '–' : value.toFixed(value < 10 && digits ? digits : 0));
+function age(ms) {
+  const seconds = Math.max(0, Math.round(ms / 1000));
+  if (seconds < 120) return seconds + ' s';
+  if (seconds < 7200) return Math.round(seconds / 60) + ' min';
+  return (seconds / 3600).toFixed(1) + ' h';
+}
+const cell = (column, text, extra) => '<td data-col="' + column + '"' + (extra || '') + '>' + text + '</td>';
+
+function drawSummary(picture) {
+  const live = picture.workers.filter((w) => !w.gone);
+  const client = picture.workers.reduce((sum, w) => sum + w.client, 0);
+  const server = picture.workers.reduce((sum, w) => sum + w.server, 0);
+  const restarts = Object.entries(picture.arbiter.restarts);
+  const total = restarts.reduce((sum, [, count]) => sum + count, 0);
+  const item = (id, label, value, title) => '<span' + (title ? ' title="' + escape(title) + '"' : '') + '>' + label + ' <b id="' + id + '">' + value + '</b></span>';
+  document.getElementById('summary').innerHTML = [
+    item('sum-workers', 'workers', live.length + ' / ' + picture.arbiter.workers),
+    item('sum-served', 'served', picture.served),
+    item('sum-4xx', '4xx', client, 'responses with a 4xx status, from the workers shown'),
+    item('sum-5xx', '5xx', server, 'responses with a 5xx status, from the workers shown'),
+    item('sum-arbiter-cpu', 'arbiter CPU', fixed(picture.arbiter.cpuPercent, 1) + ' %', 'the arbiter process, % of one core'),
+    item('sum-restarts', 'restarts', total + (total ? ' (' + restarts.map(([how, count]) => count + ' ' + escape(how)).join(', ') + ')' : ''), 'workers that ended without being asked, by how'),
+  ].join('');
+}
+
+function drawWorkers(picture) {
+  if (!picture.workers.some((w) => w.id === selectedId)) selectedId = (picture.workers.find((w) => !w.gone) || picture.workers[0] || {}).id;
+  document.querySelector('#workers tbody').innerHTML = picture.workers.map((w) => {
+    const state = stateText(w.value);
+    return '<tr class="worker" data-id="' + escape(w.id) + '" data-pid="' + (w.pid ?? '') + '" data-state="' + escape(state) + '"' + (w.gone ? ' data-gone' : '') + (w.id === selectedId ? ' data-selected' : '') + '>' +
+      cell('id', escape(w.id)) + cell('state', '<span class="st ' + escape(state.split('.')[0]) + '"></span>' + escape(state)) + cell('pid', w.pid ?? '–') +
+      cell('age', age(picture.at - w.startedAt)) + cell('generation', w.generation ?? '–') + cell('served', w.served) + cell('inFlight', w.inFlight) +
+      cell('rate', fixed(w.rate, 1)) + cell('4xx', w.client) + cell('5xx', w.server, w.server ? ' class="bad"' : '') +
+      cell('p50', fixed(w.p50Ms, 1) + (w.p50Ms === undefined ? '' : ' ms')) + cell('p99', fixed(w.p99Ms, 1) + (w.p99Ms === undefined ? '' : ' ms')) +
+      cell('cpu', fixed(w.cpuPercent, 1) + (w.cpuPercent === undefined ? '' : ' %')) + cell('rss', w.rss ? (w.rss / 1048576).toFixed(0) + ' MB' : '–') + cell('lag', w.lagMs.toFixed(1) + ' ms') + '</tr>';
+  }).join('');
+  const selected = picture.workers.find((w) => w.id === selectedId);
+  document.getElementById('selected-title').textContent = selected ? selected.id + ' · pid ' + (selected.pid ?? '–') + ' · ' + stateText(selected.value) : 'Worker';
+  const panel = document.getElementById('selected');
+  panel.dataset.id = selected ? selected.id : '';
+  panel.innerHTML = selected ? drawChart(charts.workerHandle, selected.value, selected.lastTransition) : '';
+}
 
 function update(picture) {
   const arbiterState = stateText(picture.arbiter.value);
@@ -125,14 +191,8 @@ function update(picture) {
   arbiter.dataset.state = arbiterState;
   arbiter.innerHTML = drawChart(charts.arbiter, picture.arbiter.value, picture.arbiter.lastTransition);
 
-  document.getElementById('workers').innerHTML = picture.workers.map((w) => {
-    const state = stateText(w.value);
-    return '<div class="worker" data-id="' + escape(w.id) + '" data-pid="' + (w.pid ?? '') + '" data-state="' + escape(state) + '"' + (w.gone ? ' data-gone' : '') + '>' +
-      '<header><span>' + escape(w.id) + ' · pid ' + (w.pid ?? '–') + '</span><span>' + escape(state) + '</span></header>' +
-      '<div class="counters">served ' + w.served + ' · in flight ' + w.inFlight + ' · lag ' + w.lagMs.toFixed(1) + ' ms · ' +
-      (w.rss ? (w.rss / 1048576).toFixed(1) + ' MB' : '–') + '</div>' + drawChart(charts.workerHandle, w.value, w.lastTransition) + '</div>';
-  }).join('');
-
+  drawSummary(picture);
+  drawWorkers(picture);
   document.getElementById('log').innerHTML = picture.log.slice().reverse().map((line) =>
     '<li><time>' + new Date(line.at).toLocaleTimeString() + '</time>' + escape(line.text) + '</li>').join('');
 
@@ -175,6 +235,13 @@ function drawRates(rates, now) {
   rate.textContent = formatRate(rates.now);
   document.getElementById('rate-note').textContent = 'over the last ' + rates.windowMs / 1000 + ' s · peak ' + formatRate(peak) + ' in ' + minutes + ' min';
 }
+
+document.querySelector('#workers tbody').addEventListener('click', (event) => {
+  const row = event.target.closest('tr[data-id]');
+  if (!row) return;
+  selectedId = row.dataset.id;
+  if (last) update(last);
+});
 
 async function start() {
   charts = await (await fetch('charts' + query)).json();

@@ -4,6 +4,7 @@
 // through here. Subscribers get the whole picture, then changes, at most every
 // PUBLISH_MS.
 import type { InspectionEvent } from 'xstate';
+import type { WorkerExit } from '../../machines/worker-handle.js';
 import { HEADLINE_WINDOW_MS, type RatePoint, SERIES_SPAN_MS, SERIES_STEP_MS, createRequestRates } from './request-rates.js';
 import { stateText } from './statechart-model.js';
 
@@ -22,8 +23,18 @@ export interface FeedWorker {
   inFlight: number;
   lagMs: number;
   rss: number;
-  /** Requests per second over the headline window. */
+  /** When the arbiter first saw it (ms since the epoch). */
+  startedAt: number;
+  /** Which configuration it runs: bumped by each reload. */
+  generation: number | undefined;
+  /** Responses with a 4xx and a 5xx status since it started. */
+  client: number;
+  server: number;
+  /** Over the headline window: requests per second, % of one core, latency percentiles (ms). */
   rate: number;
+  cpuPercent?: number;
+  p50Ms?: number;
+  p99Ms?: number;
   gone: boolean;
   lastTransition?: Transition;
 }
@@ -44,7 +55,17 @@ export interface FeedLine {
 
 export interface FeedPicture {
   at: number;
-  arbiter: { value: unknown; workers: number; generation: number; listeners: string[]; lastTransition?: Transition };
+  arbiter: {
+    value: unknown;
+    workers: number;
+    generation: number;
+    listeners: string[];
+    lastTransition?: Transition;
+    /** The arbiter's own % of one core, over the last clock step. */
+    cpuPercent?: number;
+    /** Workers that exited without being asked, by how they ended. */
+    restarts: Record<string, number>;
+  };
   workers: FeedWorker[];
   /** Requests served by every worker so far, exited ones included. */
   served: number;
@@ -77,8 +98,39 @@ interface Snapshot {
 
 const sameValue = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
+/** How a worker ended, in a word or two: what its restarts are counted by. */
+function howItEnded(exit: WorkerExit): string {
+  switch (exit.cause) {
+    case 'timeout':
+      return 'hung';
+    case 'protocol':
+      return 'protocol error';
+    case 'bootFailed':
+      return 'boot failure';
+    default:
+      return exit.signal ?? `exit code ${exit.exitCode ?? '?'}`;
+  }
+}
+
+function describeExit(exit: WorkerExit): string {
+  const status = exit.signal ? `killed by ${exit.signal}` : `exit code ${exit.exitCode ?? '?'}`;
+  switch (exit.cause) {
+    case 'stopped':
+      return `stopped as asked (${status})`;
+    case 'timeout':
+      return `hung: no heartbeat within the timeout (${status})`;
+    case 'protocol':
+      return `stopped after a malformed message (${status})`;
+    case 'bootFailed':
+      return `could not boot${exit.bootError ? `: ${exit.bootError.message}` : ''} (${status})`;
+    default:
+      return exit.signal ? `was killed by ${exit.signal}` : `exited by itself with code ${exit.exitCode ?? '?'}`;
+  }
+}
+
 export function createLiveFeed(): LiveFeed {
-  const arbiter: FeedPicture['arbiter'] = { value: 'booting' as unknown, workers: 0, generation: 0, listeners: [] as string[] };
+  const arbiter: FeedPicture['arbiter'] = { value: 'booting' as unknown, workers: 0, generation: 0, listeners: [] as string[], restarts: {} };
+  const generations = new Map<string, number>();
   const rates = createRequestRates();
   const workers = new Map<string, FeedWorker>();
   const log: FeedLine[] = [];
@@ -95,10 +147,10 @@ export function createLiveFeed(): LiveFeed {
   };
   const picture = (): FeedPicture => {
     const now = Date.now();
-    const all = [...workers.values()].map((w) => ({ ...w, rate: w.gone ? 0 : rates.workerRate(w.id, now, HEADLINE_WINDOW_MS) }));
+    const all = [...workers.values()].map((w) => (w.gone ? { ...w, rate: 0 } : { ...w, ...rates.worker(w.id, now, HEADLINE_WINDOW_MS) }));
     return {
       at: now,
-      arbiter: { ...arbiter },
+      arbiter: { ...arbiter, restarts: { ...arbiter.restarts } },
       workers: all,
       served: servedByGone + all.filter((w) => !w.gone).reduce((sum, w) => sum + w.served, 0),
       rates: { now: rates.rate(now, HEADLINE_WINDOW_MS), windowMs: HEADLINE_WINDOW_MS, series: rates.series(), stepMs: SERIES_STEP_MS, spanMs: SERIES_SPAN_MS },
@@ -106,8 +158,13 @@ export function createLiveFeed(): LiveFeed {
     };
   };
   // The fixed clock of the rate chart; it also brings the page the new point.
+  let cpuBefore = { at: Date.now(), usage: process.cpuUsage() };
   const clock = setInterval(() => {
-    rates.sample(Date.now());
+    const now = Date.now();
+    rates.sample(now);
+    const usage = process.cpuUsage(cpuBefore.usage);
+    arbiter.cpuPercent = now > cpuBefore.at ? ((usage.user + usage.system) / 1000 / (now - cpuBefore.at)) * 100 : undefined;
+    cpuBefore = { at: now, usage: process.cpuUsage() };
     changed();
   }, SERIES_STEP_MS);
   clock.unref();
@@ -127,6 +184,7 @@ export function createLiveFeed(): LiveFeed {
     arbiter.workers = snapshot.context.workers;
     arbiter.generation = snapshot.context.generation;
     arbiter.listeners = snapshot.context.listeners;
+    for (const [id, info] of Object.entries((snapshot.context.workerInfo ?? {}) as Record<string, { generation: number }>)) generations.set(id, info.generation);
     const after = stateText(snapshot.value);
     if (after !== before) note(`arbiter ${after}`);
     changed();
@@ -145,12 +203,18 @@ export function createLiveFeed(): LiveFeed {
       inFlight: stats.inFlight ?? 0,
       lagMs: stats.lagMs ?? 0,
       rss: stats.rss ?? 0,
+      startedAt: known?.startedAt ?? Date.now(),
+      generation: generations.get(id) ?? known?.generation,
+      client: stats.responses?.client ?? 0,
+      server: stats.responses?.server ?? 0,
       rate: 0,
       gone: snapshot.status !== 'active',
       lastTransition: known && !sameValue(known.value, snapshot.value) ? { at: Date.now(), event: event.type, from: known.value, to: snapshot.value } : known?.lastTransition,
     };
     workers.set(id, worker);
-    if (event.type === 'MSG.heartbeat') rates.heartbeat(id, worker.served, Date.now());
+    // A worker starts from nothing: its first heartbeat's counts belong to the time since it was spawned.
+    if (!known) rates.heartbeat(id, { served: 0 }, worker.startedAt);
+    if (event.type === 'MSG.heartbeat') rates.heartbeat(id, stats, Date.now());
     if (worker.gone) rates.gone(id);
     const before = known ? stateText(known.value) : '';
     const after = stateText(snapshot.value);
@@ -170,8 +234,12 @@ export function createLiveFeed(): LiveFeed {
       case 'SCALE':
         return `scale to ${event.workers} worker(s)`;
       case 'WORKER.EXITED': {
-        const exit = event.exit;
-        return `${exit.id} (pid ${exit.pid ?? '-'}) exited: ${exit.cause}${exit.signal ? ` (${exit.signal})` : exit.exitCode !== null ? ` (code ${exit.exitCode})` : ''}`;
+        const exit = event.exit as WorkerExit;
+        if (exit.cause !== 'stopped') {
+          const how = howItEnded(exit);
+          arbiter.restarts[how] = (arbiter.restarts[how] ?? 0) + 1;
+        }
+        return `${exit.id} (pid ${exit.pid ?? '-'}) ${describeExit(exit)}`;
       }
       case 'WORKER.RECYCLE':
         return `${event.id} asks to be replaced: it ${event.reason}`;

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REPO_ROOT, withCorral } from '../helpers/corral-process.js';
+import { REPO_ROOT, fixture, withCorral } from '../helpers/corral-process.js';
 import { launchBrowser, waitFor } from '../helpers/browser.js';
 import { request } from '../helpers/http.js';
 
@@ -106,16 +106,75 @@ test('every transition of the arbiter and worker charts is drawn, and the one la
       await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (cards) => cards.length), (count) => count === 2);
 
       assert.equal((await drawnEdges(page, '#arbiter')).sort(), charts.arbiter.edges.map(edgeText).sort());
-      assert.equal((await drawnEdges(page, card(victim))).sort(), charts.workerHandle.edges.map(edgeText).sort());
+      await page.click(card(victim));
+      await waitFor(`the chart of ${victim} beside the table`, () => page.$eval('#selected-title', (title) => title.textContent ?? ''), (title) => title.includes(`pid ${victim}`));
+      assert.equal((await drawnEdges(page, '#selected')).sort(), charts.workerHandle.edges.map(edgeText).sort());
       assert.equal(await drawnEdges(page, '#arbiter', '.edge.taken'), ['arbiter.booting → arbiter.serving: bindListeners done']);
-      assert.equal(await drawnEdges(page, card(victim), '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready']);
+      assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready']);
 
       process.kill(victim, 'SIGKILL');
-      await waitFor(`worker ${victim} dead, its exit marked`, () => drawnEdges(page, `${card(victim)}[data-gone]`, '.edge.taken'), (taken) => taken.length > 0);
-      assert.equal(await drawnEdges(page, card(victim), '.edge.taken'), ['workerHandle.serving → workerHandle.dead: PROCESS.EXITED']);
-      assert.equal(await drawnEdges(page, card(other), '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready'], 'the other worker did not move');
+      await waitFor(`worker ${victim} dead, its exit marked`, () => drawnEdges(page, '#selected', '.edge.taken'), (taken) => taken[0]?.endsWith('PROCESS.EXITED'));
+      assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.serving → workerHandle.dead: PROCESS.EXITED']);
+      assert.ok(await page.$(`${card(victim)}[data-gone][data-selected]`), 'the dead worker stays selected');
+      await page.click(card(other));
+      await waitFor(`the chart of ${other}`, () => page.$eval('#selected-title', (title) => title.textContent ?? ''), (title) => title.includes(`pid ${other}`));
+      assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready'], 'the other worker did not move');
       mkdirSync(OUTPUT, { recursive: true });
       await page.screenshot({ path: join(OUTPUT, 'inspector-transitions.png'), fullPage: true });
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
+/** The table's rows, each as column → text. */
+const tableRows = (page: Page) =>
+  page.$$eval('#workers tbody tr', (rows) => rows.map((row) => {
+    const cells: Record<string, string> = {};
+    for (const cell of (row as unknown as { querySelectorAll(selector: string): { dataset: { col: string }; textContent: string }[] }).querySelectorAll('td')) cells[cell.dataset.col] = cell.textContent;
+    return cells;
+  }));
+const summary = (page: Page, id: string) => page.$eval(`#sum-${id}`, (item) => item.textContent ?? '');
+
+test('the table: a row a worker with its numbers, 4xx/5xx counted, CPU for workers and arbiter, restarts by cause', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', fixture('app.js')], async (corral) => {
+      const [appUrl] = await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(match[1]);
+      await waitFor('two heartbeats from each worker, for a CPU share', () => tableRows(page), (rows) => rows.length === 2 && rows.every((row) => row.cpu !== '–'));
+      for (let i = 0; i < 20; i++) assert.is((await request(appUrl)).status, 200);
+      for (let i = 0; i < 7; i++) assert.is((await request(appUrl, { path: '/status?code=503' })).status, 503);
+      for (let i = 0; i < 3; i++) assert.is((await request(appUrl, { path: '/status?code=404' })).status, 404);
+      // Latency is read over the last 5 s: these requests are in it for a while.
+      const rows = await waitFor('30 requests counted, with their latency', () => tableRows(page), (rows) => rows.reduce((sum, row) => sum + Number(row.served), 0) === 30 && rows.some((row) => row.p50 !== '–'));
+      assert.equal(rows.map((row) => Number(row.pid)).sort(), corral.workerPids().sort());
+      for (const row of rows) {
+        assert.is(row.state, 'serving.live');
+        assert.is(row.generation, '1');
+        assert.is(row.inFlight, '0');
+        assert.match(row.age, /^\d+ s$/);
+        assert.match(row.rss, /^\d+ MB$/);
+        assert.match(row.cpu, /^\d+(\.\d)? %$/, JSON.stringify(row));
+        assert.match(row.lag, /^\d+\.\d ms$/);
+      }
+      assert.is(rows.reduce((sum, row) => sum + Number(row['5xx']), 0), 7);
+      assert.is(rows.reduce((sum, row) => sum + Number(row['4xx']), 0), 3);
+      assert.ok(rows.some((row) => /^\d+(\.\d)? ms$/.test(row.p50) && /^\d+(\.\d)? ms$/.test(row.p99)), JSON.stringify(rows));
+      assert.is(await summary(page, '5xx'), '7');
+      assert.is(await summary(page, '4xx'), '3');
+      assert.match(await summary(page, 'arbiter-cpu'), /^\d+(\.\d)? %$/, await summary(page, 'arbiter-cpu'));
+      assert.is(await summary(page, 'restarts'), '0');
+
+      const [victim] = corral.workerPids();
+      process.kill(victim, 'SIGKILL');
+      await waitFor('a restart counted by its cause', () => summary(page, 'restarts'), (text) => text === '1 (1 SIGKILL)');
       assert.equal(errors, [], 'no script error on the page');
     }, { env });
   } finally {
