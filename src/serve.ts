@@ -232,7 +232,7 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
   });
   // The inspector sees the actors through XState's inspection API, from their very first snapshot.
   const stately = settings.inspectorStately ? await connectStately(settings.inspectorStately, logger) : undefined;
-  const feed = settings.inspector ? createLiveFeed() : undefined;
+  const feed = settings.inspector ? createLiveFeed({ history: settings.inspectorHistory }) : undefined;
   const inspector = feed && (await startInspectorServer(settings.inspector!, feed, logger).catch((error: unknown) => {
     stately?.stop();
     throw error;

@@ -666,6 +666,17 @@ export const settingsSchema = [
     help: "Serve the live inspector page at http://HOST:PORT/ (a bare PORT: 127.0.0.1): the arbiter's and every worker's statechart with the current state lit, an event log, counters and requests per second. Off unless set; it answers only a Host that names it (against DNS rebinding); on an address other than loopback the URL carries a token, left out of the log: `corral ctl inspector` prints it.",
   },
   {
+    name: 'inspectorHistory',
+    flag: 'inspector-history',
+    type: 'int',
+    default: 1000,
+    min: 0,
+    max: 100000,
+    metavar: 'INT',
+    section: 'metrics',
+    help: "Moments the inspector keeps to replay: at each change of state (and each signal, scaling or exit) the whole picture, every chart's state and the numbers; clicking a line of its event log shows the picture as it was then, and steps through the changes from there. The oldest go first; 0 keeps none.",
+  },
+  {
     name: 'inspectorStately',
     flag: 'inspector-stately',
     type: 'string',

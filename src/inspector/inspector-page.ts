@@ -33,6 +33,13 @@ export const INSPECTOR_PAGE = `<!doctype html>
   @media (max-width: 900px) { .layout { grid-template-columns: minmax(0, 1fr); } body { padding: 10px; } }
   .summary { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 0 0 12px; font-size: 13px; }
   .summary b { font-variant-numeric: tabular-nums; }
+  .replay { position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; margin: 0 0 10px; padding: 6px 10px; background: #fff7e0; border: 1px solid #e8c766; border-radius: 8px; }
+  .replay button { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #c9b26b; border-radius: 4px; background: #fff; cursor: pointer; }
+  .replay button:disabled { opacity: 0.4; cursor: default; }
+  body[data-replay] .layout { filter: sepia(0.25); }
+  #log li[data-seq] { cursor: pointer; }
+  #log li[data-seq]:hover { background: #f3f5f8; }
+  #log li[data-shown] { background: #fff1c2; }
   .hint { font-size: 12px; font-weight: 400; color: #8a93a5; }
   .table-wrap { overflow-x: auto; }
   #workers { border-collapse: collapse; width: 100%; font-size: 12px; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -61,6 +68,12 @@ export const INSPECTOR_PAGE = `<!doctype html>
 <body>
 <h1>corral inspector</h1>
 <div class="meta" id="meta">connecting…</div>
+<div class="replay" id="replay" hidden>
+  <span>As it was at <b id="replay-at"></b>: <span id="replay-text"></span></span>
+  <button id="replay-prev" type="button" title="the change before">◀ before</button>
+  <button id="replay-next" type="button" title="the change after">after ▶</button>
+  <button id="replay-live" type="button">back to live</button>
+</div>
 <div class="summary" id="summary"></div>
 <div class="layout">
   <div class="column">
@@ -184,6 +197,13 @@ function drawWorkers(picture) {
 }
 
 function update(picture) {
+  last = picture;
+  render();
+}
+
+/** The live picture, or the moment of history being looked at (the log and the rate chart stay live). */
+function render() {
+  const picture = replay ? replay.frame.picture : last;
   const arbiterState = stateText(picture.arbiter.value);
   document.getElementById('meta').textContent = 'arbiter ' + arbiterState + ' · generation ' + picture.arbiter.generation +
     ' · ' + picture.arbiter.workers + ' worker(s) wanted · ' + (picture.arbiter.listeners.join(', ') || 'not listening yet');
@@ -193,12 +213,42 @@ function update(picture) {
 
   drawSummary(picture);
   drawWorkers(picture);
-  document.getElementById('log').innerHTML = picture.log.slice().reverse().map((line) =>
-    '<li><time>' + new Date(line.at).toLocaleTimeString() + '</time>' + escape(line.text) + '</li>').join('');
+  const shownSeq = replay ? replay.frame.seq : undefined;
+  document.getElementById('log').innerHTML = last.log.slice().reverse().map((line) =>
+    '<li' + (line.seq ? ' data-seq="' + line.seq + '"' : '') + (line.seq === shownSeq ? ' data-shown' : '') + '><time>' + new Date(line.at).toLocaleTimeString() + '</time>' + escape(line.text) + '</li>').join('');
 
-  last = picture;
-  drawRates(picture.rates, picture.at);
+  drawRates({ ...last.rates, now: picture.rates.now }, last.at, replay ? picture.at : undefined);
+  drawReplayBar();
 }
+
+let replay;
+async function showMoment(seq) {
+  const response = await fetch('history?seq=' + seq + (token ? '&token=' + encodeURIComponent(token) : ''));
+  if (!response.ok) return;
+  replay = await response.json();
+  render();
+}
+function drawReplayBar() {
+  const bar = document.getElementById('replay');
+  bar.hidden = !replay;
+  document.body.toggleAttribute('data-replay', !!replay);
+  if (!replay) return;
+  bar.dataset.seq = replay.frame.seq;
+  document.getElementById('replay-at').textContent = new Date(replay.frame.picture.at).toLocaleTimeString();
+  document.getElementById('replay-text').textContent = replay.frame.text;
+  document.getElementById('replay-prev').disabled = replay.frame.seq <= replay.first;
+  document.getElementById('replay-next').disabled = replay.frame.seq >= replay.last;
+}
+document.getElementById('log').addEventListener('click', (event) => {
+  const line = event.target.closest('li[data-seq]');
+  if (line) showMoment(Number(line.dataset.seq));
+});
+document.getElementById('replay-prev').addEventListener('click', () => replay && showMoment(replay.frame.seq - 1));
+document.getElementById('replay-next').addEventListener('click', () => replay && showMoment(replay.frame.seq + 1));
+document.getElementById('replay-live').addEventListener('click', () => {
+  replay = undefined;
+  render();
+});
 
 /** A round top for the rate axis: 1, 2 or 5 times a power of ten. */
 function niceTop(value) {
@@ -208,7 +258,7 @@ function niceTop(value) {
 }
 const formatRate = (rate) => (rate < 10 ? rate.toFixed(1) : rate.toFixed(0));
 
-function drawRates(rates, now) {
+function drawRates(rates, now, markAt) {
   const left = 34, right = 314, top = 6, bottom = 100;
   const peak = Math.max(0, ...rates.series.map((point) => point.rate));
   const yTop = niceTop(peak);
@@ -229,6 +279,7 @@ function drawRates(rates, now) {
   parts.push('<text x="' + ((left + right) / 2) + '" y="' + (bottom + 22) + '" text-anchor="middle">last ' + minutes + ' minutes, one point a second (req/s)</text>');
   const points = rates.series.filter((point) => point.at > now - rates.spanMs).map((point) => x(point.at).toFixed(1) + ',' + y(point.rate).toFixed(1)).join(' ');
   parts.push('<polyline fill="none" stroke="#1f7a4d" stroke-width="1.5" points="' + points + '"/>');
+  if (markAt !== undefined && markAt > now - rates.spanMs) parts.push('<line stroke="#b54708" stroke-dasharray="3 2" x1="' + x(markAt) + '" x2="' + x(markAt) + '" y1="' + top + '" y2="' + bottom + '"/>');
   document.getElementById('rps').innerHTML = parts.join('');
   const rate = document.getElementById('rate');
   rate.dataset.rate = rates.now.toFixed(2);
@@ -240,7 +291,7 @@ document.querySelector('#workers tbody').addEventListener('click', (event) => {
   const row = event.target.closest('tr[data-id]');
   if (!row) return;
   selectedId = row.dataset.id;
-  if (last) update(last);
+  if (last) render();
 });
 
 async function start() {

@@ -56,6 +56,13 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
           return answer(res, 200, 'text/html; charset=utf-8', INSPECTOR_PAGE);
         case '/charts':
           return answer(res, 200, 'application/json', charts);
+        case '/history': {
+          const seq = Number(url.searchParams.get('seq'));
+          if (!Number.isInteger(seq)) return answer(res, 400, 'text/plain', 'Bad request: /history wants ?seq=N, the number of a moment from the event log.\n');
+          const moment = feed.history(seq);
+          if (!moment) return answer(res, 404, 'text/plain', 'Not found: no history is kept (--inspector-history 0), or nothing has happened yet.\n');
+          return answer(res, 200, 'application/json', JSON.stringify(moment));
+        }
         case '/events': {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
           streams.add(res);

@@ -51,6 +51,15 @@ export interface Transition {
 export interface FeedLine {
   at: number;
   text: string;
+  /** The moment of history kept for it, while it is kept. */
+  seq?: number;
+}
+
+/** The picture at one moment of the past, for the page to replay. */
+export interface HistoryFrame {
+  seq: number;
+  text: string;
+  picture: FeedPicture;
 }
 
 export interface FeedPicture {
@@ -84,6 +93,8 @@ export interface FeedPicture {
 export interface LiveFeed {
   inspect(event: InspectionEvent): void;
   picture(): FeedPicture;
+  /** The moment `seq` (or the nearest one still kept), and the span kept; undefined when none is. */
+  history(seq: number): { frame: HistoryFrame; first: number; last: number } | undefined;
   /** Called with the picture now and after every change (throttled); returns an unsubscribe. */
   subscribe(listener: (picture: FeedPicture) => void): () => void;
   note(text: string): void;
@@ -128,7 +139,7 @@ function describeExit(exit: WorkerExit): string {
   }
 }
 
-export function createLiveFeed(): LiveFeed {
+export function createLiveFeed({ history: historyKept = 1000 }: { history?: number } = {}): LiveFeed {
   const arbiter: FeedPicture['arbiter'] = { value: 'booting' as unknown, workers: 0, generation: 0, listeners: [] as string[], restarts: {} };
   const generations = new Map<string, number>();
   const rates = createRequestRates();
@@ -140,12 +151,21 @@ export function createLiveFeed(): LiveFeed {
   // Actor session ids of the worker handles, to their worker ids.
   const handles = new Map<string, string>();
 
+  // Bounded history: the oldest moments go first. Each is the picture without its log and rate series.
+  const frames: HistoryFrame[] = [];
+  let nextSeq = 1;
   const note = (text: string) => {
-    log.push({ at: Date.now(), text });
+    const line: FeedLine = { at: Date.now(), text };
+    if (historyKept > 0) {
+      line.seq = nextSeq++;
+      frames.push({ seq: line.seq, text, picture: picture(false) });
+      if (frames.length > historyKept) frames.splice(0, frames.length - historyKept);
+    }
+    log.push(line);
     if (log.length > LOG_LINES) log.splice(0, log.length - LOG_LINES);
     changed();
   };
-  const picture = (): FeedPicture => {
+  const picture = (whole = true): FeedPicture => {
     const now = Date.now();
     const all = [...workers.values()].map((w) => (w.gone ? { ...w, rate: 0 } : { ...w, ...rates.worker(w.id, now, HEADLINE_WINDOW_MS) }));
     return {
@@ -153,8 +173,8 @@ export function createLiveFeed(): LiveFeed {
       arbiter: { ...arbiter, restarts: { ...arbiter.restarts } },
       workers: all,
       served: servedByGone + all.filter((w) => !w.gone).reduce((sum, w) => sum + w.served, 0),
-      rates: { now: rates.rate(now, HEADLINE_WINDOW_MS), windowMs: HEADLINE_WINDOW_MS, series: rates.series(), stepMs: SERIES_STEP_MS, spanMs: SERIES_SPAN_MS },
-      log: [...log],
+      rates: { now: rates.rate(now, HEADLINE_WINDOW_MS), windowMs: HEADLINE_WINDOW_MS, series: whole ? rates.series() : [], stepMs: SERIES_STEP_MS, spanMs: SERIES_SPAN_MS },
+      log: whole ? [...log] : [],
     };
   };
   // The fixed clock of the rate chart; it also brings the page the new point.
@@ -264,7 +284,15 @@ export function createLiveFeed(): LiveFeed {
         if (text) note(text);
       }
     },
-    picture,
+    picture: () => picture(),
+    history(seq) {
+      if (frames.length === 0) return undefined;
+      const first = frames[0].seq;
+      const last = frames[frames.length - 1].seq;
+      // Moments are numbered without gaps: the index is the distance from the oldest kept.
+      const frame = frames[Math.min(Math.max(seq, first), last) - first];
+      return { frame, first, last };
+    },
     subscribe(listener) {
       listeners.add(listener);
       listener(picture());

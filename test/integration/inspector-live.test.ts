@@ -182,5 +182,59 @@ test('the table: a row a worker with its numbers, 4xx/5xx counted, CPU for worke
   }
 });
 
+const rowsAsSeen = async (page: Page) => (await tableRows(page)).map((row) => `${row.id} ${row.pid} ${row.state} gen ${row.generation}`);
+
+test('history: a line of the event log shows the whole picture as it was then, and steps through the changes', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', '--inspector-history', '50', app], async (corral) => {
+      await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(match[1]);
+      await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (rows) => rows.length), (count) => count === 2);
+      const before = await rowsAsSeen(page);
+      const arbiterBefore = await page.$eval('#arbiter', (node) => (node as unknown as { dataset: { state: string } }).dataset.state);
+      const newest = () => page.$eval('#log li[data-seq]', (line) => Number((line as unknown as { dataset: { seq: string } }).dataset.seq));
+      const then = await newest();
+
+      const [victim] = corral.workerPids();
+      process.kill(victim, 'SIGKILL');
+      await waitFor(`${victim} dead and a replacement serving`, () => rowsAsSeen(page), (rows) => rows.some((row) => row.includes(`${victim} dead`)) && rows.filter((row) => row.includes('serving.live')).length === 2);
+
+      // Back to the moment before the kill: the table and the charts as they were.
+      await page.click(`#log li[data-seq="${then}"]`);
+      await waitFor('the replay bar', () => page.$eval('#replay', (bar) => (bar as unknown as { hidden: boolean; dataset: { seq?: string } }).hidden ? '' : bar.getAttribute('data-seq')), (seq) => seq === String(then));
+      assert.equal(await rowsAsSeen(page), before);
+      assert.is(await page.$eval('#arbiter', (node) => (node as unknown as { dataset: { state: string } }).dataset.state), arbiterBefore);
+      assert.ok(await page.$(`#log li[data-seq="${then}"][data-shown]`), 'the line shown is marked');
+
+      // Step forward through the changes until the kill shows, then one back.
+      const seen: string[][] = [];
+      for (let step = 0; step < 20; step++) {
+        const seq = await page.$eval('#replay', (bar) => Number(bar.getAttribute('data-seq')));
+        await page.click('#replay-next');
+        await waitFor('the next moment', () => page.$eval('#replay', (bar) => Number(bar.getAttribute('data-seq'))), (next) => next === seq + 1);
+        seen.push(await rowsAsSeen(page));
+        if (seen[seen.length - 1].some((row) => row.includes(`${victim} dead`))) break;
+      }
+      assert.ok(seen[seen.length - 1].some((row) => row.includes(`${victim} dead`)), `stepping reaches the kill: ${JSON.stringify(seen)}`);
+      await page.click('#replay-prev');
+      await waitFor('one moment back', () => rowsAsSeen(page), (rows) => !rows.some((row) => row.includes(`${victim} dead`)));
+
+      await page.click('#replay-live');
+      await waitFor('live again', () => rowsAsSeen(page), (rows) => rows.some((row) => row.includes(`${victim} dead`)));
+      assert.ok(await page.$eval('#replay', (bar) => (bar as unknown as { hidden: boolean }).hidden));
+      mkdirSync(OUTPUT, { recursive: true });
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();
