@@ -15,6 +15,7 @@ import { CorralError, describeError } from './errors.js';
 import { defaultControlPath, serverName } from './ctl/control-path.js';
 import { startControlServer } from './ctl/control-server.js';
 import { startInspectorServer } from './inspector/inspector-server.js';
+import { createErrorLogTail } from './inspector/error-log-tail.js';
 import { createLiveFeed } from './inspector/live-feed.js';
 import { stateText } from './inspector/statechart-model.js';
 import { connectStately } from './inspector/stately-inspector.js';
@@ -233,7 +234,7 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
   // The inspector sees the actors through XState's inspection API, from their very first snapshot.
   const stately = settings.inspectorStately ? await connectStately(settings.inspectorStately, logger) : undefined;
   const feed = settings.inspector ? createLiveFeed({ history: settings.inspectorHistory }) : undefined;
-  const inspector = feed && (await startInspectorServer(settings.inspector!, feed, logger).catch((error: unknown) => {
+  const inspector = feed && (await startInspectorServer(settings.inspector!, feed, logger, createErrorLogTail(settings.errorlog, settings.inspectorLogLines)).catch((error: unknown) => {
     stately?.stop();
     throw error;
   }));

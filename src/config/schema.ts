@@ -677,6 +677,17 @@ export const settingsSchema = [
     help: "Moments the inspector keeps to replay: at each change of state (and each signal, scaling or exit) the whole picture, every chart's state and the numbers; clicking a line of its event log shows the picture as it was then, and steps through the changes from there. The oldest go first; 0 keeps none.",
   },
   {
+    name: 'inspectorLogLines',
+    flag: 'inspector-log-lines',
+    type: 'int',
+    default: 200,
+    min: 0,
+    max: 10000,
+    metavar: 'INT',
+    section: 'metrics',
+    help: 'Lines of the error log (--error-logfile, when it is a file) the inspector shows and follows live, from the arbiter and every worker, filterable by process. 0 shows none.',
+  },
+  {
     name: 'inspectorStately',
     flag: 'inspector-stately',
     type: 'string',

@@ -56,6 +56,10 @@ export const INSPECTOR_PAGE = `<!doctype html>
   .counters { color: #5b6475; font-size: 12px; margin: 2px 0 4px; }
   #log { font: 12px/1.5 ui-monospace, monospace; max-height: 420px; overflow-y: auto; margin: 0; padding: 0; list-style: none; }
   #log time { color: #8a93a5; margin-right: 6px; }
+  #errorlog { font: 11px/1.45 ui-monospace, monospace; max-height: 320px; overflow: auto; margin: 0; padding: 0; list-style: none; white-space: pre-wrap; word-break: break-all; }
+  #errorlog li.error, #errorlog li.critical { color: #b42318; }
+  #errorlog li.warning { color: #9a3412; }
+  #errorlog-filter { font: inherit; font-size: 12px; font-weight: 400; margin-left: 6px; }
   #status { font-size: 12px; color: #8a93a5; }
   svg { display: block; }
   .headline { font-size: 22px; font-weight: 600; }
@@ -96,6 +100,11 @@ export const INSPECTOR_PAGE = `<!doctype html>
     <div class="panel">
       <h2 style="margin-top:0">Events</h2>
       <ul id="log"></ul>
+    </div>
+    <div class="panel">
+      <h2 style="margin-top:0">Error log <select id="errorlog-filter" aria-label="whose lines"><option value="">every process</option></select></h2>
+      <div class="counters" id="errorlog-note"></div>
+      <ol id="errorlog"></ol>
     </div>
     <div id="status"></div>
   </div>
@@ -294,10 +303,37 @@ document.querySelector('#workers tbody').addEventListener('click', (event) => {
   if (last) render();
 });
 
+/** The error log's last lines, as followed by the arbiter; shown newest first, filtered by process. */
+let errorLines = [];
+const ERROR_LINES_KEPT = 10000;
+function onErrorLog(batch) {
+  errorLines = batch.reset ? batch.lines : errorLines.concat(batch.lines).slice(-ERROR_LINES_KEPT);
+  document.getElementById('errorlog-note').textContent = batch.unavailable || '';
+  drawErrorLog();
+}
+function processName(pid) {
+  if (!last) return 'pid ' + pid;
+  if (pid === last.arbiter.pid) return 'arbiter';
+  const worker = last.workers.find((w) => w.pid === pid);
+  return worker ? worker.id : 'pid ' + pid;
+}
+function drawErrorLog() {
+  const filter = document.getElementById('errorlog-filter');
+  const chosen = filter.value;
+  const pids = [...new Set(errorLines.map((line) => line.pid).filter((pid) => pid !== undefined && pid !== null))];
+  filter.innerHTML = '<option value="">every process</option>' + pids.map((pid) =>
+    '<option value="' + pid + '"' + (String(pid) === chosen ? ' selected' : '') + '>' + escape(processName(pid)) + ' (pid ' + pid + ')</option>').join('');
+  const shown = errorLines.filter((line) => !chosen || String(line.pid) === chosen);
+  document.getElementById('errorlog').innerHTML = shown.slice().reverse().map((line) =>
+    '<li class="' + escape(line.level) + '" data-pid="' + (line.pid ?? '') + '">' + escape(line.text) + '</li>').join('');
+}
+document.getElementById('errorlog-filter').addEventListener('change', drawErrorLog);
+
 async function start() {
   charts = await (await fetch('charts' + query)).json();
   const events = new EventSource('events' + query);
   events.onmessage = (message) => update(JSON.parse(message.data));
+  events.addEventListener('errorlog', (message) => onErrorLog(JSON.parse(message.data)));
   events.onopen = () => (document.getElementById('status').textContent = 'live');
   events.onerror = () => (document.getElementById('status').textContent = 'connection lost; retrying…');
 }

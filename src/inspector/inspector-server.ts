@@ -14,6 +14,7 @@ import { hostForUrl, parseHostPort } from '../sockets/host-port.js';
 import { hostChecker, isLoopback } from './host-check.js';
 import { INSPECTOR_PAGE } from './inspector-page.js';
 import type { LiveFeed } from './live-feed.js';
+import type { ErrorLogTail } from './error-log-tail.js';
 import { describeStatechart } from './statechart-model.js';
 
 /** A comment line now and then keeps proxies and browsers from closing a quiet stream. */
@@ -29,7 +30,7 @@ function sameToken(given: string | null, token: string): boolean {
   return timingSafeEqual(Buffer.from(given), Buffer.from(token));
 }
 
-export async function startInspectorServer(raw: string, feed: LiveFeed, logger: Logger): Promise<InspectorServer> {
+export async function startInspectorServer(raw: string, feed: LiveFeed, logger: Logger, errorLog: ErrorLogTail): Promise<InspectorServer> {
   // A bare port stays on loopback: another address has to be named.
   const { host, port } = parseHostPort(/^\d+$/.test(raw.trim()) ? `127.0.0.1:${raw.trim()}` : raw, 'inspector', '--inspector', '127.0.0.1:9200');
   const token = isLoopback(host) ? undefined : randomBytes(16).toString('hex');
@@ -67,10 +68,14 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
           streams.add(res);
           const unsubscribe = feed.subscribe((picture) => res.write(`data: ${JSON.stringify(picture)}\n\n`));
+          // The error log's lines travel as events of their own: only the new ones, as they come.
+          if (errorLog.unavailable) res.write(`event: errorlog\ndata: ${JSON.stringify({ unavailable: errorLog.unavailable, reset: true, lines: [] })}\n\n`);
+          const unfollow = errorLog.follow((lines, reset) => res.write(`event: errorlog\ndata: ${JSON.stringify({ reset, lines })}\n\n`));
           const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
           res.once('close', () => {
             clearInterval(keepAlive);
             unsubscribe();
+            unfollow();
             streams.delete(res);
           });
           return;

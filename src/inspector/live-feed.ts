@@ -65,6 +65,7 @@ export interface HistoryFrame {
 export interface FeedPicture {
   at: number;
   arbiter: {
+    pid: number;
     value: unknown;
     workers: number;
     generation: number;
@@ -140,7 +141,7 @@ function describeExit(exit: WorkerExit): string {
 }
 
 export function createLiveFeed({ history: historyKept = 1000 }: { history?: number } = {}): LiveFeed {
-  const arbiter: FeedPicture['arbiter'] = { value: 'booting' as unknown, workers: 0, generation: 0, listeners: [] as string[], restarts: {} };
+  const arbiter: FeedPicture['arbiter'] = { pid: process.pid, value: 'booting' as unknown, workers: 0, generation: 0, listeners: [] as string[], restarts: {} };
   const generations = new Map<string, number>();
   const rates = createRequestRates();
   const workers = new Map<string, FeedWorker>();

@@ -1,7 +1,7 @@
 // The inspector's numbers and charts in a real headless Chromium against a
 // running corral: the requests-per-second figure against a load of known pace,
 // every transition of every chart drawn.
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
@@ -230,6 +230,61 @@ test('history: a line of the event log shows the whole picture as it was then, a
       assert.ok(await page.$eval('#replay', (bar) => (bar as unknown as { hidden: boolean }).hidden));
       mkdirSync(OUTPUT, { recursive: true });
       assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the error log: its last lines, then new ones live, filtered by process; with the log on stderr, a note says why not', async () => {
+  const browser = await launchBrowser();
+  const logFile = join(tmp, 'error.log');
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', '--error-logfile', logFile, fixture('app.js')], async (corral) => {
+      // The log goes to the file: the URLs and pids are read from there.
+      const logged = await waitFor('ready, in the log file', async () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''), (text) => /\[INFO\] Ready: 2 worker/.test(text), 20_000);
+      const appUrl = /Listening at: (\S+)/.exec(logged)![1];
+      const inspectorLine = /\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(logged);
+      const workerPids = [...logged.matchAll(/Booting worker with pid: (\d+)/g)].map((found) => Number(found[1]));
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(inspectorLine![1]);
+      const lines = () => page.$$eval('#errorlog li', (items) => items.map((item) => ({ pid: item.getAttribute('data-pid'), text: item.textContent ?? '' })));
+      // Lines written before the page opened: the arbiter's start.
+      await waitFor('the arbiter start in the tail', lines, (shown) => shown.some((line) => line.text.includes('[INFO] Inspector:') && line.pid === String(corral.pid)));
+
+      const thrower = Number((await request(appUrl, { path: '/pid' })).body);
+      const other = workerPids.find((pid) => pid !== thrower)!;
+      // Requests land on either worker: throw until the one named has.
+      await waitFor(`a handler error from ${thrower} in the tail`, async () => {
+        const answer = await request(appUrl, { path: '/throw' }).catch(() => undefined);
+        void answer;
+        return lines();
+      }, (shown) => shown.some((line) => line.text.includes('handler exploded') && line.pid === String(thrower)));
+
+      const choose = async (pid: number | '') => {
+        await page.select('#errorlog-filter', String(pid));
+        return lines();
+      };
+      const theirs = await choose(thrower);
+      assert.ok(theirs.length > 0 && theirs.every((line) => line.pid === String(thrower)), JSON.stringify(theirs));
+      const options = await page.$$eval('#errorlog-filter option', (items) => items.map((item) => item.textContent));
+      assert.ok(options.includes(`arbiter (pid ${corral.pid})`), JSON.stringify(options));
+      assert.ok(options.some((option) => /^worker-\d+ \(pid \d+\)$/.test(option ?? '')), JSON.stringify(options));
+      const others = await choose(other);
+      assert.ok(others.every((line) => line.pid === String(other)), JSON.stringify(others));
+      assert.ok((await choose('')).some((line) => line.pid === String(corral.pid)));
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--inspector', '0', app], async (corral) => {
+      await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      await page.goto(match[1]);
+      await waitFor('the note', () => page.$eval('#errorlog-note', (note) => note.textContent ?? ''), (note) => note.includes('stderr'));
     }, { env });
   } finally {
     await browser.close();
