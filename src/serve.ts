@@ -234,7 +234,7 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
   // The inspector sees the actors through XState's inspection API, from their very first snapshot.
   const stately = settings.inspectorStately ? await connectStately(settings.inspectorStately, logger) : undefined;
   const feed = settings.inspector ? createLiveFeed({ history: settings.inspectorHistory }) : undefined;
-  const inspector = feed && (await startInspectorServer(settings.inspector!, feed, logger, createErrorLogTail(settings.errorlog, settings.inspectorLogLines)).catch((error: unknown) => {
+  const inspector = feed && (await startInspectorServer(settings.inspector!, feed, logger, createErrorLogTail(settings.errorlog, settings.inspectorLogLines), settings.inspectorActions).catch((error: unknown) => {
     stately?.stop();
     throw error;
   }));
@@ -258,6 +258,17 @@ export async function launch({ settings, hooks, configFile, appModule, cwd, laun
     stately?.stop();
   });
   const server = new Server(arbiter);
+  inspector?.attach({
+    scale: (workers) => server.scale(workers),
+    reload: (options) => server.reload(options),
+    workers: () => server.status().workers,
+    replaceWorker(id, reason) {
+      const worker = server.status().processes.find((process) => process.id === id);
+      if (!worker || !worker.state.startsWith('serving') || worker.retiring) return false;
+      arbiter.send({ type: 'WORKER.RECYCLE', id, reason });
+      return true;
+    },
+  });
   if (arbiter.actor && !settings.controlSocketDisable) {
     const name = serverName(settings.procName, appModule);
     const path = settings.controlSocket ?? defaultControlPath(name, process.pid);

@@ -688,6 +688,14 @@ export const settingsSchema = [
     help: 'Lines of the error log (--error-logfile, when it is a file) the inspector shows and follows live, from the arbiter and every worker, filterable by process. 0 shows none.',
   },
   {
+    name: 'inspectorActions',
+    flag: 'inspector-actions',
+    type: 'boolean',
+    default: false,
+    section: 'metrics',
+    help: "Let the inspector page act: scale, a rolling reload, stop one worker (a replacement boots first). Each action is a POST carrying the page's session token in a header (a page of another site can do neither), needs the URL's token off loopback like every inspector path, and is logged with `by: inspector`. Off by default: the page only watches.",
+  },
+  {
     name: 'inspectorStately',
     flag: 'inspector-stately',
     type: 'string',

@@ -7,6 +7,7 @@ export const INSPECTOR_PAGE = `<!doctype html>
 <head>
 <meta charset="utf-8">
 <title>corral inspector</title>
+<link rel="icon" href="favicon.ico">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
   :root { font: 14px/1.4 system-ui, sans-serif; color: #1d2433; background: #f6f7f9; }
@@ -40,6 +41,9 @@ export const INSPECTOR_PAGE = `<!doctype html>
   #log li[data-seq] { cursor: pointer; }
   #log li[data-seq]:hover { background: #f3f5f8; }
   #log li[data-shown] { background: #fff1c2; }
+  .actions { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; margin: 0 0 12px; }
+  .actions input { width: 4em; font: inherit; }
+  button { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #c5cbd6; border-radius: 4px; background: #fff; cursor: pointer; }
   .hint { font-size: 12px; font-weight: 400; color: #8a93a5; }
   .table-wrap { overflow-x: auto; }
   #workers { border-collapse: collapse; width: 100%; font-size: 12px; font-variant-numeric: tabular-nums; white-space: nowrap; }
@@ -61,6 +65,7 @@ export const INSPECTOR_PAGE = `<!doctype html>
   #errorlog li.warning { color: #9a3412; }
   #errorlog-filter { font: inherit; font-size: 12px; font-weight: 400; margin-left: 6px; }
   #status { font-size: 12px; color: #8a93a5; }
+  [hidden] { display: none !important; }
   svg { display: block; }
   .headline { font-size: 22px; font-weight: 600; }
   .headline .counters { font-size: 12px; font-weight: 400; }
@@ -79,6 +84,12 @@ export const INSPECTOR_PAGE = `<!doctype html>
   <button id="replay-live" type="button">back to live</button>
 </div>
 <div class="summary" id="summary"></div>
+<div class="actions" id="actions" hidden>
+  <label>workers <input id="scale-to" type="number" min="1" step="1" size="4"></label>
+  <button type="button" id="act-scale">Scale</button>
+  <button type="button" id="act-reload" title="new workers boot with the configuration re-read; the old ones drain once they serve">Rolling reload</button>
+  <span class="counters" id="action-result" role="status"></span>
+</div>
 <div class="layout">
   <div class="column">
     <div class="panel">
@@ -91,7 +102,7 @@ export const INSPECTOR_PAGE = `<!doctype html>
     <div class="panel"><h2 style="margin-top:0">Arbiter</h2><div id="arbiter"></div></div>
   </div>
   <div class="column">
-    <div class="panel"><h2 style="margin-top:0" id="selected-title">Worker</h2><div id="selected"></div></div>
+    <div class="panel"><h2 style="margin-top:0"><span id="selected-title">Worker</span> <button type="button" id="act-stop-worker" hidden title="a replacement boots first, then this one drains">Stop this worker</button></h2><div id="selected"></div></div>
     <div class="panel">
       <h2 style="margin-top:0">Requests per second</h2>
       <div class="headline"><span id="rate" data-rate="0">0</span> req/s <span class="counters" id="rate-note"></span></div>
@@ -202,6 +213,7 @@ function drawWorkers(picture) {
   document.getElementById('selected-title').textContent = selected ? selected.id + ' · pid ' + (selected.pid ?? '–') + ' · ' + stateText(selected.value) : 'Worker';
   const panel = document.getElementById('selected');
   panel.dataset.id = selected ? selected.id : '';
+  document.getElementById('act-stop-worker').hidden = !(session && session.actions && selected && !selected.gone && !replay);
   panel.innerHTML = selected ? drawChart(charts.workerHandle, selected.value, selected.lastTransition) : '';
 }
 
@@ -329,8 +341,22 @@ function drawErrorLog() {
 }
 document.getElementById('errorlog-filter').addEventListener('change', drawErrorLog);
 
+/** This page's session: its token for actions, and whether they are allowed. */
+let session;
+async function act(request) {
+  const result = document.getElementById('action-result');
+  result.textContent = '…';
+  const response = await fetch('action' + query, { method: 'POST', headers: { 'content-type': 'application/json', 'x-corral-session': session.session }, body: JSON.stringify(request) });
+  result.textContent = (response.ok ? '' : response.status + ': ') + (await response.text()).trim();
+}
+document.getElementById('act-scale').addEventListener('click', () => act({ action: 'scale', workers: Number(document.getElementById('scale-to').value) }));
+document.getElementById('act-reload').addEventListener('click', () => act({ action: 'reload' }));
+document.getElementById('act-stop-worker').addEventListener('click', () => selectedId && act({ action: 'stop-worker', id: selectedId }));
+
 async function start() {
   charts = await (await fetch('charts' + query)).json();
+  session = await (await fetch('session' + query)).json();
+  document.getElementById('actions').hidden = !session.actions;
   const events = new EventSource('events' + query);
   events.onmessage = (message) => update(JSON.parse(message.data));
   events.addEventListener('errorlog', (message) => onErrorLog(JSON.parse(message.data)));

@@ -291,5 +291,82 @@ test('the error log: its last lines, then new ones live, filtered by process; wi
   }
 });
 
+/** A raw POST to /action, as another page or a script would send it. */
+const postAction = (base: string, body: unknown, headers: Record<string, string> = {}) =>
+  request(base, { path: '/action', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+test('actions: off by default (refused, nothing changes); with --inspector-actions, scale, reload and stop one worker from the page, behind a session token', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', app], async (corral) => {
+      await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      await page.goto(match[1]);
+      await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (rows) => rows.length), (count) => count === 2);
+      assert.ok(await page.$eval('#actions', (panel) => (panel as unknown as { hidden: boolean }).hidden), 'no actions on the page');
+      const { session, actions } = JSON.parse((await request(match[1], { path: '/session' })).body);
+      assert.is(actions, false);
+      const refused = await postAction(match[1], { action: 'scale', workers: 3 }, { 'x-corral-session': session });
+      assert.is(refused.status, 403);
+      assert.match(refused.body, /--inspector-actions/);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.is(await page.$$eval('.worker:not([data-gone])', (rows) => rows.length), 2, 'still 2 workers');
+      assert.not.ok(corral.lines.some((line) => /by: inspector/.test(line)));
+    }, { env });
+
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', '--inspector-actions', app], async (corral) => {
+      await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const base = match[1];
+      // No state change on a GET, nor without the session token, nor with a wrong one, nor as a form.
+      assert.is((await request(base, { path: '/action?action=scale&workers=3' })).status, 405);
+      assert.is((await postAction(base, { action: 'scale', workers: 3 })).status, 403);
+      assert.is((await postAction(base, { action: 'scale', workers: 3 }, { 'x-corral-session': 'f'.repeat(32) })).status, 403);
+      const { session } = JSON.parse((await request(base, { path: '/session' })).body);
+      const form = await request(base, { path: '/action', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-corral-session': session }, body: 'action=scale&workers=3' });
+      assert.is(form.status, 415);
+      assert.is((await postAction(base, { action: 'scale', workers: 0 }, { 'x-corral-session': session })).status, 400);
+      // The favicon is there (no 404 in the browser's console).
+      assert.is((await request(base, { path: '/favicon.ico' })).status, 200);
+
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      const notFound: string[] = [];
+      page.on('response', (response) => response.status() === 404 && notFound.push(response.url()));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(base);
+      const live = () => rowsAsSeen(page).then((rows) => rows.filter((row) => row.includes('serving.live')));
+      await waitFor('both workers serving', live, (rows) => rows.length === 2);
+      await waitFor('the actions shown', () => page.$eval('#actions', (panel) => (panel as unknown as { hidden: boolean }).hidden), (hidden) => !hidden);
+
+      await page.type('#scale-to', '3');
+      await page.click('#act-scale');
+      await waitFor('3 workers serving', live, (rows) => rows.length === 3);
+      await corral.waitForLine(/\[INFO\] Inspector: scale from 2 to 3 worker\(s\) \(by: inspector\)/);
+
+      await page.click('#act-reload');
+      // A reload re-reads the configuration: its -w 2 again.
+      await waitFor('generation 2 serving', live, (rows) => rows.length === 2 && rows.every((row) => row.endsWith('gen 2')), 30_000);
+      await corral.waitForLine(/\[INFO\] Inspector: rolling reload \(by: inspector\)/);
+
+      const [victim] = await live();
+      const [id, pid] = victim.split(' ');
+      await page.click(`.worker[data-id="${id}"]`);
+      await waitFor('the stop button', () => page.$eval('#act-stop-worker', (button) => (button as unknown as { hidden: boolean }).hidden), (hidden) => !hidden);
+      await page.click('#act-stop-worker');
+      await waitFor(`${id} gone, replaced`, () => rowsAsSeen(page), (rows) => !rows.some((row) => row.startsWith(`${id} ${pid} serving`)) && rows.filter((row) => row.includes('serving.live')).length === 2, 20_000);
+      await corral.waitForLine(new RegExp(`\\[INFO\\] Inspector: stop ${id} \\(a replacement boots first\\) \\(by: inspector\\)`));
+      assert.match(await page.$eval('#log', (log) => log.textContent ?? ''), /by: inspector/);
+      await page.screenshot({ path: join(OUTPUT, 'inspector-actions.png') });
+      assert.equal(notFound, [], 'nothing the page asks for is missing');
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();
