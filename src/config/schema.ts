@@ -663,7 +663,7 @@ export const settingsSchema = [
     default: null,
     metavar: '[HOST:]PORT',
     section: 'metrics',
-    help: "Serve the live inspector page at http://HOST:PORT/ (a bare PORT: 127.0.0.1): the arbiter's and every worker's statechart with the current state lit, an event log, counters and requests per second. Off unless set; it answers only a Host that names it (against DNS rebinding); on an address other than loopback the URL carries a token, left out of the log: `corral ctl inspector` prints it.",
+    help: "Serve the live inspector page at http://HOST:PORT/ (a bare PORT: 127.0.0.1): a table of the workers and their numbers (requests per second, 4xx/5xx, latency, CPU, memory), the arbiter's and a worker's statechart with their transitions and the current state lit, an event log to replay the past from, and the error log. Off unless set; it answers only a Host that names it (against DNS rebinding); on an address other than loopback the URL carries a token, left out of the log: `corral ctl inspector` prints it.",
   },
   {
     name: 'inspectorHistory',
