@@ -31,6 +31,8 @@ export interface WorkerStats {
   lagMs: number;
   rss: number;
   durations?: RequestDurations;
+  /** Connections it closed unserved because it could not afford them. */
+  dropped?: number;
   /** CPU time the worker process has used since it started (user + system), in microseconds. */
   cpuMicros?: number;
   /** Responses answered with a 4xx (client) and a 5xx (server) status since it started. */

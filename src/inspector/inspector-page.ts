@@ -95,7 +95,7 @@ export const INSPECTOR_PAGE = `<!doctype html>
     <div class="panel">
       <h2 style="margin-top:0">Workers <span class="hint">(a row shows its chart)</span></h2>
       <div class="table-wrap"><table id="workers">
-        <thead><tr><th>worker</th><th>state</th><th>pid</th><th>age</th><th title="generation: bumped by each reload">gen</th><th>served</th><th title="requests in flight">in fl.</th><th>req/s</th><th>4xx</th><th>5xx</th><th title="latency over the last 5 s">p50</th><th title="latency over the last 5 s">p99</th><th title="% of one core over the last 5 s">CPU</th><th>RSS</th><th title="event-loop lag">lag</th></tr></thead>
+        <thead><tr><th>worker</th><th>state</th><th>pid</th><th>age</th><th title="generation: bumped by each reload">gen</th><th>served</th><th title="requests in flight">in fl.</th><th>req/s</th><th>4xx</th><th>5xx</th><th title="connections closed unserved: at --worker-connections or out of file descriptors">dropped</th><th title="latency over the last 5 s">p50</th><th title="latency over the last 5 s">p99</th><th title="% of one core over the last 5 s">CPU</th><th>RSS</th><th title="event-loop lag">lag</th></tr></thead>
         <tbody></tbody>
       </table></div>
     </div>
@@ -193,6 +193,7 @@ function drawSummary(picture) {
     item('sum-served', 'served', picture.served),
     item('sum-4xx', '4xx', client, 'responses with a 4xx status, from the workers shown'),
     item('sum-5xx', '5xx', server, 'responses with a 5xx status, from the workers shown'),
+    item('sum-dropped', 'dropped', picture.workers.reduce((sum, w) => sum + w.dropped, 0), 'connections the workers shown closed unserved'),
     item('sum-arbiter-cpu', 'arbiter CPU', fixed(picture.arbiter.cpuPercent, 1) + ' %', 'the arbiter process, % of one core'),
     item('sum-restarts', 'restarts', total + (total ? ' (' + restarts.map(([how, count]) => count + ' ' + escape(how)).join(', ') + ')' : ''), 'workers that ended without being asked, by how'),
   ].join('');
@@ -205,7 +206,7 @@ function drawWorkers(picture) {
     return '<tr class="worker" data-id="' + escape(w.id) + '" data-pid="' + (w.pid ?? '') + '" data-state="' + escape(state) + '"' + (w.gone ? ' data-gone' : '') + (w.id === selectedId ? ' data-selected' : '') + '>' +
       cell('id', escape(w.id)) + cell('state', '<span class="st ' + escape(state.split('.')[0]) + '"></span>' + escape(state)) + cell('pid', w.pid ?? '–') +
       cell('age', age(picture.at - w.startedAt)) + cell('generation', w.generation ?? '–') + cell('served', w.served) + cell('inFlight', w.inFlight) +
-      cell('rate', fixed(w.rate, 1)) + cell('4xx', w.client) + cell('5xx', w.server, w.server ? ' class="bad"' : '') +
+      cell('rate', fixed(w.rate, 1)) + cell('4xx', w.client) + cell('5xx', w.server, w.server ? ' class="bad"' : '') + cell('dropped', w.dropped, w.dropped ? ' class="bad"' : '') +
       cell('p50', fixed(w.p50Ms, 1) + (w.p50Ms === undefined ? '' : ' ms')) + cell('p99', fixed(w.p99Ms, 1) + (w.p99Ms === undefined ? '' : ' ms')) +
       cell('cpu', fixed(w.cpuPercent, 1) + (w.cpuPercent === undefined ? '' : ' %')) + cell('rss', w.rss ? (w.rss / 1048576).toFixed(0) + ' MB' : '–') + cell('lag', w.lagMs.toFixed(1) + ' ms') + '</tr>';
   }).join('');

@@ -30,6 +30,8 @@ export interface FeedWorker {
   /** Responses with a 4xx and a 5xx status since it started. */
   client: number;
   server: number;
+  /** Connections it closed unserved (at --worker-connections, out of descriptors). */
+  dropped: number;
   /** Over the headline window: requests per second, % of one core, latency percentiles (ms). */
   rate: number;
   cpuPercent?: number;
@@ -228,6 +230,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
       generation: generations.get(id) ?? known?.generation,
       client: stats.responses?.client ?? 0,
       server: stats.responses?.server ?? 0,
+      dropped: stats.dropped ?? 0,
       rate: 0,
       gone: snapshot.status !== 'active',
       lastTransition: known && !sameValue(known.value, snapshot.value) ? { at: Date.now(), event: event.type, from: known.value, to: snapshot.value } : known?.lastTransition,

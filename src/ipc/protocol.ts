@@ -71,6 +71,9 @@ export function validateMessage(direction: Direction, value: unknown): WorkerToA
   if (type === 'heartbeat' && message.durations !== undefined && !isRequestDurations(message.durations)) {
     throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with a malformed duration histogram');
   }
+  if (type === 'heartbeat' && message.dropped !== undefined && !isNumber(message.dropped)) {
+    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with a malformed count of dropped connections');
+  }
   if (type === 'heartbeat' && message.cpuMicros !== undefined && !isNumber(message.cpuMicros)) {
     throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with a malformed CPU time');
   }

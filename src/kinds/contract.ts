@@ -12,6 +12,8 @@ import type { Logger } from '../log/logger.js';
 export interface RequestCounters {
   inFlight: number;
   served: number;
+  /** Connections closed unserved because the worker could not afford them (at --worker-connections, out of descriptors). */
+  dropped?: number;
 }
 
 /**

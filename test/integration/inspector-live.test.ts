@@ -3,6 +3,7 @@
 // every transition of every chart drawn.
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import net from 'node:net';
 import { join } from 'node:path';
 import type { Page } from 'puppeteer-core';
 import { test } from 'uvu';
@@ -79,6 +80,9 @@ test('requests per second: the page shows the pace of a steady load within 10 %,
   }
 });
 
+/** Clicks in one step inside the page: the table and the log are redrawn at every update, so a handle found first may be gone by the click. */
+const clickNow = (page: Page, selector: string) => page.$eval(selector, (element) => (element as unknown as { click(): void }).click());
+
 type Edge = { from: string; to: string; label: string };
 /** The exits drawn inside `scope`, as from → to: label (the tests compile without the DOM's types). */
 const drawnEdges = (page: Page, scope: string, which = '.edge') =>
@@ -106,7 +110,7 @@ test('every transition of the arbiter and worker charts is drawn, and the one la
       await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (cards) => cards.length), (count) => count === 2);
 
       assert.equal((await drawnEdges(page, '#arbiter')).sort(), charts.arbiter.edges.map(edgeText).sort());
-      await page.click(card(victim));
+      await clickNow(page, card(victim));
       await waitFor(`the chart of ${victim} beside the table`, () => page.$eval('#selected-title', (title) => title.textContent ?? ''), (title) => title.includes(`pid ${victim}`));
       assert.equal((await drawnEdges(page, '#selected')).sort(), charts.workerHandle.edges.map(edgeText).sort());
       assert.equal(await drawnEdges(page, '#arbiter', '.edge.taken'), ['arbiter.booting → arbiter.serving: bindListeners done']);
@@ -116,7 +120,7 @@ test('every transition of the arbiter and worker charts is drawn, and the one la
       await waitFor(`worker ${victim} dead, its exit marked`, () => drawnEdges(page, '#selected', '.edge.taken'), (taken) => taken[0]?.endsWith('PROCESS.EXITED'));
       assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.serving → workerHandle.dead: PROCESS.EXITED']);
       assert.ok(await page.$(`${card(victim)}[data-gone][data-selected]`), 'the dead worker stays selected');
-      await page.click(card(other));
+      await clickNow(page, card(other));
       await waitFor(`the chart of ${other}`, () => page.$eval('#selected-title', (title) => title.textContent ?? ''), (title) => title.includes(`pid ${other}`));
       assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready'], 'the other worker did not move');
       mkdirSync(OUTPUT, { recursive: true });
@@ -206,7 +210,7 @@ test('history: a line of the event log shows the whole picture as it was then, a
       await waitFor(`${victim} dead and a replacement serving`, () => rowsAsSeen(page), (rows) => rows.some((row) => row.includes(`${victim} dead`)) && rows.filter((row) => row.includes('serving.live')).length === 2);
 
       // Back to the moment before the kill: the table and the charts as they were.
-      await page.click(`#log li[data-seq="${then}"]`);
+      await clickNow(page, `#log li[data-seq="${then}"]`);
       await waitFor('the replay bar', () => page.$eval('#replay', (bar) => (bar as unknown as { hidden: boolean; dataset: { seq?: string } }).hidden ? '' : bar.getAttribute('data-seq')), (seq) => seq === String(then));
       assert.equal(await rowsAsSeen(page), before);
       assert.is(await page.$eval('#arbiter', (node) => (node as unknown as { dataset: { state: string } }).dataset.state), arbiterBefore);
@@ -291,6 +295,40 @@ test('the error log: its last lines, then new ones live, filtered by process; wi
   }
 });
 
+test('dropped connections: one closed at --worker-connections shows in its row and the totals', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--worker-connections', '2', '--inspector', '0', fixture('app.js')], async (corral) => {
+      const [appUrl] = await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      await page.goto(match[1]);
+      const { hostname, port } = new URL(appUrl);
+      const held = await Promise.all([1, 2].map(() => new Promise<net.Socket>((resolve) => {
+        const socket = net.connect(Number(port), hostname, () => resolve(socket));
+      })));
+      try {
+        // Both held connections are served; a third is closed by the worker at once.
+        for (const socket of held) {
+          const answered = new Promise((resolve) => socket.once('data', resolve));
+          socket.write('GET /pid HTTP/1.1\r\nHost: x\r\n\r\n');
+          await answered;
+        }
+        const third = net.connect(Number(port), hostname);
+        third.on('error', () => {});
+        await new Promise((resolve) => third.on('close', resolve));
+        const [row] = await waitFor('the dropped connection counted', () => tableRows(page), (rows) => rows[0]?.dropped === '1');
+        assert.is(row.pid, String(corral.workerPids()[0]));
+        assert.is(await summary(page, 'dropped'), '1');
+      } finally {
+        held.forEach((socket) => socket.destroy());
+      }
+    });
+  } finally {
+    await browser.close();
+  }
+});
+
 /** A raw POST to /action, as another page or a script would send it. */
 const postAction = (base: string, body: unknown, headers: Record<string, string> = {}) =>
   request(base, { path: '/action', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
@@ -353,7 +391,7 @@ test('actions: off by default (refused, nothing changes); with --inspector-actio
 
       const [victim] = await live();
       const [id, pid] = victim.split(' ');
-      await page.click(`.worker[data-id="${id}"]`);
+      await clickNow(page, `.worker[data-id="${id}"]`);
       await waitFor('the stop button', () => page.$eval('#act-stop-worker', (button) => (button as unknown as { hidden: boolean }).hidden), (hidden) => !hidden);
       await page.click('#act-stop-worker');
       await waitFor(`${id} gone, replaced`, () => rowsAsSeen(page), (rows) => !rows.some((row) => row.startsWith(`${id} ${pid} serving`)) && rows.filter((row) => row.includes('serving.live')).length === 2, 20_000);

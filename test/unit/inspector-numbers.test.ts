@@ -47,6 +47,7 @@ test('a heartbeat with malformed CPU time or response counts is a protocol error
   const beat = { type: 'heartbeat', inFlight: 0, served: 1, lagMs: 0, rss: 1 };
   assert.not.throws(() => validateMessage('toArbiter', { ...beat, cpuMicros: 12, responses: { client: 1, server: 2 } }));
   assert.throws(() => validateMessage('toArbiter', { ...beat, cpuMicros: 'x' }), /malformed CPU time/);
+  assert.throws(() => validateMessage('toArbiter', { ...beat, dropped: -Infinity }), /malformed count of dropped connections/);
   for (const responses of [1, null, { client: 1 }, { client: 'a', server: 1 }]) {
     assert.throws(() => validateMessage('toArbiter', { ...beat, responses }), /malformed response counts/);
   }
