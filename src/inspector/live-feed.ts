@@ -151,8 +151,6 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
   let servedByGone = 0;
   const listeners = new Set<(picture: FeedPicture) => void>();
   let timer: NodeJS.Timeout | undefined;
-  // Actor session ids of the worker handles, to their worker ids.
-  const handles = new Map<string, string>();
 
   // Bounded history: the oldest moments go first. Each is the picture without its log and rate series.
   const frames: HistoryFrame[] = [];
@@ -213,9 +211,8 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     changed();
   };
 
-  const onHandle = (sessionId: string, snapshot: Snapshot, event: { type: string }) => {
+  const onHandle = (snapshot: Snapshot, event: { type: string }) => {
     const id = String(snapshot.context.id);
-    handles.set(sessionId, id);
     const known = workers.get(id);
     const stats = snapshot.context.stats ?? {};
     const worker: FeedWorker = {
@@ -246,7 +243,10 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     if (worker.gone && !known?.gone) {
       servedByGone += worker.served;
       const gone = [...workers.values()].filter((w) => w.gone);
-      for (const old of gone.slice(0, Math.max(0, gone.length - GONE_KEPT))) workers.delete(old.id);
+      for (const old of gone.slice(0, Math.max(0, gone.length - GONE_KEPT))) {
+        workers.delete(old.id);
+        generations.delete(old.id);
+      }
     }
     changed();
   };
@@ -280,7 +280,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
         if (!snapshot || typeof snapshot !== 'object' || !('value' in snapshot)) return;
         const event = (inspection.event ?? { type: '' }) as { type: string };
         if (machineId === 'arbiter') onArbiter(snapshot, event);
-        else if (machineId === 'workerHandle') onHandle(inspection.actorRef.sessionId, snapshot, event);
+        else if (machineId === 'workerHandle') onHandle(snapshot, event);
       } else if (inspection.type === '@xstate.event') {
         const target = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
         if (target !== 'arbiter') return;
