@@ -35,6 +35,17 @@ export interface WorkerStats {
   /** Requests cut by --request-timeout. */
   timedOut?: number;
   durations?: RequestDurations;
+  /** Connections it closed unserved because it could not afford them. */
+  dropped?: number;
+  /** CPU time the worker process has used since it started (user + system), in microseconds. */
+  cpuMicros?: number;
+  /** Responses answered with a 4xx (client) and a 5xx (server) status since it started. */
+  responses?: ResponseClasses;
+}
+
+export interface ResponseClasses {
+  client: number;
+  server: number;
 }
 
 export type ExitCause =

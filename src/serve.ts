@@ -230,9 +230,14 @@ export async function launch({ settings, sources, hooks, configFile, appModule, 
   });
   // The inspector sees the actors through XState's inspection API, from their very first snapshot.
   const stately = settings.inspectorStately ? await (await import('./inspector/stately-inspector.js')).connectStately(settings.inspectorStately, logger) : undefined;
-  const feed = settings.inspector ? (await import('./inspector/live-feed.js')).createLiveFeed() : undefined;
-  const startInspectorServer = feed && (await import('./inspector/inspector-server.js')).startInspectorServer;
-  const inspector = feed && startInspectorServer && (await startInspectorServer(settings.inspector!, feed, logger).catch((error: unknown) => {
+  const feed = settings.inspector ? (await import('./inspector/live-feed.js')).createLiveFeed({ history: settings.inspectorHistory }) : undefined;
+  const inspectorModules = feed && { ...(await import('./inspector/inspector-server.js')), ...(await import('./inspector/error-log-tail.js')) };
+  const inspector =
+    feed &&
+    inspectorModules &&
+    (await inspectorModules
+      .startInspectorServer(settings.inspector!, feed, logger, inspectorModules.createErrorLogTail(settings.errorlog, settings.inspectorLogLines), settings.inspectorActions)
+      .catch((error: unknown) => {
     stately?.stop();
     throw error;
   }));
@@ -256,6 +261,17 @@ export async function launch({ settings, sources, hooks, configFile, appModule, 
     stately?.stop();
   });
   const server = new Server(arbiter);
+  inspector?.attach({
+    scale: (workers) => server.scale(workers),
+    reload: (options) => server.reload(options),
+    workers: () => server.status().workers,
+    replaceWorker(id, reason) {
+      const worker = server.status().processes.find((process) => process.id === id);
+      if (!worker || !worker.state.startsWith('serving') || worker.retiring) return false;
+      arbiter.send({ type: 'WORKER.RECYCLE', id, reason });
+      return true;
+    },
+  });
   if (arbiter.actor && !settings.controlSocketDisable) {
     const name = serverName(settings.procName, appModule);
     const path = settings.controlSocket ?? defaultControlPath(name, process.pid);

@@ -67,7 +67,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
           case 'heartbeat':
             return send({
               type: 'MSG.heartbeat',
-              stats: { inFlight: message.inFlight, served: message.served, lagMs: message.lagMs, rss: message.rss, timedOut: message.timedOut, durations: message.durations },
+              stats: { inFlight: message.inFlight, served: message.served, lagMs: message.lagMs, rss: message.rss, timedOut: message.timedOut, durations: message.durations, cpuMicros: message.cpuMicros, responses: message.responses, dropped: message.dropped },
             });
           case 'bootFailed':
             return send({ type: 'MSG.bootFailed', code: message.code, message: message.message });

@@ -27,6 +27,8 @@ export interface ArbiterSummary {
   kind: string;
   workers: number;
   listeners: string[];
+  /** CPU time the arbiter has used (user + system), in seconds. */
+  cpuSeconds: number;
 }
 
 export interface WorkerRow {
@@ -41,6 +43,8 @@ export interface WorkerRow {
   inFlight: number;
   lagMs: number;
   rssBytes: number;
+  /** CPU time the worker has used (user + system) as of its last heartbeat, in seconds; null before its first. */
+  cpuSeconds: number | null;
   ready: boolean;
   retiring: boolean;
 }

@@ -26,6 +26,8 @@ import { checkPrivateDirectory, checkSocketDirectory, describeOwner } from './pa
 /** How often an `events` client's view is compared with the server's, for changes no chart event announces. */
 const EVENTS_POLL_MS = 250;
 
+const cpuSecondsOf = ({ user, system }: NodeJS.CpuUsage) => (user + system) / 1e6;
+
 export interface ControlTarget {
   server: CorralServer;
   /** For the operations that are signals only: USR1 (reopen logs), USR2 (upgrade). */
@@ -114,6 +116,7 @@ export async function startControlServer(path: string, modeText: string, target:
         kind: target.kind,
         workers: status.workers,
         listeners: status.listeners,
+        cpuSeconds: cpuSecondsOf(process.cpuUsage()),
       },
       workers: status.processes.map((worker) => ({
         id: worker.id,
@@ -126,6 +129,7 @@ export async function startControlServer(path: string, modeText: string, target:
         inFlight: worker.stats.inFlight,
         lagMs: worker.stats.lagMs,
         rssBytes: worker.stats.rss,
+        cpuSeconds: worker.stats.cpuMicros === undefined ? null : worker.stats.cpuMicros / 1e6,
         ready: worker.ready,
         retiring: worker.retiring,
       })),

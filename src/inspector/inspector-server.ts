@@ -14,13 +14,20 @@ import { hostForUrl, parseHostPort } from '../sockets/host-port.js';
 import { hostChecker, isLoopback } from './host-check.js';
 import { INSPECTOR_PAGE } from './inspector-page.js';
 import type { LiveFeed } from './live-feed.js';
+import type { ErrorLogTail } from './error-log-tail.js';
+import { type ActionTarget, createInspectorActions } from './inspector-actions.js';
 import { describeStatechart } from './statechart-model.js';
+
+/** A small mark for the tab, so the browser's own request for it is not a 404. */
+const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="1" width="14" height="14" rx="3" fill="#1f7a4d"/><circle cx="8" cy="8" r="3" fill="#fff"/></svg>';
 
 /** A comment line now and then keeps proxies and browsers from closing a quiet stream. */
 const SSE_KEEPALIVE_MS = 15_000;
 
 export interface InspectorServer {
   url: string;
+  /** The server is up: the page's actions (when allowed) can reach it. */
+  attach(target: ActionTarget): void;
   close(): void;
 }
 
@@ -29,7 +36,8 @@ function sameToken(given: string | null, token: string): boolean {
   return timingSafeEqual(Buffer.from(given), Buffer.from(token));
 }
 
-export async function startInspectorServer(raw: string, feed: LiveFeed, logger: Logger): Promise<InspectorServer> {
+export async function startInspectorServer(raw: string, feed: LiveFeed, logger: Logger, errorLog: ErrorLogTail, actionsAllowed = false): Promise<InspectorServer> {
+  const actions = createInspectorActions(actionsAllowed, logger, (text) => feed.note(text));
   // A bare port stays on loopback: another address has to be named.
   const { host, port } = parseHostPort(/^\d+$/.test(raw.trim()) ? `127.0.0.1:${raw.trim()}` : raw, 'inspector', '--inspector', '127.0.0.1:9200');
   const token = isLoopback(host) ? undefined : randomBytes(16).toString('hex');
@@ -49,21 +57,46 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
         return answer(res, 421, 'text/plain', 'Misdirected request: the inspector answers only a Host that names it (localhost, 127.0.0.1, [::1] or the address it is bound to, with its port), not a DNS name pointed at it.\n');
       }
       const url = new URL(req.url ?? '/', 'http://inspector');
+      // The tab's icon tells nothing: browsers ask for it without the page's token.
+      if (url.pathname === '/favicon.ico' && (req.method === 'GET' || req.method === 'HEAD')) return answer(res, 200, 'image/svg+xml', FAVICON);
       if (token && !sameToken(url.searchParams.get('token'), token)) return answer(res, 403, 'text/plain', 'Forbidden: the inspector URL carries a token; `corral ctl inspector` prints the whole URL.\n');
+      if (url.pathname === '/action') {
+        void actions.handle(req).then(
+          ({ status, message }) => answer(res, status, 'text/plain', `${message}\n`),
+          (error: unknown) => {
+            logger.error(`Inspector action failed: ${describeError(error)}`);
+            if (!res.headersSent) answer(res, 500, 'text/plain', 'Internal error.\n');
+          },
+        );
+        return;
+      }
       if (req.method !== 'GET' && req.method !== 'HEAD') return answer(res, 405, 'text/plain', 'Method not allowed.\n');
       switch (url.pathname) {
         case '/':
           return answer(res, 200, 'text/html; charset=utf-8', INSPECTOR_PAGE);
         case '/charts':
           return answer(res, 200, 'application/json', charts);
+        case '/session':
+          return answer(res, 200, 'application/json', JSON.stringify(actions.session()));
+        case '/history': {
+          const seq = Number(url.searchParams.get('seq'));
+          if (!Number.isInteger(seq)) return answer(res, 400, 'text/plain', 'Bad request: /history wants ?seq=N, the number of a moment from the event log.\n');
+          const moment = feed.history(seq);
+          if (!moment) return answer(res, 404, 'text/plain', 'Not found: no history is kept (--inspector-history 0), or nothing has happened yet.\n');
+          return answer(res, 200, 'application/json', JSON.stringify(moment));
+        }
         case '/events': {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
           streams.add(res);
           const unsubscribe = feed.subscribe((picture) => res.write(`data: ${JSON.stringify(picture)}\n\n`));
+          // The error log's lines travel as events of their own: only the new ones, as they come.
+          if (errorLog.unavailable) res.write(`event: errorlog\ndata: ${JSON.stringify({ unavailable: errorLog.unavailable, reset: true, lines: [] })}\n\n`);
+          const unfollow = errorLog.follow((lines, reset) => res.write(`event: errorlog\ndata: ${JSON.stringify({ reset, lines })}\n\n`));
           const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
           res.once('close', () => {
             clearInterval(keepAlive);
             unsubscribe();
+            unfollow();
             streams.delete(res);
           });
           return;
@@ -95,9 +128,11 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
   }
   return {
     url,
+    attach: (target) => actions.attach(target),
     close() {
       for (const stream of streams) stream.destroy();
       server.close();
+      feed.close();
     },
   };
 }

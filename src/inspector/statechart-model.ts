@@ -37,6 +37,8 @@ export interface ChartEdge {
   from: string;
   to: string;
   label: string;
+  /** The event type as XState names it ('' for an eventless transition): what a live snapshot's event is matched to. */
+  event: string;
 }
 
 export interface Chart {
@@ -93,7 +95,7 @@ function edgesOf(node: Node, from: Node[]): ChartEdge[] {
   for (const transition of all) {
     if (!transition.target?.length) continue;
     const label = `${transition.eventType ? eventLabel(node, transition.eventType) : 'always'}${guardLabel(transition.guard)}`;
-    for (const source of from) for (const target of transition.target) edges.push({ from: source.id, to: target.id, label });
+    for (const source of from) for (const target of transition.target) edges.push({ from: source.id, to: target.id, label, event: transition.eventType });
   }
   return edges;
 }

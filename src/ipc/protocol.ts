@@ -54,6 +54,7 @@ const knownTypes: Record<Direction, ReadonlySet<string>> = {
 };
 
 const isNumber = (value: unknown) => typeof value === 'number' && Number.isFinite(value);
+const isResponseClasses = (value: unknown) => typeof value === 'object' && value !== null && isNumber((value as Record<string, unknown>).client) && isNumber((value as Record<string, unknown>).server);
 
 /** Throws ProtocolError unless `value` is a message that may travel in `direction`. */
 export function validateMessage(direction: 'toArbiter', value: unknown): WorkerToArbiter;
@@ -72,6 +73,15 @@ export function validateMessage(direction: Direction, value: unknown): WorkerToA
   }
   if (type === 'heartbeat' && message.durations !== undefined && !isRequestDurations(message.durations)) {
     throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with a malformed duration histogram');
+  }
+  if (type === 'heartbeat' && message.dropped !== undefined && !isNumber(message.dropped)) {
+    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with a malformed count of dropped connections');
+  }
+  if (type === 'heartbeat' && message.cpuMicros !== undefined && !isNumber(message.cpuMicros)) {
+    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with a malformed CPU time');
+  }
+  if (type === 'heartbeat' && message.responses !== undefined && !isResponseClasses(message.responses)) {
+    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with malformed response counts');
   }
   if (type === 'recycle' && typeof message.reason !== 'string') {
     throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'recycle without a reason');

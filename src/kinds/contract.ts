@@ -14,6 +14,8 @@ export interface RequestCounters {
   served: number;
   /** Requests cut by --request-timeout (kinds that have it). */
   timedOut?: number;
+  /** Connections closed unserved because the worker could not afford them (at --worker-connections, out of descriptors). */
+  dropped?: number;
 }
 
 /**

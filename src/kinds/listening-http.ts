@@ -70,7 +70,11 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade }: Liste
     handle(req, res);
   };
 
-  const shed = sheddingLog(logger);
+  const logShed = sheddingLog(logger);
+  const shed = (reason: string) => {
+    counters.dropped = (counters.dropped ?? 0) + 1;
+    logShed(reason);
+  };
   const atLimit = `at --worker-connections ${settings.workerConnections}`;
   const onDrop = () => shed(atLimit);
 

@@ -1,7 +1,8 @@
-// What a worker measures when metrics are on: a StatsD line set per request
-// and per serious log line, and the request-duration histogram its heartbeat
-// carries to the arbiter. With metrics off there is nothing: no observer, no work.
-import type { WorkerStats } from '../../machines/worker-handle.js';
+// What a worker measures when metrics or the inspector are on: a StatsD line
+// set per request and per serious log line, and the request-duration histogram
+// (and, for the inspector, the 4xx/5xx counts) its heartbeat carries to the
+// arbiter. With both off there is nothing: no observer, no work.
+import type { ResponseClasses, WorkerStats } from '../../machines/worker-handle.js';
 import type { RequestObserver } from '../kinds/contract.js';
 import type { LogLevel } from '../log/levels.js';
 import { type RequestDurations, emptyDurations, recordDuration } from './duration-histogram.js';
@@ -16,7 +17,7 @@ export interface WorkerMetrics {
   /** For the logs' `onDropped`: lines they could not write. */
   onLogDropped: ((lines: number) => void) | undefined;
   /** Fields added to every heartbeat. */
-  report(): Pick<WorkerStats, 'durations'>;
+  report(): Pick<WorkerStats, 'durations' | 'responses'>;
   /** Sends what is still queued. */
   close(): Promise<void>;
 }
@@ -39,24 +40,34 @@ export const durationObserver = (durations: RequestDurations): RequestObserver =
   },
 });
 
+export const responseClassObserver = (responses: ResponseClasses): RequestObserver => ({
+  finished(_req, res) {
+    if (res.statusCode >= 500) responses.server += 1;
+    else if (res.statusCode >= 400) responses.client += 1;
+  },
+});
+
 export function createWorkerMetrics(settings: {
   statsdHost: string | null;
   statsdPrefix: string;
   dogstatsdTags: string;
   metricsBind: string | null;
+  inspector?: string | null;
 }): WorkerMetrics | undefined {
   const statsd = statsdFromSettings(settings);
-  // Only the arbiter's Prometheus endpoint reads the histogram.
-  const durations = settings.metricsBind ? emptyDurations() : undefined;
+  // Only the arbiter's Prometheus endpoint and its inspector read the histogram.
+  const durations = settings.metricsBind || settings.inspector ? emptyDurations() : undefined;
+  const responses = settings.inspector ? { client: 0, server: 0 } : undefined;
   if (!statsd && !durations) return undefined;
   const observers: RequestObserver[] = [];
   if (statsd) observers.push(statsdRequestObserver(statsd));
   if (durations) observers.push(durationObserver(durations));
+  if (responses) observers.push(responseClassObserver(responses));
   return {
     observers,
     onLogLine: statsd && logLineCounter(statsd),
     onLogDropped: statsd && droppedLineCounter(statsd),
-    report: () => (durations ? { durations } : {}),
+    report: () => ({ ...(durations && { durations }), ...(responses && { responses }) }),
     close: async () => statsd?.close(),
   };
 }

@@ -102,7 +102,11 @@ export async function createWorkerActor(context: WorkerContext) {
   let lastBeat = performance.now();
   const kind = await loadKind(init.kind, init.cwd);
   const rss = residentMemory();
-  const heartbeat = (lagMs: number) => ({ type: 'heartbeat' as const, ...counters, lagMs, rss: rss(), ...context.metrics?.report() });
+  const cpuMicros = () => {
+    const { user, system } = process.cpuUsage();
+    return user + system;
+  };
+  const heartbeat = (lagMs: number) => ({ type: 'heartbeat' as const, ...counters, lagMs, rss: rss(), cpuMicros: cpuMicros(), ...context.metrics?.report() });
   context.lastHeartbeat = () => channel.send(heartbeat(0));
   const budget = connectionBudget(init.settings.workerConnections, softFileLimit());
   if (budget.capped) logger.warning(`Worker (pid: ${process.pid}): ${budget.capped}`);

@@ -74,7 +74,12 @@ test('status, scale N/+1/-1, reload, reopen-logs, stop: each acts, and says so i
     for (const worker of status.workers) assert.match(worker.state, /^serving/);
     const text = ctl(['status', '--name', 'ops']);
     assert.match(text.stdout, new RegExp(`^corral master \\[ops\\] pid ${corral.pid}: serving\\.steady, up \\d+s, generation 1, 2 worker\\(s\\) wanted`));
-    assert.match(text.stdout, /PID\s+KIND\s+STATE\s+AGE\s+SERVED\s+IN FLIGHT\s+LAG MS\s+RSS MB/);
+    assert.match(text.stdout, /PID\s+KIND\s+STATE\s+AGE\s+SERVED\s+IN FLIGHT\s+LAG MS\s+RSS MB\s+CPU S\s+%CPU/);
+    // CPU: the arbiter's own, and each worker's as its heartbeat carries it.
+    assert.ok(status.arbiter.cpuSeconds > 0, JSON.stringify(status.arbiter));
+    assert.match(text.stdout, /wanted, cpu \d+\.\ds \(\d+\.\d%\)\n/);
+    await waitUntil(() => json(['status', '--name', 'ops']).workers.every((w: { cpuSeconds: number | null }) => w.cpuSeconds !== null && w.cpuSeconds > 0), { what: 'CPU time from every worker' });
+    assert.match(ctl(['status', '--name', 'ops']).stdout, /\n\d+\s+async\s+serving\.live\s+\S+\s+\d+\s+\d+\s+[\d.]+\s+[\d.]+\s+\d+\.\d\s+\d+\.\d\n/);
 
     assert.match(ctl(['scale', '3', '--name', 'ops']).stdout, /Scaling from 2 to 3 worker\(s\)/);
     await waitUntil(() => json(['status', '--name', 'ops']).workers.filter((w: { ready: boolean }) => w.ready).length === 3, { what: 'a third worker' });

@@ -73,7 +73,7 @@ test('the page follows the workers live: 2 serving, scale to 3, a kill -9 goes d
       const after = await waitFor('a replacement serving', () => serving(page), (pids) => pids.length === 3 && !pids.includes(victim));
       assert.ok(after.some((pid) => !first.includes(pid)), 'a new pid serves');
       const log = await page.$eval('#log', (list) => list.textContent ?? '');
-      assert.match(log, new RegExp(`\\(pid ${victim}\\) exited: exited \\(SIGKILL\\)`));
+      assert.match(log, new RegExp(`\\(pid ${victim}\\) was killed by SIGKILL`));
       assert.match(log, /scale to 3 worker\(s\)/);
 
       await request(appUrl);

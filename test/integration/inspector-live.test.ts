@@ -1,0 +1,410 @@
+// The inspector's numbers and charts in a real headless Chromium against a
+// running corral: the requests-per-second figure against a load of known pace,
+// every transition of every chart drawn.
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import net from 'node:net';
+import { join } from 'node:path';
+import type { Page } from 'puppeteer-core';
+import { test } from 'uvu';
+import * as assert from 'uvu/assert';
+import { REPO_ROOT, fixture, withCorral } from '../helpers/corral-process.js';
+import { launchBrowser, waitFor } from '../helpers/browser.js';
+import { request } from '../helpers/http.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'corral-inspector-live-'));
+const env = { XDG_RUNTIME_DIR: tmp };
+const app = join(REPO_ROOT, 'examples/test.js');
+const OUTPUT = join(REPO_ROOT, 'test-output');
+
+/** Requests at a fixed pace (one every 1000/perSecond ms), each on its own connection; the moment each answer came back. */
+function pacedLoad(url: string, perSecond: number) {
+  const answered: number[] = [];
+  const failures: string[] = [];
+  const timer = setInterval(() => {
+    request(url).then(
+      (response) => (response.status === 200 ? answered.push(Date.now()) : failures.push(`status ${response.status}`)),
+      (error: Error) => failures.push(error.message),
+    );
+  }, 1000 / perSecond);
+  return {
+    answered,
+    failures,
+    /** Answers per second over the last windowMs. */
+    rate: (windowMs: number) => answered.filter((at) => at > Date.now() - windowMs).length / (windowMs / 1000),
+    stop: () => clearInterval(timer),
+  };
+}
+
+test('requests per second: the page shows the pace of a steady load within 10 %, over a 5 s window, with axes', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', app], async (corral) => {
+      const [appUrl] = await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(match[1]);
+      const shown = () => page.$eval('#rate', (node) => Number((node as unknown as { dataset: { rate: string } }).dataset.rate));
+
+      const load = pacedLoad(appUrl, 40);
+      try {
+        // Five seconds of load fill the window, and one more lets the last heartbeats arrive.
+        await new Promise((resolve) => setTimeout(resolve, 6_500));
+        const readings: { shown: number; generated: number }[] = [];
+        for (let i = 0; i < 3; i++) {
+          readings.push({ shown: await shown(), generated: load.rate(5_000) });
+          await new Promise((resolve) => setTimeout(resolve, 700));
+        }
+        for (const { shown, generated } of readings) {
+          assert.ok(Math.abs(shown - generated) <= generated * 0.1, `shown ${shown} req/s, generated ${generated} req/s: ${JSON.stringify(readings)}`);
+        }
+        assert.equal(load.failures, []);
+      } finally {
+        load.stop();
+      }
+      // The chart has its axes: a labelled rate scale and time marks up to now.
+      const labels = await page.$$eval('#rps text', (texts) => texts.map((text) => text.textContent));
+      assert.ok(labels.includes('now'), JSON.stringify(labels));
+      assert.ok(labels.includes('−1 min'), JSON.stringify(labels));
+      assert.ok(labels.includes('0.0'), JSON.stringify(labels));
+      assert.ok(labels.some((label) => /^\d+$/.test(label ?? '') && Number(label) >= 40), `a rate scale reaching the load: ${JSON.stringify(labels)}`);
+      mkdirSync(OUTPUT, { recursive: true });
+      await page.screenshot({ path: join(OUTPUT, 'inspector-rates.png') });
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
+/** Clicks in one step inside the page: the table and the log are redrawn at every update, so a handle found first may be gone by the click. */
+const clickNow = (page: Page, selector: string) => page.$eval(selector, (element) => (element as unknown as { click(): void }).click());
+
+type Edge = { from: string; to: string; label: string };
+/** The exits drawn inside `scope`, as from → to: label (the tests compile without the DOM's types). */
+const drawnEdges = (page: Page, scope: string, which = '.edge') =>
+  page.$$eval(`${scope} ${which}`, (items) => items.map((item) => {
+    const { from, to, label } = (item as unknown as { dataset: Record<string, string> }).dataset;
+    return `${from} → ${to}: ${label}`;
+  }));
+const edgeText = (edge: Edge) => `${edge.from} → ${edge.to}: ${edge.label}`;
+
+test('every transition of the arbiter and worker charts is drawn, and the one last taken is marked', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', app], async (corral) => {
+      await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const charts = JSON.parse((await request(match[1], { path: '/charts' })).body) as Record<'arbiter' | 'workerHandle', { edges: Edge[] }>;
+      assert.ok(charts.arbiter.edges.length > 5 && charts.workerHandle.edges.length > 5);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(match[1]);
+      const [victim, other] = corral.workerPids();
+      const card = (pid: number) => `.worker[data-pid="${pid}"]`;
+      await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (cards) => cards.length), (count) => count === 2);
+
+      assert.equal((await drawnEdges(page, '#arbiter')).sort(), charts.arbiter.edges.map(edgeText).sort());
+      await clickNow(page, card(victim));
+      await waitFor(`the chart of ${victim} beside the table`, () => page.$eval('#selected-title', (title) => title.textContent ?? ''), (title) => title.includes(`pid ${victim}`));
+      assert.equal((await drawnEdges(page, '#selected')).sort(), charts.workerHandle.edges.map(edgeText).sort());
+      assert.equal(await drawnEdges(page, '#arbiter', '.edge.taken'), ['arbiter.booting → arbiter.serving: bindListeners done']);
+      assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready']);
+
+      process.kill(victim, 'SIGKILL');
+      await waitFor(`worker ${victim} dead, its exit marked`, () => drawnEdges(page, '#selected', '.edge.taken'), (taken) => taken[0]?.endsWith('PROCESS.EXITED'));
+      assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.serving → workerHandle.dead: PROCESS.EXITED']);
+      assert.ok(await page.$(`${card(victim)}[data-gone][data-selected]`), 'the dead worker stays selected');
+      await clickNow(page, card(other));
+      await waitFor(`the chart of ${other}`, () => page.$eval('#selected-title', (title) => title.textContent ?? ''), (title) => title.includes(`pid ${other}`));
+      assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready'], 'the other worker did not move');
+      mkdirSync(OUTPUT, { recursive: true });
+      await page.screenshot({ path: join(OUTPUT, 'inspector-transitions.png'), fullPage: true });
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
+/** The table's rows, each as column → text. */
+const tableRows = (page: Page) =>
+  page.$$eval('#workers tbody tr', (rows) => rows.map((row) => {
+    const cells: Record<string, string> = {};
+    for (const cell of (row as unknown as { querySelectorAll(selector: string): { dataset: { col: string }; textContent: string }[] }).querySelectorAll('td')) cells[cell.dataset.col] = cell.textContent;
+    return cells;
+  }));
+const summary = (page: Page, id: string) => page.$eval(`#sum-${id}`, (item) => item.textContent ?? '');
+
+test('the table: a row a worker with its numbers, 4xx/5xx counted, CPU for workers and arbiter, restarts by cause', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', fixture('app.js')], async (corral) => {
+      const [appUrl] = await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(match[1]);
+      await waitFor('two heartbeats from each worker, for a CPU share', () => tableRows(page), (rows) => rows.length === 2 && rows.every((row) => row.cpu !== '–'));
+      for (let i = 0; i < 20; i++) assert.is((await request(appUrl)).status, 200);
+      for (let i = 0; i < 7; i++) assert.is((await request(appUrl, { path: '/status?code=503' })).status, 503);
+      for (let i = 0; i < 3; i++) assert.is((await request(appUrl, { path: '/status?code=404' })).status, 404);
+      // Latency is read over the last 5 s: these requests are in it for a while.
+      const rows = await waitFor('30 requests counted, with their latency', () => tableRows(page), (rows) => rows.reduce((sum, row) => sum + Number(row.served), 0) === 30 && rows.some((row) => row.p50 !== '–'));
+      assert.equal(rows.map((row) => Number(row.pid)).sort(), corral.workerPids().sort());
+      for (const row of rows) {
+        assert.is(row.state, 'serving.live');
+        assert.is(row.generation, '1');
+        assert.is(row.inFlight, '0');
+        assert.match(row.age, /^\d+ s$/);
+        assert.match(row.rss, /^\d+ MB$/);
+        assert.match(row.cpu, /^\d+(\.\d)? %$/, JSON.stringify(row));
+        assert.match(row.lag, /^\d+\.\d ms$/);
+      }
+      assert.is(rows.reduce((sum, row) => sum + Number(row['5xx']), 0), 7);
+      assert.is(rows.reduce((sum, row) => sum + Number(row['4xx']), 0), 3);
+      assert.ok(rows.some((row) => /^\d+(\.\d)? ms$/.test(row.p50) && /^\d+(\.\d)? ms$/.test(row.p99)), JSON.stringify(rows));
+      assert.is(await summary(page, '5xx'), '7');
+      assert.is(await summary(page, '4xx'), '3');
+      assert.match(await summary(page, 'arbiter-cpu'), /^\d+(\.\d)? %$/, await summary(page, 'arbiter-cpu'));
+      assert.is(await summary(page, 'restarts'), '0');
+
+      const [victim] = corral.workerPids();
+      process.kill(victim, 'SIGKILL');
+      await waitFor('a restart counted by its cause', () => summary(page, 'restarts'), (text) => text === '1 (1 SIGKILL)');
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
+const rowsAsSeen = async (page: Page) => (await tableRows(page)).map((row) => `${row.id} ${row.pid} ${row.state} gen ${row.generation}`);
+
+test('history: a line of the event log shows the whole picture as it was then, and steps through the changes', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', '--inspector-history', '50', app], async (corral) => {
+      await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(match[1]);
+      await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (rows) => rows.length), (count) => count === 2);
+      const before = await rowsAsSeen(page);
+      const arbiterBefore = await page.$eval('#arbiter', (node) => (node as unknown as { dataset: { state: string } }).dataset.state);
+      const newest = () => page.$eval('#log li[data-seq]', (line) => Number((line as unknown as { dataset: { seq: string } }).dataset.seq));
+      const then = await newest();
+
+      const [victim] = corral.workerPids();
+      process.kill(victim, 'SIGKILL');
+      await waitFor(`${victim} dead and a replacement serving`, () => rowsAsSeen(page), (rows) => rows.some((row) => row.includes(`${victim} dead`)) && rows.filter((row) => row.includes('serving.live')).length === 2);
+
+      // Back to the moment before the kill: the table and the charts as they were.
+      await clickNow(page, `#log li[data-seq="${then}"]`);
+      await waitFor('the replay bar', () => page.$eval('#replay', (bar) => (bar as unknown as { hidden: boolean; dataset: { seq?: string } }).hidden ? '' : bar.getAttribute('data-seq')), (seq) => seq === String(then));
+      assert.equal(await rowsAsSeen(page), before);
+      assert.is(await page.$eval('#arbiter', (node) => (node as unknown as { dataset: { state: string } }).dataset.state), arbiterBefore);
+      assert.ok(await page.$(`#log li[data-seq="${then}"][data-shown]`), 'the line shown is marked');
+
+      // Step forward through the changes until the kill shows, then one back.
+      const seen: string[][] = [];
+      for (let step = 0; step < 20; step++) {
+        const seq = await page.$eval('#replay', (bar) => Number(bar.getAttribute('data-seq')));
+        await page.click('#replay-next');
+        await waitFor('the next moment', () => page.$eval('#replay', (bar) => Number(bar.getAttribute('data-seq'))), (next) => next === seq + 1);
+        seen.push(await rowsAsSeen(page));
+        if (seen[seen.length - 1].some((row) => row.includes(`${victim} dead`))) break;
+      }
+      assert.ok(seen[seen.length - 1].some((row) => row.includes(`${victim} dead`)), `stepping reaches the kill: ${JSON.stringify(seen)}`);
+      await page.click('#replay-prev');
+      await waitFor('one moment back', () => rowsAsSeen(page), (rows) => !rows.some((row) => row.includes(`${victim} dead`)));
+
+      await page.click('#replay-live');
+      await waitFor('live again', () => rowsAsSeen(page), (rows) => rows.some((row) => row.includes(`${victim} dead`)));
+      assert.ok(await page.$eval('#replay', (bar) => (bar as unknown as { hidden: boolean }).hidden));
+      mkdirSync(OUTPUT, { recursive: true });
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('the error log: its last lines, then new ones live, filtered by process; with the log on stderr, a note says why not', async () => {
+  const browser = await launchBrowser();
+  const logFile = join(tmp, 'error.log');
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', '--error-logfile', logFile, fixture('app.js')], async (corral) => {
+      // The log goes to the file: the URLs and pids are read from there.
+      const logged = await waitFor('ready, in the log file', async () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : ''), (text) => /\[INFO\] Ready: 2 worker/.test(text), 20_000);
+      const appUrl = /Listening at: (\S+)/.exec(logged)![1];
+      const inspectorLine = /\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(logged);
+      const workerPids = [...logged.matchAll(/Booting worker with pid: (\d+)/g)].map((found) => Number(found[1]));
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(inspectorLine![1]);
+      const lines = () => page.$$eval('#errorlog li', (items) => items.map((item) => ({ pid: item.getAttribute('data-pid'), text: item.textContent ?? '' })));
+      // Lines written before the page opened: the arbiter's start.
+      await waitFor('the arbiter start in the tail', lines, (shown) => shown.some((line) => line.text.includes('[INFO] Inspector:') && line.pid === String(corral.pid)));
+
+      const thrower = Number((await request(appUrl, { path: '/pid' })).body);
+      const other = workerPids.find((pid) => pid !== thrower)!;
+      // Requests land on either worker: throw until the one named has.
+      await waitFor(`a handler error from ${thrower} in the tail`, async () => {
+        const answer = await request(appUrl, { path: '/throw' }).catch(() => undefined);
+        void answer;
+        return lines();
+      }, (shown) => shown.some((line) => line.text.includes('handler exploded') && line.pid === String(thrower)));
+
+      const choose = async (pid: number | '') => {
+        await page.select('#errorlog-filter', String(pid));
+        return lines();
+      };
+      const theirs = await choose(thrower);
+      assert.ok(theirs.length > 0 && theirs.every((line) => line.pid === String(thrower)), JSON.stringify(theirs));
+      const options = await page.$$eval('#errorlog-filter option', (items) => items.map((item) => item.textContent));
+      assert.ok(options.includes(`arbiter (pid ${corral.pid})`), JSON.stringify(options));
+      assert.ok(options.some((option) => /^worker-\d+ \(pid \d+\)$/.test(option ?? '')), JSON.stringify(options));
+      const others = await choose(other);
+      assert.ok(others.every((line) => line.pid === String(other)), JSON.stringify(others));
+      assert.ok((await choose('')).some((line) => line.pid === String(corral.pid)));
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--inspector', '0', app], async (corral) => {
+      await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      await page.goto(match[1]);
+      await waitFor('the note', () => page.$eval('#errorlog-note', (note) => note.textContent ?? ''), (note) => note.includes('stderr'));
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
+test('dropped connections: one closed at --worker-connections shows in its row and the totals', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--worker-connections', '2', '--inspector', '0', fixture('app.js')], async (corral) => {
+      const [appUrl] = await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      await page.goto(match[1]);
+      const { hostname, port } = new URL(appUrl);
+      const held = await Promise.all([1, 2].map(() => new Promise<net.Socket>((resolve) => {
+        const socket = net.connect(Number(port), hostname, () => resolve(socket));
+      })));
+      try {
+        // Both held connections are served; a third is closed by the worker at once.
+        for (const socket of held) {
+          const answered = new Promise((resolve) => socket.once('data', resolve));
+          socket.write('GET /pid HTTP/1.1\r\nHost: x\r\n\r\n');
+          await answered;
+        }
+        const third = net.connect(Number(port), hostname);
+        third.on('error', () => {});
+        await new Promise((resolve) => third.on('close', resolve));
+        const [row] = await waitFor('the dropped connection counted', () => tableRows(page), (rows) => rows[0]?.dropped === '1');
+        assert.is(row.pid, String(corral.workerPids()[0]));
+        assert.is(await summary(page, 'dropped'), '1');
+      } finally {
+        held.forEach((socket) => socket.destroy());
+      }
+    });
+  } finally {
+    await browser.close();
+  }
+});
+
+/** A raw POST to /action, as another page or a script would send it. */
+const postAction = (base: string, body: unknown, headers: Record<string, string> = {}) =>
+  request(base, { path: '/action', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+test('actions: off by default (refused, nothing changes); with --inspector-actions, scale, reload and stop one worker from the page, behind a session token', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', app], async (corral) => {
+      await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      await page.goto(match[1]);
+      await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (rows) => rows.length), (count) => count === 2);
+      assert.ok(await page.$eval('#actions', (panel) => (panel as unknown as { hidden: boolean }).hidden), 'no actions on the page');
+      const { session, actions } = JSON.parse((await request(match[1], { path: '/session' })).body);
+      assert.is(actions, false);
+      const refused = await postAction(match[1], { action: 'scale', workers: 3 }, { 'x-corral-session': session });
+      assert.is(refused.status, 403);
+      assert.match(refused.body, /--inspector-actions/);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      assert.is(await page.$$eval('.worker:not([data-gone])', (rows) => rows.length), 2, 'still 2 workers');
+      assert.not.ok(corral.lines.some((line) => /by: inspector/.test(line)));
+    }, { env });
+
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', '--inspector-actions', app], async (corral) => {
+      await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const base = match[1];
+      // No state change on a GET, nor without the session token, nor with a wrong one, nor as a form.
+      assert.is((await request(base, { path: '/action?action=scale&workers=3' })).status, 405);
+      assert.is((await postAction(base, { action: 'scale', workers: 3 })).status, 403);
+      assert.is((await postAction(base, { action: 'scale', workers: 3 }, { 'x-corral-session': 'f'.repeat(32) })).status, 403);
+      const { session } = JSON.parse((await request(base, { path: '/session' })).body);
+      const form = await request(base, { path: '/action', method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-corral-session': session }, body: 'action=scale&workers=3' });
+      assert.is(form.status, 415);
+      assert.is((await postAction(base, { action: 'scale', workers: 0 }, { 'x-corral-session': session })).status, 400);
+      // The favicon is there (no 404 in the browser's console).
+      assert.is((await request(base, { path: '/favicon.ico' })).status, 200);
+
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      const notFound: string[] = [];
+      page.on('response', (response) => response.status() === 404 && notFound.push(response.url()));
+      await page.setViewport({ width: 1280, height: 800 });
+      await page.goto(base);
+      const live = () => rowsAsSeen(page).then((rows) => rows.filter((row) => row.includes('serving.live')));
+      await waitFor('both workers serving', live, (rows) => rows.length === 2);
+      await waitFor('the actions shown', () => page.$eval('#actions', (panel) => (panel as unknown as { hidden: boolean }).hidden), (hidden) => !hidden);
+
+      await page.type('#scale-to', '3');
+      await page.click('#act-scale');
+      await waitFor('3 workers serving', live, (rows) => rows.length === 3);
+      await corral.waitForLine(/\[INFO\] Inspector: scale from 2 to 3 worker\(s\) \(by: inspector\)/);
+
+      await page.click('#act-reload');
+      // A reload re-reads the configuration: its -w 2 again.
+      await waitFor('generation 2 serving', live, (rows) => rows.length === 2 && rows.every((row) => row.endsWith('gen 2')), 30_000);
+      await corral.waitForLine(/\[INFO\] Inspector: rolling reload \(by: inspector\)/);
+
+      const [victim] = await live();
+      const [id, pid] = victim.split(' ');
+      await clickNow(page, `.worker[data-id="${id}"]`);
+      await waitFor('the stop button', () => page.$eval('#act-stop-worker', (button) => (button as unknown as { hidden: boolean }).hidden), (hidden) => !hidden);
+      await page.click('#act-stop-worker');
+      await waitFor(`${id} gone, replaced`, () => rowsAsSeen(page), (rows) => !rows.some((row) => row.startsWith(`${id} ${pid} serving`)) && rows.filter((row) => row.includes('serving.live')).length === 2, 20_000);
+      await corral.waitForLine(new RegExp(`\\[INFO\\] Inspector: stop ${id} \\(a replacement boots first\\) \\(by: inspector\\)`));
+      assert.match(await page.$eval('#log', (log) => log.textContent ?? ''), /by: inspector/);
+      await page.screenshot({ path: join(OUTPUT, 'inspector-actions.png') });
+      assert.equal(notFound, [], 'nothing the page asks for is missing');
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    await browser.close();
+  }
+});
+
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+test.run();
