@@ -9,7 +9,7 @@
 // memory, and a failed reopen() throws and leaves a listener that later closes
 // the old descriptor twice. A log writer's contract here is the opposite on
 // each count, so it is written out: a queue, one write in flight, and drops.
-import { close, fstatSync, write, writeSync } from 'node:fs';
+import { close, closeSync, constants, fstatSync, openSync, write, writeSync } from 'node:fs';
 import { isatty } from 'node:tty';
 
 /** One write() takes at most this much of the queue. */
@@ -47,6 +47,20 @@ function countLines(bytes: Buffer): number {
 const isEagain = (error: NodeJS.ErrnoException) => error.code === 'EAGAIN' || error.code === 'EWOULDBLOCK';
 
 /** Whether a write to `fd` may wait as long as some reader pleases: a pipe, a socket or a terminal (not a file, /dev/null or /dev/full). */
+/**
+ * A descriptor of its own, non-blocking, to the pipe or terminal `fd` is open on (Linux: /proc/self/fd),
+ * so its O_NONBLOCK touches no other process sharing `fd`; undefined where that cannot be had (a socket).
+ * Writes to it return EAGAIN instead of waiting: nothing ever waits on a stalled reader, not even a
+ * thread of libuv's pool, which a process's exit waits for (a write stuck there would hold the exit for ever).
+ */
+function nonBlockingTwin(fd: number): number | undefined {
+  try {
+    return openSync(`/proc/self/fd/${fd}`, constants.O_WRONLY | constants.O_NONBLOCK | constants.O_NOCTTY);
+  } catch {
+    return undefined;
+  }
+}
+
 function mayWaitOnAReader(fd: number): boolean {
   try {
     const stat = fstatSync(fd);
@@ -67,12 +81,15 @@ export class FdWriter {
   private readonly endWaiters: (() => void)[] = [];
   private readonly idleWaiters: (() => void)[] = [];
   private readonly mayBlock: boolean;
+  /** For a pipe or terminal: written synchronously and without ever waiting (see nonBlockingTwin). */
+  private readonly twin: number | undefined;
 
   constructor(
     readonly fd: number,
     private readonly options: FdWriterOptions,
   ) {
     this.mayBlock = mayWaitOnAReader(fd);
+    this.twin = this.mayBlock ? nonBlockingTwin(fd) : undefined;
   }
 
   /** Bytes not yet written (for tests and diagnostics). */
@@ -96,7 +113,7 @@ export class FdWriter {
   flushSync(): void {
     if (this.closed) return;
     // A write still waiting on a pipe's reader: one more, synchronous, could wait for ever.
-    if (this.mayBlock && this.inFlight) {
+    if (this.mayBlock && (this.inFlight || this.twin === undefined)) {
       for (const rest of this.queue.splice(0)) this.drop(rest, 'the reader of this pipe or terminal is not taking what was written', true);
       return;
     }
@@ -105,7 +122,7 @@ export class FdWriter {
     while (this.queue.length > 0) {
       const chunk = this.queue[0];
       try {
-        const written = writeSync(this.fd, chunk);
+        const written = writeSync(this.twin ?? this.fd, chunk);
         if (written === 0) throw new Error('the destination took no bytes');
         this.pendingBytes -= written;
         if (written < chunk.length) this.queue[0] = chunk.subarray(written);
@@ -183,6 +200,7 @@ export class FdWriter {
       return;
     }
     const chunk = this.takeChunk();
+    if (this.twin !== undefined) return this.writeTwin(chunk);
     this.inFlight = true;
     write(this.fd, chunk, 0, chunk.length, null, (error, written) => {
       this.inFlight = false;
@@ -200,6 +218,34 @@ export class FdWriter {
     });
   }
 
+  /** One synchronous write that never waits: what the reader has no room for now is tried again later. */
+  private writeTwin(chunk: Buffer): void {
+    let written: number;
+    try {
+      written = writeSync(this.twin!, chunk);
+    } catch (error) {
+      if (isEagain(error as NodeJS.ErrnoException)) {
+        this.queue.unshift(chunk);
+        return this.retryLater();
+      }
+      this.drop(chunk, (error as Error).message, true);
+      return this.pump();
+    }
+    if (written === 0) {
+      this.drop(chunk, 'the destination took no bytes', true);
+      return this.pump();
+    }
+    this.pendingBytes -= written;
+    if (written < chunk.length) {
+      // The pipe is full for now.
+      this.queue.unshift(chunk.subarray(written));
+      return this.retryLater();
+    }
+    // Later lines are taken on the next turn, not in a loop that could hold the event loop.
+    if (this.queue.length > 0) setImmediate(() => this.pump());
+    else this.pump();
+  }
+
   /** Joins queued buffers up to MAX_WRITE_BYTES (a bigger one goes whole). */
   private takeChunk(): Buffer {
     let count = 1;
@@ -211,6 +257,7 @@ export class FdWriter {
 
   private finish(): void {
     this.closed = true;
+    if (this.twin !== undefined) closeSync(this.twin);
     const resolveAll = () => this.endWaiters.splice(0).forEach((resolve) => resolve());
     if (!this.options.owned) return resolveAll();
     close(this.fd, () => resolveAll());
