@@ -177,6 +177,13 @@ export class ThreadPool {
     this.dispatch(request);
   }
 
+  /** Every thread has a request, or requests wait for one. */
+  get saturated(): boolean {
+    if (this.waiting.length > 0) return true;
+    for (const thread of this.threads) if (thread.usable && thread.requests.size === 0) return false;
+    return true;
+  }
+
   /** Responses whose head is not written yet close their connection, as in the async kind's drain. */
   drain(): void {
     Atomics.store(this.draining, 0, 1);

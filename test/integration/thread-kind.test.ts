@@ -172,6 +172,34 @@ test('requests queued on a thread that hangs: a GET is run again on its replacem
   });
 });
 
+test('a burst of connections is shared between the workers: each holds at least its threads\' worth, so none sits idle', async () => {
+  const threads = 2;
+  await withCorral(['-k', 'thread', '--threads', String(threads), '-w', '2', '-b', '127.0.0.1:0', NODE_APP], async (corral) => {
+    const [url] = await corral.ready();
+    await waitUntil(() => corral.workerPids().length === 2, { what: 'two workers' });
+    const port = Number(new URL(url).port);
+    // Several bursts: without standing back, the worker that runs first may take a whole burst on its own.
+    for (let burst = 0; burst < 5; burst += 1) {
+      const connections = await Promise.all(Array.from({ length: 8 * threads }, () => RawConnection.open(port)));
+      try {
+        const held = new Map<number, number>();
+        for (const connection of connections) {
+          await connection.write('GET /where HTTP/1.1\r\nHost: x\r\n\r\n');
+          const { pid } = JSON.parse((await connection.readResponse()).body.toString()) as Where;
+          held.set(pid, (held.get(pid) ?? 0) + 1);
+        }
+        const counts = corral.workerPids().map((pid) => held.get(pid) ?? 0);
+        assert.ok(
+          counts.every((count) => count >= threads),
+          `burst ${burst + 1}: connections held per worker ${counts.join(' / ')}; each needs ${threads} to keep its threads busy`,
+        );
+      } finally {
+        for (const connection of connections) connection.destroy();
+      }
+    }
+  });
+});
+
 test('keep-alive, and two pipelined requests in one packet answered in order', async () => {
   await withCorral(threadArgs(NODE_APP), async (corral) => {
     const [url] = await corral.ready();
