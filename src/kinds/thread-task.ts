@@ -20,15 +20,24 @@ import type { LaneTask } from './thread-pool.js';
 // A thread runs one lane in its life: these are set once, when it starts.
 let port: MessagePort;
 let settings: ExchangeSettings;
+let handlerMicros: Int32Array;
+/**
+ * The running average of how long a handler call blocks this thread, in ms
+ * (what the pool picks threads by). Each call counts for at most
+ * HANDLER_SAMPLE_MAX_MS, so a quick handler the thread was descheduled in (a
+ * busy machine) does not make the thread look blocked for long, while an app
+ * that blocks every time soon does.
+ */
+let handlerMs = 0;
+const HANDLER_SAMPLE_MAX_MS = 2;
 const exchanges = new Map<number, ThreadExchange>();
 
 let pending: Array<ToMain | ThreadExchange> = [];
 let flushScheduled = false;
-/** When the oldest of `pending` was queued. */
-let pendingSince = 0;
 
 function flush() {
   flushScheduled = false;
+  handlingSince = undefined;
   if (pending.length === 0) return;
   const records: ToMain[] = [];
   const transfer: ArrayBuffer[] = [];
@@ -48,7 +57,6 @@ function queue(item: ToMain | ThreadExchange) {
   pending.push(item);
   if (!flushScheduled) {
     flushScheduled = true;
-    pendingSince = performance.now();
     setImmediate(flush);
   }
 }
@@ -69,16 +77,18 @@ let loadError: string | undefined;
 const early: ToThread[][] = [];
 
 /**
- * Handlers run in one turn of the event loop before what they wrote is sent:
- * past this, what is left waits for the next turn, so a response never waits
- * behind the handlers of requests that came in the same message after it (an
- * app that blocks for 10 ms would otherwise hold the first of four answers for 40).
+ * Handlers run in one go before what they wrote is sent: past this, what is
+ * left waits for the next turn of the event loop, so a response never waits
+ * behind the handlers of requests that came after it (an app that blocks for
+ * 10 ms would otherwise hold the first of four answers for 40).
  */
 const TURN_MS = 1;
 /** Records received and not handled yet, in order. */
 let inbox: ToThread[] = [];
 let inboxNext = 0;
 let turnScheduled = false;
+/** When the first handler ran since what handlers wrote was last sent. */
+let handlingSince: number | undefined;
 
 function receive(records: ToThread[]) {
   if (inboxNext === inbox.length) {
@@ -92,26 +102,26 @@ function nextTurn() {
   turnScheduled = false;
   // What the handlers of the last turn wrote goes first.
   if (flushScheduled) flush();
+  handlingSince = undefined;
   handleInbox();
 }
 
 function handleInbox() {
-  const started = performance.now();
-  let ran = false;
   while (inboxNext < inbox.length) {
     const record = inbox[inboxNext];
-    if (record[0] === REQUEST && (ran || flushScheduled) && waitedTooLong(ran ? started : pendingSince)) {
-      turnScheduled = true;
-      setImmediate(nextTurn);
-      return;
+    if (record[0] === REQUEST) {
+      const now = performance.now();
+      if (handlingSince === undefined) handlingSince = now;
+      else if (now - handlingSince >= TURN_MS) {
+        turnScheduled = true;
+        setImmediate(nextTurn);
+        return;
+      }
     }
     inboxNext += 1;
-    if (record[0] === REQUEST) ran = true;
     handle(record);
   }
 }
-
-const waitedTooLong = (since: number) => performance.now() - since >= TURN_MS;
 
 function handle(record: ToThread) {
   switch (record[0]) {
@@ -123,7 +133,10 @@ function handle(record: ToThread) {
       }
       const exchange = new ThreadExchange(id, record, outbox, settings);
       exchanges.set(id, exchange);
+      const started = performance.now();
       exchange.run(handler);
+      handlerMs += (Math.min(performance.now() - started, HANDLER_SAMPLE_MAX_MS) - handlerMs) / 32;
+      handlerMicros[0] = Math.round(handlerMs * 1000);
       // node's parser ends a bodiless request right after the app was handed it.
       if (record[11]) exchange.end([]);
       break;
@@ -146,6 +159,8 @@ function handle(record: ToThread) {
 /** The lane: serves what arrives on `port` until the main thread aborts it (piscina then ends this thread). */
 export default function lane(task: LaneTask): Promise<void> {
   port = task.port;
+  handlerMicros = task.handlerMicros;
+  handlerMs = handlerMicros[0] / 1000;
   const { appModule, cwd, keepAliveMs, serverHeader, draining } = task.data;
   // The Server header, as the main thread's server adds it, through a stand-in for that server.
   const server = serverHeader ? {} : undefined;

@@ -65,8 +65,10 @@ function create(dependencies: KindDependencies) {
   });
 }
 
-/** How long a worker that holds enough connections stands back after accepting another. */
+/** How long a worker stands back after an accept, for each --threads worth of connections it holds. */
 const YIELD_MS = 0.1;
+/** The longest it stands back after one accept. */
+const MAX_YIELD_MS = 0.5;
 
 /**
  * Every worker accepts on the same listening socket, and the kernel gives a
@@ -75,7 +77,9 @@ const YIELD_MS = 0.1;
  * the two would (a thread-kind worker serves at most --threads requests at
  * once, however many connections it holds). Once a worker holds more
  * connections than it has threads, it stands back for a moment after each
- * accept, so a sibling waiting in accept takes the next one.
+ * accept, longer the more it holds, so a sibling waiting in accept takes the
+ * next one (a sibling that is runnable but not running, on a busy machine,
+ * needs a few of these to be scheduled).
  */
 function yieldWhenFull(threads: number) {
   let open = 0;
@@ -84,7 +88,7 @@ function yieldWhenFull(threads: number) {
   return (socket: Socket) => {
     open += 1;
     socket.once('close', closed);
-    if (open > threads) Atomics.wait(pause, 0, 0, YIELD_MS);
+    if (open > threads) Atomics.wait(pause, 0, 0, Math.min(MAX_YIELD_MS, YIELD_MS * Math.floor(open / threads)));
   };
 }
 

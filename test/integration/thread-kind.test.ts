@@ -172,6 +172,20 @@ test('requests queued on a thread that hangs: a GET is run again on its replacem
   });
 });
 
+test('two requests queued on one thread that blocks: the first answer goes out when its handler is done, not after the second', async () => {
+  await withCorral(['-k', 'thread', '--threads', '1', '-w', '1', '-b', '127.0.0.1:0', NODE_APP], async (corral) => {
+    const [url] = await corral.ready();
+    const started = performance.now();
+    const answeredAfter = (path: string) => request(url, { path }).then((response) => ({ status: response.status, ms: performance.now() - started }));
+    const [first, second] = await Promise.all([answeredAfter('/block?ms=300&n=1'), answeredAfter('/block?ms=300&n=2')]);
+    assert.equal([first.status, second.status], [200, 200]);
+    const [sooner, later] = [first.ms, second.ms].sort((a, b) => a - b);
+    // One thread runs them one after the other: 300 ms, then 600. Held together, both would come at 600.
+    assert.ok(later >= 590, `the second took ${later.toFixed(0)} ms: they really shared the thread`);
+    assert.ok(sooner < later - 200, `the first answer came at ${sooner.toFixed(0)} ms, the second at ${later.toFixed(0)} ms`);
+  });
+});
+
 test('a burst of connections is shared between the workers: each holds at least its threads\' worth, so none sits idle', async () => {
   const threads = 2;
   await withCorral(['-k', 'thread', '--threads', String(threads), '-w', '2', '-b', '127.0.0.1:0', NODE_APP], async (corral) => {
