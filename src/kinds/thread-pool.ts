@@ -16,7 +16,7 @@ import { describeError } from '../errors.js';
 import { answerFailure } from '../http/answer-failure.js';
 import type { Logger } from '../log/logger.js';
 import { ForwardedRequest, type ForwardSink } from './thread-request-forward.js';
-import { ABORT, CREDIT, DATA, FAIL, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
+import { ABORT, CREDIT, DATA, FAIL, MessageBytes, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
 
 /**
  * Requests a thread holds at once. With one, a thread sits idle for every round
@@ -121,18 +121,16 @@ class PoolThread implements ForwardSink {
 
   flush(): void {
     if (this.gone || this.outbox.length === 0) return void (this.outbox = []);
+    let length = 0;
+    for (const item of this.outbox) if (item instanceof ForwardedRequest && !item.done) length += item.pendingBytes;
+    const bytes = new MessageBytes(length);
     const records: ToThread[] = [];
-    const transfer: ArrayBuffer[] = [];
     for (const item of this.outbox) {
       if (!(item instanceof ForwardedRequest)) records.push(item);
-      else if (!item.done) {
-        const record = item.take();
-        transfer.push(record[2].buffer as ArrayBuffer);
-        records.push(record);
-      }
+      else if (!item.done) records.push(item.take(bytes));
     }
     this.outbox = [];
-    this.port.postMessage(records, transfer);
+    this.port.postMessage(records, bytes.transferList);
   }
 }
 

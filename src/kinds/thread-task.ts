@@ -14,7 +14,7 @@ import { fetchAdapter } from '../http/fetch-adapter.js';
 import { sendServerHeader } from '../http/server-header.js';
 import { countResponseBodyBytes } from '../log/response-body-bytes.js';
 import { type ExchangeSettings, ThreadExchange, type ThreadOutbox } from './thread-exchange.js';
-import { ABORT, ACK, BODY, CREDIT, END, FAIL, REQUEST, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
+import { ABORT, ACK, BODY, CREDIT, END, FAIL, MessageBytes, REQUEST, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
 import type { LaneTask } from './thread-pool.js';
 
 // A thread runs one lane in its life: these are set once, when it starts.
@@ -39,18 +39,13 @@ function flush() {
   flushScheduled = false;
   handlingSince = undefined;
   if (pending.length === 0) return;
+  let length = 0;
+  for (const item of pending) if (item instanceof ThreadExchange) length += item.pendingBytes;
+  const bytes = new MessageBytes(length);
   const records: ToMain[] = [];
-  const transfer: ArrayBuffer[] = [];
-  for (const item of pending) {
-    if (!(item instanceof ThreadExchange)) records.push(item);
-    else {
-      const record = item.take();
-      if (record[2]) transfer.push(record[2].buffer as ArrayBuffer);
-      records.push(record);
-    }
-  }
+  for (const item of pending) records.push(item instanceof ThreadExchange ? item.take(bytes) : item);
   pending = [];
-  port.postMessage(records, transfer);
+  port.postMessage(records, bytes.transferList);
 }
 
 function queue(item: ToMain | ThreadExchange) {
