@@ -1,8 +1,9 @@
 // The pool of the thread kind: --threads threads of a piscina pool, each with its
 // own copy of the app, one long-lived message port each (no round trip per request
 // beyond the one message each way a turn of the event loop needs). Requests go
-// to an idle thread first, else the least busy one under TASKS_PER_THREAD,
-// else wait here in arrival order. A request past its deadline is answered 503
+// to the first thread with quick handlers that has room (QUICK_MICROS), else to
+// an idle thread, else the least busy one under TASKS_PER_THREAD, else wait
+// here in arrival order. A request past its deadline is answered 503
 // and the thread running it is stopped and replaced; requests queued on that
 // thread run again elsewhere when that is safe, and are answered 503 otherwise.
 // piscina owns the threads: each runs one long task, a lane, that serves what
