@@ -60,7 +60,7 @@ export interface LaneTask {
  */
 const QUICK_MICROS = 250;
 /** Requests a thread with quick handlers holds at once. */
-const QUICK_TASKS_PER_THREAD = 8;
+const QUICK_TASKS_PER_THREAD = 16;
 
 class PoolThread implements ForwardSink {
   readonly port: MessagePort;

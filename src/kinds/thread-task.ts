@@ -130,7 +130,7 @@ function handle(record: ToThread) {
       exchanges.set(id, exchange);
       const started = performance.now();
       exchange.run(handler);
-      handlerMs += (Math.min(performance.now() - started, HANDLER_SAMPLE_MAX_MS) - handlerMs) / 32;
+      handlerMs += (Math.min(performance.now() - started, HANDLER_SAMPLE_MAX_MS) - handlerMs) / 8;
       handlerMicros[0] = Math.round(handlerMs * 1000);
       // node's parser ends a bodiless request right after the app was handed it.
       if (record[11]) exchange.end([]);
