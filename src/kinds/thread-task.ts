@@ -90,6 +90,8 @@ function receive(records: ToThread[]) {
     inbox = records;
     inboxNext = 0;
   } else for (const record of records) inbox.push(record);
+  // Nothing written is waiting to be sent (an app that answers later): nothing is held back by running more.
+  if (!flushScheduled) handlingSince = undefined;
   if (!turnScheduled) handleInbox();
 }
 
