@@ -26,6 +26,8 @@ export interface ListeningHttpOptions {
   /** Serves one request; the bookkeeping is done around it. */
   handle: (req: IncomingMessage, res: ServerResponse) => void;
   upgrade?: UpgradeHandler;
+  /** Told of every connection accepted, before its first byte is read. */
+  accepted?: (socket: net.Socket) => void;
 }
 
 export interface ListeningHttp {
@@ -37,7 +39,7 @@ export interface ListeningHttp {
   stop(): void;
 }
 
-export function listeningHttp({ dependencies, sendBack, handle, upgrade }: ListeningHttpOptions): ListeningHttp {
+export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepted }: ListeningHttpOptions): ListeningHttp {
   const { listeners, settings, counters, logger, observers, tls } = dependencies;
   const keepAliveMs = settings.keepAlive * 1000;
   const observe = observers.length > 0;
@@ -86,6 +88,7 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade }: Liste
         // Past --worker-connections node closes new connections at once; say so, at most once a second.
         server.maxConnections = settings.workerConnections;
         server.on('drop', onDrop);
+        if (accepted) server.on('connection', accepted);
         server.on('error', (error: NodeJS.ErrnoException) => {
           // Out of descriptors: shed, not failed (libuv mostly closes such connections itself, unreported).
           if (error.syscall === 'accept' && OUT_OF_DESCRIPTORS.has(error.code ?? '')) return shed(`not accepted (${error.code}: out of file descriptors, see ulimit -n)`);

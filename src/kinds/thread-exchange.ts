@@ -8,7 +8,7 @@ import { IncomingMessage, ServerResponse } from 'node:http';
 import type { NodeHandler } from '../app/app-shape.js';
 import { describeError } from '../errors.js';
 import { responseBodyBytes } from '../log/response-body-bytes.js';
-import { ACK_EVERY_BYTES, type DataRecord, DATA, gather, type RequestRecord, type ResponseHead, WINDOW_BYTES } from './thread-messages.js';
+import { ACK_EVERY_BYTES, type DataRecord, DATA, type MessageBytes, type RequestRecord, type ResponseHead, WINDOW_BYTES } from './thread-messages.js';
 import { ThreadSocket, type ResponseSink } from './thread-socket.js';
 
 export interface ThreadOutbox {
@@ -160,10 +160,15 @@ export class ThreadExchange implements ResponseSink {
     else done();
   }
 
-  /** The record for what was written since the last flush. */
-  take(): DataRecord {
+  /** Bytes written since the last flush. */
+  get pendingBytes(): number {
+    return this.size;
+  }
+
+  /** The record for what was written since the last flush, its bytes copied into the message's. */
+  take(into: MessageBytes): DataRecord {
     this.touched = false;
-    const bytes = this.size === 0 ? null : gather(this.chunks, this.size);
+    const bytes = this.size === 0 ? null : into.take(this.chunks, this.size);
     this.chunks = [];
     this.size = 0;
     let head: ResponseHead | null = null;

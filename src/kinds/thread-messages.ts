@@ -1,8 +1,8 @@
 // What crosses between the main thread and a pool thread of the thread kind.
 // Each side gathers what it has to say in one turn of its event loop into one
 // postMessage: an array of records, each a small array whose first item says
-// what it is. Bytes travel as Uint8Arrays over fresh ArrayBuffers that are
-// transferred (moved, not copied). Request ids are the main thread's.
+// what it is. Bytes travel as Uint8Arrays, views of one fresh ArrayBuffer a
+// message that is transferred (moved, not copied). Request ids are the main thread's.
 import type { AppOrigin, AppShape } from '../app/app-shape.js';
 
 /** Main thread → pool thread. */
@@ -85,13 +85,33 @@ export interface ThreadData {
   draining: Int32Array;
 }
 
-/** Copies chunks into one fresh ArrayBuffer that can be transferred. */
-export function gather(chunks: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const chunk of chunks) {
-    out.set(chunk, offset);
-    offset += chunk.byteLength;
+/**
+ * The bytes of one message: every record's bytes are a view of one fresh
+ * ArrayBuffer, transferred once. A transfer costs far more than copying a
+ * small response, so one per message instead of one per record is what lets a
+ * batch of small responses cost little more than one.
+ */
+export class MessageBytes {
+  private readonly all: Uint8Array;
+  private offset = 0;
+
+  constructor(length: number) {
+    this.all = new Uint8Array(length);
   }
-  return out;
+
+  /** Copies chunks (`length` bytes in all) into the next part of the message's buffer. */
+  take(chunks: Uint8Array[], length: number): Uint8Array {
+    const view = this.all.subarray(this.offset, this.offset + length);
+    let at = 0;
+    for (const chunk of chunks) {
+      view.set(chunk, at);
+      at += chunk.byteLength;
+    }
+    this.offset += length;
+    return view;
+  }
+
+  get transferList(): ArrayBuffer[] {
+    return this.all.byteLength > 0 ? [this.all.buffer as ArrayBuffer] : [];
+  }
 }

@@ -1,8 +1,9 @@
 // The pool of the thread kind: --threads threads of a piscina pool, each with its
 // own copy of the app, one long-lived message port each (no round trip per request
 // beyond the one message each way a turn of the event loop needs). Requests go
-// to an idle thread first, else the least busy one under TASKS_PER_THREAD,
-// else wait here in arrival order. A request past its deadline is answered 503
+// to the first thread with quick handlers that has room (QUICK_MICROS), else to
+// an idle thread, else the least busy one under TASKS_PER_THREAD, else wait
+// here in arrival order. A request past its deadline is answered 503
 // and the thread running it is stopped and replaced; requests queued on that
 // thread run again elsewhere when that is safe, and are answered 503 otherwise.
 // piscina owns the threads: each runs one long task, a lane, that serves what
@@ -16,7 +17,7 @@ import { describeError } from '../errors.js';
 import { answerFailure } from '../http/answer-failure.js';
 import type { Logger } from '../log/logger.js';
 import { ForwardedRequest, type ForwardSink } from './thread-request-forward.js';
-import { ABORT, CREDIT, DATA, FAIL, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
+import { ABORT, CREDIT, DATA, FAIL, MessageBytes, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
 
 /**
  * Requests a thread holds at once. With one, a thread sits idle for every round
@@ -46,10 +47,25 @@ export interface LoadedApp {
 export interface LaneTask {
   port: MessagePort;
   data: ThreadData;
+  /** [0]: the lane's running average of the time its handlers block it, in microseconds (see HandlerTime). */
+  handlerMicros: Int32Array;
 }
+
+/**
+ * Handlers that return within this (on average, in a thread) are quick: their
+ * requests go to the first threads that have room, so a few threads serve
+ * them in batches (one message each way for many requests, one warmed-up copy
+ * of the code) while the others stay parked. Threads whose handlers block
+ * longer get one request each, idle threads first, as before.
+ */
+const QUICK_MICROS = 250;
+/** Requests a thread with quick handlers holds at once. */
+const QUICK_TASKS_PER_THREAD = 16;
 
 class PoolThread implements ForwardSink {
   readonly port: MessagePort;
+  /** Written by the lane (see LaneTask); it starts out slow until its handlers are seen to be quick. */
+  private readonly handlerMicros = new Int32Array(new SharedArrayBuffer(4)).fill(QUICK_MICROS * 4);
   private readonly stop = new AbortController();
   /** Settles when the lane ends: rejected with the thread's error, or an AbortError once it is stopped. */
   readonly finished: Promise<unknown>;
@@ -68,7 +84,14 @@ class PoolThread implements ForwardSink {
   ) {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    this.finished = piscina.run({ port: port2, data } satisfies LaneTask, { transferList: [port2], signal: this.stop.signal });
+    this.finished = piscina.run({ port: port2, data, handlerMicros: this.handlerMicros } satisfies LaneTask, {
+      transferList: [port2],
+      signal: this.stop.signal,
+    });
+  }
+
+  get quick() {
+    return this.handlerMicros[0] < QUICK_MICROS;
   }
 
   /** Ends the lane; piscina ends its thread. */
@@ -99,18 +122,16 @@ class PoolThread implements ForwardSink {
 
   flush(): void {
     if (this.gone || this.outbox.length === 0) return void (this.outbox = []);
+    let length = 0;
+    for (const item of this.outbox) if (item instanceof ForwardedRequest && !item.done) length += item.pendingBytes;
+    const bytes = new MessageBytes(length);
     const records: ToThread[] = [];
-    const transfer: ArrayBuffer[] = [];
     for (const item of this.outbox) {
       if (!(item instanceof ForwardedRequest)) records.push(item);
-      else if (!item.done) {
-        const record = item.take();
-        transfer.push(record[2].buffer as ArrayBuffer);
-        records.push(record);
-      }
+      else if (!item.done) records.push(item.take(bytes));
     }
     this.outbox = [];
-    this.port.postMessage(records, transfer);
+    this.port.postMessage(records, bytes.transferList);
   }
 }
 
@@ -239,11 +260,14 @@ export class ThreadPool {
   }
 
   /**
-   * An idle thread first; else, under the limit, one that already has a message
-   * going this turn (one message for several requests costs far less than one
-   * each), else the least busy.
+   * The first thread with quick handlers that has room; else an idle thread;
+   * else, under the limit, one that already has a message going this turn (one
+   * message for several requests costs far less than one each), else the least busy.
    */
   private pick(): PoolThread | undefined {
+    for (const thread of this.threads) {
+      if (thread.usable && thread.quick && thread.requests.size < QUICK_TASKS_PER_THREAD) return thread;
+    }
     let best: PoolThread | undefined;
     let bestScore = Infinity;
     for (const thread of this.threads) {

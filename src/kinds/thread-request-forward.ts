@@ -4,7 +4,7 @@
 // paused, and TCP pushes back on the client), and the thread's response bytes
 // written to the client as they come back.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ACK, ACK_EVERY_BYTES, type AckRecord, BODY, type BodyRecord, END, type EndRecord, gather, REQUEST, type RequestRecord, type ResponseHead, WINDOW_BYTES } from './thread-messages.js';
+import { ACK, ACK_EVERY_BYTES, type AckRecord, BODY, type BodyRecord, END, type EndRecord, type MessageBytes, REQUEST, type RequestRecord, type ResponseHead, WINDOW_BYTES } from './thread-messages.js';
 import { addResponseBodyBytes } from '../log/response-body-bytes.js';
 import { endResponse, takeHead, writeBytes } from './thread-response.js';
 
@@ -112,9 +112,15 @@ export class ForwardedRequest {
     if (!this.done && this.req.isPaused() && this.sent - this.credited < WINDOW_BYTES) this.req.resume();
   }
 
-  take(): BodyRecord {
+  /** Body bytes not sent yet. */
+  get pendingBytes(): number {
+    return this.size;
+  }
+
+  /** The record for the body bytes that arrived since the last flush, copied into the message's bytes. */
+  take(into: MessageBytes): BodyRecord {
     this.touched = false;
-    const record: BodyRecord = [BODY, this.id, gather(this.chunks, this.size)];
+    const record: BodyRecord = [BODY, this.id, into.take(this.chunks, this.size)];
     this.chunks = [];
     this.size = 0;
     return record;

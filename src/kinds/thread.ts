@@ -4,6 +4,7 @@
 // blocks one thread, never the event loop that heartbeats and accepts. The app
 // in a thread sees the request the async kind's app would see, and its
 // response streams back as it writes it (see ThreadExchange, ForwardedRequest).
+import type { Socket } from 'node:net';
 import { fromCallback } from 'xstate';
 import { describeError } from '../errors.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
@@ -26,7 +27,7 @@ function create(dependencies: KindDependencies) {
     });
 
     // The app runs in the threads, so Upgrade requests reach it as ordinary requests: WebSockets need -k async.
-    const http = listeningHttp({ dependencies, sendBack, handle: servedBy(pool) });
+    const http = listeningHttp({ dependencies, sendBack, handle: servedBy(pool), accepted: yieldWhenFull(settings.threads) });
 
     // Accept nothing until the threads have loaded the app: an app that cannot run in a thread is a boot
     // failure, not a stream of 500s, and the first requests do not wait for imports.
@@ -62,6 +63,33 @@ function create(dependencies: KindDependencies) {
       pool.destroy().catch(() => {});
     };
   });
+}
+
+/** How long a worker stands back after an accept, for each --threads worth of connections it holds. */
+const YIELD_MS = 0.1;
+/** The longest it stands back after one accept. */
+const MAX_YIELD_MS = 0.5;
+
+/**
+ * Every worker accepts on the same listening socket, and the kernel gives a
+ * burst of new connections to whichever worker is running: on few cores one
+ * may take them all while another's threads sit idle, and serve half of what
+ * the two would (a thread-kind worker serves at most --threads requests at
+ * once, however many connections it holds). Once a worker holds more
+ * connections than it has threads, it stands back for a moment after each
+ * accept, longer the more it holds, so a sibling waiting in accept takes the
+ * next one (a sibling that is runnable but not running, on a busy machine,
+ * needs a few of these to be scheduled).
+ */
+function yieldWhenFull(threads: number) {
+  let open = 0;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  const closed = () => void (open -= 1);
+  return (socket: Socket) => {
+    open += 1;
+    socket.once('close', closed);
+    if (open > threads) Atomics.wait(pause, 0, 0, Math.min(MAX_YIELD_MS, YIELD_MS * Math.floor(open / threads)));
+  };
 }
 
 export const threadKind: WorkerKind = {
