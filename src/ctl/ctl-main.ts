@@ -58,11 +58,14 @@ function table(head: string[], rows: string[][]): string {
 const duration = (seconds: number) =>
   seconds < 60 ? `${seconds}s` : seconds < 3600 ? `${Math.floor(seconds / 60)}m${seconds % 60}s` : `${Math.floor(seconds / 3600)}h${Math.floor((seconds % 3600) / 60)}m`;
 
+/** A server of an earlier version reports no CPU: shown as '-'. */
+const cpuText = (cpuSeconds: number | null | undefined, ageSeconds: number) =>
+  typeof cpuSeconds === 'number' ? `${cpuSeconds.toFixed(1)}s (${cpuShare(cpuSeconds, ageSeconds)}%)` : '-';
 /** As ps(1) shows %CPU: CPU time over the time it has run, as % of one core. */
-const cpuShare = (cpuSeconds: number | null, ageSeconds: number) => (cpuSeconds === null ? '-' : `${((cpuSeconds / Math.max(1, ageSeconds)) * 100).toFixed(1)}`);
+const cpuShare = (cpuSeconds: number | null | undefined, ageSeconds: number) => (typeof cpuSeconds !== 'number' ? '-' : `${((cpuSeconds / Math.max(1, ageSeconds)) * 100).toFixed(1)}`);
 
 function renderStatus({ arbiter, workers }: StatusReply): string {
-  const head = `corral master [${arbiter.name}] pid ${arbiter.pid}: ${arbiter.state}, up ${duration(arbiter.uptimeSeconds)}, generation ${arbiter.generation}, ${arbiter.workers} worker(s) wanted, cpu ${arbiter.cpuSeconds.toFixed(1)}s (${cpuShare(arbiter.cpuSeconds, arbiter.uptimeSeconds)}%)\nlistening: ${arbiter.listeners.join(', ') || '-'}`;
+  const head = `corral master [${arbiter.name}] pid ${arbiter.pid}: ${arbiter.state}, up ${duration(arbiter.uptimeSeconds)}, generation ${arbiter.generation}, ${arbiter.workers} worker(s) wanted, cpu ${cpuText(arbiter.cpuSeconds, arbiter.uptimeSeconds)}\nlistening: ${arbiter.listeners.join(', ') || '-'}`;
   const rows = workers.map((w) => [
     String(w.pid ?? '-'),
     w.kind,
@@ -72,7 +75,7 @@ function renderStatus({ arbiter, workers }: StatusReply): string {
     String(w.inFlight),
     w.lagMs.toFixed(1),
     w.rssBytes > 0 ? (w.rssBytes / 2 ** 20).toFixed(1) : '-',
-    w.cpuSeconds === null ? '-' : w.cpuSeconds.toFixed(1),
+    typeof w.cpuSeconds === 'number' ? w.cpuSeconds.toFixed(1) : '-',
     cpuShare(w.cpuSeconds, w.ageSeconds),
   ]);
   return `${head}\n\n${table(['PID', 'KIND', 'STATE', 'AGE', 'SERVED', 'IN FLIGHT', 'LAG MS', 'RSS MB', 'CPU S', '%CPU'], rows)}`;

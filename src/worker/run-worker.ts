@@ -178,7 +178,7 @@ export async function createWorkerActor(context: WorkerContext) {
 /** Everything a worker runs with, reporting on `channel`. The metrics' and the access log's modules load only when the settings ask for them. */
 export async function createWorkerContext(init: WorkerInit, channel: Channel<WorkerToArbiter>): Promise<WorkerContext> {
   const { settings } = init;
-  const metrics = settings.statsdHost || settings.metricsBind ? (await import('../metrics/worker-metrics.js')).createWorkerMetrics(settings) : undefined;
+  const metrics = settings.statsdHost || settings.metricsBind || settings.inspector ? (await import('../metrics/worker-metrics.js')).createWorkerMetrics(settings) : undefined;
   const logger = createLogger({
     level: settings.logLevel as LogLevel,
     format: settings.logFormat as 'text' | 'json',
