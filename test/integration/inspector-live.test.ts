@@ -5,7 +5,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:f
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
-import type { Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPO_ROOT, fixture, withCorral } from '../helpers/corral-process.js';
@@ -42,11 +42,7 @@ test('requests per second: the page shows the pace of a steady load within 10 %,
     await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', app], async (corral) => {
       const [appUrl] = await corral.ready();
       const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(String(error)));
-      await page.setViewport({ width: 1280, height: 800 });
-      await page.goto(match[1]);
+      const { page, errors } = await openPage(browser, match[1]);
       const shown = () => page.$eval('#rate', (node) => Number((node as unknown as { dataset: { rate: string } }).dataset.rate));
 
       const load = pacedLoad(appUrl, 40);
@@ -81,6 +77,16 @@ test('requests per second: the page shows the pace of a steady load within 10 %,
 });
 
 /** Clicks in one step inside the page: the table and the log are redrawn at every update, so a handle found first may be gone by the click. */
+/** The inspector at `url` in a new 1280×800 page, with the page's script errors collected. */
+async function openPage(browser: Browser, url: string): Promise<{ page: Page; errors: string[] }> {
+  const page = await browser.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (error) => errors.push(String(error)));
+  await page.setViewport({ width: 1280, height: 800 });
+  await page.goto(url);
+  return { page, errors };
+}
+
 const clickNow = (page: Page, selector: string) => page.$eval(selector, (element) => (element as unknown as { click(): void }).click());
 
 type Edge = { from: string; to: string; label: string };
@@ -100,11 +106,7 @@ test('every transition of the arbiter and worker charts is drawn, and the one la
       const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
       const charts = JSON.parse((await request(match[1], { path: '/charts' })).body) as Record<'arbiter' | 'workerHandle', { edges: Edge[] }>;
       assert.ok(charts.arbiter.edges.length > 5 && charts.workerHandle.edges.length > 5);
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(String(error)));
-      await page.setViewport({ width: 1280, height: 800 });
-      await page.goto(match[1]);
+      const { page, errors } = await openPage(browser, match[1]);
       const [victim, other] = corral.workerPids();
       const card = (pid: number) => `.worker[data-pid="${pid}"]`;
       await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (cards) => cards.length), (count) => count === 2);
@@ -147,11 +149,7 @@ test('the table: a row a worker with its numbers, 4xx/5xx counted, CPU for worke
     await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', fixture('app.js')], async (corral) => {
       const [appUrl] = await corral.ready();
       const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(String(error)));
-      await page.setViewport({ width: 1280, height: 800 });
-      await page.goto(match[1]);
+      const { page, errors } = await openPage(browser, match[1]);
       await waitFor('two heartbeats from each worker, for a CPU share', () => tableRows(page), (rows) => rows.length === 2 && rows.every((row) => row.cpu !== '–'));
       for (let i = 0; i < 20; i++) assert.is((await request(appUrl)).status, 200);
       for (let i = 0; i < 7; i++) assert.is((await request(appUrl, { path: '/status?code=503' })).status, 503);
@@ -194,11 +192,7 @@ test('history: a line of the event log shows the whole picture as it was then, a
     await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', '--inspector-history', '50', app], async (corral) => {
       await corral.ready();
       const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(String(error)));
-      await page.setViewport({ width: 1280, height: 800 });
-      await page.goto(match[1]);
+      const { page, errors } = await openPage(browser, match[1]);
       await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (rows) => rows.length), (count) => count === 2);
       const before = await rowsAsSeen(page);
       const arbiterBefore = await page.$eval('#arbiter', (node) => (node as unknown as { dataset: { state: string } }).dataset.state);
@@ -250,11 +244,7 @@ test('the error log: its last lines, then new ones live, filtered by process; wi
       const appUrl = /Listening at: (\S+)/.exec(logged)![1];
       const inspectorLine = /\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(logged);
       const workerPids = [...logged.matchAll(/Booting worker with pid: (\d+)/g)].map((found) => Number(found[1]));
-      const page = await browser.newPage();
-      const errors: string[] = [];
-      page.on('pageerror', (error) => errors.push(String(error)));
-      await page.setViewport({ width: 1280, height: 800 });
-      await page.goto(inspectorLine![1]);
+      const { page, errors } = await openPage(browser, inspectorLine![1]);
       const lines = () => page.$$eval('#errorlog li', (items) => items.map((item) => ({ pid: item.getAttribute('data-pid'), text: item.textContent ?? '' })));
       // Lines written before the page opened: the arbiter's start.
       await waitFor('the arbiter start in the tail', lines, (shown) => shown.some((line) => line.text.includes('[INFO] Inspector:') && line.pid === String(corral.pid)));

@@ -7,12 +7,12 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import chromium from '@sparticuz/chromium';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Page } from 'puppeteer-core';
 import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WebSocketServer } from 'ws';
+import { launchBrowser } from '../helpers/browser.js';
 import { CLI, REPO_ROOT, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
 
@@ -20,16 +20,6 @@ const tmp = mkdtempSync(join(tmpdir(), 'corral-inspector-'));
 const env = { XDG_RUNTIME_DIR: tmp };
 const app = join(REPO_ROOT, 'examples/test.js');
 const OUTPUT = join(REPO_ROOT, 'test-output');
-
-async function launchBrowser(): Promise<Browser> {
-  let executablePath: string;
-  try {
-    executablePath = await chromium.executablePath();
-  } catch (error) {
-    throw new Error(`No headless Chromium: @sparticuz/chromium could not unpack its browser (${(error as Error).message}). Run npm ci.`);
-  }
-  return puppeteer.launch({ executablePath, args: chromium.args, headless: true });
-}
 
 /** A worker card as the page draws it (the tests compile without the DOM's types). */
 type Card = { dataset: Record<string, string | undefined> };

@@ -25,10 +25,13 @@ const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8'
 };
 const tarball = join(tmp, `${manifest.name}-${manifest.version}.tgz`);
 
-// The user's own npm configuration (~/.npmrc) is left out: its warnings are not the package's.
+// The user's own npm configuration (~/.npmrc, and what an enclosing `npm test` passes on to its children as
+// npm_config_* variables) is left out: its warnings are not the package's.
 const userconfig = join(tmp, 'npmrc');
 writeFileSync(userconfig, '');
-const npmEnv = { ...process.env, npm_config_userconfig: userconfig, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
+// (Unset, not left out: whoever merges this onto process.env must not bring them back.)
+const unsetNpmVariables = Object.fromEntries(Object.keys(process.env).filter((name) => /^npm_/i.test(name)).map((name) => [name, undefined]));
+const npmEnv: NodeJS.ProcessEnv = { ...process.env, ...unsetNpmVariables, npm_config_userconfig: userconfig, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' };
 
 interface Run {
   code: number;
