@@ -356,6 +356,7 @@ export const arbiterMachine = setup({
     isBootFailure: ({ event }) => event.type === 'WORKER.EXITED' && isBootFailure(event.exit),
     noWorkersLeft: ({ context }) => Object.keys(context.workerRefs).length === 0,
     rollUnderWay: ({ context }) => oldIds(context).length > 0,
+    reloadChangesWorkerCount: ({ context, event }) => (event as unknown as { output?: ReloadedSettings }).output?.workers !== context.workers,
     isValidScale: ({ event }) => event.type === 'SCALE' && acceptsWorkerCount(event.workers),
     isQuickSignal: ({ event }) => event.type === 'SIGNAL' && (event.signal === 'SIGINT' || event.signal === 'SIGQUIT'),
     hasDrainDelay: ({ context }) => (context.drainDelayMs ?? 0) > 0,
@@ -436,7 +437,21 @@ export const arbiterMachine = setup({
             rereading: {
               invoke: {
                 src: 'reloadConfig',
-                onDone: { target: 'rolling', actions: 'applyReload' },
+                onDone: [
+                  // A config that asks for another number of workers: said (nworkersChanged) as a scale is.
+                  {
+                    guard: 'reloadChangesWorkerCount',
+                    target: 'rolling',
+                    actions: [
+                      {
+                        type: 'workersChanged',
+                        params: ({ context, event }) => ({ from: context.workers, to: (event as unknown as { output: ReloadedSettings }).output.workers }),
+                      },
+                      'applyReload',
+                    ],
+                  },
+                  { target: 'rolling', actions: 'applyReload' },
+                ],
                 onError: [
                   // A roll already under way (an earlier HUP read a good config) goes on; else nothing changes.
                   { guard: 'rollUnderWay', target: 'rolling', actions: reloadFailed },

@@ -97,6 +97,7 @@ tsxCase('corral.config.ts is found, its typed hooks run in the arbiter and the w
         await corral.waitForLine(/Reload complete/, { timeoutMs: 30_000, from });
         // The new generation has the edited file's three workers.
         assert.is(corral.lines.slice(from).filter((line) => /typed postWorkerInit: worker \S+ pid \d+/.test(line)).length, 3, corral.output);
+        assert.ok(corral.lines.slice(from).some((line) => line.includes('typed nworkersChanged: 2 -> 3')), 'nworkersChanged ran for the reload');
       },
       { cwd: withTsx },
     );

@@ -18,6 +18,7 @@ async function startArbiter({ workers = 2, bindFails = false, reload = async () 
   const { clock, advance } = simulatedClock();
   const log = (_: unknown, params: { level: string; message: string }) => logs.push(`${params.level}: ${params.message}`);
   let listenersClosed = 0;
+  const workerCountChanges: { from: number; to: number }[] = [];
   const machine = arbiterMachine.provide({
     actors: {
       bindListeners: fromPromise(async () => {
@@ -27,7 +28,7 @@ async function startArbiter({ workers = 2, bindFails = false, reload = async () 
       reloadConfig: fromPromise(reload),
       workerHandle: workerHandleMachine.provide({ actors: { workerProcess: processes.logic }, actions: { log } }),
     },
-    actions: { log, closeListeners: () => (listenersClosed += 1) },
+    actions: { log, closeListeners: () => (listenersClosed += 1), workersChanged: (_, change: { from: number; to: number }) => workerCountChanges.push(change) },
   });
   const actor = createActor(machine, {
     clock,
@@ -36,7 +37,7 @@ async function startArbiter({ workers = 2, bindFails = false, reload = async () 
   await settle();
   const ready = (p: { emit(event: { type: 'MSG.booted' | 'MSG.ready' }): void }) => (p.emit({ type: 'MSG.booted' }), p.emit({ type: 'MSG.ready' }));
   const readyAll = () => processes.all.forEach(ready);
-  return { actor, processes, logs, advance, ready, readyAll, listenersClosed: () => listenersClosed };
+  return { actor, processes, logs, advance, ready, readyAll, listenersClosed: () => listenersClosed, workerCountChanges };
 }
 
 const stateOf = (actor: { getSnapshot(): { value: unknown } }) => JSON.stringify(actor.getSnapshot().value);
@@ -207,17 +208,22 @@ test('HUP with a config that no longer loads keeps everything as it is', async (
   assert.ok(logs.includes('error: Reload failed, keeping the current workers: corral.config.mjs: workers: 0 is out of range'));
 });
 
-test('a reload may change the number of workers', async () => {
-  const { actor, processes, ready, readyAll } = await startArbiter({ workers: 1, reload: async () => ({ workers: 2, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL }) });
+test('a reload may change the number of workers, and says so (nworkersChanged) as a scale does', async () => {
+  const { actor, processes, ready, readyAll, workerCountChanges } = await startArbiter({ workers: 1, reload: async () => ({ workers: 2, timeoutMs: TIMEOUT, gracefulTimeoutMs: GRACEFUL }) });
   readyAll();
   actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
   await settle();
+  assert.equal(workerCountChanges, [{ from: 1, to: 2 }]);
   ready(processes.all[1]);
   assert.equal(processes.all[0].signals, ['SIGTERM']);
   ready(processes.all[2]);
   processes.all[0].exit(0);
   assert.is(JSON.stringify(actor.getSnapshot().value), '{"serving":"steady"}');
   assert.is(processes.all.filter((p) => p.signals.length === 0).length, 2);
+  // A reload that keeps the number says nothing of it.
+  actor.send({ type: 'SIGNAL', signal: 'SIGHUP' });
+  await settle();
+  assert.equal(workerCountChanges, [{ from: 1, to: 2 }]);
 });
 
 test('a reload after scaling up completes with the configured number, retiring every old worker', async () => {
