@@ -12,7 +12,7 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { WebSocketServer } from 'ws';
-import { launchBrowser } from '../helpers/browser.js';
+import { launchBrowser, waitFor } from '../helpers/browser.js';
 import { CLI, REPO_ROOT, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
 
@@ -26,16 +26,6 @@ type Card = { dataset: Record<string, string | undefined> };
 
 const serving = (page: Page) =>
   page.$$eval('.worker:not([data-gone])', (cards) => cards.filter((card) => (card as unknown as Card).dataset.state?.startsWith('serving')).map((card) => Number((card as unknown as Card).dataset.pid)));
-
-async function waitFor<T>(what: string, probe: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (ok(value)) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; last seen ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
 
 test('the page follows the workers live: 2 serving, scale to 3, a kill -9 goes dead and is replaced', async () => {
   const browser = await launchBrowser();
