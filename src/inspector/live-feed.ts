@@ -183,9 +183,10 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
   const clock = setInterval(() => {
     const now = Date.now();
     rates.sample(now);
-    const usage = process.cpuUsage(cpuBefore.usage);
-    arbiter.cpuPercent = now > cpuBefore.at ? ((usage.user + usage.system) / 1000 / (now - cpuBefore.at)) * 100 : undefined;
-    cpuBefore = { at: now, usage: process.cpuUsage() };
+    const usage = process.cpuUsage();
+    const usedMicros = usage.user - cpuBefore.usage.user + (usage.system - cpuBefore.usage.system);
+    arbiter.cpuPercent = now > cpuBefore.at ? (usedMicros / 1000 / (now - cpuBefore.at)) * 100 : undefined;
+    cpuBefore = { at: now, usage };
     changed();
   }, SERIES_STEP_MS);
   clock.unref();
