@@ -22,10 +22,12 @@ export interface FdWriterOptions {
    * Tries each text at once with a synchronous write while nothing is queued
    * (the error log: a line is out before the process may die), when the
    * destination cannot keep it waiting (a file, /dev/null). Anything that must wait (EAGAIN) is queued
-   * and written asynchronously like the rest. A pipe or a terminal is always
-   * written asynchronously: its reader may stall (a paused terminal, a
-   * supervisor that stopped reading), and a synchronous write to it would
-   * stop the process until the reader came back — signals untaken.
+   * and written asynchronously like the rest. A pipe or a terminal is never
+   * written with a write that can wait: its reader may stall (a paused
+   * terminal, a supervisor that stopped reading), and a blocking write to it
+   * would stop the process until the reader came back — signals untaken. It
+   * is written through a non-blocking descriptor of its own where one can be
+   * had, else asynchronously (a socket).
    */
   sync: boolean;
   /** Bytes waiting (in flight included) beyond which new text is dropped. */
@@ -46,7 +48,6 @@ function countLines(bytes: Buffer): number {
 
 const isEagain = (error: NodeJS.ErrnoException) => error.code === 'EAGAIN' || error.code === 'EWOULDBLOCK';
 
-/** Whether a write to `fd` may wait as long as some reader pleases: a pipe, a socket or a terminal (not a file, /dev/null or /dev/full). */
 /**
  * A descriptor of its own, non-blocking, to the pipe or terminal `fd` is open on (Linux: /proc/self/fd),
  * so its O_NONBLOCK touches no other process sharing `fd`; undefined where that cannot be had (a socket).
@@ -61,6 +62,7 @@ function nonBlockingTwin(fd: number): number | undefined {
   }
 }
 
+/** Whether a write to `fd` may wait as long as some reader pleases: a pipe, a socket or a terminal (not a file, /dev/null or /dev/full). */
 function mayWaitOnAReader(fd: number): boolean {
   try {
     const stat = fstatSync(fd);
@@ -113,7 +115,7 @@ export class FdWriter {
   flushSync(): void {
     if (this.closed) return;
     // A write still waiting on a pipe's reader: one more, synchronous, could wait for ever.
-    if (this.mayBlock && (this.inFlight || this.twin === undefined)) {
+    if (this.mayBlock && this.inFlight) {
       for (const rest of this.queue.splice(0)) this.drop(rest, 'the reader of this pipe or terminal is not taking what was written', true);
       return;
     }
