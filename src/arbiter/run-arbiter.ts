@@ -277,7 +277,9 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   const exit = (async () => {
     try {
       const output = await toPromise(actor);
-      if (output.haltReason) logger.error(output.haltReason);
+      // The worker that failed has logged its error with the stack; the reason
+      // repeats its first line only, as gunicorn's "Reason:" line does.
+      if (output.haltReason) logger.error(output.haltReason.split('\n', 1)[0]);
       notices.emit('stopped', { exitCode: output.exitCode, haltReason: output.haltReason });
       await runHook(hooks, 'onExit', logger, settings);
       logger.info('Shutting down: Master');
