@@ -19,6 +19,17 @@ test('-e KEY=VALUE reaches the app in every worker', async () => {
   });
 });
 
+test("node's flags given to corral reach its workers, except the inspector's port", async () => {
+  const launcher = ([node, ...rest]: string[]): [string, string[]] => [node, ['--max-old-space-size=200', '--inspect=127.0.0.1:0', ...rest]];
+  await withCorral(['-w', '2', '-b', '127.0.0.1:0', fixture('node-flags-app.js')], async (corral) => {
+    const [url] = await corral.ready();
+    const seen = JSON.parse((await request(url)).body);
+    assert.equal(seen.execArgv, ['--max-old-space-size=200']);
+    // The limit counts the young generation too; without the flag it is some GB here.
+    assert.ok(seen.heapLimitMb >= 200 && seen.heapLimitMb < 300, `heap limit ${seen.heapLimitMb} MB`);
+  }, { launcher });
+});
+
 test('--chdir: APP_MODULE resolves from the new directory', async () => {
   await withCorral(['-b', '127.0.0.1:0', '--chdir', join(REPO_ROOT, 'examples'), 'test:app'], async (corral) => {
     const [url] = await corral.ready();
