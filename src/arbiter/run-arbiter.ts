@@ -88,7 +88,7 @@ function chartSettings(settings: Settings): ReloadedSettings {
     gracefulTimeoutMs: settings.gracefulTimeout * 1000,
     drainDelayMs: settings.drainDelay * 1000,
     // 0: no limit (a reload that drops --max-memory lifts it from the new workers).
-    maxMemoryBytes: settings.maxMemory ? parseSize(settings.maxMemory) : 0,
+    maxMemoryBytes: (settings.maxMemory ? parseSize(settings.maxMemory) : undefined) ?? 0,
   };
 }
 
@@ -196,6 +196,8 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         const next = await reload();
         // A certificate that cannot be read fails the reload here, not every new worker.
         tlsServerOptions(next.settings);
+        // So does a setting the chart cannot take, before anything of the new config is applied.
+        const chart = chartSettings(next.settings);
         await checkSameConnectionStrategy(settings.workerClass, next.settings.workerClass, cwd);
         if (JSON.stringify(next.settings.bind) !== JSON.stringify(settings.bind)) {
           logger.warning('Reload keeps the sockets already bound; a changed bind takes a restart.');
@@ -205,7 +207,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         hooks = next.hooks;
         logger.level = settings.logLevel as LogLevel;
         await runHook(hooks, 'onReload', logger, settings);
-        return chartSettings(settings);
+        return chart;
       }),
       succession: succession.logic,
       workerHandle: workerHandleMachine.provide({

@@ -99,5 +99,20 @@ test('HUP that sets --request-timeout for a kind that ignores it says so', async
   }, { cwd });
 });
 
+test('HUP with a --max-memory that is not a size: the reload fails saying why, the current worker serves on, a fixed config reloads', async () => {
+  const cwd = freshDir("export default { maxMemory: '400M' };\n");
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', app], async (corral) => {
+    const [url] = await corral.ready();
+    const [first] = corral.workerPids();
+    writeFileSync(join(cwd, 'corral.config.mjs'), "export default { maxMemory: 'lots' };\n");
+    const from = corral.lines.length;
+    corral.signal('SIGHUP');
+    await corral.waitForLine(/\[ERROR\] Reload failed, keeping the current workers: .*maxMemory.*'lots' is not a size/, { from });
+    assert.is((await request(url)).body, String(first));
+    assert.is(corral.workerPids().length, 1, 'no new worker was started');
+    await reloadWith(corral, cwd, "export default { maxMemory: '300M' };\n");
+  }, { cwd });
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 test.run();
