@@ -1,5 +1,5 @@
 // -e, --chdir, -n, -p, hooks and the error log options, through the real CLI.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -58,6 +58,25 @@ test('-p FILE holds the arbiter pid while it runs and is removed on exit', async
     corral.signal('SIGTERM');
     assert.is((await corral.waitForExit()).code, 0);
     assert.not.ok(existsSync(pidfile));
+  } finally {
+    await corral.stop();
+  }
+});
+
+test('-p FILE is never there empty: while corral starts (a slow onStarting hook) it is absent, then holds the pid', async () => {
+  const dir = join(tmp, 'pidfile-appears');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'corral.config.mjs'), 'export default { onStarting: () => new Promise((resolve) => setTimeout(resolve, 1500)) };\n');
+  const pidfile = join(dir, 'corral.pid');
+  const corral = startCorral(['-b', '127.0.0.1:0', '--hook-timeout', '10', '-p', pidfile, app], { cwd: dir });
+  try {
+    const seen = new Set<string>();
+    await waitUntil(() => {
+      if (existsSync(pidfile)) seen.add(readFileSync(pidfile, 'utf8'));
+      return corral.lines.some((line) => /Ready: 1 worker/.test(line));
+    }, { timeoutMs: 10_000, what: 'corral to be ready' });
+    assert.equal([...seen], [`${corral.pid}\n`], 'every read of the pidfile found the pid');
+    assert.equal(readdirSync(dir).sort(), ['corral.config.mjs', 'corral.pid'], 'nothing left beside it');
   } finally {
     await corral.stop();
   }
