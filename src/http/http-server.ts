@@ -2,8 +2,8 @@
 // strict, never insecureHTTPParser) plus what it leaves to the server — the
 // connection preface (PROXY protocol, HTTP/0.9, an over-long first line), the
 // request screen (limits, Host, codings, `_` headers), trusted proxies' headers,
-// Expect, CONNECT, timeouts, the Server header, and a right status for every
-// request it refuses.
+// Expect, CONNECT, timeouts, the Server header, checked early hints, and a right
+// status for every request it refuses.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type https from 'node:https';
 import { createRequire } from 'node:module';

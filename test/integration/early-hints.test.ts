@@ -147,6 +147,13 @@ for (const kind of KINDS) {
   });
 }
 
+test('-k async: an HTTP/0.9 request gets the body alone, no 103 in it', async () => {
+  const { port } = await serving('async', NODE_APP);
+  const { data, closedByServer } = await rawExchange(port, 'GET /hints\r\n', { deadlineMs: 10_000 });
+  assert.ok(closedByServer);
+  assert.is(data.toString('latin1'), 'sent=false');
+});
+
 test('-k async: every hint corral refuses throws to the app with its reason, and nothing of it is sent', async () => {
   const { port } = await serving('async', NODE_APP);
   const refusals: Record<string, RegExp> = {
