@@ -5,7 +5,8 @@
 import { execFile } from 'node:child_process';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type CorralProcess, fixture, startCorral } from '../helpers/corral-process.js';
+import { makeCertificates } from '../helpers/certificates.js';
+import { type CorralProcess, fixture, startCorral, withCorral } from '../helpers/corral-process.js';
 import { RawConnection, exchange, rawExchange } from '../helpers/raw-http.js';
 
 const NODE_APP = fixture('early-hints-app.js');
@@ -173,6 +174,26 @@ test('-k async: every hint corral refuses throws to the app with its reason, and
     assert.equal([probe?.status, probe?.interim], [200, []], which);
   }
 });
+
+for (const kind of ['async', 'thread'] as const) {
+  test(`-k ${kind} over TLS: curl -v shows the 103 before the 200, and refused hints still throw`, async () => {
+    const certs = makeCertificates();
+    try {
+      const args = ['-k', kind, '-w', '1', '-b', '127.0.0.1:0', '--certfile', certs.server.certFile, '--keyfile', certs.server.keyFile, NODE_APP];
+      await withCorral(args, async (corral) => {
+        const [url] = await corral.ready(20_000);
+        const { stdout, stderr } = await curl(['-sv', '--cacert', certs.ca.certFile, `${url}/hints`]);
+        assert.is(stdout, 'sent=true');
+        const lines = stderr.split(/\r?\n/).filter((line) => line.startsWith('< '));
+        assert.equal(lines.slice(0, 4), ['< HTTP/1.1 103 Early Hints', `< link: ${STYLE}`, '< x-hint: yes', '< HTTP/1.1 200 OK'], stderr);
+        const refused = await curl(['-s', '--cacert', certs.ca.certFile, `${url}/refused?case=crlf-name`]);
+        assert.match(refused.stdout, /^InvalidEarlyHints CORRAL_ERR_INVALID_EARLY_HINTS: /);
+      });
+    } finally {
+      certs.remove();
+    }
+  });
+}
 
 function curl(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
