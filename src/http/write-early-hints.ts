@@ -80,7 +80,8 @@ export const writeHttp2EarlyHints: EarlyHintsSender = (res, fields, callback) =>
  * response is over, or the client takes no 1xx.
  */
 export function forwardEarlyHints(res: ServerResponse, fields: string[]): boolean {
-  const send = senderOf(res);
+  // Checked already: an HTTP/2 response takes them even on a server not registered with sendHttp2EarlyHints.
+  const send = senderOf(res) ?? (streamOf(res) ? writeHttp2EarlyHints : undefined);
   if (!send || fields.length === 0 || res.headersSent || gone(res) || !takesInterimResponses(res.req)) return false;
   send(res, fields);
   return true;

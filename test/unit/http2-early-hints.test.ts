@@ -85,6 +85,12 @@ test('hints a pool thread checked are sent on the main thread\'s HTTP/2 response
     [[103, STYLE]],
   );
   assert.is(outcome.text, 'forwarded=true hello');
+  // The thread kind's main thread forwards what a pool thread checked, on whichever HTTP/2 server the response is.
+  const unregistered = await oneRequest((req, res) => {
+    const sent = forwardEarlyHints(res as unknown as ServerResponse, ['link', STYLE]);
+    answerAfterBody(res, `forwarded=${sent}`);
+  }, { register: false });
+  assert.equal([unregistered.interim.map((headers) => headers.link), unregistered.text], [[STYLE], 'forwarded=true hello']);
 });
 
 test('refused hints throw to the app as over HTTP/1.1, and nothing of them is sent', async () => {
