@@ -195,6 +195,18 @@ for (const kind of ['async', 'thread'] as const) {
   });
 }
 
+for (const kind of KINDS) {
+  test(`-k ${kind}: the access log records the final answer's status and body bytes, not the 103`, async () => {
+    const args = ['-k', kind, '-w', '1', '-b', '127.0.0.1:0', '--access-logfile', '-', '--access-logformat', 'access %(r)s %(s)s %(B)s', NODE_APP];
+    await withCorral(args, async (corral) => {
+      const [url] = await corral.ready(20_000);
+      const { responses } = await exchange(Number(new URL(url).port), get('/hints'), { deadlineMs: 10_000 });
+      assert.is(responses[0].interim[0]?.status, 103);
+      await corral.waitForLine(/^access GET \/hints HTTP\/1\.1 200 9$/);
+    });
+  });
+}
+
 function curl(args: string[]): Promise<{ stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     execFile('curl', ['--max-time', '10', ...args], (error, stdout, stderr) => (error ? reject(new Error(`${error.message}\n${stderr}`)) : resolve({ stdout, stderr })));
