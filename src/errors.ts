@@ -16,7 +16,9 @@ export type CorralErrorCode =
   | 'CORRAL_ERR_STOPPED'
   | 'CORRAL_ERR_ARGUMENT'
   | 'CORRAL_ERR_CTL'
-  | 'CORRAL_ERR_UNSAFE_PATH';
+  | 'CORRAL_ERR_UNSAFE_PATH'
+  | 'CORRAL_ERR_INVALID_EARLY_HINTS'
+  | 'CORRAL_ERR_EARLY_HINTS_TOO_LATE';
 
 export class CorralError extends Error {
   readonly code: CorralErrorCode;
