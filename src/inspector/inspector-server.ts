@@ -17,6 +17,7 @@ import type { LiveFeed } from './live-feed.js';
 import type { ErrorLogTail } from './error-log-tail.js';
 import { type ActionTarget, createInspectorActions } from './inspector-actions.js';
 import { describeStatechart } from './statechart-model.js';
+import { layoutStatechart } from './statechart-layout.js';
 
 /** A small mark for the tab, so the browser's own request for it is not a 404. */
 const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="1" width="14" height="14" rx="3" fill="#1f7a4d"/><circle cx="8" cy="8" r="3" fill="#fff"/></svg>';
@@ -41,7 +42,9 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
   // A bare port stays on loopback: another address has to be named.
   const { host, port } = parseHostPort(/^\d+$/.test(raw.trim()) ? `127.0.0.1:${raw.trim()}` : raw, 'inspector', '--inspector', '127.0.0.1:9200');
   const token = isLoopback(host) ? undefined : randomBytes(16).toString('hex');
-  const charts = JSON.stringify({ arbiter: describeStatechart(arbiterMachine), workerHandle: describeStatechart(workerHandleMachine) });
+  // Each chart with where its boxes and arrows go, worked out once: the page only draws them.
+  const withLayout = (chart: ReturnType<typeof describeStatechart>) => ({ ...chart, layout: layoutStatechart(chart) });
+  const charts = JSON.stringify({ arbiter: withLayout(describeStatechart(arbiterMachine)), workerHandle: withLayout(describeStatechart(workerHandleMachine)) });
   const streams = new Set<http.ServerResponse>();
 
   const answer = (res: http.ServerResponse, status: number, type: string, body: string) => {
