@@ -6,7 +6,7 @@
 import type { InspectionEvent } from 'xstate';
 import type { WorkerExit } from '../../machines/worker-handle.js';
 import { HEADLINE_WINDOW_MS, type RatePoint, SERIES_SPAN_MS, SERIES_STEP_MS, createRequestRates } from './request-rates.js';
-import { stateText } from './statechart-model.js';
+import { type TakenTransition, describeTaken, stateText } from './statechart-model.js';
 
 const PUBLISH_MS = 100;
 /** Lines of the event log kept for a page that connects later. */
@@ -48,6 +48,14 @@ export interface Transition {
   /** Snapshot values before and after. */
   from: unknown;
   to: unknown;
+  /** The transitions taken in that step, as the chart's edges name them (the page marks those arrows). */
+  edges?: TakenEdge[];
+}
+
+export interface TakenEdge {
+  from: string;
+  to: string[];
+  label: string;
 }
 
 export interface FeedLine {
@@ -199,9 +207,17 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     if (!timer && listeners.size > 0) timer = setTimeout(publish, PUBLISH_MS);
   }
 
-  const onArbiter = (snapshot: Snapshot, event: { type: string }) => {
+  // The transitions of the step under way, per actor: XState reports each microstep before the step's snapshot.
+  const stepping = new WeakMap<object, TakenEdge[]>();
+  const takenBy = (actor: object) => {
+    const edges = stepping.get(actor) ?? [];
+    stepping.delete(actor);
+    return edges;
+  };
+
+  const onArbiter = (snapshot: Snapshot, event: { type: string }, edges: TakenEdge[]) => {
     const before = stateText(arbiter.value);
-    if (!sameValue(arbiter.value, snapshot.value)) arbiter.lastTransition = { at: Date.now(), event: event.type, from: arbiter.value, to: snapshot.value };
+    if (!sameValue(arbiter.value, snapshot.value)) arbiter.lastTransition = { at: Date.now(), event: event.type, from: arbiter.value, to: snapshot.value, edges };
     arbiter.value = snapshot.value;
     arbiter.workers = snapshot.context.workers;
     arbiter.generation = snapshot.context.generation;
@@ -212,7 +228,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     changed();
   };
 
-  const onHandle = (snapshot: Snapshot, event: { type: string }) => {
+  const onHandle = (snapshot: Snapshot, event: { type: string }, edges: TakenEdge[]) => {
     const id = String(snapshot.context.id);
     const known = workers.get(id);
     const stats = snapshot.context.stats ?? {};
@@ -231,7 +247,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
       dropped: stats.dropped ?? 0,
       rate: 0,
       gone: snapshot.status !== 'active',
-      lastTransition: known && !sameValue(known.value, snapshot.value) ? { at: Date.now(), event: event.type, from: known.value, to: snapshot.value } : known?.lastTransition,
+      lastTransition: known && !sameValue(known.value, snapshot.value) ? { at: Date.now(), event: event.type, from: known.value, to: snapshot.value, edges } : known?.lastTransition,
     };
     workers.set(id, worker);
     // A worker starts from nothing: its first heartbeat's counts belong to the time since it was spawned.
@@ -280,8 +296,13 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
         const snapshot = inspection.snapshot as unknown as Snapshot;
         if (!snapshot || typeof snapshot !== 'object' || !('value' in snapshot)) return;
         const event = (inspection.event ?? { type: '' }) as { type: string };
-        if (machineId === 'arbiter') onArbiter(snapshot, event);
-        else if (machineId === 'workerHandle') onHandle(snapshot, event);
+        if (machineId === 'arbiter') onArbiter(snapshot, event, takenBy(inspection.actorRef));
+        else if (machineId === 'workerHandle') onHandle(snapshot, event, takenBy(inspection.actorRef));
+      } else if (inspection.type === '@xstate.microstep') {
+        const machineId = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
+        if (machineId !== 'arbiter' && machineId !== 'workerHandle') return;
+        const taken = ((inspection as unknown as { _transitions?: TakenTransition[] })._transitions ?? []).filter((transition) => transition.target?.length);
+        if (taken.length > 0) stepping.set(inspection.actorRef, [...(stepping.get(inspection.actorRef) ?? []), ...taken.map(describeTaken)]);
       } else if (inspection.type === '@xstate.event') {
         const target = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
         if (target !== 'arbiter') return;

@@ -90,6 +90,7 @@ async function openPage(browser: Browser, url: string): Promise<{ page: Page; er
 const clickNow = (page: Page, selector: string) => page.$eval(selector, (element) => (element as unknown as { click(): void }).click());
 
 type Edge = { from: string; to: string; label: string };
+type Card = { dataset: Record<string, string | undefined> };
 /** The exits drawn inside `scope`, as from → to: label (the tests compile without the DOM's types). */
 const drawnEdges = (page: Page, scope: string, which = '.edge') =>
   page.$$eval(`${scope} ${which}`, (items) => items.map((item) => {
@@ -97,6 +98,57 @@ const drawnEdges = (page: Page, scope: string, which = '.edge') =>
     return `${from} → ${to}: ${label}`;
   }));
 const edgeText = (edge: Edge) => `${edge.from} → ${edge.to}: ${edge.label}`;
+
+/**
+ * The arrows drawn in `scope`'s chart, each as from → to: label, checked as a picture: a path with
+ * an arrowhead, from the border of its source state's box to the border of its target's, and a
+ * label that reads as the edge's. What is wrong is returned as `problems`.
+ */
+const drawnArrows = (page: Page, scope: string) =>
+  page.$eval(scope, (host) => {
+    type Rect = { x: number; y: number; width: number; height: number };
+    type Point = { x: number; y: number };
+    const dom = host as unknown as {
+      querySelector(selector: string): any;
+      querySelectorAll(selector: string): any[];
+      ownerDocument: { getElementById(id: string): unknown };
+    };
+    const box = (id: string): Rect | undefined => {
+      const rect = dom.querySelector(`g.state[data-id="${id}"] > rect`);
+      return rect ? { x: Number(rect.getAttribute('x')), y: Number(rect.getAttribute('y')), width: Number(rect.getAttribute('width')), height: Number(rect.getAttribute('height')) } : undefined;
+    };
+    const offBorder = (rect: Rect, point: Point) => {
+      const dx = Math.max(rect.x - point.x, 0, point.x - (rect.x + rect.width));
+      const dy = Math.max(rect.y - point.y, 0, point.y - (rect.y + rect.height));
+      const outside = Math.hypot(dx, dy);
+      return outside > 0 ? outside : Math.min(point.x - rect.x, rect.x + rect.width - point.x, point.y - rect.y, rect.y + rect.height - point.y);
+    };
+    const arrows: string[] = [];
+    const problems: string[] = [];
+    for (const edge of dom.querySelectorAll('g.edge')) {
+      const { from, to, label, i } = edge.dataset as Record<string, string>;
+      const name = `${from} → ${to}: ${label}`;
+      arrows.push(name);
+      const path = edge.querySelector('path');
+      const marker = /^url\(#(.+)\)$/.exec(path?.getAttribute('marker-end') ?? '')?.[1];
+      if (!path || !marker || !dom.ownerDocument.getElementById(marker)) problems.push(`${name}: no path with an arrowhead`);
+      if (!path) continue;
+      const length = path.getTotalLength();
+      const start = path.getPointAtLength(0);
+      const end = path.getPointAtLength(length);
+      const source = box(from);
+      const target = box(to);
+      if (!source || !target) problems.push(`${name}: no box for an end`);
+      else if (length < 8) problems.push(`${name}: ${length} px long`);
+      else {
+        if (offBorder(source, start) > 1.5) problems.push(`${name}: starts ${offBorder(source, start).toFixed(1)} px off its source's border`);
+        if (offBorder(target, end) > 1.5) problems.push(`${name}: ends ${offBorder(target, end).toFixed(1)} px off its target's border`);
+      }
+      const text = dom.querySelector(`text.edge-label[data-i="${i}"]`);
+      if (!text || [...text.querySelectorAll('tspan')].map((line: { textContent: string }) => line.textContent).join(' ') !== label) problems.push(`${name}: labelled ${JSON.stringify(text?.textContent)}`);
+    }
+    return { arrows, problems };
+  });
 
 test('every transition of the arbiter and worker charts is drawn, and the one last taken is marked', async () => {
   const browser = await launchBrowser();
@@ -112,9 +164,17 @@ test('every transition of the arbiter and worker charts is drawn, and the one la
       await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (cards) => cards.length), (count) => count === 2);
 
       assert.equal((await drawnEdges(page, '#arbiter')).sort(), charts.arbiter.edges.map(edgeText).sort());
+      const arbiterArrows = await drawnArrows(page, '#arbiter');
+      assert.equal(arbiterArrows.arrows.sort(), charts.arbiter.edges.map(edgeText).sort(), 'an arrow for every edge of the arbiter chart');
+      assert.equal(arbiterArrows.problems, []);
+      assert.ok(await page.$('#arbiter g.state.active[data-path="serving.steady"] > rect'), 'the arbiter chart lights serving.steady');
       await clickNow(page, card(victim));
       await waitFor(`the chart of ${victim} beside the table`, () => page.$eval('#selected-title', (title) => title.textContent ?? ''), (title) => title.includes(`pid ${victim}`));
       assert.equal((await drawnEdges(page, '#selected')).sort(), charts.workerHandle.edges.map(edgeText).sort());
+      const workerArrows = await drawnArrows(page, '#selected');
+      assert.equal(workerArrows.arrows.sort(), charts.workerHandle.edges.map(edgeText).sort(), 'an arrow for every edge of the worker chart');
+      assert.equal(workerArrows.problems, []);
+      assert.equal(await page.$$eval('#selected g.state.active', (nodes) => nodes.map((node) => (node as unknown as Card).dataset.path).sort()), ['serving', 'serving.live']);
       assert.equal(await drawnEdges(page, '#arbiter', '.edge.taken'), ['arbiter.booting → arbiter.serving: bindListeners done']);
       assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready']);
 
@@ -125,6 +185,14 @@ test('every transition of the arbiter and worker charts is drawn, and the one la
       await clickNow(page, card(other));
       await waitFor(`the chart of ${other}`, () => page.$eval('#selected-title', (title) => title.textContent ?? ''), (title) => title.includes(`pid ${other}`));
       assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready'], 'the other worker did not move');
+      assert.equal(await page.$$eval('#selected .edge.taken path', (paths) => paths.map((path) => path.getAttribute('marker-end'))), ['url(#arrow-worker-taken)'], 'the arrow taken has its own arrowhead');
+
+      // A HUP rolls the workers: the arbiter's arrow last taken is the one that ends the roll (and only it,
+      // though another arrow leaves rolling for steady on the event that was being handled).
+      corral.signal('SIGHUP');
+      await waitFor('the reload rolled, its last arrow marked', () => drawnEdges(page, '#arbiter', '.edge.taken'), (taken) => taken.some((edge) => edge.includes('rollingDone')), 30_000);
+      assert.equal(await drawnEdges(page, '#arbiter', '.edge.taken'), ['arbiter.serving.reloading.rolling → arbiter.serving.steady: always [rollingDone]']);
+      assert.ok(await page.$('#arbiter g.state.active[data-path="serving.steady"]'));
       mkdirSync(OUTPUT, { recursive: true });
       await page.screenshot({ path: join(OUTPUT, 'inspector-transitions.png'), fullPage: true });
       assert.equal(errors, [], 'no script error on the page');
