@@ -256,6 +256,7 @@ export async function launch({ settings, sources, hooks, configFile, appModule, 
     handleSignals,
     inspect,
   });
+  feed?.countRefused(() => arbiter.refusedConnections());
   void arbiter.exit.finally(() => {
     inspector?.close();
     stately?.stop();

@@ -228,6 +228,14 @@ function age(ms) {
 }
 const cell = (column, text, extra) => '<td data-col="' + column + '"' + (extra || '') + '>' + text + '</td>';
 
+/** The connections the arbiter closed itself (it hands them out for the sync kind), by why. */
+function refusedItem(item, refused) {
+  const total = refused.silent + refused.shed + refused.stopping;
+  const parts = [[refused.silent, 'silent'], [refused.shed, 'at backlog'], [refused.stopping, '503 at stop']].filter(([count]) => count > 0);
+  return item('sum-refused', 'refused by arbiter', total + (parts.length ? ' (' + parts.map(([count, why]) => count + ' ' + why).join(', ') + ')' : ''),
+    'connections the arbiter closed before a worker got them: silent past --header-timeout, over --backlog, or answered 503 at a stop');
+}
+
 function drawSummary(picture) {
   const live = picture.workers.filter((w) => !w.gone);
   const client = picture.workers.reduce((sum, w) => sum + w.client, 0);
@@ -241,6 +249,7 @@ function drawSummary(picture) {
     item('sum-4xx', '4xx', client, 'responses with a 4xx status, from the workers shown'),
     item('sum-5xx', '5xx', server, 'responses with a 5xx status, from the workers shown'),
     item('sum-dropped', 'dropped', picture.workers.reduce((sum, w) => sum + w.dropped, 0), 'connections the workers shown closed unserved'),
+    ...(picture.arbiter.refused ? [refusedItem(item, picture.arbiter.refused)] : []),
     item('sum-arbiter-cpu', 'arbiter CPU', fixed(picture.arbiter.cpuPercent, 1) + ' %', 'the arbiter process, % of one core'),
     item('sum-restarts', 'restarts', total + (total ? ' (' + restarts.map(([how, count]) => count + ' ' + escape(how)).join(', ') + ')' : ''), 'workers that ended without being asked, by how'),
   ].join('');

@@ -85,6 +85,8 @@ export interface FeedPicture {
     cpuPercent?: number;
     /** Workers that exited without being asked, by how they ended. */
     restarts: Record<string, number>;
+    /** Connections the arbiter closed unserved, by why (dispatching kinds only). */
+    refused?: { silent: number; shed: number; stopping: number };
   };
   workers: FeedWorker[];
   /** Requests served by every worker so far, exited ones included. */
@@ -109,6 +111,8 @@ export interface LiveFeed {
   /** Called with the picture now and after every change (throttled); returns an unsubscribe. */
   subscribe(listener: (picture: FeedPicture) => void): () => void;
   note(text: string): void;
+  /** Where the arbiter's count of connections it refused is read, once a clock step. */
+  countRefused(read: () => FeedPicture['arbiter']['refused']): void;
   close(): void;
 }
 
@@ -179,7 +183,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     const all = [...workers.values()].map((w) => (w.gone ? { ...w, rate: 0 } : { ...w, ...rates.worker(w.id, now, HEADLINE_WINDOW_MS) }));
     return {
       at: now,
-      arbiter: { ...arbiter, restarts: { ...arbiter.restarts } },
+      arbiter: { ...arbiter, restarts: { ...arbiter.restarts }, refused: arbiter.refused && { ...arbiter.refused } },
       workers: all,
       served: servedByGone + all.filter((w) => !w.gone).reduce((sum, w) => sum + w.served, 0),
       rates: { now: rates.rate(now, HEADLINE_WINDOW_MS), windowMs: HEADLINE_WINDOW_MS, series: whole ? rates.series() : [], stepMs: SERIES_STEP_MS, spanMs: SERIES_SPAN_MS },
@@ -188,6 +192,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
   };
   // The fixed clock of the rate chart; it also brings the page the new point.
   let cpuBefore = { at: Date.now(), usage: process.cpuUsage() };
+  let readRefused: () => FeedPicture['arbiter']['refused'] = () => undefined;
   const clock = setInterval(() => {
     const now = Date.now();
     rates.sample(now);
@@ -195,6 +200,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     const usedMicros = usage.user - cpuBefore.usage.user + (usage.system - cpuBefore.usage.system);
     arbiter.cpuPercent = now > cpuBefore.at ? (usedMicros / 1000 / (now - cpuBefore.at)) * 100 : undefined;
     cpuBefore = { at: now, usage };
+    arbiter.refused = readRefused();
     changed();
   }, SERIES_STEP_MS);
   clock.unref();
@@ -325,6 +331,10 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
       return () => listeners.delete(listener);
     },
     note,
+    countRefused(read) {
+      readRefused = read;
+      arbiter.refused = read();
+    },
     close: () => clearInterval(clock),
   };
 }

@@ -391,6 +391,48 @@ test('dropped connections: one closed at --worker-connections shows in its row a
 const postAction = (base: string, body: unknown, headers: Record<string, string> = {}) =>
   request(base, { path: '/action', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
 
+test('connections the sync arbiter refuses: silent past --header-timeout and over --backlog, counted on the page and in /metrics', async () => {
+  const browser = await launchBrowser();
+  const sockets: net.Socket[] = [];
+  try {
+    await withCorral(['-k', 'sync', '-w', '1', '--backlog', '2', '--header-timeout', '1', '-b', '127.0.0.1:0', '--inspector', '0', '--metrics-bind', '127.0.0.1:0', app], async (corral) => {
+      const [appUrl] = await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const metrics = (await corral.waitForLine(/Serving metrics at: (\S+)\/metrics$/)).match[1];
+      const { page, errors } = await openPage(browser, match[1]);
+      const refused = () => page.$eval('#sum-refused', (item) => item.textContent ?? '').catch(() => '');
+      await waitFor('the count, at 0', refused, (text) => text === '0');
+
+      // Two connections that say nothing fill --backlog 2; the third is closed at once.
+      const { port } = new URL(appUrl);
+      const open = () => new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => resolve(socket));
+        socket.on('error', reject);
+        sockets.push(socket);
+      });
+      const closed = (socket: net.Socket) => new Promise((resolve) => (socket.destroyed ? resolve(undefined) : socket.once('close', resolve)));
+      const silent = [await open(), await open()];
+      await corral.waitForLine(/Booting worker/);
+      const shed = await open();
+      await closed(shed);
+      await corral.waitForLine(/Connection queue full \(2, --backlog\)/);
+      // --header-timeout 1: the silent two are closed a second later.
+      await Promise.all(silent.map(closed));
+      await waitFor('3 refused on the page', refused, (text) => text === '3 (2 silent, 1 at backlog)');
+      const scraped = (await request(metrics, { path: '/metrics' })).body;
+      assert.match(scraped, /^corral_connections_refused_total\{reason="silent"\} 2$/m);
+      assert.match(scraped, /^corral_connections_refused_total\{reason="backlog"\} 1$/m);
+      assert.match(scraped, /^corral_connections_refused_total\{reason="stopping"\} 0$/m);
+      // The server still serves.
+      assert.is((await request(appUrl)).status, 200);
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await browser.close();
+  }
+});
+
 test('actions: off by default (refused, nothing changes); with --inspector-actions, scale, reload and stop one worker from the page, behind a session token', async () => {
   const browser = await launchBrowser();
   try {
