@@ -111,6 +111,8 @@ export interface LiveFeed {
   /** Called with the picture now and after every change (throttled); returns an unsubscribe. */
   subscribe(listener: (picture: FeedPicture) => void): () => void;
   note(text: string): void;
+  /** Moments kept from now on (a reload changed --inspector-history); the oldest beyond go at once. */
+  keepHistory(moments: number): void;
   /** Where the arbiter's count of connections it refused is read, once a clock step. */
   countRefused(read: () => FeedPicture['arbiter']['refused']): void;
   close(): void;
@@ -331,6 +333,10 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
       return () => listeners.delete(listener);
     },
     note,
+    keepHistory(moments) {
+      historyKept = moments;
+      if (frames.length > moments) frames.splice(0, frames.length - moments);
+    },
     countRefused(read) {
       readRefused = read;
       arbiter.refused = read();

@@ -1,7 +1,8 @@
 // The inspector's numbers and charts in a real headless Chromium against a
 // running corral: the requests-per-second figure against a load of known pace,
 // every transition of every chart drawn.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -431,6 +432,77 @@ test('connections the sync arbiter refuses: silent past --header-timeout and ove
     for (const socket of sockets) socket.destroy();
     await browser.close();
   }
+});
+
+/** The first error-log event of the inspector's stream that `ok` accepts. */
+function errorLogEvent(base: string, ok: (batch: { unavailable?: string; lines: { text: string }[] }) => boolean): Promise<{ unavailable?: string; lines: { text: string }[] }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(new URL('/events', base), (res) => {
+      let buffered = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        for (const found of buffered.matchAll(/event: errorlog\ndata: (.*)\n\n/g)) {
+          const batch = JSON.parse(found[1]);
+          if (ok(batch)) {
+            req.destroy();
+            return resolve(batch);
+          }
+        }
+      });
+    });
+    req.on('error', (error) => (error.message === 'socket hang up' ? undefined : reject(error)));
+    setTimeout(() => {
+      req.destroy();
+      reject(new Error('no such error-log event within 10 s'));
+    }, 10_000).unref();
+  });
+}
+
+test('a HUP applies changed inspector settings: history, error-log lines, actions; a changed address is refused in the log', async () => {
+  const dir = mkdtempSync(join(tmp, 'reload-'));
+  const configFile = join(dir, 'corral.config.mjs');
+  const logFile = join(dir, 'error.log');
+  const config = (values: Record<string, unknown>) => writeFileSync(configFile, `export default ${JSON.stringify(values)};\n`);
+  config({ inspector: '127.0.0.1:0', inspectorHistory: 5, inspectorLogLines: 0, inspectorActions: false });
+  await withCorral(['-c', configFile, '-w', '1', '-b', '127.0.0.1:0', '--error-logfile', logFile, app], async (corral) => {
+    const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+    const started = await waitFor('ready, in the log file', async () => log(), (text) => /\[INFO\] Ready: 1 worker/.test(text), 20_000);
+    const base = /\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(started)![1];
+    const span = async () => {
+      const { first, last } = JSON.parse((await request(base, { path: '/history?seq=1' })).body) as { first: number; last: number };
+      return last - first + 1;
+    };
+    const session = async () => JSON.parse((await request(base, { path: '/session' })).body) as { actions: boolean; session: string };
+    const scale = async (workers: number) => {
+      const { session: token } = await session();
+      return request(base, { path: '/action', method: 'POST', headers: { 'content-type': 'application/json', 'x-corral-session': token }, body: JSON.stringify({ action: 'scale', workers }) });
+    };
+    // Before: at most 5 moments, no error-log tail, no action.
+    for (let i = 0; i < 4; i++) assert.is((await scale(2)).status, 403);
+    assert.ok((await span()) <= 5);
+    assert.equal((await session()).actions, false);
+    assert.match((await errorLogEvent(base, () => true)).unavailable ?? '', /--inspector-log-lines 0/);
+
+    config({ inspector: '127.0.0.1:1', inspectorHistory: 2, inspectorLogLines: 50, inspectorActions: true });
+    corral.signal('SIGHUP');
+    const reloaded = await waitFor('the reload applied', async () => log(), (text) => /Reload: the inspector/.test(text), 20_000);
+    assert.match(reloaded, /\[INFO\] Reload: the inspector keeps 2 moment\(s\) to replay \(was 5\); shows 50 line\(s\) of the error log \(was 0\); allows actions now/);
+    assert.match(reloaded, /\[WARNING\] Reload keeps the inspector at 127\.0\.0\.1:0; a changed --inspector \(127\.0\.0\.1:1\) takes a restart\./);
+    // After: the same inspector (its address kept), 2 moments, the log's last lines, actions allowed.
+    assert.ok((await span()) <= 2, 'history trimmed to 2 moments');
+    const tail = await errorLogEvent(base, (batch) => batch.lines.length > 0);
+    assert.ok(tail.lines.some((line) => line.text.includes('Reload: the inspector')), JSON.stringify(tail.lines.slice(-3)));
+    assert.equal((await session()).actions, true);
+    assert.is((await scale(2)).status, 200);
+    await waitFor('2 workers booted', async () => log(), (text) => (text.match(/Booting worker with pid/g) ?? []).length >= 3, 20_000);
+
+    // And back: actions off again take effect at once.
+    config({ inspector: '127.0.0.1:0', inspectorHistory: 2, inspectorLogLines: 50, inspectorActions: false });
+    corral.signal('SIGHUP');
+    await waitFor('actions off again', async () => log(), (text) => /Reload: the inspector allows no action now/.test(text), 20_000);
+    assert.is((await scale(1)).status, 403);
+  }, { env });
 });
 
 test('actions: off by default (refused, nothing changes); with --inspector-actions, scale, reload and stop one worker from the page, behind a session token', async () => {
