@@ -49,7 +49,9 @@ export const INSPECTOR_PAGE = `<!doctype html>
   .actions input { width: 4em; font: inherit; }
   button { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #c5cbd6; border-radius: 4px; background: #fff; cursor: pointer; }
   .hint { font-size: 12px; font-weight: 400; color: #8a93a5; }
-  .table-wrap { overflow-x: auto; }
+  /* Many workers scroll inside the table, so the chart of the one picked stays in view under it. */
+  .table-wrap { overflow: auto; max-height: 330px; }
+  #workers thead th { position: sticky; top: 0; background: #fff; z-index: 1; }
   #workers { border-collapse: collapse; width: 100%; font-size: 12px; font-variant-numeric: tabular-nums; white-space: nowrap; }
   #workers th { text-align: right; font-weight: 600; color: #5b6475; padding: 2px 6px; border-bottom: 1px solid #dde1e8; }
   #workers td { text-align: right; padding: 2px 6px; border-bottom: 1px solid #f0f2f5; }
