@@ -191,6 +191,10 @@ test('every transition of the arbiter and worker charts is drawn, and the one la
       // A HUP rolls the workers: the arbiter's arrow last taken is the one that ends the roll (and only it,
       // though another arrow leaves rolling for steady on the event that was being handled).
       corral.signal('SIGHUP');
+      // While the new workers boot (a second or more), the arrow into rolling is marked: the one of the
+      // two on `reloadConfig done` whose guard held (the count of workers did not change), not both.
+      const rolling = await waitFor('the config re-read, rolling', () => drawnEdges(page, '#arbiter', '.edge.taken'), (taken) => taken.some((edge) => edge.includes('reloadConfig done')), 30_000);
+      assert.equal(rolling, ['arbiter.serving.reloading.rereading → arbiter.serving.reloading.rolling: reloadConfig done']);
       await waitFor('the reload rolled, its last arrow marked', () => drawnEdges(page, '#arbiter', '.edge.taken'), (taken) => taken.some((edge) => edge.includes('rollingDone')), 30_000);
       assert.equal(await drawnEdges(page, '#arbiter', '.edge.taken'), ['arbiter.serving.reloading.rolling → arbiter.serving.steady: always [rollingDone]']);
       assert.ok(await page.$('#arbiter g.state.active[data-path="serving.steady"]'));
