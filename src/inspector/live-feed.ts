@@ -6,7 +6,7 @@
 import type { InspectionEvent } from 'xstate';
 import type { WorkerExit } from '../../machines/worker-handle.js';
 import { HEADLINE_WINDOW_MS, type RatePoint, SERIES_SPAN_MS, SERIES_STEP_MS, createRequestRates } from './request-rates.js';
-import { stateText } from './statechart-model.js';
+import { type TakenTransition, describeTaken, stateText } from './statechart-model.js';
 
 const PUBLISH_MS = 100;
 /** Lines of the event log kept for a page that connects later. */
@@ -48,6 +48,14 @@ export interface Transition {
   /** Snapshot values before and after. */
   from: unknown;
   to: unknown;
+  /** The transitions taken in that step, as the chart's edges name them (the page marks those arrows). */
+  edges?: TakenEdge[];
+}
+
+export interface TakenEdge {
+  from: string;
+  to: string[];
+  label: string;
 }
 
 export interface FeedLine {
@@ -77,6 +85,8 @@ export interface FeedPicture {
     cpuPercent?: number;
     /** Workers that exited without being asked, by how they ended. */
     restarts: Record<string, number>;
+    /** Connections the arbiter closed unserved, by why (dispatching kinds only). */
+    refused?: { silent: number; shed: number; stopping: number };
   };
   workers: FeedWorker[];
   /** Requests served by every worker so far, exited ones included. */
@@ -101,6 +111,10 @@ export interface LiveFeed {
   /** Called with the picture now and after every change (throttled); returns an unsubscribe. */
   subscribe(listener: (picture: FeedPicture) => void): () => void;
   note(text: string): void;
+  /** Moments kept from now on (a reload changed --inspector-history); the oldest beyond go at once. */
+  keepHistory(moments: number): void;
+  /** Where the arbiter's count of connections it refused is read, once a clock step. */
+  countRefused(read: () => FeedPicture['arbiter']['refused']): void;
   close(): void;
 }
 
@@ -171,7 +185,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     const all = [...workers.values()].map((w) => (w.gone ? { ...w, rate: 0 } : { ...w, ...rates.worker(w.id, now, HEADLINE_WINDOW_MS) }));
     return {
       at: now,
-      arbiter: { ...arbiter, restarts: { ...arbiter.restarts } },
+      arbiter: { ...arbiter, restarts: { ...arbiter.restarts }, refused: arbiter.refused && { ...arbiter.refused } },
       workers: all,
       served: servedByGone + all.filter((w) => !w.gone).reduce((sum, w) => sum + w.served, 0),
       rates: { now: rates.rate(now, HEADLINE_WINDOW_MS), windowMs: HEADLINE_WINDOW_MS, series: whole ? rates.series() : [], stepMs: SERIES_STEP_MS, spanMs: SERIES_SPAN_MS },
@@ -180,6 +194,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
   };
   // The fixed clock of the rate chart; it also brings the page the new point.
   let cpuBefore = { at: Date.now(), usage: process.cpuUsage() };
+  let readRefused: () => FeedPicture['arbiter']['refused'] = () => undefined;
   const clock = setInterval(() => {
     const now = Date.now();
     rates.sample(now);
@@ -187,6 +202,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     const usedMicros = usage.user - cpuBefore.usage.user + (usage.system - cpuBefore.usage.system);
     arbiter.cpuPercent = now > cpuBefore.at ? (usedMicros / 1000 / (now - cpuBefore.at)) * 100 : undefined;
     cpuBefore = { at: now, usage };
+    arbiter.refused = readRefused();
     changed();
   }, SERIES_STEP_MS);
   clock.unref();
@@ -199,9 +215,17 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     if (!timer && listeners.size > 0) timer = setTimeout(publish, PUBLISH_MS);
   }
 
-  const onArbiter = (snapshot: Snapshot, event: { type: string }) => {
+  // The transitions of the step under way, per actor: XState reports each microstep before the step's snapshot.
+  const stepping = new WeakMap<object, TakenEdge[]>();
+  const takenBy = (actor: object) => {
+    const edges = stepping.get(actor) ?? [];
+    stepping.delete(actor);
+    return edges;
+  };
+
+  const onArbiter = (snapshot: Snapshot, event: { type: string }, edges: TakenEdge[]) => {
     const before = stateText(arbiter.value);
-    if (!sameValue(arbiter.value, snapshot.value)) arbiter.lastTransition = { at: Date.now(), event: event.type, from: arbiter.value, to: snapshot.value };
+    if (!sameValue(arbiter.value, snapshot.value)) arbiter.lastTransition = { at: Date.now(), event: event.type, from: arbiter.value, to: snapshot.value, edges };
     arbiter.value = snapshot.value;
     arbiter.workers = snapshot.context.workers;
     arbiter.generation = snapshot.context.generation;
@@ -212,7 +236,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     changed();
   };
 
-  const onHandle = (snapshot: Snapshot, event: { type: string }) => {
+  const onHandle = (snapshot: Snapshot, event: { type: string }, edges: TakenEdge[]) => {
     const id = String(snapshot.context.id);
     const known = workers.get(id);
     const stats = snapshot.context.stats ?? {};
@@ -231,7 +255,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
       dropped: stats.dropped ?? 0,
       rate: 0,
       gone: snapshot.status !== 'active',
-      lastTransition: known && !sameValue(known.value, snapshot.value) ? { at: Date.now(), event: event.type, from: known.value, to: snapshot.value } : known?.lastTransition,
+      lastTransition: known && !sameValue(known.value, snapshot.value) ? { at: Date.now(), event: event.type, from: known.value, to: snapshot.value, edges } : known?.lastTransition,
     };
     workers.set(id, worker);
     // A worker starts from nothing: its first heartbeat's counts belong to the time since it was spawned.
@@ -280,8 +304,13 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
         const snapshot = inspection.snapshot as unknown as Snapshot;
         if (!snapshot || typeof snapshot !== 'object' || !('value' in snapshot)) return;
         const event = (inspection.event ?? { type: '' }) as { type: string };
-        if (machineId === 'arbiter') onArbiter(snapshot, event);
-        else if (machineId === 'workerHandle') onHandle(snapshot, event);
+        if (machineId === 'arbiter') onArbiter(snapshot, event, takenBy(inspection.actorRef));
+        else if (machineId === 'workerHandle') onHandle(snapshot, event, takenBy(inspection.actorRef));
+      } else if (inspection.type === '@xstate.microstep') {
+        const machineId = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
+        if (machineId !== 'arbiter' && machineId !== 'workerHandle') return;
+        const taken = ((inspection as unknown as { _transitions?: TakenTransition[] })._transitions ?? []).filter((transition) => transition.target?.length);
+        if (taken.length > 0) stepping.set(inspection.actorRef, [...(stepping.get(inspection.actorRef) ?? []), ...taken.map(describeTaken)]);
       } else if (inspection.type === '@xstate.event') {
         const target = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
         if (target !== 'arbiter') return;
@@ -304,6 +333,14 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
       return () => listeners.delete(listener);
     },
     note,
+    keepHistory(moments) {
+      historyKept = moments;
+      if (frames.length > moments) frames.splice(0, frames.length - moments);
+    },
+    countRefused(read) {
+      readRefused = read;
+      arbiter.refused = read();
+    },
     close: () => clearInterval(clock),
   };
 }
