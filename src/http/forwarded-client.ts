@@ -64,7 +64,10 @@ export function forwardedClient({ forwardedAllowIps, secureSchemeHeaders }: Forw
     // The standard header wins over the older one when a request has both.
     const found: Forwarding = { secure, address: clientFromList(forwardedFor ?? xForwardedFor ?? [], trusted) };
     if (found.address !== undefined || found.secure !== undefined) {
-      req.socket = socketSeenAs(socket, found.address ?? socket.remoteAddress, found.secure ?? Boolean((socket as { encrypted?: boolean }).encrypted));
+      const seen = socketSeenAs(socket, found.address ?? socket.remoteAddress, found.secure ?? Boolean((socket as { encrypted?: boolean }).encrypted));
+      // An HTTP/2 request's socket is a getter (node:http2's compatibility API): shadowed on the request itself.
+      if (req.httpVersionMajor === 2) Object.defineProperty(req, 'socket', { value: seen, configurable: true, writable: true });
+      else req.socket = seen;
     }
     return undefined;
   };
