@@ -5,8 +5,9 @@
 // gunicorn's limits per request — the request line as method and :path, the
 // field count and each field's size, pseudo-headers not counted — one valid
 // authority, and `_` in names (--header-map). A request that passes gets the
-// Host header an HTTP/1.1 app reads (RFC 9113 §8.3.1: the gateway makes it
-// from :authority).
+// headers an HTTP/1.1 app reads, as a gateway to HTTP/1.1 would make them: Host
+// from :authority (RFC 9113 §8.3.1), Transfer-Encoding: chunked for a body
+// without Content-Length.
 import type { Http2ServerRequest } from 'node:http2';
 import type { Settings } from '../config/schema.js';
 import { BadRequest } from './bad-request.js';
@@ -55,6 +56,12 @@ export function http2RequestScreen({ limitRequestLine, limitRequestFields, limit
     } else if (authority !== undefined) {
       raw.push('host', authority);
       req.headers.host = authority;
+    }
+    // A body framed by DATA frames alone (RFC 9113 §8.1): as an HTTP/1.1 gateway relays it, chunked, so that an
+    // app that looks for Content-Length or Transfer-Encoding to know there is a body (body-parser) finds one.
+    if (!req.stream.endAfterHeaders && req.headers['content-length'] === undefined) {
+      raw.push('transfer-encoding', 'chunked');
+      req.headers['transfer-encoding'] = 'chunked';
     }
     if (underscores) return underscoredFields(req, headerMap);
     return undefined;

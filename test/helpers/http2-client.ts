@@ -222,3 +222,85 @@ export class RawHttp2 {
     for (const waiter of this.waiters) waiter();
   }
 }
+
+// --- A steady HTTP/2 load ---
+
+export interface Http2LoadResult {
+  sent: number;
+  ok: number;
+  /** Streams the server had taken (at or below a GOAWAY's last stream id, or no GOAWAY) that failed. */
+  failures: string[];
+  /** Streams the server refused unprocessed (REFUSED_STREAM, above a GOAWAY's last stream id): sent again, as RFC 9113 §8.7 allows. */
+  refused: number;
+  sessions: number;
+  bodies: Map<string, number>;
+}
+
+/** `clients` loops, each on its own HTTP/2 connection with `streams` requests in flight; a connection that got GOAWAY is replaced. */
+export function startHttp2Load(url: string, { clients = 4, streams = 4, path = '/' } = {}) {
+  const result: Http2LoadResult = { sent: 0, ok: 0, failures: [], refused: 0, sessions: 0, bodies: new Map() };
+  let running = true;
+  const open = new Set<ClientHttp2Session>();
+  const connect = async (): Promise<ClientHttp2Session> => {
+    const session = await connectHttp2(url);
+    result.sessions += 1;
+    open.add(session);
+    session.once('close', () => open.delete(session));
+    return session;
+  };
+  const usable = (session: ClientHttp2Session) => !session.closed && !session.destroyed && !(session as { goawayReceived?: boolean }).goawayReceived;
+  const once = (session: ClientHttp2Session): Promise<void> =>
+    new Promise((resolve) => {
+      let stream;
+      try {
+        stream = session.request({ ':path': path });
+      } catch {
+        return resolve(); // GOAWAY arrived between the check and the request: nothing was sent.
+      }
+      result.sent += 1;
+      const chunks: Buffer[] = [];
+      let status = 0;
+      stream.on('response', (head) => (status = Number(head[':status'])));
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        if (status === 0) return; // no response: 'close' says why
+        const body = Buffer.concat(chunks).toString('utf8');
+        if (status === 200) result.ok += 1;
+        else result.failures.push(`status ${status}`);
+        result.bodies.set(body, (result.bodies.get(body) ?? 0) + 1);
+        resolve();
+      });
+      stream.on('error', () => {});
+      stream.on('close', () => {
+        if (stream.rstCode === http2.constants.NGHTTP2_REFUSED_STREAM) {
+          result.sent -= 1;
+          result.refused += 1;
+        } else if (status === 0) result.failures.push(`stream closed unanswered (code ${stream.rstCode})`);
+        resolve();
+      });
+      stream.setTimeout(30_000, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+    });
+  const loops = Array.from({ length: clients }, async () => {
+    let session = await connect();
+    session.on('goaway', () => ((session as { goawayReceived?: boolean }).goawayReceived = true));
+    while (running) {
+      if (!usable(session)) {
+        session.close();
+        session = await connect();
+        const current = session;
+        current.on('goaway', () => ((current as { goawayReceived?: boolean }).goawayReceived = true));
+      }
+      await Promise.all(Array.from({ length: streams }, () => once(session)));
+    }
+    session.close();
+  });
+  return {
+    result,
+    async stop(): Promise<Http2LoadResult> {
+      running = false;
+      await Promise.all(loops);
+      for (const session of open) session.destroy();
+      return result;
+    },
+  };
+}
