@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ACK, ACK_EVERY_BYTES, type AckRecord, BODY, type BodyRecord, END, type EndRecord, type MessageBytes, REQUEST, type RequestRecord, type ResponseHead, WINDOW_BYTES } from './thread-messages.js';
 import { addResponseBodyBytes } from '../log/response-body-bytes.js';
 import { endResponse, takeHead, writeBytes } from './thread-response.js';
+import { isHttp2Response } from './thread-response-http2.js';
 
 /** RFC 9110 9.2.2: requests a server may run twice with the same effect. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -141,7 +142,8 @@ export class ForwardedRequest {
     }
     if (final) {
       this.finish();
-      addResponseBodyBytes(res, bodyBytes);
+      // Over HTTP/2 the bytes went through res.write, which counts them already.
+      if (!isHttp2Response(res)) addResponseBodyBytes(res, bodyBytes);
       endResponse(res);
     }
     return final;

@@ -209,6 +209,40 @@ test('--worker-connections counts connections, not streams: many streams on one 
   });
 });
 
+test('the thread kind over HTTP/2: the app in a pool thread sees the same request; body, streamed response, Early Hints, access log', async () => {
+  const accessLog = join(tmp, 'thread-access.log');
+  await withCorral(h2('-k', 'thread', '--threads', '2', '--access-logfile', accessLog, '--access-logformat', '"%(r)s" %(s)s %(b)s', APP), async (corral) => {
+    const [url] = await corral.ready();
+    const session = await connectHttp2(url);
+    try {
+      const echoed = await requestOn(session, { ':method': 'POST', ':path': '/echo', 'x-test': 'thread' }, { body: 'to a thread' });
+      assert.is(echoed.status, 200);
+      const seen = json(echoed.body);
+      assert.is(seen.httpVersion, '2.0');
+      assert.is(seen.body, 'to a thread');
+      assert.is(seen.headers['x-test'], 'thread');
+      assert.is(seen.headers.host, new URL(url).host);
+      assert.is(seen.remoteAddress, '127.0.0.1');
+      // No HTTP/1.x framing or connection fields leak into the HTTP/2 answer.
+      assert.is(echoed.headers.connection, undefined);
+      assert.is(echoed.headers['content-type'], 'application/json');
+      const big = await requestOn(session, { ':path': '/big?bytes=3000000' }, { timeoutMs: 15_000 });
+      assert.is(big.body.length, 3_000_000);
+      const hinted = await requestOn(session, { ':path': '/hints' });
+      assert.is(hinted.informational[0]?.[':status'], 103);
+      assert.is(hinted.informational[0]?.link, '</style.css>; rel=preload; as=style');
+      assert.is(hinted.body, 'hinted');
+      const head = await requestOn(session, { ':method': 'HEAD', ':path': '/pid' });
+      assert.is(head.body, '');
+    } finally {
+      session.close();
+    }
+    await waitUntil(() => existsSync(accessLog) && readFileSync(accessLog, 'utf8').split('\n').length > 4, { what: 'four access-log lines' });
+    const lines = readFileSync(accessLog, 'utf8').trim().split('\n');
+    assert.ok(lines.includes('"GET /big?bytes=3000000 HTTP/2.0" 200 3000000'), lines.join('\n'));
+  });
+});
+
 test('the sync kind serves HTTP/1.x only, and says so at boot when asked for h2', async () => {
   await withCorral(h2('-k', 'sync', fixture('sync-app.js')), async (corral) => {
     const [url] = await corral.ready();
