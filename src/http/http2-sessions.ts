@@ -57,7 +57,6 @@ const FLOOD_BOUNDS = {
 
 /** Pseudo-header fields a request carries (:method, :scheme, :authority, :path, :protocol). */
 const PSEUDO_HEADERS = 5;
-const ignore = () => {};
 
 export function http2Sessions({ settings, logger, onRequest }: Http2SessionsOptions): Http2Sessions {
   const screen = http2RequestScreen(settings);
@@ -115,8 +114,7 @@ export function http2Sessions({ settings, logger, onRequest }: Http2SessionsOpti
     bad.log(logger, req.socket.remoteAddress);
     answer(res, bad);
   });
-  // A stream the client resets, or one cut with the connection: nothing to answer, nothing to bring the worker down.
-  server.on('stream', (stream: ServerHttp2Stream) => stream.on('error', ignore));
+  // A stream's errors (reset by the client, cut with the connection) are swallowed by node's compatibility layer.
   server.on('session', (session: Http2Session) => watch(session));
 
   /** Idle (no stream open) past its time: GOAWAY and close. Client stopped reading while a response waits: cut. */
@@ -173,17 +171,12 @@ export function http2Sessions({ settings, logger, onRequest }: Http2SessionsOpti
 
 /**
  * req.socket (node's view of the connection) reads the session's socket while the stream is open, the stream itself
- * once it closed: the client's address and the scheme are copied onto the stream, so the access log and observers
- * that run after the response still see them.
+ * once it closed: the client's address is copied onto the stream, so the access log and observers that run after
+ * the response still see it.
  */
 function keepPeer(req: Http2ServerRequest): void {
-  const stream = req.stream as ServerHttp2Stream & Record<string, unknown>;
-  const socket = stream.session?.socket as (Socket & { encrypted?: boolean }) | undefined;
-  if (!socket) return;
-  stream.remoteAddress = socket.remoteAddress;
-  stream.remotePort = socket.remotePort;
-  stream.remoteFamily = socket.remoteFamily;
-  if (socket.encrypted) stream.encrypted = true;
+  const stream = req.stream as ServerHttp2Stream & { remoteAddress?: string };
+  stream.remoteAddress = stream.session?.socket?.remoteAddress;
 }
 
 /** Bytes queued for the client that it has not taken: in nghttp2, in the socket, or in a stream past its flow-control window. */
