@@ -231,7 +231,7 @@ export const settingsSchema = [
     metavar: 'SECONDS',
     section: 'worker',
     gunicorn: 'keepalive',
-    help: 'How long an idle keep-alive connection is held open. 0 closes every connection after its response.',
+    help: 'How long an idle keep-alive connection is held open (HTTP/2: a connection with no stream open, closed with GOAWAY). 0 closes every connection after its response.',
   },
   {
     name: 'workerConnections',
@@ -327,7 +327,7 @@ export const settingsSchema = [
     metavar: 'BYTES',
     section: 'http',
     gunicorn: 'http2_max_header_list_size',
-    help: "HTTP/2: the largest request header list, in bytes as RFC 9113 counts them (names, values and 32 per field), advertised as SETTINGS_MAX_HEADER_LIST_SIZE; a larger one is refused (431). --limit-request-line (method and :path), --limit-request-fields and --limit-request-field_size apply to each request as they do in HTTP/1.1.",
+    help: "HTTP/2: the largest request header list, in bytes as RFC 9113 counts them (names, values and 32 per field), advertised as SETTINGS_MAX_HEADER_LIST_SIZE; a request with a larger one never reaches the app (its stream is reset). --limit-request-line (method and :path), --limit-request-fields and --limit-request-field_size apply to each request as they do in HTTP/1.1.",
   },
   {
     name: 'headerTimeout',
@@ -337,7 +337,7 @@ export const settingsSchema = [
     min: 0,
     metavar: 'SECONDS',
     section: 'http',
-    help: "How long a client may take to send a request's line and headers (from the connection, or from the end of the previous response); past it the request is answered 408 and the connection closed, so slow clients (slowloris) cannot hold connections. With `-k sync` a connection that has sent nothing when a worker accepts it goes to the arbiter, which holds it until its request begins and closes it, without an answer, if it sends nothing within this time. 0 disables. gunicorn has no such limit.",
+    help: "How long a client may take to send a request's line and headers (from the connection, or from the end of the previous response); past it the request is answered 408 and the connection closed, so slow clients (slowloris) cannot hold connections. HTTP/2: how long a new connection may take to open its first stream, and how long a client may read nothing while a response waits for it before its connection is cut. With `-k sync` a connection that has sent nothing when a worker accepts it goes to the arbiter, which holds it until its request begins and closes it, without an answer, if it sends nothing within this time. 0 disables. gunicorn has no such limit.",
   },
   {
     name: 'permitObsoleteFolding',
