@@ -209,6 +209,26 @@ test('--worker-connections counts connections, not streams: many streams on one 
   });
 });
 
+test('metrics count HTTP/2 streams as requests; --request-timeout answers a stream 503 and the connection serves on', async () => {
+  await withCorral(h2('--metrics-bind', '127.0.0.1:0', '--request-timeout', '0.5', APP), async (corral) => {
+    const { match } = await corral.waitForLine(/Serving metrics at: (http:\/\/\S+)\/metrics/);
+    const [url] = await corral.ready();
+    const session = await connectHttp2(url);
+    try {
+      const [late, ...quick] = await Promise.all([requestOn(session, { ':path': '/slow?ms=3000' }), ...Array.from({ length: 5 }, () => requestOn(session, { ':path': '/pid' }))]);
+      assert.is(late.status, 503);
+      assert.match(late.body, /timed out/);
+      assert.ok(quick.every((answer) => answer.status === 200));
+      assert.is((await requestOn(session, { ':path': '/pid' })).status, 200);
+    } finally {
+      session.close();
+    }
+    const total = async () => Number(/^corral_requests_total (\d+)$/m.exec((await request(match[1], { path: '/metrics' })).body)?.[1]);
+    await waitUntil(async () => (await total()) === 7, { what: 'seven requests in corral_requests_total', timeoutMs: 10_000 });
+    await corral.waitForLine(/Request timed out after 0\.5 s: GET \/slow \(answered 503\)/);
+  });
+});
+
 test('the thread kind over HTTP/2: the app in a pool thread sees the same request; body, streamed response, Early Hints, access log', async () => {
   const accessLog = join(tmp, 'thread-access.log');
   await withCorral(h2('-k', 'thread', '--threads', '2', '--access-logfile', accessLog, '--access-logformat', '"%(r)s" %(s)s %(b)s', APP), async (corral) => {
