@@ -33,6 +33,8 @@ export interface Http2SessionsOptions {
   settings: Settings;
   logger: Logger;
   onRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Observers (access log, metrics) look at requests after their stream closed: keep what they read. */
+  observed: boolean;
 }
 
 /**
@@ -58,7 +60,7 @@ const FLOOD_BOUNDS = {
 /** Pseudo-header fields a request carries (:method, :scheme, :authority, :path, :protocol). */
 const PSEUDO_HEADERS = 5;
 
-export function http2Sessions({ settings, logger, onRequest }: Http2SessionsOptions): Http2Sessions {
+export function http2Sessions({ settings, logger, onRequest, observed }: Http2SessionsOptions): Http2Sessions {
   const screen = http2RequestScreen(settings);
   const forwarded = forwardedClient(settings);
   const serverHeader = settings.serverHeader;
@@ -99,12 +101,12 @@ export function http2Sessions({ settings, logger, onRequest }: Http2SessionsOpti
   };
 
   server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    keepPeer(req);
+    if (observed) keepPeer(req);
     if (admit(req, res)) serve(req, res);
   });
   // Expect: 100-continue: the interim response goes out once the request passed the checks (node would send it first).
   server.on('checkContinue', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    keepPeer(req);
+    if (observed) keepPeer(req);
     if (!admit(req, res)) return;
     res.writeContinue();
     serve(req, res);

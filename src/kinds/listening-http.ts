@@ -83,7 +83,7 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
   const onDrop = () => shed(atLimit);
 
   // One for every listener: HTTP/2 streams get the same bookkeeping as HTTP/1.1 requests.
-  const http2 = servesHttp2(settings.httpProtocols) ? http2Sessions({ settings, logger, onRequest }) : undefined;
+  const http2 = servesHttp2(settings.httpProtocols) ? http2Sessions({ settings, logger, onRequest, observed: observe }) : undefined;
 
   return {
     listen() {
