@@ -124,26 +124,32 @@ export function http2Sessions({ settings, logger, onRequest, observed }: Http2Se
     sessions.add(session);
     session.on('error', (error: Error) => logger.debug(`HTTP/2 connection from ${session.socket?.remoteAddress}: ${error.message}`));
     const streams = new Set<ServerHttp2Stream>();
+    // One timer per connection, re-armed (refresh) when its last stream closes, not one made and cleared per stream:
+    // when it fires with streams open, a later last close re-arms it.
     let idle: NodeJS.Timeout | undefined;
-    const idleFor = (ms: number) => {
-      clearTimeout(idle);
-      if (ms <= 0) return void session.close();
-      idle = setTimeout(() => session.close(), ms).unref();
+    const closeIfIdle = () => {
+      if (streams.size === 0 && !session.closed) session.close();
+    };
+    const lastStreamClosed = () => {
+      if (draining || keepAliveMs <= 0) return void session.close();
+      if (idle) idle.refresh();
+      else idle = setTimeout(closeIfIdle, keepAliveMs).unref();
     };
     session.on('stream', (stream: ServerHttp2Stream) => {
       streams.add(stream);
-      clearTimeout(idle);
       stream.once('close', () => {
         streams.delete(stream);
-        if (streams.size === 0 && !session.closed) idleFor(draining ? 0 : keepAliveMs);
+        if (streams.size === 0 && !session.closed) lastStreamClosed();
       });
     });
     session.once('close', () => {
       clearTimeout(idle);
+      clearTimeout(first);
       sessions.delete(session);
     });
     if (draining) return void session.close();
-    if (firstStreamMs > 0) idleFor(firstStreamMs);
+    // A connection that opens no stream at all is closed after --header-timeout (or --keep-alive when that is off).
+    const first = firstStreamMs > 0 ? setTimeout(() => streams.size === 0 && !idle && session.close(), firstStreamMs).unref() : undefined;
     if (stallMs > 0) {
       // node times a connection out when nothing has moved either way for this long; only one with bytes waiting
       // for its client to read them is stalled (an app still working on a response is not).

@@ -128,4 +128,15 @@ test('a peer that never reads while a response waits is cut after --header-timeo
   });
 });
 
+test('a connection that opens no stream is closed (GOAWAY) after --header-timeout, as a silent HTTP/1.1 one is', async () => {
+  await survives(['--header-timeout', '1', '--keep-alive', '30'], async (port) => {
+    const raw = await RawHttp2.open(port);
+    const opened = Date.now();
+    await raw.until('GOAWAY', () => raw.goaway() !== undefined, 10_000);
+    assert.is(raw.goaway()!.errorCode, 0);
+    assert.ok(Date.now() - opened >= 800, `after ${Date.now() - opened} ms`);
+    raw.destroy();
+  });
+});
+
 test.run();
