@@ -51,7 +51,8 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
       handler(req, res);
     };
     // Never listens: it serves the connections it accepts while idle and those it is handed.
-    const server = createHttpServer({ settings, logger, tls, onRequest });
+    // HTTP/1.x only (one request at a time, Connection: close): TLS offers nothing else, whatever --http-protocols says.
+    const server = createHttpServer({ settings, logger, tls: tls && { ...tls, ALPNProtocols: ['http/1.1'] }, onRequest });
 
     const accepting = () => {
       if (stopAccepting) return;
@@ -158,5 +159,6 @@ export const syncKind: WorkerKind = {
   name: 'sync',
   description: 'one request at a time per process; only an idle worker accepts a connection',
   connections: 'idle-accept',
+  http2: false,
   create,
 };
