@@ -11,7 +11,7 @@
 import type { Http2ServerRequest } from 'node:http2';
 import type { Settings } from '../config/schema.js';
 import { BadRequest } from './bad-request.js';
-import { isValidHost } from './screen-request.js';
+import { isValidHost, underscoredHeaders } from './screen-request.js';
 
 export type Http2RequestScreen = (req: Http2ServerRequest) => BadRequest | undefined;
 
@@ -63,24 +63,7 @@ export function http2RequestScreen({ limitRequestLine, limitRequestFields, limit
       raw.push('transfer-encoding', 'chunked');
       req.headers['transfer-encoding'] = 'chunked';
     }
-    if (underscores) return underscoredFields(req, headerMap);
+    if (underscores) return underscoredHeaders(raw, headerMap, (name) => delete req.headers[name]);
     return undefined;
   };
-}
-
-/** As for HTTP/1.1 (screen-request.ts); HTTP/2's header object is built up front, so a dropped field goes from both views. */
-function underscoredFields(req: Http2ServerRequest, headerMap: string): BadRequest | undefined {
-  if (headerMap === 'dangerous') return undefined;
-  const raw = req.rawHeaders;
-  if (headerMap === 'refuse') {
-    const name = raw.find((value, index) => index % 2 === 0 && value.includes('_'));
-    return new BadRequest(400, `the header name ${name} contains '_' (--header-map refuse)`);
-  }
-  for (let index = raw.length - 2; index >= 0; index -= 2) {
-    if (raw[index].includes('_')) {
-      delete req.headers[raw[index]];
-      raw.splice(index, 2);
-    }
-  }
-  return undefined;
 }

@@ -94,7 +94,7 @@ export function requestScreen({ limitRequestLine, limitRequestFields, limitReque
       flags |= HAS_TRANSFER_CODING;
     }
     if (underscores) {
-      const problem = underscoredHeaders(req, headerMap);
+      const problem = underscoredHeaders(req.rawHeaders, headerMap);
       if (problem) return problem;
     }
     return flags;
@@ -172,16 +172,19 @@ function transferCodingProblem(req: IncomingMessage, value: string): BadRequest 
 
 // A proxy that vets `X-Auth-User` may pass `X_Auth_User` through untouched; an app
 // that treats the two alike (as CGI-style environments do) would then trust it.
-function underscoredHeaders(req: IncomingMessage, headerMap: string): BadRequest | undefined {
+// `dropped` is told each name taken out of the raw list (HTTP/2 builds its header object up front).
+export function underscoredHeaders(raw: string[], headerMap: string, dropped?: (name: string) => void): BadRequest | undefined {
   if (headerMap === 'dangerous') return undefined;
-  const raw = req.rawHeaders;
   if (headerMap === 'refuse') {
     const name = raw.find((value, index) => index % 2 === 0 && value.includes('_'));
     return new BadRequest(400, `the header name ${name} contains '_' (--header-map refuse)`);
   }
-  // drop: node builds req.headers from rawHeaders when first asked, so removing them here removes them everywhere.
+  // drop: node builds an HTTP/1 req.headers from rawHeaders when first asked, so removing them here removes them everywhere.
   for (let index = raw.length - 2; index >= 0; index -= 2) {
-    if (raw[index].includes('_')) raw.splice(index, 2);
+    if (raw[index].includes('_')) {
+      dropped?.(raw[index]);
+      raw.splice(index, 2);
+    }
   }
   return undefined;
 }
