@@ -31,6 +31,7 @@ import { sharesSockets } from '../../machines/succession.js';
 import { createNotifier, monotonicMicroseconds } from './systemd-notify.js';
 import { watchForReload } from './watch-for-reload.js';
 import { workerProcessLogic } from './worker-process.js';
+import type { RunningDirtyPool } from '../dirty/start-dirty-pool.js';
 
 const HANDLED_SIGNALS: readonly ArbiterSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'];
 /** gunicorn kills a worker this long after SIGABRT/SIGQUIT. */
@@ -78,6 +79,8 @@ export interface RunningArbiter {
   notices: EventEmitter<ArbiterNotices>;
   /** The exit status, once the arbiter has stopped and cleaned up. */
   exit: Promise<number>;
+  /** The dirty pool, with --dirty-app. */
+  dirty?: RunningDirtyPool;
 }
 
 function stoppedEarly(notices: EventEmitter<ArbiterNotices>, exitCode: number, haltReason: string): RunningArbiter {
@@ -102,6 +105,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     return stoppedEarly(notices, WORKER_APP_LOAD_ERROR, 'the app failed to load in the arbiter (--preload); the log says why');
   }
   await runHook(hooks, 'onStarting', logger, settings);
+  let dirtyPool: RunningDirtyPool | undefined;
   // Scrapes read the worker handles; there are none until the actor exists.
   let liveWorkers = (): WorkerReading[] => [];
   // Health checks read the chart's snapshot; until it exists the arbiter is booting.
@@ -116,6 +120,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       statsd: options.statsd,
       logger,
       liveWorkers: () => liveWorkers(),
+      extraMetrics: () => dirtyPool?.prometheus() ?? '',
       extraRoutes: settings.healthBind ? undefined : health,
     });
   };
@@ -140,6 +145,20 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       return stoppedEarly(notices, 1, 'the health endpoint could not start; the log says why');
     }
     logger.info(`Answering health checks at: ${healthServer.url} (${Object.keys(health).join(', ')})`);
+  }
+  // Before the workers: they find the dirty router's socket in the environment they inherit.
+  if (settings.dirtyApp) {
+    const { startDirtyPool } = await import('../dirty/start-dirty-pool.js');
+    dirtyPool = await startDirtyPool({ settings: () => settings, cwd, logger, inspect: options.inspect }).catch((error: unknown) => {
+      logger.error(`The dirty pool could not start: ${describeError(error)}`);
+      return undefined;
+    });
+    if (!dirtyPool) {
+      await metrics?.close();
+      await healthServer?.close();
+      await logger.drain(LOG_DRAIN_MS);
+      return stoppedEarly(notices, 1, 'the dirty pool could not start; the log says why');
+    }
   }
   const listeners: BoundListener[] = [];
   const succession = startSuccession({
@@ -188,6 +207,8 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         hooks = next.hooks;
         logger.level = settings.logLevel as LogLevel;
         await runHook(hooks, 'onReload', logger, settings);
+        // The dirty pool rolls too: new processes load the module as it is now, each ready before an old one drains.
+        dirtyPool?.reload(settings.dirtyWorkers);
         return { workers: settings.workers, timeoutMs: settings.timeout * 1000, gracefulTimeoutMs: settings.gracefulTimeout * 1000 };
       }),
       succession: succession.logic,
@@ -260,6 +281,12 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     actor.send(event);
   };
   if (options.handleSignals) for (const signal of HANDLED_SIGNALS) process.on(signal, onSignal);
+  // A dirty process that cannot boot halts the server, as a worker that cannot load the app does.
+  let dirtyHalt: string | undefined;
+  void dirtyPool?.halted.then((reason) => {
+    dirtyHalt = reason;
+    actor.send({ type: 'SIGNAL', signal: 'SIGTERM', by: 'the dirty pool' });
+  });
   actor.start();
   // Kept: once the chart has ended its children are gone from its snapshot, and the last word counts.
   const successionActor = actor.getSnapshot().children.succession;
@@ -276,7 +303,10 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     : () => {};
   const exit = (async () => {
     try {
-      const output = await toPromise(actor);
+      const chartOutput = await toPromise(actor);
+      // The workers are gone: nothing calls the dirty pool any more.
+      await dirtyPool?.stop(actor.getSnapshot().context.stopMode === 'quick');
+      const output = dirtyHalt ? { exitCode: WORKER_APP_LOAD_ERROR, haltReason: dirtyHalt } : chartOutput;
       if (output.haltReason) logger.error(output.haltReason);
       notices.emit('stopped', { exitCode: output.exitCode, haltReason: output.haltReason });
       await runHook(hooks, 'onExit', logger, settings);
@@ -295,5 +325,5 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       for (const signal of HANDLED_SIGNALS) process.off(signal, onSignal);
     }
   })();
-  return { actor, send: (event) => actor.send(event), notices, exit };
+  return { actor, send: (event) => actor.send(event), notices, exit, dirty: dirtyPool };
 }
