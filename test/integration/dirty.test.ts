@@ -163,6 +163,26 @@ test('the queue is bounded: past --dirty-queue a call rejects at once with CORRA
   }, { env });
 });
 
+test('metrics: calls, failures, timeouts per function, a duration histogram, the queue length', async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0', '--dirty-app', MODEL, APP], async (corral) => {
+    const [url] = await corral.ready(20_000);
+    await dirtyReady(corral);
+    const { match } = await corral.waitForLine(/Serving metrics at: (http:\/\/\S+)\/metrics/);
+    for (let i = 0; i < 3; i += 1) assert.is((await get(url, `/lookup?key=key-${i}`)).status, 200);
+    assert.is((await get(url, '/fail')).body.code, 'CORRAL_ERR_DIRTY_FAILED');
+    assert.is((await get(url, '/sleep?ms=60000&timeout=0.2')).body.code, 'CORRAL_ERR_DIRTY_TIMEOUT');
+    const text = (await request(match[1], { path: '/metrics' })).body;
+    assert.match(text, /^corral_dirty_calls_total\{function="lookup"\} 3$/m);
+    assert.match(text, /^corral_dirty_failures_total\{function="fail"\} 1$/m);
+    assert.match(text, /^corral_dirty_failures_total\{function="sleep"\} 1$/m);
+    assert.match(text, /^corral_dirty_timeouts_total\{function="sleep"\} 1$/m);
+    assert.match(text, /^corral_dirty_call_duration_seconds_bucket\{le="\+Inf",function="lookup"\} 3$/m);
+    assert.match(text, /^corral_dirty_call_duration_seconds_count\{function="lookup"\} 3$/m);
+    assert.match(text, /^corral_dirty_queue_length 0$/m);
+    assert.match(text, /^# TYPE corral_dirty_call_duration_seconds histogram$/m);
+  }, { env });
+});
+
 test('a dirty module whose setup() throws stops corral with exit 4 and says why', async () => {
   const broken = join(tmp, 'broken-model.mjs');
   writeFileSync(broken, "export function setup() { throw new Error('model file missing'); }\nexport const f = () => 1;\n");
