@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { arbiterMachine } from '../../machines/arbiter.js';
 import { workerHandleMachine } from '../../machines/worker-handle.js';
+import { dirtyPoolMachine } from '../../machines/dirty-pool.js';
 import { CorralError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { hostForUrl, parseHostPort } from '../sockets/host-port.js';
@@ -41,7 +42,7 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
   // A bare port stays on loopback: another address has to be named.
   const { host, port } = parseHostPort(/^\d+$/.test(raw.trim()) ? `127.0.0.1:${raw.trim()}` : raw, 'inspector', '--inspector', '127.0.0.1:9200');
   const token = isLoopback(host) ? undefined : randomBytes(16).toString('hex');
-  const charts = JSON.stringify({ arbiter: describeStatechart(arbiterMachine), workerHandle: describeStatechart(workerHandleMachine) });
+  const charts = JSON.stringify({ arbiter: describeStatechart(arbiterMachine), workerHandle: describeStatechart(workerHandleMachine), dirtyPool: describeStatechart(dirtyPoolMachine) });
   const streams = new Set<http.ServerResponse>();
 
   const answer = (res: http.ServerResponse, status: number, type: string, body: string) => {

@@ -9,6 +9,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { CLI, REPO_ROOT, isAlive, startCorral, waitUntil, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
+import { launchBrowser, waitFor } from '../helpers/browser.js';
 import { startLoad } from '../helpers/load.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'corral-dirty-'));
@@ -181,6 +182,31 @@ test('metrics: calls, failures, timeouts per function, a duration histogram, the
     assert.match(text, /^corral_dirty_queue_length 0$/m);
     assert.match(text, /^# TYPE corral_dirty_call_duration_seconds histogram$/m);
   }, { env });
+});
+
+test('the inspector shows the dirty pool: its chart lit, each process and the function it runs', async () => {
+  const browser = await launchBrowser();
+  try {
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--inspector', '0', '--dirty-app', MODEL, '--dirty-workers', '2', APP], async (corral) => {
+      const [url] = await corral.ready(20_000);
+      await dirtyReady(corral);
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const page = await browser.newPage();
+      const errors: string[] = [];
+      page.on('pageerror', (error) => errors.push(String(error)));
+      await page.goto(match[1]);
+      const rows = () => page.$$eval('#dirty-processes tbody tr:not([data-gone])', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent)));
+      const idle = await waitFor('two idle dirty processes', rows, (found) => found.length === 2 && found.every((cells) => cells[1] === 'serving.idle'));
+      assert.equal(idle.map((cells) => Number(cells[2])).sort(), corral.dirtyPids().sort());
+      assert.ok(await page.$('#dirty-chart .state.active[data-path="serving.steady"]'), 'the dirty pool chart lights serving.steady');
+      const blocked = get(url, '/block?ms=3000');
+      await waitFor('a dirty process running block', rows, (found) => found.some((cells) => cells[1] === 'serving.busy' && cells[3] === 'block'));
+      await blocked;
+      assert.equal(errors, []);
+    }, { env });
+  } finally {
+    await browser.close();
+  }
 });
 
 test('a dirty module whose setup() throws stops corral with exit 4 and says why', async () => {
