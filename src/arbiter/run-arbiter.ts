@@ -146,10 +146,12 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     }
     logger.info(`Answering health checks at: ${healthServer.url} (${Object.keys(health).join(', ')})`);
   }
-  // Before the workers: they find the dirty router's socket in the environment they inherit.
+  // Before the workers: they find the dirty router's socket in the environment they inherit
+  // (and none from an arbiter this one was upgraded from, when it has no pool of its own).
+  delete process.env.CORRAL_DIRTY_SOCKET;
   if (settings.dirtyApp) {
     const { startDirtyPool } = await import('../dirty/start-dirty-pool.js');
-    dirtyPool = await startDirtyPool({ settings: () => settings, cwd, logger, inspect: options.inspect }).catch((error: unknown) => {
+    dirtyPool = await startDirtyPool({ settings: () => settings, cwd, logger, inspect: options.inspect, identity: options.identity }).catch((error: unknown) => {
       logger.error(`The dirty pool could not start: ${describeError(error)}`);
       return undefined;
     });

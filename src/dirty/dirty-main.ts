@@ -9,6 +9,7 @@ import { isTypeScript, prepareTypeScript } from '../app/typescript-loader.js';
 import type { DirtyErrorCode } from '../errors.js';
 import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
 import { IPC_FD } from '../ipc/protocol.js';
+import { dropPrivileges } from '../worker/drop-privileges.js';
 import { FRAME_OVERHEAD_BYTES, type DirtyToRouter, type RouterToDirty, decodePayload, encodePayload } from './dirty-protocol.js';
 
 type DirtyFunction = (...args: unknown[]) => unknown;
@@ -41,6 +42,8 @@ function functionsOf(namespace: Record<string, unknown>): Map<string, DirtyFunct
 async function boot(init: Extract<RouterToDirty, { t: 'init' }>) {
   process.title = `corral: dirty ${init.id}`;
   try {
+    // As the workers do: --user/--group before any of the module's code runs.
+    if (init.identity) dropPrivileges(init.identity, init.initgroups === true);
     const file = resolveAppModule(init.module, init.cwd);
     if (isTypeScript(file)) await prepareTypeScript([dirname(file), init.cwd]);
     const namespace = (await import(pathToFileURL(file).href)) as Record<string, unknown>;

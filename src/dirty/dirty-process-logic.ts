@@ -7,6 +7,7 @@ import { fromCallback } from 'xstate';
 import type { DirtyProcessCommand, DirtyProcessEvent } from '../../machines/dirty-process.js';
 import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
 import { IPC_FD } from '../ipc/protocol.js';
+import type { Identity } from '../config/identity.js';
 import type { Logger } from '../log/logger.js';
 import { endProcessGroup } from '../worker/process-group.js';
 import { type CallReply, FRAME_OVERHEAD_BYTES, type RouterToDirty, asDirtyMessage } from './dirty-protocol.js';
@@ -25,7 +26,7 @@ export interface DirtyProcessPipes {
 
 export interface DirtyProcessOptions {
   /** Read at each spawn: processes started after a reload load the module as it is then. */
-  init: () => { module: string; cwd: string; maxMessageBytes: number };
+  init: () => { module: string; cwd: string; maxMessageBytes: number; identity?: Identity; initgroups?: boolean };
   logger: Logger;
   pipes: DirtyProcessPipes;
 }
@@ -33,7 +34,7 @@ export interface DirtyProcessOptions {
 export function dirtyProcessLogic({ init, logger, pipes }: DirtyProcessOptions) {
   return fromCallback<DirtyProcessCommand, { id: string }>(({ input, sendBack, receive }) => {
     const send = (event: DirtyProcessEvent) => sendBack(event);
-    const { module, cwd, maxMessageBytes } = init();
+    const { module, cwd, maxMessageBytes, identity, initgroups } = init();
     // A group of its own (as workers have): what the module started ends with it, and a terminal's ^C reaches the arbiter alone.
     const child = spawn(process.execPath, [DIRTY_ENTRY, String(maxMessageBytes)], { detached: true, cwd, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
     const pipe = child.stdio[IPC_FD] as Duplex;
@@ -93,7 +94,7 @@ export function dirtyProcessLogic({ init, logger, pipes }: DirtyProcessOptions) 
       if (pipeClosed) reportExit();
       else setTimeout(reportExit, PIPE_DRAIN_MS).unref();
     });
-    write({ t: 'init', module, cwd, id: input.id });
+    write({ t: 'init', module, cwd, id: input.id, identity, initgroups });
     receive((command) => {
       if (command.type === 'SIGNAL' && child.exitCode === null && child.signalCode === null) {
         try {

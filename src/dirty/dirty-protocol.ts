@@ -5,6 +5,7 @@
 // them without decoding the user's data, and the size cap is one length check.
 import { Packr } from 'msgpackr/pack';
 import { Unpackr } from 'msgpackr/unpack';
+import type { Identity } from '../config/identity.js';
 import type { DirtyErrorCode } from '../errors.js';
 
 /** Where app code finds the router: set in the arbiter's environment, so every worker (and thread) inherits it. */
@@ -39,7 +40,7 @@ export type CallReply =
 
 /** What the arbiter tells a dirty process first, then each call. */
 export type RouterToDirty =
-  | { t: 'init'; module: string; cwd: string; id: string }
+  | { t: 'init'; module: string; cwd: string; id: string; identity?: Identity; initgroups?: boolean }
   | { t: 'call'; id: number; name: string; args: Uint8Array; stream: boolean };
 
 export type DirtyToRouter = { t: 'ready' } | { t: 'bootFailed'; message: string } | CallReply;

@@ -3,13 +3,14 @@
 // it over that process's pipe, and its reply goes back. The pool's chart says
 // which processes may take calls and decides what a late call costs (the
 // process); the router carries calls and says, with a code, why one failed.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chownSync, mkdtempSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DirtyExit } from '../../machines/dirty-process.js';
 import type { DirtyErrorCode } from '../errors.js';
 import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
+import type { Identity } from '../config/identity.js';
 import type { Logger } from '../log/logger.js';
 import type { DirtyProcessPipes } from './dirty-process-logic.js';
 import { type CallReply, type CallRequest, FRAME_OVERHEAD_BYTES, type RouterToDirty, asCallRequest } from './dirty-protocol.js';
@@ -43,6 +44,8 @@ export interface DirtyRouterOptions {
   timeoutMs: () => number;
   maxMessageBytes: number;
   pool: DirtyPoolView;
+  /** Workers running as --user: the socket's directory is theirs (still 0700), so they and the arbiter alone reach it. */
+  owner?: Identity;
 }
 
 export interface DirtyRouter extends DirtyProcessPipes {
@@ -57,7 +60,7 @@ export interface DirtyRouter extends DirtyProcessPipes {
   close(): void;
 }
 
-export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageBytes, pool }: DirtyRouterOptions): Promise<DirtyRouter> {
+export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageBytes, pool, owner }: DirtyRouterOptions): Promise<DirtyRouter> {
   // A directory of the arbiter's own (0700): no other user can connect or swap the socket.
   const directory = mkdtempSync(join(tmpdir(), 'corral-dirty-'));
   const socketPath = join(directory, 'router.sock');
@@ -181,9 +184,22 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
   });
 
   return new Promise((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (error) => {
+      rmSync(directory, { recursive: true, force: true });
+      reject(error);
+    });
     server.listen(socketPath, () => {
-      server.off('error', reject);
+      server.removeAllListeners('error');
+      try {
+        if (owner) {
+          chownSync(socketPath, owner.uid, owner.gid);
+          chownSync(directory, owner.uid, owner.gid);
+        }
+      } catch (error) {
+        server.close();
+        rmSync(directory, { recursive: true, force: true });
+        return reject(error);
+      }
       resolve({
         socketPath,
         metrics,

@@ -4,6 +4,7 @@
 import { type Actor, type InspectionEvent, createActor, toPromise } from 'xstate';
 import { type DirtyPoolOutput, dirtyPoolMachine } from '../../machines/dirty-pool.js';
 import { dirtyProcessMachine } from '../../machines/dirty-process.js';
+import type { Identity } from '../config/identity.js';
 import type { Settings } from '../config/schema.js';
 import { parseSize } from '../config/size.js';
 import { stateText } from '../inspector/statechart-model.js';
@@ -55,9 +56,11 @@ export interface DirtyPoolOptions {
   cwd: string;
   logger: Logger;
   inspect?: (event: InspectionEvent) => void;
+  /** --user/--group: the dirty processes become them, and the workers (as them) may use the router's socket. */
+  identity?: Identity;
 }
 
-export async function startDirtyPool({ settings, cwd, logger, inspect }: DirtyPoolOptions): Promise<RunningDirtyPool> {
+export async function startDirtyPool({ settings, cwd, logger, inspect, identity }: DirtyPoolOptions): Promise<RunningDirtyPool> {
   const initial = settings();
   const maxMessageBytes = parseSize(initial.dirtyMaxMessage) ?? 16 * 1024 * 1024;
   let actor: Actor<typeof dirtyPoolMachine> | undefined;
@@ -65,6 +68,7 @@ export async function startDirtyPool({ settings, cwd, logger, inspect }: DirtyPo
   const router = await startDirtyRouter({
     logger,
     maxMessageBytes,
+    owner: identity,
     queueLimit: () => settings().dirtyQueue,
     timeoutMs: () => settings().dirtyTimeout * 1000,
     pool: {
@@ -86,7 +90,7 @@ export async function startDirtyPool({ settings, cwd, logger, inspect }: DirtyPo
       dirtyProcess: dirtyProcessMachine.provide({
         actors: {
           dirtyProcess: dirtyProcessLogic({
-            init: () => ({ module: settings().dirtyApp ?? initial.dirtyApp!, cwd, maxMessageBytes }),
+            init: () => ({ module: settings().dirtyApp ?? initial.dirtyApp!, cwd, maxMessageBytes, identity, initgroups: settings().initgroups }),
             logger,
             pipes: router,
           }),

@@ -209,6 +209,18 @@ test('the inspector shows the dirty pool: its chart lit, each process and the fu
   }
 });
 
+if (process.getuid?.() === 0) {
+  test('as root with --user nobody: the dirty processes run as nobody too, and the workers (as nobody) reach the router', async () => {
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', '-u', 'nobody', '-g', 'nogroup', '--dirty-app', MODEL, APP], async (corral) => {
+      const [url] = await corral.ready(20_000);
+      await dirtyReady(corral);
+      assert.is((await get(url, '/lookup?key=key-2')).status, 200);
+      const uid = (pid: number) => Number(/^Uid:\s+(\d+)/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))![1]);
+      for (const pid of [...corral.dirtyPids(), ...corral.workerPids()]) assert.is(uid(pid), 65534, `${pid} runs as nobody`);
+    }, { env });
+  });
+}
+
 test('a dirty module whose setup() throws stops corral with exit 4 and says why', async () => {
   const broken = join(tmp, 'broken-model.mjs');
   writeFileSync(broken, "export function setup() { throw new Error('model file missing'); }\nexport const f = () => 1;\n");
