@@ -55,9 +55,15 @@ const activeIds = (context: DirtyPoolContext) => Object.keys(context.processInfo
 const freshIds = (context: DirtyPoolContext) => activeIds(context).filter((id) => context.processInfo[id].generation === context.generation);
 const oldIds = (context: DirtyPoolContext) => activeIds(context).filter((id) => context.processInfo[id].generation < context.generation);
 
-/** Processes the router may hand a call to (each takes one at a time; the router asks their chart whether it is idle). */
-export const callableIds = (context: Pick<DirtyPoolContext, 'processInfo'>) =>
-  Object.keys(context.processInfo).filter((id) => context.processInfo[id].ready && !context.processInfo[id].retiring);
+/**
+ * Processes the router may hand a call to: ready, not told to leave, and still serving by their own chart
+ * (one being killed for a late call or a broken pipe is not, though the pool has not heard of its end yet).
+ * Each takes one call at a time: the router keeps which are busy.
+ */
+export const callableIds = (context: Pick<DirtyPoolContext, 'processInfo' | 'processRefs'>) =>
+  Object.keys(context.processInfo).filter(
+    (id) => context.processInfo[id].ready && !context.processInfo[id].retiring && context.processRefs[id]?.getSnapshot().matches('serving'),
+  );
 
 type Spawner = (src: 'dirtyProcess', options: { id: string; input: DirtyProcessInput }) => unknown;
 

@@ -2,7 +2,7 @@
 // socket, the dirty processes, the log. The arbiter starts it before its workers
 // (they find the router's socket in their environment) and stops it after them.
 import { type Actor, type InspectionEvent, createActor, toPromise } from 'xstate';
-import { type DirtyPoolOutput, dirtyPoolMachine } from '../../machines/dirty-pool.js';
+import { type DirtyPoolOutput, callableIds, dirtyPoolMachine } from '../../machines/dirty-pool.js';
 import { dirtyProcessMachine } from '../../machines/dirty-process.js';
 import type { Identity } from '../config/identity.js';
 import type { Settings } from '../config/schema.js';
@@ -74,8 +74,7 @@ export async function startDirtyPool({ settings, cwd, logger, inspect, identity 
     pool: {
       callable: () => {
         const context = actor?.getSnapshot().context;
-        if (!context) return [];
-        return Object.keys(context.processInfo).filter((id) => context.processInfo[id].ready && !context.processInfo[id].retiring);
+        return context ? callableIds(context) : [];
       },
       started: (id, callId, name, timeoutMs) => refOf(id)?.send({ type: 'CALL.START', callId, name, timeoutMs }),
       ended: (id, callId) => refOf(id)?.send({ type: 'CALL.END', callId }),
