@@ -5,7 +5,7 @@
 import net from 'node:net';
 import { DirtyError } from '../errors.js';
 import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
-import { type CallReply, type CallRequest, DIRTY_MAX_MESSAGE_ENV, DIRTY_SOCKET_ENV, FRAME_OVERHEAD_BYTES, asCallReply, decodePayload, encodePayload } from './dirty-protocol.js';
+import { type CallReply, type CallRequest, type StreamAck, DIRTY_MAX_MESSAGE_ENV, DIRTY_SOCKET_ENV, FRAME_OVERHEAD_BYTES, asCallReply, decodePayload, encodePayload } from './dirty-protocol.js';
 
 export interface DirtyCallOptions {
   /** Seconds this call may take (waiting for a free dirty process included); 0: no limit. Default: --dirty-timeout. */
@@ -28,14 +28,20 @@ class RouterConnection {
     private readonly maxMessageBytes: number,
   ) {}
 
-  call(request: Omit<CallRequest, 'id' | 't'>, waiting: Waiting): () => void {
+  /** Sends a call; gives back `done` (forget it) and `ack` (a stream's chunk was taken). */
+  call(request: Omit<CallRequest, 'id' | 't'>, waiting: Waiting): { done: () => void; ack: () => void } {
     const id = this.nextId++;
     this.waiting.set(id, waiting);
     const socket = this.open();
     // Only calls in flight keep the process alive, not the idle connection.
     socket.ref();
     socket.write(encodeFrame({ t: 'call', id, ...request } satisfies CallRequest));
-    return () => this.settled(id);
+    return {
+      done: () => this.settled(id),
+      ack: () => {
+        if (this.waiting.has(id) && !socket.destroyed) socket.write(encodeFrame({ t: 'ack', id } satisfies StreamAck));
+      },
+    };
   }
 
   private settled(id: number) {
@@ -111,7 +117,7 @@ function client(options: DirtyCallOptions): DirtyClient {
     execute<T>(name: string, ...args: unknown[]): Promise<T> {
       return new Promise<T>((resolve, reject) => {
         const request = prepare(name, args, options, false);
-        const done = connection().call(request, {
+        const { done } = connection().call(request, {
           onReply(reply) {
             if (reply.t === 'chunk') return;
             done();
@@ -129,7 +135,7 @@ function client(options: DirtyCallOptions): DirtyClient {
       let ended = false;
       let failure: Error | undefined;
       let wake: (() => void) | undefined;
-      const done = connection().call(request, {
+      const { done, ack } = connection().call(request, {
         onReply(reply) {
           if (reply.t === 'chunk' || reply.t === 'result') chunks.push(reply.value);
           else {
@@ -149,6 +155,8 @@ function client(options: DirtyCallOptions): DirtyClient {
         while (true) {
           if (chunks.length > 0) {
             yield decodePayload(chunks.shift()!) as T;
+            // Taken: the dirty process may send another.
+            ack();
             continue;
           }
           if (failure) throw failure;

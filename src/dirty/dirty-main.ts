@@ -10,7 +10,7 @@ import type { DirtyErrorCode } from '../errors.js';
 import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
 import { IPC_FD } from '../ipc/protocol.js';
 import { dropPrivileges } from '../worker/drop-privileges.js';
-import { FRAME_OVERHEAD_BYTES, type DirtyToRouter, type RouterToDirty, decodePayload, encodePayload } from './dirty-protocol.js';
+import { FRAME_OVERHEAD_BYTES, type DirtyToRouter, type RouterToDirty, STREAM_WINDOW, decodePayload, encodePayload } from './dirty-protocol.js';
 
 type DirtyFunction = (...args: unknown[]) => unknown;
 
@@ -26,6 +26,8 @@ let functions: Map<string, DirtyFunction> | undefined;
 // The arbiter passes the cap in argv, so the first frames are already read with it.
 const maxMessageBytes = Number(process.argv[2]) || 16 * 1024 * 1024;
 let busy = false;
+/** The stream being sent: chunks the app has not taken yet, and who waits for it to take one. */
+const streaming = { id: -1, unacknowledged: 0, wake: undefined as (() => void) | undefined };
 let leaving = false;
 
 const describe = (error: unknown) => (error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error));
@@ -94,7 +96,14 @@ async function run(call: Extract<RouterToDirty, { t: 'call' }>) {
     const outcome = await fn(...(Array.isArray(args) ? args : [args]));
     if (call.stream) {
       if (isIterable(outcome)) {
-        for await (const chunk of outcome) send({ t: 'chunk', id: call.id, value: encodeCapped(chunk, `a chunk of '${call.name}'`) });
+        streaming.id = call.id;
+        streaming.unacknowledged = 0;
+        for await (const chunk of outcome) {
+          send({ t: 'chunk', id: call.id, value: encodeCapped(chunk, `a chunk of '${call.name}'`) });
+          streaming.unacknowledged += 1;
+          // Back-pressure: the generator is not pulled again until the app has caught up.
+          while (streaming.unacknowledged >= STREAM_WINDOW) await new Promise<void>((resolve) => (streaming.wake = resolve));
+        }
       } else {
         send({ t: 'chunk', id: call.id, value: encodeCapped(outcome, `the result of '${call.name}'`) });
       }
@@ -113,6 +122,7 @@ async function run(call: Extract<RouterToDirty, { t: 'call' }>) {
     if (error instanceof CallFailure) send({ t: 'error', id: call.id, code: error.code, message: error.message });
     else send({ t: 'error', id: call.id, code: 'CORRAL_ERR_DIRTY_FAILED', message: `'${call.name}' threw: ${describe(error)}` });
   } finally {
+    streaming.id = -1;
     busy = false;
     if (leaving) pipe.end(() => process.exit(0));
   }
@@ -128,6 +138,12 @@ pipe.on('data', (chunk: Buffer) => {
       booting = true;
       void boot(message);
     } else if (message.t === 'call' && functions) void run(message);
+    else if (message.t === 'ack' && message.id === streaming.id) {
+      streaming.unacknowledged -= 1;
+      const wake = streaming.wake;
+      streaming.wake = undefined;
+      wake?.();
+    }
   }
   if (error) {
     process.stderr.write(`corral dirty process: the arbiter's messages cannot be read (${error.message}); exiting\n`);

@@ -21,6 +21,18 @@ const unpackr = new Unpackr({ useRecords: false, moreTypes: true });
 export const encodePayload = (value: unknown): Buffer => packr.pack(value);
 export const decodePayload = (bytes: Uint8Array): unknown => unpackr.unpack(bytes);
 
+/**
+ * A stream runs at most this many chunks ahead of its reader: the dirty process waits for an
+ * `ack` (one per chunk the app has taken) before it sends more, so a slow reader holds no pile of chunks.
+ */
+export const STREAM_WINDOW = 8;
+
+/** app → router: a chunk of stream `id` was taken; the router passes it to the dirty process. */
+export interface StreamAck {
+  t: 'ack';
+  id: number;
+}
+
 /** app → router. `timeoutMs` 0: no limit; undefined: the server's --dirty-timeout. */
 export interface CallRequest {
   t: 'call';
@@ -41,15 +53,18 @@ export type CallReply =
 /** What the arbiter tells a dirty process first, then each call. */
 export type RouterToDirty =
   | { t: 'init'; module: string; cwd: string; id: string; identity?: Identity; initgroups?: boolean }
-  | { t: 'call'; id: number; name: string; args: Uint8Array; stream: boolean };
+  | { t: 'call'; id: number; name: string; args: Uint8Array; stream: boolean }
+  | StreamAck;
 
 export type DirtyToRouter = { t: 'ready' } | { t: 'bootFailed'; message: string } | CallReply;
 
 const isBytes = (value: unknown) => value instanceof Uint8Array;
 const isId = (value: unknown) => typeof value === 'number' && Number.isSafeInteger(value);
 
-/** undefined unless `raw` is a call request. */
-export function asCallRequest(raw: unknown): CallRequest | undefined {
+/** undefined unless `raw` is a call request or a stream's ack. */
+export function asCallRequest(raw: unknown): CallRequest | StreamAck | undefined {
+  const ack = raw as Partial<StreamAck> | null;
+  if (ack?.t === 'ack') return isId(ack.id) ? { t: 'ack', id: ack.id! } : undefined;
   const message = raw as Partial<CallRequest> | null;
   if (!message || message.t !== 'call' || !isId(message.id) || typeof message.name !== 'string' || !isBytes(message.args)) return undefined;
   if (message.timeoutMs !== undefined && !(typeof message.timeoutMs === 'number' && message.timeoutMs >= 0)) return undefined;

@@ -138,6 +138,13 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
     dispatch();
   };
 
+  /** The app took a chunk of a stream: its dirty process may send one more. */
+  const acknowledge = (client: net.Socket, id: number) => {
+    for (const [callId, call] of running) {
+      if (call.client === client && call.request.id === id) return pipes.get(call.processId)?.({ t: 'ack', id: callId });
+    }
+  };
+
   const accept = (client: net.Socket, request: CallRequest) => {
     if (closed) return answer(client, { t: 'error', id: request.id, code: 'CORRAL_ERR_DIRTY_UNAVAILABLE', message: 'the dirty pool is stopping' });
     metrics.called(request.name);
@@ -168,7 +175,8 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
           logger.warning('Dirty router: a client sent something that is not a call; closing its connection');
           return client.destroy();
         }
-        accept(client, request);
+        if (request.t === 'ack') acknowledge(client, request.id);
+        else accept(client, request);
       }
       if (error) {
         logger.warning(`Dirty router: ${error.message}; closing that client's connection`);

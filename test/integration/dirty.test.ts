@@ -90,6 +90,34 @@ test('results: structured data and binary round-trip as msgpack; a stream yields
   }, { env });
 });
 
+test('a stream runs only a few chunks ahead of a slow reader (back-pressure), then finishes', async () => {
+  const dir = mkdtempSync(join(tmp, 'stream-'));
+  const progress = join(dir, 'progress');
+  writeFileSync(join(dir, 'model.mjs'), `import { writeFileSync } from 'node:fs';
+export async function* produce(total, file) { for (let n = 1; n <= total; n++) { writeFileSync(file, String(n)); yield new Uint8Array(1000).fill(n % 256); } }
+`);
+  writeFileSync(join(dir, 'app.mjs'), `import { readFileSync } from 'node:fs';
+import { dirty } from '${join(REPO_ROOT, 'dist/src/index.js')}';
+export default async (req, res) => {
+  const stream = dirty.with({ timeout: 0 }).stream('produce', 200, ${JSON.stringify(progress)});
+  await stream.next();
+  // A reader that stalls: the generator must not run on to the end meanwhile.
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  const producedWhileStalled = Number(readFileSync(${JSON.stringify(progress)}, 'utf8'));
+  let rest = 0;
+  for await (const chunk of stream) rest += chunk.length > 0 ? 1 : 0;
+  res.end(JSON.stringify({ producedWhileStalled, rest }));
+};
+`);
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--dirty-app', join(dir, 'model.mjs'), join(dir, 'app.mjs')], async (corral) => {
+    const [url] = await corral.ready(20_000);
+    await dirtyReady(corral);
+    const { body } = await get(url, '/');
+    assert.ok(body.producedWhileStalled <= 12, `the generator ran ${body.producedWhileStalled} chunks ahead of a reader that took 1`);
+    assert.is(body.rest, 199);
+  }, { env });
+});
+
 test('over --dirty-max-message: arguments are refused before they leave, a result is refused in the dirty process, which stays', async () => {
   await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--dirty-app', MODEL, '--dirty-max-message', '4K', APP], async (corral) => {
     const [url] = await corral.ready(20_000);
