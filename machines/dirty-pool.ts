@@ -41,6 +41,8 @@ export interface DirtyPoolContext extends DirtyPoolInput {
   spawned: number;
   stopMode: 'graceful' | 'quick';
   haltReason: string | undefined;
+  /** A RELOAD came while booting: the pool reloads (to this many) once it serves. */
+  reloadPending: number | undefined;
 }
 
 export interface DirtyPoolOutput {
@@ -155,10 +157,11 @@ export const dirtyPoolMachine = setup({
       for (const [id, info] of Object.entries(context.processInfo)) if (info.retireWith) context.processRefs[id]?.send({ type: info.retireWith });
     },
     setWorkers: assign((_, params: { workers: number }) => ({ workers: params.workers })),
-    nextGeneration: assign(({ context, event }) => ({
-      generation: context.generation + 1,
-      workers: event.type === 'RELOAD' && acceptsDirtyWorkerCount(event.workers) ? event.workers : context.workers,
-    })),
+    nextGeneration: assign(({ context, event }) => {
+      const wanted = event.type === 'RELOAD' ? event.workers : context.reloadPending;
+      return { generation: context.generation + 1, workers: wanted !== undefined && acceptsDirtyWorkerCount(wanted) ? wanted : context.workers, reloadPending: undefined };
+    }),
+    deferReload: assign({ reloadPending: ({ event }) => (event.type === 'RELOAD' ? event.workers : undefined) }),
     setStopMode: assign({ stopMode: ({ context, event }) => (event.type === 'STOP' && event.quick ? 'quick' : context.stopMode) }),
     markReady: assign({
       processInfo: ({ context, event }) =>
@@ -187,6 +190,7 @@ export const dirtyPoolMachine = setup({
     isValidScale: ({ event }) => event.type === 'SCALE' && acceptsDirtyWorkerCount(event.workers),
     isQuickStop: ({ event }) => event.type === 'STOP' && event.quick === true,
     noneLeft: ({ context }) => Object.keys(context.processRefs).length === 0,
+    reloadPending: ({ context }) => context.reloadPending !== undefined,
   },
 }).createMachine({
   id: 'dirtyPool',
@@ -198,6 +202,7 @@ export const dirtyPoolMachine = setup({
     spawned: 0,
     stopMode: 'graceful',
     haltReason: undefined,
+    reloadPending: undefined,
   }),
   initial: 'booting',
   states: {
@@ -211,6 +216,8 @@ export const dirtyPoolMachine = setup({
           { actions: [processExited, logExit, 'forgetProcess', 'spawnProcesses'] },
         ],
         STOP: { target: 'draining', actions: 'setStopMode' },
+        // The processes booting load the module as it was: a reload follows once they serve.
+        RELOAD: { actions: 'deferReload' },
       },
     },
     serving: {
@@ -219,6 +226,7 @@ export const dirtyPoolMachine = setup({
       states: {
         steady: {
           entry: ['spawnProcesses', 'retireSurplus', 'notifyRetiring'],
+          always: { guard: 'reloadPending', target: 'reloading' },
         },
         reloading: {
           entry: ['nextGeneration', 'rollOn'],

@@ -39,8 +39,11 @@ export type DirtyProcessEvent =
   | { type: 'PROCESS.PROTOCOL_ERROR'; message: string }
   | { type: 'MSG.ready' }
   | { type: 'MSG.bootFailed'; message: string }
-  /** The router hands it a call: it must answer within `timeoutMs` (0: no limit). */
-  | { type: 'CALL.START'; callId: number; name: string; timeoutMs: number }
+  /**
+   * The router hands it a call: it must answer within `timeoutMs` (0: no limit), what is left of
+   * the call's whole deadline `limitMs` (the time it waited in the queue counts).
+   */
+  | { type: 'CALL.START'; callId: number; name: string; timeoutMs: number; limitMs?: number }
   /** The call's answer came (a result, an error, or a stream's end). */
   | { type: 'CALL.END'; callId: number }
   | { type: 'DRAIN' }
@@ -54,7 +57,7 @@ export interface DirtyProcessContext extends DirtyProcessInput {
   bootError: string | undefined;
   exitCode: number | null;
   signal: string | null;
-  call: { id: number; name: string; timeoutMs: number } | undefined;
+  call: { id: number; name: string; timeoutMs: number; limitMs: number } | undefined;
   /** Told to leave while busy: it drains once its call is answered. */
   retireAfterCall: boolean;
 }
@@ -97,7 +100,7 @@ export const dirtyProcessMachine = setup({
     recordExit: assign(({ event }) => (event.type === 'PROCESS.EXITED' ? { exitCode: event.exitCode, signal: event.signal } : {})),
     recordBootError: assign(({ event }) => (event.type === 'MSG.bootFailed' ? { bootError: event.message, cause: 'bootFailed' as const } : {})),
     setCause: assign((_, params: { cause: DirtyExitCause }) => ({ cause: params.cause })),
-    startCall: assign(({ event }) => (event.type === 'CALL.START' ? { call: { id: event.callId, name: event.name, timeoutMs: event.timeoutMs } } : {})),
+    startCall: assign(({ event }) => (event.type === 'CALL.START' ? { call: { id: event.callId, name: event.name, timeoutMs: event.timeoutMs, limitMs: event.limitMs ?? event.timeoutMs } } : {})),
     endCall: assign({ call: undefined }),
     markRetireAfterCall: assign({ retireAfterCall: true }),
     reportReady: sendParent(({ context }) => ({ type: 'DIRTY.READY' as const, id: context.id })),
@@ -167,7 +170,7 @@ export const dirtyProcessMachine = setup({
                   type: 'log',
                   params: ({ context }) => ({
                     level: 'error',
-                    message: `DIRTY CALL TIMEOUT: '${context.call?.name}' ran past ${context.call?.timeoutMs} ms (pid:${context.pid}); replacing the process`,
+                    message: `DIRTY CALL TIMEOUT: '${context.call?.name}' ran past ${context.call?.limitMs} ms (pid:${context.pid}); replacing the process`,
                   }),
                 },
               ],

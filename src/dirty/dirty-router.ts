@@ -34,7 +34,7 @@ export interface DirtyPoolView {
   /** Processes the chart lets take calls now (ready, not retiring). */
   callable(): string[];
   /** Tells a process's chart a call started (its deadline runs from now) or ended. */
-  started(processId: string, callId: number, name: string, timeoutMs: number): void;
+  started(processId: string, callId: number, name: string, timeoutMs: number, limitMs: number): void;
   ended(processId: string, callId: number): void;
 }
 
@@ -93,7 +93,7 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
       const remaining = call.timeoutMs > 0 ? Math.max(1, call.timeoutMs - (Date.now() - call.arrivedAt)) : 0;
       busy.add(free);
       running.set(callId, { ...call, processId: free, startedAt: Date.now() });
-      pool.started(free, callId, call.request.name, remaining);
+      pool.started(free, callId, call.request.name, remaining, call.timeoutMs);
       pipes.get(free)!({ t: 'call', id: callId, name: call.request.name, args: call.request.args, stream: call.request.stream });
     }
   };

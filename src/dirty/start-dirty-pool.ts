@@ -76,7 +76,7 @@ export async function startDirtyPool({ settings, cwd, logger, inspect, identity 
         const context = actor?.getSnapshot().context;
         return context ? callableIds(context) : [];
       },
-      started: (id, callId, name, timeoutMs) => refOf(id)?.send({ type: 'CALL.START', callId, name, timeoutMs }),
+      started: (id, callId, name, timeoutMs, limitMs) => refOf(id)?.send({ type: 'CALL.START', callId, name, timeoutMs, limitMs }),
       ended: (id, callId) => refOf(id)?.send({ type: 'CALL.END', callId }),
     },
   });

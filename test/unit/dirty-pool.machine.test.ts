@@ -131,6 +131,20 @@ test('RELOAD rolls: each new process is ready before an old one drains, so some 
   assert.equal(live().map((p) => p.id), ['dirty-3', 'dirty-4']);
 });
 
+test('a RELOAD while booting is kept: the pool reloads once it serves', () => {
+  const { actor, processes, finished, bootAll } = run(1);
+  actor.send({ type: 'RELOAD', workers: 1 });
+  assert.is(processes.length, 1);
+  bootAll();
+  assert.ok(actor.getSnapshot().matches({ serving: 'reloading' }));
+  assert.is(processes.length, 2, 'a process of the new generation boots');
+  processes[1].emit({ type: 'MSG.ready' });
+  assert.equal(processes[0].signals, ['SIGTERM']);
+  processes[0].exit(0);
+  assert.equal(finished, [{ ok: true }]);
+  assert.is(actor.getSnapshot().context.generation, 2);
+});
+
 test('a reload whose new process cannot boot leaves the old ones serving', () => {
   const { actor, processes, finished, bootAll } = run(1);
   bootAll();
