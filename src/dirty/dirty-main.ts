@@ -30,7 +30,15 @@ let busy = false;
 const streaming = { id: -1, unacknowledged: 0, wake: undefined as (() => void) | undefined };
 let leaving = false;
 
-const describe = (error: unknown) => (error instanceof Error ? `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}` : String(error));
+const describe = (error: unknown) => {
+  if (!(error instanceof Error)) return String(error);
+  // corral's own errors (a module not found) say it all; others keep their name (TypeError: …).
+  const code = (error as Error & { code?: unknown }).code;
+  if (typeof code === 'string' && code.startsWith('CORRAL_ERR_')) {
+    return error.message.replace('Check APP_MODULE', 'Check --dirty-app');
+  }
+  return `${error.name === 'Error' ? '' : `${error.name}: `}${error.message}`;
+};
 
 /** Exported functions by name; a CommonJS module's come as its default export's. */
 function functionsOf(namespace: Record<string, unknown>): Map<string, DirtyFunction> {

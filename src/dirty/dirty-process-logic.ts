@@ -63,10 +63,9 @@ export function dirtyProcessLogic({ init, logger, pipes }: DirtyProcessOptions) 
           return send({ type: 'PROCESS.PROTOCOL_ERROR', message: `unexpected message ${JSON.stringify(raw)?.slice(0, 80)}` });
         }
         if (message.t === 'ready') send({ type: 'MSG.ready' });
-        else if (message.t === 'bootFailed') {
-          logger.error(message.message);
-          send({ type: 'MSG.bootFailed', message: message.message });
-        } else pipes.reply(input.id, message);
+        // Why it could not boot: logged by the chart with its exit.
+        else if (message.t === 'bootFailed') send({ type: 'MSG.bootFailed', message: message.message });
+        else pipes.reply(input.id, message);
       }
       if (error) {
         broken = true;
