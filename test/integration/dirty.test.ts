@@ -2,6 +2,7 @@
 // called from the workers with dirty.execute()/dirty.stream(); what a slow, hung,
 // crashing or oversized call costs; the bounded queue; scale and rolling reload.
 import { spawnSync } from 'node:child_process';
+import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -248,6 +249,31 @@ if (process.getuid?.() === 0) {
     }, { env });
   });
 }
+
+test('without --dirty-app a dirty call rejects with CORRAL_ERR_DIRTY_UNAVAILABLE, saying what to do', async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', APP], async (corral) => {
+    const [url] = await corral.ready(20_000);
+    const answer = await get(url, '/lookup');
+    assert.is(answer.body.code, 'CORRAL_ERR_DIRTY_UNAVAILABLE');
+    assert.match(answer.body.message, /start corral with --dirty-app MODULE/);
+  }, { env });
+});
+
+test("garbage on the router's socket closes that connection only: the arbiter and other calls carry on", async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--dirty-app', MODEL, APP], async (corral) => {
+    const [url] = await corral.ready(20_000);
+    await dirtyReady(corral);
+    const { match } = await corral.waitForLine(/called through (\S+)$/);
+    for (const bytes of [Buffer.from([0, 0, 0, 3, 0xc1, 0xc1, 0xc1]), Buffer.from([0xff, 0xff, 0xff, 0xff]), Buffer.from([0, 0, 0, 1, 0x2a])]) {
+      const socket = net.connect(match[1]);
+      socket.on('error', () => {});
+      socket.write(bytes);
+      await new Promise((resolve) => socket.once('close', resolve));
+    }
+    assert.ok(isAlive(corral.pid));
+    assert.is((await get(url, '/lookup?key=key-4')).status, 200);
+  }, { env });
+});
 
 test('a dirty module whose setup() throws stops corral with exit 4 and says why', async () => {
   const broken = join(tmp, 'broken-model.mjs');
