@@ -29,7 +29,7 @@ class RouterConnection {
   ) {}
 
   /** Sends a call; gives back `done` (forget it) and `ack` (a stream's chunk was taken). */
-  call(request: Omit<CallRequest, 'id' | 't'>, waiting: Waiting): { done: () => void; ack: () => void } {
+  call(request: Omit<CallRequest, 'id' | 't'>, waiting: Waiting): { done: () => void; ack: () => void; cancel: () => void } {
     const id = this.nextId++;
     this.waiting.set(id, waiting);
     const socket = this.open();
@@ -40,6 +40,10 @@ class RouterConnection {
       done: () => this.settled(id),
       ack: () => {
         if (this.waiting.has(id) && !socket.destroyed) socket.write(encodeFrame({ t: 'ack', id } satisfies StreamAck));
+      },
+      cancel: () => {
+        if (this.waiting.has(id) && !socket.destroyed) socket.write(encodeFrame({ t: 'cancel', id } satisfies StreamAck));
+        this.settled(id);
       },
     };
   }
@@ -135,7 +139,7 @@ function client(options: DirtyCallOptions): DirtyClient {
       let ended = false;
       let failure: Error | undefined;
       let wake: (() => void) | undefined;
-      const { done, ack } = connection().call(request, {
+      const { done, ack, cancel } = connection().call(request, {
         onReply(reply) {
           if (reply.t === 'chunk' || reply.t === 'result') chunks.push(reply.value);
           else {
@@ -165,8 +169,8 @@ function client(options: DirtyCallOptions): DirtyClient {
           wake = undefined;
         }
       } finally {
-        // A consumer that stops early: later chunks are dropped.
-        if (!ended) done();
+        // A reader that stops early: the dirty process closes the generator and takes the next call.
+        if (!ended) cancel();
       }
     },
     with: (more) => client({ ...options, ...more }),

@@ -27,7 +27,7 @@ let functions: Map<string, DirtyFunction> | undefined;
 const maxMessageBytes = Number(process.argv[2]) || 16 * 1024 * 1024;
 let busy = false;
 /** The stream being sent: chunks the app has not taken yet, and who waits for it to take one. */
-const streaming = { id: -1, unacknowledged: 0, wake: undefined as (() => void) | undefined };
+const streaming = { id: -1, unacknowledged: 0, cancelled: false, wake: undefined as (() => void) | undefined };
 let leaving = false;
 
 const describe = (error: unknown) => {
@@ -106,11 +106,14 @@ async function run(call: Extract<RouterToDirty, { t: 'call' }>) {
       if (isIterable(outcome)) {
         streaming.id = call.id;
         streaming.unacknowledged = 0;
+        streaming.cancelled = false;
         for await (const chunk of outcome) {
           send({ t: 'chunk', id: call.id, value: encodeCapped(chunk, `a chunk of '${call.name}'`) });
           streaming.unacknowledged += 1;
           // Back-pressure: the generator is not pulled again until the app has caught up.
-          while (streaming.unacknowledged >= STREAM_WINDOW) await new Promise<void>((resolve) => (streaming.wake = resolve));
+          while (streaming.unacknowledged >= STREAM_WINDOW && !streaming.cancelled) await new Promise<void>((resolve) => (streaming.wake = resolve));
+          // Its reader stopped: leaving the loop closes the generator (its finally blocks run).
+          if (streaming.cancelled) break;
         }
       } else {
         send({ t: 'chunk', id: call.id, value: encodeCapped(outcome, `the result of '${call.name}'`) });
@@ -146,8 +149,9 @@ pipe.on('data', (chunk: Buffer) => {
       booting = true;
       void boot(message);
     } else if (message.t === 'call' && functions) void run(message);
-    else if (message.t === 'ack' && message.id === streaming.id) {
-      streaming.unacknowledged -= 1;
+    else if ((message.t === 'ack' || message.t === 'cancel') && message.id === streaming.id) {
+      if (message.t === 'cancel') streaming.cancelled = true;
+      else streaming.unacknowledged -= 1;
       const wake = streaming.wake;
       streaming.wake = undefined;
       wake?.();

@@ -27,9 +27,12 @@ export const decodePayload = (bytes: Uint8Array): unknown => unpackr.unpack(byte
  */
 export const STREAM_WINDOW = 8;
 
-/** app → router: a chunk of stream `id` was taken; the router passes it to the dirty process. */
+/**
+ * app → router, passed on to the dirty process: `ack`, a chunk of stream `id` was taken;
+ * `cancel`, its reader stopped (or went away): the generator is closed and the process freed.
+ */
 export interface StreamAck {
-  t: 'ack';
+  t: 'ack' | 'cancel';
   id: number;
 }
 
@@ -64,7 +67,7 @@ const isId = (value: unknown) => typeof value === 'number' && Number.isSafeInteg
 /** undefined unless `raw` is a call request or a stream's ack. */
 export function asCallRequest(raw: unknown): CallRequest | StreamAck | undefined {
   const ack = raw as Partial<StreamAck> | null;
-  if (ack?.t === 'ack') return isId(ack.id) ? { t: 'ack', id: ack.id! } : undefined;
+  if (ack?.t === 'ack' || ack?.t === 'cancel') return isId(ack.id) ? { t: ack.t, id: ack.id! } : undefined;
   const message = raw as Partial<CallRequest> | null;
   if (!message || message.t !== 'call' || !isId(message.id) || typeof message.name !== 'string' || !isBytes(message.args)) return undefined;
   if (message.timeoutMs !== undefined && !(typeof message.timeoutMs === 'number' && message.timeoutMs >= 0)) return undefined;

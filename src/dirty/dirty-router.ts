@@ -138,10 +138,10 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
     dispatch();
   };
 
-  /** The app took a chunk of a stream: its dirty process may send one more. */
-  const acknowledge = (client: net.Socket, id: number) => {
+  /** The app took a chunk of a stream (its dirty process may send one more), or stopped reading it. */
+  const acknowledge = (client: net.Socket, id: number, t: 'ack' | 'cancel') => {
     for (const [callId, call] of running) {
-      if (call.client === client && call.request.id === id) return pipes.get(call.processId)?.({ t: 'ack', id: callId });
+      if (call.client === client && call.request.id === id) return pipes.get(call.processId)?.({ t, id: callId });
     }
   };
 
@@ -175,16 +175,17 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
           logger.warning('Dirty router: a client sent something that is not a call; closing its connection');
           return client.destroy();
         }
-        if (request.t === 'ack') acknowledge(client, request.id);
-        else accept(client, request);
+        if (request.t === 'call') accept(client, request);
+        else acknowledge(client, request.id, request.t);
       }
       if (error) {
         logger.warning(`Dirty router: ${error.message}; closing that client's connection`);
         client.destroy();
       }
     });
-    // Its waiting calls go; calls already running finish, their replies dropped.
+    // Its waiting calls go; its streams are cancelled (nobody will read them); other running calls finish, their replies dropped.
     client.once('close', () => {
+      for (const [callId, call] of running) if (call.client === client && call.request.stream) pipes.get(call.processId)?.({ t: 'cancel', id: callId });
       for (let index = queue.length - 1; index >= 0; index--) {
         if (queue[index].client === client) clearTimeout(queue.splice(index, 1)[0].queueTimer);
       }

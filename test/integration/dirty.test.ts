@@ -73,8 +73,8 @@ test('a dirty call that blocks does not hold up other requests on the calling wo
   }, { env });
 });
 
-test('results: structured data and binary round-trip as msgpack; a stream yields chunks; a throw and an unknown name are coded errors', async () => {
-  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--dirty-app', MODEL, APP], async (corral) => {
+test('results (from the sync kind): structured data and binary round-trip as msgpack; a stream yields chunks; a throw and an unknown name are coded errors', async () => {
+  await withCorral(['-k', 'sync', '-w', '1', '-b', '127.0.0.1:0', '--dirty-app', MODEL, APP], async (corral) => {
     const [url] = await corral.ready(20_000);
     await dirtyReady(corral);
     assert.equal((await get(url, '/echo')).body, { text: 'hé', list: [1, 2.5, null, true], bytes: Buffer.from('bin').toString('base64') });
@@ -96,10 +96,24 @@ test('a stream runs only a few chunks ahead of a slow reader (back-pressure), th
   const progress = join(dir, 'progress');
   writeFileSync(join(dir, 'model.mjs'), `import { writeFileSync } from 'node:fs';
 export async function* produce(total, file) { for (let n = 1; n <= total; n++) { writeFileSync(file, String(n)); yield new Uint8Array(1000).fill(n % 256); } }
+let closed = false;
+export async function* endless() { closed = false; try { for (let n = 1; ; n++) yield n; } finally { closed = true; } }
+export function wasClosed() { return closed; }
+export const ping = () => 'done';
 `);
   writeFileSync(join(dir, 'app.mjs'), `import { readFileSync } from 'node:fs';
 import { dirty } from '${join(REPO_ROOT, 'dist/src/index.js')}';
 export default async (req, res) => {
+  if (req.url === '/stop-early') {
+    let first;
+    for await (const n of dirty.stream('endless')) { first = n; break; }
+    const next = await dirty.execute('ping');
+    return res.end(JSON.stringify({ first, next, closed: await dirty.execute('wasClosed') }));
+  }
+  if (req.url === '/die-mid-stream') {
+    // The worker dies while it reads: its connection to the router closes with the stream open.
+    for await (const n of dirty.stream('endless')) process.kill(process.pid, 'SIGKILL');
+  }
   const stream = dirty.with({ timeout: 0 }).stream('produce', 200, ${JSON.stringify(progress)});
   await stream.next();
   // A reader that stalls: the generator must not run on to the end meanwhile.
@@ -110,12 +124,21 @@ export default async (req, res) => {
   res.end(JSON.stringify({ producedWhileStalled, rest }));
 };
 `);
-  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--dirty-app', join(dir, 'model.mjs'), join(dir, 'app.mjs')], async (corral) => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--dirty-app', join(dir, 'model.mjs'), '--dirty-timeout', '0', join(dir, 'app.mjs')], async (corral) => {
     const [url] = await corral.ready(20_000);
     await dirtyReady(corral);
     const { body } = await get(url, '/');
     assert.ok(body.producedWhileStalled <= 12, `the generator ran ${body.producedWhileStalled} chunks ahead of a reader that took 1`);
     assert.is(body.rest, 199);
+    // A reader that stops after one chunk frees the (only) dirty process: the next call is answered, with no deadline to force it.
+    const stopped = await get(url, '/stop-early');
+    assert.equal(stopped.body, { first: 1, next: 'done', closed: true });
+    // A worker that dies mid-stream frees it too.
+    const from = corral.lines.length;
+    await request(url, { path: '/die-mid-stream' }).catch(() => undefined);
+    await corral.waitForLine(/Worker \(pid:\d+\) was sent SIGKILL/, { from });
+    await corral.waitForLine(/Booting worker with pid/, { from });
+    assert.equal((await get(url, '/stop-early')).body, { first: 1, next: 'done', closed: true });
   }, { env });
 });
 
