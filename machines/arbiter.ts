@@ -36,11 +36,17 @@ export type ShutdownSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT';
  */
 export type ArbiterSignal = ShutdownSignal | 'SIGUSR1' | 'SIGUSR2' | 'SIGHUP' | 'SIGTTIN' | 'SIGTTOU' | 'SIGWINCH';
 
-/** What a reload re-reads: the settings the arbiter's own chart uses. */
+/**
+ * What a reload re-reads: the settings the arbiter's own chart uses. The drain delay
+ * counts from the reload on; a worker's limits (timeout, max memory) are its
+ * generation's, so they reach the workers the reload starts. One left out stays as it was.
+ */
 export interface ReloadedSettings {
   workers: number;
   timeoutMs: number;
   gracefulTimeoutMs: number;
+  drainDelayMs?: number;
+  maxMemoryBytes?: number;
 }
 
 export type ArbiterEvent =

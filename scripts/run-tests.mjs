@@ -71,9 +71,11 @@ await Promise.all(Array.from({ length: Math.max(1, CONCURRENCY) }, lane));
 
 const sum = (key) => results.reduce((total, result) => total + result[key], 0);
 const passed = sum('passed');
-const failed = sum('failed') + (passed === 0 ? 1 : 0);
 const skipped = sum('skipped');
+// No test at all (a filter that matched nothing, a build that emitted none) is a failure; all skipped is not.
+const nothingRan = passed === 0 && skipped === 0;
+const failed = sum('failed') + (nothingRan ? 1 : 0);
 for (const result of results) if (result.failed) process.stdout.write(`failed: ${relative(root, result.file)}\n`);
-if (passed === 0) process.stdout.write('no test ran\n');
+if (nothingRan) process.stdout.write('no test ran\n');
 process.stdout.write(`${passed} passed, ${failed} failed, ${skipped} skipped\n`);
 process.exit(failed > 0 ? 1 : 0);

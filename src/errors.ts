@@ -17,6 +17,8 @@ export type CorralErrorCode =
   | 'CORRAL_ERR_ARGUMENT'
   | 'CORRAL_ERR_CTL'
   | 'CORRAL_ERR_UNSAFE_PATH'
+  | 'CORRAL_ERR_INVALID_EARLY_HINTS'
+  | 'CORRAL_ERR_EARLY_HINTS_TOO_LATE'
   | DirtyErrorCode;
 
 /** Why a dirty call (dirty.execute / dirty.stream) failed. */

@@ -23,8 +23,9 @@ export { fromCallback } from 'xstate';
 // A kind's input.app is a RecognisedApp; this turns any shape into one guarded node request listener.
 export { requestListenerFor } from './http/request-listener.js';
 export { createHttpServer, type HttpServerOptions } from './http/http-server.js';
-export type { RecognisedApp, NodeHandler, FetchHandler, FetchContext, FetchClient } from './app/app-shape.js';
+export type { RecognisedApp, NodeHandler, FetchHandler, FetchContext, FetchClient, EarlyHints, EarlyHintValue } from './app/app-shape.js';
 export { CorralError, type CorralErrorCode } from './errors.js';
+export { InvalidEarlyHints, EarlyHintsTooLate } from './http/early-hints.js';
 // App code's way to the dirty pool (--dirty-app): dirty.execute('name', ...args), dirty.stream(...).
 export { dirty, type DirtyClient, type DirtyCallOptions } from './dirty/dirty-client.js';
 export { DirtyError, type DirtyErrorCode } from './errors.js';

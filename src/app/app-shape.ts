@@ -2,6 +2,9 @@
 // never the raw export, so no kind repeats the detection.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { EarlyHints } from '../http/early-hints.js';
+
+export type { EarlyHints, EarlyHintValue } from '../http/early-hints.js';
 
 /** node's own request listener: express, connect, polka's handler, koa's callback(), fastify's routing. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -24,6 +27,16 @@ export interface FetchContext {
   incoming?: IncomingMessage;
   outgoing?: ServerResponse;
   client: FetchClient;
+  /**
+   * Sends a 103 Early Hints ahead of the Response the app is making, e.g.
+   * `context.earlyHints({ link: '</style.css>; rel=preload; as=style' })`.
+   * True once on its way; false when not sent (an HTTP/1.0 client, nothing to
+   * send, the client gone). Throws InvalidEarlyHints (code
+   * CORRAL_ERR_INVALID_EARLY_HINTS) for a field it refuses, and
+   * EarlyHintsTooLate once the Response is being sent. Every built-in kind
+   * passes it; a custom kind, or a test calling the handler itself, may not.
+   */
+  earlyHints?(hints: EarlyHints): boolean;
   [key: string]: unknown;
 }
 

@@ -2,7 +2,7 @@
 import { EventEmitter } from 'node:events';
 import { dirname } from 'node:path';
 import { type Actor, type InspectionEvent, createActor, fromPromise, toPromise } from 'xstate';
-import { type ArbiterEvent, type ArbiterSignal, WORKER_APP_LOAD_ERROR, arbiterMachine } from '../../machines/arbiter.js';
+import { type ArbiterEvent, type ArbiterSignal, type ReloadedSettings, WORKER_APP_LOAD_ERROR, arbiterMachine } from '../../machines/arbiter.js';
 import { type RecycleCause, type WorkerExit, workerHandleMachine } from '../../machines/worker-handle.js';
 import type { Hooks } from '../config/hooks.js';
 import type { Identity } from '../config/identity.js';
@@ -83,6 +83,24 @@ export interface RunningArbiter {
   dirty?: RunningDirtyPool;
 }
 
+/** The settings the arbiter's chart holds, read at start and again by each reload (HUP). */
+function chartSettings(settings: Settings): ReloadedSettings {
+  return {
+    workers: settings.workers,
+    timeoutMs: settings.timeout * 1000,
+    gracefulTimeoutMs: settings.gracefulTimeout * 1000,
+    drainDelayMs: settings.drainDelay * 1000,
+    // 0: no limit (a reload that drops --max-memory lifts it from the new workers).
+    maxMemoryBytes: (settings.maxMemory ? parseSize(settings.maxMemory) : undefined) ?? 0,
+  };
+}
+
+function warnOfIgnoredRequestTimeout(settings: Settings, logger: Logger): void {
+  if (settings.requestTimeout > 0 && settings.workerClass !== 'async') {
+    logger.warning(`--request-timeout applies to the async kind only; -k ${settings.workerClass} ignores it (--timeout still replaces a worker whose event loop is blocked).`);
+  }
+}
+
 function stoppedEarly(notices: EventEmitter<ArbiterNotices>, exitCode: number, haltReason: string): RunningArbiter {
   // After the caller has had a chance to listen.
   setImmediate(() => notices.emit('stopped', { exitCode, haltReason }));
@@ -95,9 +113,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   let { settings, hooks } = options;
   logger.info(`Starting corral ${version}`);
   if (process.pid === 1) logger.warning(PID1_WARNING);
-  if (settings.requestTimeout > 0 && settings.workerClass !== 'async') {
-    logger.warning(`--request-timeout applies to the async kind only; -k ${settings.workerClass} ignores it (--timeout still replaces a worker whose event loop is blocked).`);
-  }
+  warnOfIgnoredRequestTimeout(settings, logger);
   const notices = new EventEmitter<ArbiterNotices>();
   if (settings.preloadApp && !(await preloadApp(appModule, cwd, logger))) {
     logger.info('Shutting down: Master');
@@ -201,17 +217,20 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         const next = await reload();
         // A certificate that cannot be read fails the reload here, not every new worker.
         tlsServerOptions(next.settings);
+        // So does a setting the chart cannot take, before anything of the new config is applied.
+        const chart = chartSettings(next.settings);
         await checkSameConnectionStrategy(settings.workerClass, next.settings.workerClass, cwd);
         if (JSON.stringify(next.settings.bind) !== JSON.stringify(settings.bind)) {
           logger.warning('Reload keeps the sockets already bound; a changed bind takes a restart.');
         }
+        if (next.settings.requestTimeout !== settings.requestTimeout) warnOfIgnoredRequestTimeout(next.settings, logger);
         settings = { ...next.settings, bind: settings.bind };
         hooks = next.hooks;
         logger.level = settings.logLevel as LogLevel;
         await runHook(hooks, 'onReload', logger, settings);
         // The dirty pool rolls too: new processes load the module as it is now, each ready before an old one drains.
         dirtyPool?.reload(settings.dirtyWorkers);
-        return { workers: settings.workers, timeoutMs: settings.timeout * 1000, gracefulTimeoutMs: settings.gracefulTimeout * 1000 };
+        return chart;
       }),
       succession: succession.logic,
       workerHandle: workerHandleMachine.provide({
@@ -258,13 +277,9 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
   const actor = createActor(machine, {
     inspect: options.inspect,
     input: {
-      workers: settings.workers,
-      timeoutMs: settings.timeout * 1000,
-      gracefulTimeoutMs: settings.gracefulTimeout * 1000,
+      ...chartSettings(settings),
       killDelayMs: KILL_DELAY_MS,
       settleMs: SETTLE_MS,
-      drainDelayMs: settings.drainDelay * 1000,
-      maxMemoryBytes: settings.maxMemory ? parseSize(settings.maxMemory) : undefined,
       predecessorPid: succession.inherited?.parentPid,
       attachedToTerminal: options.handleSignals === true && Boolean(process.stdout.isTTY || process.stderr.isTTY),
     },
@@ -309,7 +324,9 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       // The workers are gone: nothing calls the dirty pool any more.
       await dirtyPool?.stop(actor.getSnapshot().context.stopMode === 'quick');
       const output = dirtyHalt ? { exitCode: WORKER_APP_LOAD_ERROR, haltReason: dirtyHalt } : chartOutput;
-      if (output.haltReason) logger.error(output.haltReason);
+      // The process that failed has logged its error with the stack; the reason
+      // repeats its first line only, as gunicorn's "Reason:" line does.
+      if (output.haltReason) logger.error(output.haltReason.split('\n', 1)[0]);
       notices.emit('stopped', { exitCode: output.exitCode, haltReason: output.haltReason });
       await runHook(hooks, 'onExit', logger, settings);
       logger.info('Shutting down: Master');

@@ -2,12 +2,13 @@
 // (PIDFILE, or PIDFILE.2 for a new arbiter until the old one is gone), the
 // process title (master / master.2), starting the new arbiter on USR2, and
 // learning when the arbiter that started this one has exited.
-import { readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { readFileSync, renameSync, unlinkSync } from 'node:fs';
 import net from 'node:net';
 import { fromCallback } from 'xstate';
 import { type SuccessionEvent, successionMachine } from '../../machines/succession.js';
 import type { Logger } from '../log/logger.js';
 import type { BoundListener } from '../sockets/listeners.js';
+import { writePidfile } from './pidfile.js';
 import { isAlive } from './process-alive.js';
 import { type InheritedSockets, spawnUpgrade, takeInheritedSockets } from './upgrade.js';
 
@@ -36,7 +37,7 @@ export interface SuccessionOptions {
 export function startSuccession({ pidfile: configured, name, launchDirectory, logger, listeners, beforeSpawn }: SuccessionOptions): Succession {
   const inherited = takeInheritedSockets(process.env);
   let pidfile = configured && inherited ? `${configured}.2` : configured;
-  if (pidfile) writeFileSync(pidfile, `${process.pid}\n`);
+  if (pidfile) writePidfile(pidfile, process.pid);
   process.title = `corral: ${inherited ? 'master.2' : 'master'} [${name}]`;
 
   const logic = successionMachine.provide({

@@ -17,6 +17,12 @@ import type { BoundListener } from '../sockets/listeners.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url));
 const FIRST_LISTENER_FD = IPC_FD + 1;
+/**
+ * The arbiter's node flags (`node --max-old-space-size=512 corral …`) apply to its workers, as
+ * node:cluster's do — except the inspector's: every worker would ask for the arbiter's port.
+ */
+const INSPECTOR_FLAG = /^--(inspect|debug)(-brk|-port|-wait|-publish-uid)?(=|$)/;
+const inheritedNodeFlags = () => process.execArgv.filter((flag) => !INSPECTOR_FLAG.test(flag));
 /** How long to wait for the pipe to flush after the process is gone. */
 const PIPE_DRAIN_MS = 500;
 
@@ -41,7 +47,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
     // Each worker leads a process group of its own, so that what its app started can be ended with it
     // (node's `detached` also makes it a session leader: terminal signals reach the arbiter alone, which relays them).
     // Its arguments: the arbiter's pid, and whether the sentinel ends it if the arbiter dies (else it watches for that itself).
-    const child = spawn(process.execPath, [WORKER_ENTRY, String(process.pid), ...(sentinel ? [SENTINEL_WATCHES] : [])], {
+    const child = spawn(process.execPath, [...inheritedNodeFlags(), WORKER_ENTRY, String(process.pid), ...(sentinel ? [SENTINEL_WATCHES] : [])], {
       detached: true,
       // Dispatch also needs node's fd-passing channel, which carries the sockets.
       stdio: [strategy.workerStdin, 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...strategy.workerStdio],

@@ -3,6 +3,7 @@
 // --chdir, -e; and the log files and pidfile, checked writable before anything starts.
 import { chownSync, existsSync, statSync } from 'node:fs';
 import { ConfigError } from '../errors.js';
+import { probePidfile } from '../arbiter/pidfile.js';
 import { assertWritable } from '../log/log-file.js';
 import { type Identity, parseUmask, resolveIdentity } from './identity.js';
 import type { SettingSources } from './resolve-settings.js';
@@ -37,7 +38,8 @@ export function applyProcessSettings(settings: Settings, sources: SettingSources
   ] as const) {
     const path = settings[name];
     if (path && path !== '-') {
-      assertWritable(path, role, settingLabel(name, flag, sources));
+      // The pidfile is not created here: until it holds the pid, nobody may find it empty.
+      assertWritable(path, role, settingLabel(name, flag, sources), role === 'pidfile' ? probePidfile : undefined);
       // Workers append to the logs after switching user.
       if (identity && role !== 'pidfile') chownSync(path, identity.uid, identity.gid);
     }

@@ -4,7 +4,7 @@
 // and logs exactly as it does for node-style apps.
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { TLSSocket } from 'node:tls';
-import type { FetchClient, FetchContext, FetchHandler } from '../app/app-shape.js';
+import type { EarlyHints, FetchClient, FetchContext, FetchHandler } from '../app/app-shape.js';
 import { answerFailure } from './answer-failure.js';
 
 type BodyReader = ReadableStreamDefaultReader<Uint8Array>;
@@ -151,6 +151,11 @@ class NodeFetchContext implements FetchContext {
   get client(): FetchClient {
     const socket = this.incoming.socket as TLSSocket;
     return { address: socket.remoteAddress, port: socket.remotePort, scheme: socket.encrypted ? 'https' : 'http' };
+  }
+
+  /** What res.writeEarlyHints does on corral's servers (see write-early-hints.ts), for the Response to come. */
+  earlyHints(hints: EarlyHints): boolean {
+    return (this.outgoing as unknown as { writeEarlyHints(hints: EarlyHints): unknown }).writeEarlyHints(hints) !== false;
   }
 }
 

@@ -2,8 +2,8 @@
 // strict, never insecureHTTPParser) plus what it leaves to the server — the
 // connection preface (PROXY protocol, HTTP/0.9, an over-long first line), the
 // request screen (limits, Host, codings, `_` headers), trusted proxies' headers,
-// Expect, CONNECT, timeouts, the Server header, and a right status for every
-// request it refuses.
+// Expect, CONNECT, timeouts, the Server header, checked early hints, and a right
+// status for every request it refuses.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type https from 'node:https';
 import { createRequire } from 'node:module';
@@ -23,6 +23,7 @@ import { dropForbiddenTrailers } from './request-trailers.js';
 import { endLingering } from '../sockets/end-lingering.js';
 import { ASKS_TO_UPGRADE, HAS_TRANSFER_CODING, requestScreen } from './screen-request.js';
 import { sendServerHeader } from './server-header.js';
+import { sendEarlyHintsWith, writeHttp1EarlyHints } from './write-early-hints.js';
 
 /** node:https (and TLS with it) loads only for a server that speaks TLS. */
 const loadHttps = () => createRequire(import.meta.url)('node:https') as typeof https;
@@ -128,6 +129,8 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
   // ending the connection before the answer is written (node's default).
   (server as { httpAllowHalfOpen?: boolean }).httpAllowHalfOpen = true;
   if (serverHeader) sendServerHeader(server, serverHeader);
+  // res.writeEarlyHints checked, and never after the head or to an HTTP/1.0 client (see write-early-hints.ts).
+  sendEarlyHintsWith(server, writeHttp1EarlyHints);
   // node keeps this many and drops the rest silently; one more lets the screen see that the limit was passed.
   server.maxHeadersCount = settings.limitRequestFields + 1;
 

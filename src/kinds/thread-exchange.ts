@@ -16,6 +16,7 @@ export interface ThreadOutbox {
   touch(exchange: ThreadExchange): void;
   fail(id: number, error: string): void;
   credit(id: number, bytes: number): void;
+  hints(id: number, fields: string[]): void;
   closed(exchange: ThreadExchange): void;
 }
 
@@ -35,8 +36,8 @@ type NodeResponse = ServerResponse & {
 
 export interface ExchangeSettings {
   keepAliveMs: number;
-  /** The stand-in server the Server header is registered on, or undefined. */
-  server: object | undefined;
+  /** The stand-in server the Server header (when one is sent) and the early hints sender are registered on. */
+  server: object;
 }
 
 export class ThreadExchange implements ResponseSink {
@@ -158,6 +159,12 @@ export class ThreadExchange implements ResponseSink {
     // Past the window the response waits (its write() returns false) until the client has taken more.
     if (this.unacked > WINDOW_BYTES && !this.done) this.held = done;
     else done();
+  }
+
+  /** Queued ahead of the response's bytes: hints come before the head, and nothing is written before the head. */
+  hints(fields: string[]): void {
+    if (this.done) return;
+    this.out.hints(this.id, fields);
   }
 
   /** Bytes written since the last flush. */

@@ -16,6 +16,7 @@ export const ACK = 4;
 export const DATA = 0;
 export const FAIL = 1;
 export const CREDIT = 2;
+export const HINTS = 3;
 
 /**
  * A request as node's parser handed it to the main thread. `ended`: it has no
@@ -61,7 +62,12 @@ export type DataRecord = [type: typeof DATA, id: number, bytes: Uint8Array | nul
 export type FailRecord = [type: typeof FAIL, id: number, error: string];
 /** The app consumed this many more body bytes: the main thread may send that many more. */
 export type CreditRecord = [type: typeof CREDIT, id: number, bytes: number];
-export type ToMain = DataRecord | FailRecord | CreditRecord;
+/**
+ * The app asked for a 103 Early Hints (checked in the thread, before its head):
+ * the main thread sends it on its own response, in that connection's protocol.
+ */
+export type HintsRecord = [type: typeof HINTS, id: number, fields: string[]];
+export type ToMain = DataRecord | FailRecord | CreditRecord | HintsRecord;
 
 /** The first message of every thread: the app is loaded, or could not be. */
 export type ThreadStarted = { loaded: { shape: AppShape; origin: AppOrigin } } | { failed: string };

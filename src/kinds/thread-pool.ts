@@ -15,9 +15,10 @@ import { Piscina } from 'piscina';
 import type { AppOrigin, AppShape } from '../app/app-shape.js';
 import { describeError } from '../errors.js';
 import { answerFailure } from '../http/answer-failure.js';
+import { requestLine } from '../http/request-line.js';
 import type { Logger } from '../log/logger.js';
 import { ForwardedRequest, type ForwardSink } from './thread-request-forward.js';
-import { ABORT, CREDIT, DATA, FAIL, MessageBytes, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
+import { ABORT, CREDIT, DATA, FAIL, HINTS, MessageBytes, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
 
 /**
  * Requests a thread holds at once. With one, a thread sits idle for every round
@@ -308,6 +309,14 @@ export class ThreadPool {
         }
         case CREDIT:
           request.credit(record[2]);
+          break;
+        case HINTS:
+          try {
+            request.hints(record[2]);
+          } catch (error) {
+            // One response's hints going wrong must not stop the records behind them.
+            this.logger.warning(`Early hints for ${requestLine(request.req)} not sent: ${describeError(error)}`);
+          }
           break;
       }
     }

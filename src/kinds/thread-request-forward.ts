@@ -7,6 +7,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ACK, ACK_EVERY_BYTES, type AckRecord, BODY, type BodyRecord, END, type EndRecord, type MessageBytes, REQUEST, type RequestRecord, type ResponseHead, WINDOW_BYTES } from './thread-messages.js';
 import { addResponseBodyBytes } from '../log/response-body-bytes.js';
 import { endResponse, takeHead, writeBytes } from './thread-response.js';
+import { forwardEarlyHints } from '../http/write-early-hints.js';
 
 /** RFC 9110 9.2.2: requests a server may run twice with the same effect. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -124,6 +125,12 @@ export class ForwardedRequest {
     this.chunks = [];
     this.size = 0;
     return record;
+  }
+
+  /** A 103 the app asked for in the thread: sent on the real response, ahead of its head. */
+  hints(fields: string[]): void {
+    if (this.done || this.headSeen) return;
+    forwardEarlyHints(this.res, fields);
   }
 
   /** Response bytes from the thread; true once the response is complete. */

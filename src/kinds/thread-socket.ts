@@ -9,6 +9,8 @@ import { Duplex } from 'node:stream';
 export interface ResponseSink {
   /** Takes bytes; calls `done` when more may be written (at once, or once the client has taken enough). */
   collect(chunks: Uint8Array[], done: (error?: Error | null) => void): void;
+  /** Takes a 103's checked fields (flat name/value pairs), to go ahead of the response's head. */
+  hints(fields: string[]): void;
 }
 
 type Written = { chunk: Uint8Array };
@@ -27,6 +29,11 @@ export class ThreadSocket extends Duplex {
   }
 
   override _read(): void {}
+
+  /** A 103 the response asked for (see write-early-hints.ts): it is sent by the main thread, not as bytes from here. */
+  earlyHints(fields: string[]): void {
+    this.sink.hints(fields);
+  }
 
   override _write(chunk: Uint8Array, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.sink.collect([chunk], callback);

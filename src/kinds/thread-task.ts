@@ -12,10 +12,12 @@ import { loadApp } from '../app/load-app.js';
 import { describeError } from '../errors.js';
 import { fetchAdapter } from '../http/fetch-adapter.js';
 import { sendServerHeader } from '../http/server-header.js';
+import { sendEarlyHintsWith } from '../http/write-early-hints.js';
 import { countResponseBodyBytes } from '../log/response-body-bytes.js';
 import { type ExchangeSettings, ThreadExchange, type ThreadOutbox } from './thread-exchange.js';
-import { ABORT, ACK, BODY, CREDIT, END, FAIL, MessageBytes, REQUEST, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
+import { ABORT, ACK, BODY, CREDIT, END, FAIL, HINTS, MessageBytes, REQUEST, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
 import type { LaneTask } from './thread-pool.js';
+import type { ThreadSocket } from './thread-socket.js';
 
 // A thread runs one lane in its life: these are set once, when it starts.
 let port: MessagePort;
@@ -64,6 +66,7 @@ const outbox: ThreadOutbox = {
   },
   fail: (id, error) => queue([FAIL, id, error]),
   credit: (id, bytes) => queue([CREDIT, id, bytes]),
+  hints: (id, fields) => queue([HINTS, id, fields]),
   closed: (exchange) => void exchanges.delete(exchange.id),
 };
 
@@ -159,9 +162,13 @@ export default function lane(task: LaneTask): Promise<void> {
   handlerMicros = task.handlerMicros;
   handlerMs = handlerMicros[0] / 1000;
   const { appModule, cwd, keepAliveMs, serverHeader, draining } = task.data;
-  // The Server header, as the main thread's server adds it, through a stand-in for that server.
-  const server = serverHeader ? {} : undefined;
-  if (server) sendServerHeader(server as never, serverHeader);
+  // The Server header, as the main thread's server adds it, and early hints, through a stand-in for that server.
+  const server = {};
+  if (serverHeader) sendServerHeader(server as never, serverHeader);
+  sendEarlyHintsWith(server, (res, fields, callback) => {
+    (res.req.socket as unknown as ThreadSocket).earlyHints(fields);
+    if (callback) process.nextTick(callback);
+  });
   settings = { keepAliveMs, server };
 
   // Once the worker drains, a response whose head is not out yet is the last on its connection, as in the async kind.

@@ -14,6 +14,14 @@ import { isatty } from 'node:tty';
 
 /** One write() takes at most this much of the queue. */
 const MAX_WRITE_BYTES = 64 * 1024;
+/**
+ * One write to a pipe takes at most this much, in whole lines: POSIX writes up to PIPE_BUF
+ * bytes (4096 on Linux) to a pipe in one piece or not at all, so the lines of the processes
+ * sharing it (the arbiter and its workers share stderr) never cut into each other. A bigger
+ * write to a pipe with less room than that is taken in part, and another process's line lands
+ * in the middle of the rest.
+ */
+const PIPE_BUF = 4096;
 /** A pipe whose reader is slow (EAGAIN) is tried again after this long, never in a busy loop. */
 const EAGAIN_RETRY_MS = 100;
 
@@ -201,8 +209,8 @@ export class FdWriter {
       if (this.ending) this.finish();
       return;
     }
-    const chunk = this.takeChunk();
-    if (this.twin !== undefined) return this.writeTwin(chunk);
+    if (this.twin !== undefined) return this.writeTwin();
+    const chunk = this.takeChunk(MAX_WRITE_BYTES);
     this.inFlight = true;
     write(this.fd, chunk, 0, chunk.length, null, (error, written) => {
       this.inFlight = false;
@@ -220,39 +228,47 @@ export class FdWriter {
     });
   }
 
-  /** One synchronous write that never waits: what the reader has no room for now is tried again later. */
-  private writeTwin(chunk: Buffer): void {
-    let written: number;
-    try {
-      written = writeSync(this.twin!, chunk);
-    } catch (error) {
-      if (isEagain(error as NodeJS.ErrnoException)) {
-        this.queue.unshift(chunk);
+  /**
+   * Synchronous writes that never wait, each of whole lines and at most PIPE_BUF bytes (one line
+   * longer than that goes alone), up to MAX_WRITE_BYTES a turn: what the reader has no room for
+   * now is tried again later.
+   */
+  private writeTwin(): void {
+    for (let budget = MAX_WRITE_BYTES; budget > 0 && this.queue.length > 0; ) {
+      const chunk = this.takeChunk(PIPE_BUF);
+      let written: number;
+      try {
+        written = writeSync(this.twin!, chunk);
+      } catch (error) {
+        if (isEagain(error as NodeJS.ErrnoException)) {
+          this.queue.unshift(chunk);
+          return this.retryLater();
+        }
+        this.drop(chunk, (error as Error).message, true);
+        continue;
+      }
+      if (written === 0) {
+        this.drop(chunk, 'the destination took no bytes', true);
+        continue;
+      }
+      this.pendingBytes -= written;
+      if (written < chunk.length) {
+        // The pipe is full for now (only a line longer than PIPE_BUF is ever taken in part).
+        this.queue.unshift(chunk.subarray(written));
         return this.retryLater();
       }
-      this.drop(chunk, (error as Error).message, true);
-      return this.pump();
-    }
-    if (written === 0) {
-      this.drop(chunk, 'the destination took no bytes', true);
-      return this.pump();
-    }
-    this.pendingBytes -= written;
-    if (written < chunk.length) {
-      // The pipe is full for now.
-      this.queue.unshift(chunk.subarray(written));
-      return this.retryLater();
+      budget -= written;
     }
     // Later lines are taken on the next turn, not in a loop that could hold the event loop.
     if (this.queue.length > 0) setImmediate(() => this.pump());
     else this.pump();
   }
 
-  /** Joins queued buffers up to MAX_WRITE_BYTES (a bigger one goes whole). */
-  private takeChunk(): Buffer {
+  /** Joins queued buffers up to `maxBytes` (a bigger one goes whole). */
+  private takeChunk(maxBytes: number): Buffer {
     let count = 1;
     let size = this.queue[0].length;
-    while (count < this.queue.length && size + this.queue[count].length <= MAX_WRITE_BYTES) size += this.queue[count++].length;
+    while (count < this.queue.length && size + this.queue[count].length <= maxBytes) size += this.queue[count++].length;
     const taken = this.queue.splice(0, count);
     return taken.length === 1 ? taken[0] : Buffer.concat(taken, size);
   }

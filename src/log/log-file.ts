@@ -45,10 +45,10 @@ export interface LogFileOptions {
 const hintFor = (code: string | undefined) =>
   code === 'ENOENT' ? 'its directory does not exist' : code === 'EACCES' ? 'permission denied' : undefined;
 
-/** Opens (and closes) the file once, so a bad path fails with its reason before anything runs. */
-export function assertWritable(path: string, role: string, settingFlag: string): void {
+/** Opens (and closes) the file once, or tries `probe`, so a bad path fails with its reason before anything runs. */
+export function assertWritable(path: string, role: string, settingFlag: string, probe = (file: string) => closeSync(openSync(file, 'a'))): void {
   try {
-    closeSync(openSync(path, 'a'));
+    probe(path);
   } catch (error) {
     const hint = hintFor((error as NodeJS.ErrnoException).code) ?? describeError(error);
     throw new CorralError('CORRAL_ERR_SETTING', `${settingFlag}: cannot open the ${role} ${path}: ${hint}. Choose a writable path.`);

@@ -61,11 +61,11 @@ export class CorralProcess {
       stdio: ['ignore', 'pipe', 'pipe', ...(options.fds ?? [])],
     });
     started.add(this.child.pid!);
-    let partial = '';
-    const onData = (chunk: Buffer) => {
-      partial += chunk.toString('utf8');
-      const complete = partial.split('\n');
-      partial = complete.pop()!;
+    // One partial line per stream: a line on stdout (the access log) and one on stderr are never joined.
+    const partial = { stdout: '', stderr: '' };
+    const onData = (stream: keyof typeof partial) => (chunk: string) => {
+      const complete = (partial[stream] + chunk).split('\n');
+      partial[stream] = complete.pop()!;
       for (const line of complete) {
         this.lines.push(line);
         const pid = /Booting (?:worker|dirty process) with pid: (\d+)/.exec(line)?.[1] ?? /\[(\d+)\] \[INFO\] Starting corral/.exec(line)?.[1];
@@ -73,12 +73,13 @@ export class CorralProcess {
       }
       this.waiters.forEach((wake) => wake());
     };
-    this.child.stdout!.on('data', onData);
-    this.child.stderr!.on('data', onData);
+    // Decoded as a stream: a character split across two chunks stays whole.
+    this.child.stdout!.setEncoding('utf8').on('data', onData('stdout'));
+    this.child.stderr!.setEncoding('utf8').on('data', onData('stderr'));
     this.processExited = new Promise((resolve) => this.child.once('exit', (code, signal) => resolve({ code, signal })));
     this.exited = new Promise((resolve) => {
       this.child.once('close', (code, signal) => {
-        if (partial) this.lines.push(partial);
+        for (const rest of [partial.stdout, partial.stderr]) if (rest) this.lines.push(rest);
         this.exit = { code, signal };
         started.delete(this.child.pid!);
         this.waiters.forEach((wake) => wake());

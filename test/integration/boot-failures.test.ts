@@ -35,6 +35,9 @@ test('an app that throws at import: exit 4 with the module and its error', async
   const { exit, output } = await runToExit(['-b', '127.0.0.1:0', fixture('throws-at-import.js')]);
   assert.is(exit.code, 4);
   assert.match(output, /throws-at-import\.js.* failed to import: Error: DATABASE_URL is not set/);
+  // The stack is shown once (by the worker); the arbiter's reason is one line.
+  assert.is(output.match(/at file:\S*throws-at-import\.js:1:7/g)?.length, 1, output);
+  assert.match(output, /\[ERROR\] App failed to load\. App module .* failed to import: Error: DATABASE_URL is not set\n/);
 });
 
 test('an app that throws at import: the error, the app\'s file and line and its stack, without corral\'s frames', async () => {

@@ -1,5 +1,5 @@
 // -e, --chdir, -n, -p, hooks and the error log options, through the real CLI.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'uvu';
@@ -17,6 +17,17 @@ test('-e KEY=VALUE reaches the app in every worker', async () => {
     assert.is((await request(url, { path: '/env?name=GREETING' })).body, 'hi there');
     assert.is((await request(url, { path: '/env?name=EMPTY' })).body, '');
   });
+});
+
+test("node's flags given to corral reach its workers, except the inspector's port", async () => {
+  const launcher = ([node, ...rest]: string[]): [string, string[]] => [node, ['--max-old-space-size=200', '--inspect=127.0.0.1:0', ...rest]];
+  await withCorral(['-w', '2', '-b', '127.0.0.1:0', fixture('node-flags-app.js')], async (corral) => {
+    const [url] = await corral.ready();
+    const seen = JSON.parse((await request(url)).body);
+    assert.equal(seen.execArgv, ['--max-old-space-size=200']);
+    // The limit counts the young generation too; without the flag it is some GB here.
+    assert.ok(seen.heapLimitMb >= 200 && seen.heapLimitMb < 300, `heap limit ${seen.heapLimitMb} MB`);
+  }, { launcher });
 });
 
 test('--chdir: APP_MODULE resolves from the new directory', async () => {
@@ -47,6 +58,25 @@ test('-p FILE holds the arbiter pid while it runs and is removed on exit', async
     corral.signal('SIGTERM');
     assert.is((await corral.waitForExit()).code, 0);
     assert.not.ok(existsSync(pidfile));
+  } finally {
+    await corral.stop();
+  }
+});
+
+test('-p FILE is never there empty: while corral starts (a slow onStarting hook) it is absent, then holds the pid', async () => {
+  const dir = join(tmp, 'pidfile-appears');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'corral.config.mjs'), 'export default { onStarting: () => new Promise((resolve) => setTimeout(resolve, 1500)) };\n');
+  const pidfile = join(dir, 'corral.pid');
+  const corral = startCorral(['-b', '127.0.0.1:0', '--hook-timeout', '10', '-p', pidfile, app], { cwd: dir });
+  try {
+    const seen = new Set<string>();
+    await waitUntil(() => {
+      if (existsSync(pidfile)) seen.add(readFileSync(pidfile, 'utf8'));
+      return corral.lines.some((line) => /Ready: 1 worker/.test(line));
+    }, { timeoutMs: 10_000, what: 'corral to be ready' });
+    assert.equal([...seen], [`${corral.pid}\n`], 'every read of the pidfile found the pid');
+    assert.equal(readdirSync(dir).sort(), ['corral.config.mjs', 'corral.pid'], 'nothing left beside it');
   } finally {
     await corral.stop();
   }

@@ -2,7 +2,6 @@
 // checkout, installed offline into a fresh project, and serving an app through
 // `npx corral`, with no warning from npm or node on the way.
 import { execFile } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, normalize, posix, relative, sep } from 'node:path';
@@ -10,20 +9,14 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { REPO_ROOT, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
+import { projectLockfile, projectManifest, tarballName } from '../helpers/package-project.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'corral-package-'));
 const source = join(tmp, 'source');
 const project = join(tmp, 'project');
 const unpacked = join(tmp, 'unpacked');
-const manifest = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
-  name: string;
-  version: string;
-  license: string;
-  bin: Record<string, string>;
-  engines: Record<string, string>;
-  dependencies: Record<string, string>;
-};
-const tarball = join(tmp, `${manifest.name}-${manifest.version}.tgz`);
+const tarball = join(tmp, tarballName);
+const spec = `file:../${posix.basename(tarball)}`;
 
 // The user's own npm configuration (~/.npmrc, and what an enclosing `npm test` passes on to its children as
 // npm_config_* variables) is left out: its warnings are not the package's.
@@ -67,56 +60,6 @@ function filesUnder(root: string): string[] {
     const path = join(root, name);
     return statSync(path).isDirectory() ? filesUnder(path) : [relative(unpacked, path).split(sep).join('/')];
   });
-}
-
-/**
- * The lockfile of a project that depends on the tarball: corral's dependencies,
- * placed and pinned as this checkout's own lockfile has them, so `npm ci` needs
- * only the tarballs `npm ci` in the checkout put in npm's cache, and no registry.
- */
-function projectLockfile(): object {
-  const lock = JSON.parse(readFileSync(join(REPO_ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dependencies?: Record<string, string>; optionalDependencies?: Record<string, string>; dev?: boolean }> };
-  const packages: Record<string, unknown> = {};
-  const place = (name: string, from: string, optional: boolean) => {
-    // Node's resolution over the lockfile's paths: from the dependent's folder up to the top.
-    for (let folder = from; ; folder = folder.includes('/node_modules/') ? folder.slice(0, folder.lastIndexOf('/node_modules/')) : '') {
-      const key = `${folder ? `${folder}/` : ''}node_modules/${name}`;
-      const entry = lock.packages[key];
-      if (entry) {
-        if (key in packages) return;
-        packages[key] = entry;
-        for (const [dependency, optionalDependency] of [
-          ...Object.keys(entry.dependencies ?? {}).map((dependency) => [dependency, false] as const),
-          ...Object.keys(entry.optionalDependencies ?? {}).map((dependency) => [dependency, true] as const),
-        ]) place(dependency, key, optionalDependency);
-        return;
-      }
-      if (folder === '') {
-        if (optional) return; // an optional dependency for another platform, not locked here
-        throw new Error(`${name} (needed by ${from || 'corral'}) is not in package-lock.json`);
-      }
-    }
-  };
-  for (const name of Object.keys(manifest.dependencies)) place(name, '', false);
-  const spec = `file:../${posix.basename(tarball)}`;
-  return {
-    name: 'corral-package-check',
-    lockfileVersion: 3,
-    requires: true,
-    packages: {
-      '': { name: 'corral-package-check', dependencies: { corral: spec } },
-      'node_modules/corral': {
-        version: manifest.version,
-        resolved: spec,
-        integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`,
-        license: manifest.license,
-        dependencies: manifest.dependencies,
-        bin: manifest.bin,
-        engines: manifest.engines,
-      },
-      ...packages,
-    },
-  };
 }
 
 test('npm pack: a clean build, the license, no source maps without sources, no install script, every link in the docs inside the package', async () => {
@@ -163,8 +106,8 @@ test('npm pack: a clean build, the license, no source maps without sources, no i
 test('the tarball installs offline into a fresh project and serves an app through npx corral, with no warning', async () => {
   assert.ok(existsSync(tarball), 'packed by the test before');
   mkdirSync(project);
-  writeFileSync(join(project, 'package.json'), `${JSON.stringify({ name: 'corral-package-check', private: true, type: 'module', dependencies: { corral: `file:../${posix.basename(tarball)}` } }, null, 2)}\n`);
-  writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify(projectLockfile(), null, 2)}\n`);
+  writeFileSync(join(project, 'package.json'), `${JSON.stringify(projectManifest('corral-package-check', spec), null, 2)}\n`);
+  writeFileSync(join(project, 'package-lock.json'), `${JSON.stringify(projectLockfile('corral-package-check', spec, tarball), null, 2)}\n`);
   writeFileSync(join(project, 'app.js'), "export default (req, res) => res.end('served from the package');\n");
   const install = await run('npm', ['ci', '--offline'], project);
   assert.is(install.code, 0, `${install.output}\n(npm ci --offline takes corral's dependencies from npm's cache: run npm ci in the checkout first)`);

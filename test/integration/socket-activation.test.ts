@@ -2,8 +2,10 @@
 import net from 'node:net';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { withCorral } from '../helpers/corral-process.js';
+import { REPO_ROOT, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
+
+const INIT = `${REPO_ROOT}src/init/corral-init`;
 
 interface Handle {
   fd: number;
@@ -51,6 +53,22 @@ test('LISTEN_FDS meant for another process (a launcher such as npx between syste
         /\[WARNING\] LISTEN_FDS=1 is set with LISTEN_PID=\d+, another process \(this one is \d+\), so the sockets systemd passed are not for corral: binding -b instead.*set ExecStart= to the corral bin itself/,
       );
       assert.is((await request(url)).body, 'Hello, World!\n');
+    }, { fds: [socket.fd], launcher });
+  } finally {
+    socket.close();
+  }
+});
+
+test('socket activation through corral-init (a container runtime names its PID 1): corral-init hands the sockets and LISTEN_PID on to corral', async () => {
+  const socket = boundSocket();
+  try {
+    // As podman does for a container: LISTEN_PID is the pid that execs corral-init.
+    const launcher = (command: string[]): [string, string[]] => ['sh', ['-c', 'LISTEN_PID=$$ LISTEN_FDS=1 exec sh "$0" "$@"', INIT, ...command]];
+    await withCorral(['-w', '1', '-b', '127.0.0.1:0', 'examples/test.js'], async (corral) => {
+      const urls = await corral.ready();
+      assert.equal(urls, [`http://127.0.0.1:${socket.port}`], `the inherited socket, not -b:\n${corral.output}`);
+      assert.match(corral.output, /Using 1 socket\(s\) passed by systemd \(LISTEN_FDS\)/);
+      assert.is((await request(urls[0])).body, 'Hello, World!\n');
     }, { fds: [socket.fd], launcher });
   } finally {
     socket.close();

@@ -123,6 +123,10 @@ test('examples/Dockerfile: multi-stage, production dependencies, non-root, TERM,
   const exposed = all('EXPOSE')[0].split(/\s+/).map(Number).sort();
   const ports = [image.bind[0], image.healthBind!, image.metricsBind!].map((address) => Number(/:(\d+)$/.exec(address)![1])).sort();
   assert.equal(exposed, ports);
+  // `COPY . .` after the dependencies: the .dockerignore beside it keeps the host's node_modules from replacing them.
+  const ignored = read('examples/.dockerignore').split('\n').map((line) => line.trim()).filter((line) => line && !line.startsWith('#'));
+  assert.ok(all('COPY').includes('. .'), 'the app is copied whole');
+  assert.ok(ignored.includes('node_modules'), 'examples/.dockerignore leaves node_modules out');
 });
 
 test.run();

@@ -1,7 +1,8 @@
 // The log writer against real descriptors that fail: a pipe nobody reads
 // (EAGAIN: memory must stay under the cap), /dev/full (ENOSPC on every
-// write: nothing may block or loop), and a reopen whose directory is gone.
-import { spawnSync } from 'node:child_process';
+// write: nothing may block or loop), a reopen whose directory is gone, and
+// processes sharing one pipe (no line may cut into another's).
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, mkdirSync, mkdtempSync, openSync, readFileSync, readSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -105,6 +106,55 @@ test('a reopen whose directory is gone keeps writing to the old file and says wh
   await file.close();
   assert.is(readFileSync(join(`${dir}.moved`, 'error.log'), 'utf8'), 'before\nafter a failed reopen\n');
   assert.is(readFileSync(path, 'utf8'), 'after a reopen\n');
+});
+
+test('processes sharing a pipe with a slow reader (the arbiter and its workers on one stderr): every line arrives whole, none cut by another\'s', async () => {
+  const fifo = join(tmp, 'shared-fifo');
+  assert.is(spawnSync('mkfifo', [fifo]).status, 0);
+  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writeEnd = openSync(fifo, constants.O_WRONLY);
+  const writerModule = new URL('../../src/log/fd-writer.js', import.meta.url).href;
+  const lines = 1000;
+  // Each process queues its lines at once; the reader takes 1000 bytes every 2 ms, so the pipe is
+  // mostly full and each retry finds only part of a big write's room.
+  const script = `
+    import { FdWriter } from ${JSON.stringify(writerModule)};
+    const tag = process.argv[1];
+    let dropped = 0;
+    const writer = new FdWriter(1, { sync: false, maxQueuedBytes: 64 * 1024 * 1024, owned: false, onDropped: (count) => (dropped += count) });
+    for (let index = 0; index < ${lines}; index += 1) writer.write('<' + tag + ':' + index + ':' + tag.repeat(300) + '>\\n');
+    await writer.drain(60_000);
+    if (dropped > 0) process.exitCode = 1;
+  `;
+  const writers = ['A', 'B'].map((tag) => spawn(process.execPath, ['--input-type=module', '-e', script, tag], { stdio: ['ignore', writeEnd, 'inherit'] }));
+  const exits = writers.map((child) => new Promise<number | null>((resolve) => child.once('exit', resolve)));
+  closeSync(writeEnd);
+  try {
+    let received = '';
+    const chunk = Buffer.alloc(1000);
+    const deadline = Date.now() + 60_000;
+    for (let read = -1; read !== 0; ) {
+      assert.ok(Date.now() < deadline, 'the writers finished within 60 s');
+      try {
+        read = readSync(reader, chunk, 0, chunk.length, null);
+        received += chunk.toString('latin1', 0, read);
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    assert.equal(await Promise.all(exits), [0, 0], 'no line dropped');
+    const got = received.split('\n').slice(0, -1);
+    const torn = got.filter((line) => !/^<([AB]):\d+:\1{300}>$/.test(line));
+    assert.equal(torn.slice(0, 3), [], `${torn.length} of ${got.length} lines torn`);
+    for (const tag of ['A', 'B']) {
+      const order = got.filter((line) => line.startsWith(`<${tag}:`)).map((line) => Number(line.split(':')[1]));
+      assert.equal(order, Array.from({ length: lines }, (_, index) => index), `${tag}: every line, in order`);
+    }
+  } finally {
+    for (const child of writers) child.kill();
+    closeSync(reader);
+  }
 });
 
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
