@@ -14,6 +14,7 @@ import type { Settings } from './config/schema.js';
 import { CorralError, describeError } from './errors.js';
 import { defaultControlPath, serverName } from './ctl/control-path.js';
 import { stateText } from './inspector/statechart-model.js';
+import { applyInspectorReload } from './inspector/inspector-reload.js';
 import { type RunningArbiter, startArbiter } from './arbiter/run-arbiter.js';
 import { checkKind } from './kinds/registry.js';
 import { type LogLevel, createLogger } from './log/logger.js';
@@ -236,11 +237,17 @@ export async function launch({ settings, sources, hooks, configFile, appModule, 
     feed &&
     inspectorModules &&
     (await inspectorModules
-      .startInspectorServer(settings.inspector!, feed, logger, inspectorModules.createErrorLogTail(settings.errorlog, settings.inspectorLogLines), settings.inspectorActions)
+      .startInspectorServer(settings.inspector!, feed, logger, (lines) => inspectorModules.createErrorLogTail(settings.errorlog, lines), {
+        history: settings.inspectorHistory,
+        logLines: settings.inspectorLogLines,
+        actions: settings.inspectorActions,
+      })
       .catch((error: unknown) => {
     stately?.stop();
     throw error;
   }));
+  let reread: Settings | undefined;
+  let applied = settings;
   const inspect = feed || stately ? (event: InspectionEvent) => (feed?.inspect(event), stately?.inspect(event)) : undefined;
   const arbiter = await startArbiter({
     settings,
@@ -249,12 +256,23 @@ export async function launch({ settings, sources, hooks, configFile, appModule, 
     appModule,
     cwd: appDirectory,
     logger,
-    reload,
+    // The settings a reload read, kept to apply the inspector's once the reload succeeds.
+    reload: async () => {
+      const next = await reload();
+      reread = next.settings;
+      return next;
+    },
     statsd,
     identity,
     launchDirectory,
     handleSignals,
     inspect,
+  });
+  feed?.countRefused(() => arbiter.refusedConnections());
+  arbiter.notices.on('reloaded', ({ ok }) => {
+    if (!ok || !reread) return;
+    applyInspectorReload(applied, reread, inspector || undefined, logger);
+    applied = reread;
   });
   void arbiter.exit.finally(() => {
     inspector?.close();

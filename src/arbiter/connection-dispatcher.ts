@@ -26,7 +26,19 @@ import type { Logger } from '../log/logger.js';
 import { endLingering } from '../sockets/end-lingering.js';
 import type { BoundListener } from '../sockets/listeners.js';
 
+/** Connections the arbiter closed without a worker serving them, by why (counted since it started). */
+export interface RefusedConnections {
+  /** Said nothing within --header-timeout. */
+  silent: number;
+  /** Came while --backlog connections were already held here. */
+  shed: number;
+  /** Still held when the server stopped: answered 503 (or closed, if they had said nothing). */
+  stopping: number;
+}
+
 export interface ConnectionDispatcher {
+  /** What has been refused so far. */
+  refused(): RefusedConnections;
   /** A worker spawned with node's fd channel: its offers, and what it took, arrive on it. */
   attach(workerId: string, child: ChildProcess): void;
   /** The worker is leaving: no more connections for it. */
@@ -80,8 +92,12 @@ export function startDispatcher({ listeners, acceptedByWorkers, backlog, headerT
   const workers = new Map<string, DispatchedWorker>();
   let nextId = 0;
   let closed = false;
+  const refused: RefusedConnections = { silent: 0, shed: 0, stopping: 0 };
 
-  const answerStopping = (held: Held) => endLingering(held.socket, STOPPING_ANSWER);
+  const answerStopping = (held: Held) => {
+    refused.stopping += 1;
+    endLingering(held.socket, STOPPING_ANSWER);
+  };
 
   /** Hands `held` to `worker`; what the worker does not take comes back (see giveBack). */
   const handTo = (worker: DispatchedWorker, workerId: string, held: Held) => {
@@ -156,19 +172,27 @@ export function startDispatcher({ listeners, acceptedByWorkers, backlog, headerT
   const accept = (socket: net.Socket) => {
     if (closed || silent.size + queue.length >= backlog) {
       socket.destroy();
-      if (!closed) logger.warning(`Connection queue full (${backlog}, --backlog): refusing a connection`);
+      if (closed) refused.stopping += 1;
+      else {
+        refused.shed += 1;
+        logger.warning(`Connection queue full (${backlog}, --backlog): refusing a connection`);
+      }
       return;
     }
     socket.on('error', () => {});
     silent.add(socket);
-    const timer = headerTimeoutMs > 0 ? setTimeout(() => socket.destroy(), headerTimeoutMs) : undefined;
+    const timer = headerTimeoutMs > 0 ? setTimeout(() => {
+      refused.silent += 1;
+      socket.destroy();
+    }, headerTimeoutMs) : undefined;
     timer?.unref();
     // With a high-water mark of 0 the socket reads one chunk, then stops reading until it is read from.
     socket.once('readable', () => {
       clearTimeout(timer);
       silent.delete(socket);
       const head = socket.read() as Buffer | null;
-      // Closed (or reset) without a word.
+      // Closed (or reset) without a word; or the server stopped meanwhile.
+      if (head !== null && closed) refused.stopping += 1;
       if (head === null || closed) return void socket.destroy();
       nextId += 1;
       queue.push({ id: nextId, socket, head });
@@ -221,6 +245,7 @@ export function startDispatcher({ listeners, acceptedByWorkers, backlog, headerT
   };
 
   return {
+    refused: () => ({ ...refused }),
     attach(workerId, child) {
       const worker: DispatchedWorker = { child, leaving: false, handed: new Map() };
       workers.set(workerId, worker);
@@ -253,9 +278,11 @@ export function startDispatcher({ listeners, acceptedByWorkers, backlog, headerT
       if (acceptedByWorkers && answerBacklog) {
         acceptedByWorkers.answerWaiting((socket) => {
           socket.on('error', () => {});
+          refused.stopping += 1;
           endLingering(socket, STOPPING_ANSWER);
         });
       }
+      refused.stopping += silent.size;
       for (const socket of silent) socket.destroy();
       silent.clear();
       const waiting = queue.splice(0);

@@ -13,7 +13,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { CorralError } from '../errors.js';
 import { kindConnections } from '../kinds/registry.js';
-import type { DispatcherOptions } from './connection-dispatcher.js';
+import type { DispatcherOptions, RefusedConnections } from './connection-dispatcher.js';
 
 export interface ConnectionStrategy {
   readonly name: 'shared accept' | 'dispatch';
@@ -25,6 +25,8 @@ export interface ConnectionStrategy {
   attach(workerId: string, child: ChildProcess): void;
   /** The worker is leaving: it gets no more connections. */
   retire(workerId: string): void;
+  /** Connections the arbiter closed unserved, by why; undefined where it accepts none (shared accept). */
+  refused(): RefusedConnections | undefined;
   /** The server stops accepting; `answerBacklog`: what waits on the sockets is answered 503 where the arbiter can. */
   close(options?: { answerBacklog?: boolean }): void;
 }
@@ -35,6 +37,7 @@ const sharedAccept: ConnectionStrategy = {
   workerStdin: 'ignore',
   attach() {},
   retire() {},
+  refused: () => undefined,
   close() {},
 };
 

@@ -23,6 +23,7 @@ import { parseAppModule } from '../app/app-module.js';
 import { resolveAppModule } from '../app/load-app.js';
 import { acquireListeners } from './acquire-listeners.js';
 import { type ConnectionStrategy, checkSameConnectionStrategy, connectionStrategyFor } from './connection-strategy.js';
+import type { RefusedConnections } from './connection-dispatcher.js';
 import { tlsServerOptions } from '../http/tls-options.js';
 import { preloadApp } from './preload-app.js';
 import { startOrphanSentinel } from './orphan-sentinel.js';
@@ -79,6 +80,8 @@ export interface RunningArbiter {
   notices: EventEmitter<ArbiterNotices>;
   /** The exit status, once the arbiter has stopped and cleaned up. */
   exit: Promise<number>;
+  /** Connections the arbiter itself closed unserved (dispatching kinds); undefined when it accepts none. */
+  refusedConnections(): RefusedConnections | undefined;
   /** The dirty pool, with --dirty-app. */
   dirty?: RunningDirtyPool;
 }
@@ -104,7 +107,7 @@ function warnOfIgnoredRequestTimeout(settings: Settings, logger: Logger): void {
 function stoppedEarly(notices: EventEmitter<ArbiterNotices>, exitCode: number, haltReason: string): RunningArbiter {
   // After the caller has had a chance to listen.
   setImmediate(() => notices.emit('stopped', { exitCode, haltReason }));
-  return { actor: undefined, send: () => {}, notices, exit: Promise.resolve(exitCode) };
+  return { actor: undefined, send: () => {}, notices, exit: Promise.resolve(exitCode), refusedConnections: () => undefined };
 }
 
 export async function startArbiter(options: ArbiterOptions): Promise<RunningArbiter> {
@@ -136,6 +139,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       statsd: options.statsd,
       logger,
       liveWorkers: () => liveWorkers(),
+      refusedConnections: () => connections?.refused(),
       extraMetrics: () => dirtyPool?.prometheus() ?? '',
       extraRoutes: settings.healthBind ? undefined : health,
     });
@@ -344,5 +348,5 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       for (const signal of HANDLED_SIGNALS) process.off(signal, onSignal);
     }
   })();
-  return { actor, send: (event) => actor.send(event), notices, exit, dirty: dirtyPool };
+  return { actor, send: (event) => actor.send(event), notices, exit, refusedConnections: () => connections?.refused(), dirty: dirtyPool };
 }

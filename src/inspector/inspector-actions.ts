@@ -36,6 +36,8 @@ export interface InspectorActions {
   handle(req: http.IncomingMessage): Promise<ActionOutcome>;
   /** The server is up: actions can reach it. */
   attach(target: ActionTarget): void;
+  /** Turns actions on or off (a reload changed --inspector-actions); pages opened before keep their session. */
+  allow(enabled: boolean): void;
 }
 
 function sameSecret(given: string, known: string): boolean {
@@ -123,6 +125,9 @@ export function createInspectorActions(enabled: boolean, logger: Logger, note: (
     },
     attach(server) {
       target = server;
+    },
+    allow(allowed) {
+      enabled = allowed;
     },
   };
 }

@@ -17,21 +17,25 @@ export const INSPECTOR_PAGE = `<!doctype html>
   .meta { color: #5b6475; margin-bottom: 8px; }
   .layout { display: grid; grid-template-columns: minmax(0, 2fr) minmax(260px, 1fr); gap: 16px; }
   .panel { background: #fff; border: 1px solid #dde1e8; border-radius: 8px; padding: 12px; }
-  .state { border: 1px solid #c5cbd6; border-radius: 6px; padding: 3px 6px; margin: 3px; display: inline-block; vertical-align: top; background: #fff; }
-  .state > .name { font-size: 12px; color: #5b6475; }
-  .state.active { border-color: #1f7a4d; background: #e6f6ed; }
-  .state.active > .name { color: #1f7a4d; font-weight: 600; }
-  .state.final.active { border-color: #b42318; background: #fde8e6; }
-  .state.final.active > .name { color: #b42318; }
-  .children { display: block; }
-  .exits { list-style: none; margin: 1px 0 2px; padding: 0; font-size: 11px; color: #5b6475; }
-  .edge { white-space: nowrap; }
-  .edge::before { content: '↳ '; color: #aab1bf; }
-  .edge .event { font-family: ui-monospace, monospace; color: #3b4456; }
-  .edge.taken { color: #9a3412; background: #fff1e6; border-radius: 3px; }
-  .edge.taken .event { color: #9a3412; font-weight: 600; }
+  .chart-wrap { overflow-x: auto; }
+  svg.chart { max-width: 100%; height: auto; font: 10px ui-monospace, 'DejaVu Sans Mono', monospace; }
+  svg.chart .state rect { fill: #fff; stroke: #c5cbd6; }
+  svg.chart .state.compound > rect { fill: #fafbfc; }
+  svg.chart .state .name { font-size: 11px; fill: #5b6475; }
+  svg.chart .state.active > rect { stroke: #1f7a4d; stroke-width: 1.5; fill: #e6f6ed; }
+  svg.chart .state.compound.active > rect { fill: #f3fbf6; }
+  svg.chart .state.active > .name { fill: #1f7a4d; font-weight: 600; }
+  svg.chart .state.final.active > rect { stroke: #b42318; fill: #fde8e6; }
+  svg.chart .state.final.active > .name { fill: #b42318; }
+  svg.chart .initial { fill: #3b4456; }
+  svg.chart .edge path { fill: none; stroke: #9aa3b3; stroke-width: 1; }
+  svg.chart .arrowhead { fill: #9aa3b3; }
+  svg.chart .arrowhead-taken { fill: #c2410c; }
+  svg.chart .edge.taken path { stroke: #c2410c; stroke-width: 2.2; }
+  svg.chart .edge-label { fill: #3b4456; paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
+  svg.chart .edge-label.taken { fill: #9a3412; font-weight: 700; }
   .column { display: flex; flex-direction: column; gap: 16px; min-width: 0; }
-  @media (max-width: 900px) { .layout { grid-template-columns: minmax(0, 1fr); } body { padding: 10px; } }
+  @media (max-width: 900px) { .layout { grid-template-columns: minmax(0, 1fr); } body { padding: 10px; } svg.chart { max-width: none; } }
   .summary { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 0 0 12px; font-size: 13px; }
   .summary b { font-variant-numeric: tabular-nums; }
   .replay { position: sticky; top: 0; z-index: 1; display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; margin: 0 0 10px; padding: 6px 10px; background: #fff7e0; border: 1px solid #e8c766; border-radius: 8px; }
@@ -45,7 +49,9 @@ export const INSPECTOR_PAGE = `<!doctype html>
   .actions input { width: 4em; font: inherit; }
   button { font: inherit; font-size: 12px; padding: 2px 8px; border: 1px solid #c5cbd6; border-radius: 4px; background: #fff; cursor: pointer; }
   .hint { font-size: 12px; font-weight: 400; color: #8a93a5; }
-  .table-wrap { overflow-x: auto; }
+  /* Many workers scroll inside the table, so the chart of the one picked stays in view under it. */
+  .table-wrap { overflow: auto; max-height: 330px; }
+  #workers thead th { position: sticky; top: 0; background: #fff; z-index: 1; }
   #workers { border-collapse: collapse; width: 100%; font-size: 12px; font-variant-numeric: tabular-nums; white-space: nowrap; }
   #workers th { text-align: right; font-weight: 600; color: #5b6475; padding: 2px 6px; border-bottom: 1px solid #dde1e8; }
   #workers td { text-align: right; padding: 2px 6px; border-bottom: 1px solid #f0f2f5; }
@@ -103,18 +109,18 @@ export const INSPECTOR_PAGE = `<!doctype html>
         <tbody></tbody>
       </table></div>
     </div>
-    <div class="panel"><h2 style="margin-top:0">Arbiter</h2><div id="arbiter"></div></div>
+    <div class="panel"><h2 style="margin-top:0"><span id="selected-title">Worker</span> <button type="button" id="act-stop-worker" hidden title="a replacement boots first, then this one drains">Stop this worker</button></h2><div id="selected" class="chart-wrap"></div></div>
+    <div class="panel"><h2 style="margin-top:0">Arbiter</h2><div id="arbiter" class="chart-wrap"></div></div>
     <div class="panel" id="dirty-panel" hidden>
       <h2 style="margin-top:0">Dirty pool <span class="hint" id="dirty-meta"></span></h2>
       <div class="table-wrap"><table id="dirty-processes" class="plain">
         <thead><tr><th>process</th><th>state</th><th>pid</th><th>running</th></tr></thead>
         <tbody></tbody>
       </table></div>
-      <div id="dirty-chart"></div>
+      <div id="dirty-chart" class="chart-wrap"></div>
     </div>
   </div>
   <div class="column">
-    <div class="panel"><h2 style="margin-top:0"><span id="selected-title">Worker</span> <button type="button" id="act-stop-worker" hidden title="a replacement boots first, then this one drains">Stop this worker</button></h2><div id="selected"></div></div>
     <div class="panel">
       <h2 style="margin-top:0">Requests per second</h2>
       <div class="headline"><span id="rate" data-rate="0">0</span> req/s <span class="counters" id="rate-note"></span></div>
@@ -151,32 +157,75 @@ const stateText = (value) => activePaths(value, '').filter((path, _, all) => !al
 const pathOfId = (id) => id.split('.').slice(1).join('.');
 
 /**
- * A chart as nested state boxes, each listing its exits: the event (and guard)
- * and the state it leads to. The active states are lit; the exit last taken is
- * marked: it left a state active before for one active after, on that event
- * (an eventless exit is taken on whatever event started the step).
+ * A chart as a picture, drawn once from the layout the server worked out: states
+ * as boxes (compound ones as containers), each transition an arrow through its
+ * label. lightChart() then marks the active states and the arrow last taken.
  */
-function drawChart(chart, value, transition) {
-  const active = new Set(activePaths(value, ''));
-  const before = new Set(transition ? activePaths(transition.from, '') : []);
-  const after = new Set(transition ? activePaths(transition.to, '') : []);
-  const taken = (edge) => !!transition && before.has(pathOfId(edge.from)) && after.has(pathOfId(edge.to)) && (edge.event === transition.event || edge.event === '');
-  const exits = new Map();
-  for (const edge of chart.edges) {
-    if (!exits.has(edge.from)) exits.set(edge.from, []);
-    exits.get(edge.from).push(edge);
+function chartSvg(chart, name) {
+  const layout = chart.layout;
+  const at = (value) => Math.round(value * 10) / 10;
+  const parts = ['<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="' + layout.width + '" height="' + layout.height + '" viewBox="0 0 ' + layout.width + ' ' + layout.height + '" role="img" aria-label="' + escape(name) + ' statechart">'];
+  parts.push('<defs>' + ['', '-taken'].map((suffix) => '<marker id="arrow-' + name + suffix + '" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,1 L10,5 L0,9 z" class="arrowhead' + suffix + '"/></marker>').join('') + '</defs>');
+  for (const box of layout.states) {
+    const rect = (inset) => '<rect x="' + at(box.x + inset) + '" y="' + at(box.y + inset) + '" width="' + at(box.width - 2 * inset) + '" height="' + at(box.height - 2 * inset) + '" rx="' + (box.compound ? 7 : 5) + '"/>';
+    parts.push('<g class="state' + (box.compound ? ' compound' : '') + (box.final ? ' final' : '') + '" data-path="' + escape(box.path) + '" data-id="' + escape(box.id) + '">' +
+      rect(0) + (box.final ? rect(3) : '') + (box.initial ? '<circle class="initial" cx="' + at(box.x) + '" cy="' + at(box.y + (box.compound ? 10 : box.height / 2)) + '" r="3"><title>initial state</title></circle>' : '') +
+      '<text class="name" x="' + at(box.compound ? box.x + 8 : box.x + box.width / 2) + '" y="' + at(box.compound ? box.y + 13 : box.y + box.height / 2 + 4) + '"' + (box.compound ? '' : ' text-anchor="middle"') + '>' + escape(box.key) + '</text></g>');
   }
-  const drawExit = (edge) => '<li class="edge' + (taken(edge) ? ' taken' : '') + '" data-from="' + escape(edge.from) + '" data-to="' + escape(edge.to) + '" data-label="' + escape(edge.label) + '"' +
-    (taken(edge) ? ' title="taken at ' + new Date(transition.at).toLocaleTimeString() + '"' : '') + '><span class="event">' + escape(edge.label) + '</span> → ' + escape(pathOfId(edge.to)) + '</li>';
-  const drawState = (state) => {
-    const classes = ['state', active.has(state.path) ? 'active' : '', state.final ? 'final' : ''].join(' ');
-    const out = exits.get(state.id) ?? [];
-    const children = state.children.map(drawState).join('');
-    return '<div class="' + classes + '" data-path="' + escape(state.path) + '"><div class="name">' + escape(state.key) + '</div>' +
-      (out.length ? '<ul class="exits">' + out.map(drawExit).join('') + '</ul>' : '') +
-      (children ? '<div class="children">' + children + '</div>' : '') + '</div>';
-  };
-  return chart.root.children.map(drawState).join('');
+  layout.edges.forEach((edge, index) => parts.push('<g class="edge" data-i="' + index + '" data-from="' + escape(edge.from) + '" data-to="' + escape(edge.to) + '" data-label="' + escape(edge.label) + '" data-event="' + escape(edge.event) + '">' +
+    '<path d="' + edge.d + '" marker-end="url(#arrow-' + name + ')"/></g>'));
+  // Labels over every arrow, so none is hidden under another's line.
+  layout.edges.forEach((edge, index) => {
+    const top = edge.labelY - (edge.lines.length - 1) * 6 + 3.5;
+    parts.push('<text class="edge-label" data-i="' + index + '" x="' + at(edge.labelX) + '" y="' + at(top) + '"' + (edge.loop ? '' : ' text-anchor="middle"') + '>' +
+      edge.lines.map((line, n) => '<tspan x="' + at(edge.labelX) + '"' + (n ? ' dy="12"' : '') + '>' + escape(line) + '</tspan>').join('') + '</text>');
+  });
+  return parts.join('') + '</svg>';
+}
+
+/**
+ * The arrows of the last change of state: the ones the feed saw taken (exact), or, for a picture
+ * without them, those leaving a state active before for one active after on that event (an
+ * eventless arrow is taken on whatever event started the step).
+ */
+function takenEdges(chart, transition) {
+  const taken = new Set();
+  if (!transition) return taken;
+  const before = new Set(activePaths(transition.from, ''));
+  const after = new Set(activePaths(transition.to, ''));
+  chart.edges.forEach((edge, index) => {
+    const matches = transition.edges
+      ? transition.edges.some((step) => step.label === edge.label && step.to.includes(edge.to) && (step.from === edge.from || (step.from === chart.root.id && before.has(pathOfId(edge.from)))))
+      : before.has(pathOfId(edge.from)) && after.has(pathOfId(edge.to)) && (edge.event === transition.event || edge.event === '');
+    if (matches) taken.add(index);
+  });
+  return taken;
+}
+
+/** Draws the chart into its host (once), then lights its active states and the arrows last taken. */
+function lightChart(host, chart, name, value, transition) {
+  let svg = host.querySelector('svg.chart');
+  if (!svg) {
+    host.innerHTML = chartSvg(chart, name);
+    svg = host.querySelector('svg.chart');
+    // A screen too narrow for the chart scrolls it: it starts at the active state.
+    const leaf = [...svg.querySelectorAll('g.state')].reverse().find((node) => activePaths(value, '').includes(node.dataset.path));
+    if (leaf && host.scrollWidth > host.clientWidth) {
+      const box = leaf.querySelector('rect');
+      host.scrollLeft = Number(box.getAttribute('x')) + Number(box.getAttribute('width')) / 2 - host.clientWidth / 2;
+    }
+  }
+  const active = new Set(activePaths(value, ''));
+  for (const node of svg.querySelectorAll('g.state')) node.classList.toggle('active', active.has(node.dataset.path));
+  const taken = takenEdges(chart, transition);
+  for (const node of svg.querySelectorAll('.edge, .edge-label')) {
+    const on = taken.has(Number(node.dataset.i));
+    node.classList.toggle('taken', on);
+    if (on) node.dataset.at = new Date(transition.at).toLocaleTimeString();
+    else delete node.dataset.at;
+    const path = node.firstElementChild;
+    if (path && path.tagName === 'path') path.setAttribute('marker-end', 'url(#arrow-' + name + (on ? '-taken' : '') + ')');
+  }
 }
 
 let charts;
@@ -193,6 +242,14 @@ function age(ms) {
 }
 const cell = (column, text, extra) => '<td data-col="' + column + '"' + (extra || '') + '>' + text + '</td>';
 
+/** The connections the arbiter closed itself (it hands them out for the sync kind), by why. */
+function refusedItem(item, refused) {
+  const total = refused.silent + refused.shed + refused.stopping;
+  const parts = [[refused.silent, 'silent'], [refused.shed, 'at backlog'], [refused.stopping, '503 at stop']].filter(([count]) => count > 0);
+  return item('sum-refused', 'refused by arbiter', total + (parts.length ? ' (' + parts.map(([count, why]) => count + ' ' + why).join(', ') + ')' : ''),
+    'connections the arbiter closed before a worker got them: silent past --header-timeout, over --backlog, or answered 503 at a stop');
+}
+
 function drawSummary(picture) {
   const live = picture.workers.filter((w) => !w.gone);
   const client = picture.workers.reduce((sum, w) => sum + w.client, 0);
@@ -206,6 +263,7 @@ function drawSummary(picture) {
     item('sum-4xx', '4xx', client, 'responses with a 4xx status, from the workers shown'),
     item('sum-5xx', '5xx', server, 'responses with a 5xx status, from the workers shown'),
     item('sum-dropped', 'dropped', picture.workers.reduce((sum, w) => sum + w.dropped, 0), 'connections the workers shown closed unserved'),
+    ...(picture.arbiter.refused ? [refusedItem(item, picture.arbiter.refused)] : []),
     item('sum-arbiter-cpu', 'arbiter CPU', fixed(picture.arbiter.cpuPercent, 1) + ' %', 'the arbiter process, % of one core'),
     item('sum-restarts', 'restarts', total + (total ? ' (' + restarts.map(([how, count]) => count + ' ' + escape(how)).join(', ') + ')' : ''), 'workers that ended without being asked, by how'),
   ].join('');
@@ -227,7 +285,8 @@ function drawWorkers(picture) {
   const panel = document.getElementById('selected');
   panel.dataset.id = selected ? selected.id : '';
   document.getElementById('act-stop-worker').hidden = !(session && session.actions && selected && !selected.gone && !replay);
-  panel.innerHTML = selected ? drawChart(charts.workerHandle, selected.value, selected.lastTransition) : '';
+  panel.hidden = !selected;
+  if (selected) lightChart(panel, charts.workerHandle, 'worker', selected.value, selected.lastTransition);
 }
 
 function drawDirty(picture) {
@@ -240,7 +299,7 @@ function drawDirty(picture) {
   document.querySelector('#dirty-processes tbody').innerHTML = dirty.processes.map((p) =>
     '<tr data-id="' + escape(p.id) + '" data-state="' + escape(stateText(p.value)) + '"' + (p.gone ? ' data-gone' : '') + '><td>' + escape(p.id) + '</td><td><span class="st ' + escape(stateText(p.value).split('.')[0]) + '"></span>' +
     escape(stateText(p.value)) + '</td><td>' + (p.pid ?? '–') + '</td><td>' + escape(p.running ?? '–') + '</td></tr>').join('');
-  document.getElementById('dirty-chart').innerHTML = drawChart(charts.dirtyPool, dirty.value, dirty.lastTransition);
+  lightChart(document.getElementById('dirty-chart'), charts.dirtyPool, 'dirtyPool', dirty.value, dirty.lastTransition);
 }
 
 function update(picture) {
@@ -256,7 +315,7 @@ function render() {
     ' · ' + picture.arbiter.workers + ' worker(s) wanted · ' + (picture.arbiter.listeners.join(', ') || 'not listening yet');
   const arbiter = document.getElementById('arbiter');
   arbiter.dataset.state = arbiterState;
-  arbiter.innerHTML = drawChart(charts.arbiter, picture.arbiter.value, picture.arbiter.lastTransition);
+  lightChart(arbiter, charts.arbiter, 'arbiter', picture.arbiter.value, picture.arbiter.lastTransition);
 
   drawSummary(picture);
   drawWorkers(picture);

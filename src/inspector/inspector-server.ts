@@ -18,6 +18,7 @@ import type { LiveFeed } from './live-feed.js';
 import type { ErrorLogTail } from './error-log-tail.js';
 import { type ActionTarget, createInspectorActions } from './inspector-actions.js';
 import { describeStatechart } from './statechart-model.js';
+import { layoutStatechart } from './statechart-layout.js';
 
 /** A small mark for the tab, so the browser's own request for it is not a 404. */
 const FAVICON = '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect x="1" y="1" width="14" height="14" rx="3" fill="#1f7a4d"/><circle cx="8" cy="8" r="3" fill="#fff"/></svg>';
@@ -29,7 +30,16 @@ export interface InspectorServer {
   url: string;
   /** The server is up: the page's actions (when allowed) can reach it. */
   attach(target: ActionTarget): void;
+  /** What a reload may change while the inspector runs; each change is logged. */
+  apply(settings: LiveInspectorSettings): void;
   close(): void;
+}
+
+/** The inspector's settings a reload applies at once (its address and --inspector-stately take a restart). */
+export interface LiveInspectorSettings {
+  history: number;
+  logLines: number;
+  actions: boolean;
 }
 
 function sameToken(given: string | null, token: string): boolean {
@@ -37,13 +47,30 @@ function sameToken(given: string | null, token: string): boolean {
   return timingSafeEqual(Buffer.from(given), Buffer.from(token));
 }
 
-export async function startInspectorServer(raw: string, feed: LiveFeed, logger: Logger, errorLog: ErrorLogTail, actionsAllowed = false): Promise<InspectorServer> {
+export async function startInspectorServer(
+  raw: string,
+  feed: LiveFeed,
+  logger: Logger,
+  /** The error log's tail keeping that many lines: made again when a reload changes --inspector-log-lines. */
+  tailOf: (lines: number) => ErrorLogTail,
+  initial: LiveInspectorSettings,
+): Promise<InspectorServer> {
+  let current = { ...initial };
+  let errorLog = tailOf(current.logLines);
+  const actionsAllowed = current.actions;
   const actions = createInspectorActions(actionsAllowed, logger, (text) => feed.note(text));
   // A bare port stays on loopback: another address has to be named.
   const { host, port } = parseHostPort(/^\d+$/.test(raw.trim()) ? `127.0.0.1:${raw.trim()}` : raw, 'inspector', '--inspector', '127.0.0.1:9200');
   const token = isLoopback(host) ? undefined : randomBytes(16).toString('hex');
-  const charts = JSON.stringify({ arbiter: describeStatechart(arbiterMachine), workerHandle: describeStatechart(workerHandleMachine), dirtyPool: describeStatechart(dirtyPoolMachine) });
-  const streams = new Set<http.ServerResponse>();
+  // Each chart with where its boxes and arrows go, worked out once: the page only draws them.
+  const withLayout = (chart: ReturnType<typeof describeStatechart>) => ({ ...chart, layout: layoutStatechart(chart) });
+  const charts = JSON.stringify({ arbiter: withLayout(describeStatechart(arbiterMachine)), workerHandle: withLayout(describeStatechart(workerHandleMachine)), dirtyPool: withLayout(describeStatechart(dirtyPoolMachine)) });
+  /** Each page's stream, and how to stop following the error log for it. */
+  const streams = new Map<http.ServerResponse, { unfollow: () => void }>();
+  const followErrorLog = (res: http.ServerResponse) => {
+    if (errorLog.unavailable) res.write(`event: errorlog\ndata: ${JSON.stringify({ unavailable: errorLog.unavailable, reset: true, lines: [] })}\n\n`);
+    return errorLog.follow((lines, reset) => res.write(`event: errorlog\ndata: ${JSON.stringify({ unavailable: errorLog.unavailable ?? '', reset, lines })}\n\n`));
+  };
 
   const answer = (res: http.ServerResponse, status: number, type: string, body: string) => {
     res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body), 'cache-control': 'no-store' });
@@ -88,16 +115,15 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
         }
         case '/events': {
           res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive' });
-          streams.add(res);
           const unsubscribe = feed.subscribe((picture) => res.write(`data: ${JSON.stringify(picture)}\n\n`));
           // The error log's lines travel as events of their own: only the new ones, as they come.
-          if (errorLog.unavailable) res.write(`event: errorlog\ndata: ${JSON.stringify({ unavailable: errorLog.unavailable, reset: true, lines: [] })}\n\n`);
-          const unfollow = errorLog.follow((lines, reset) => res.write(`event: errorlog\ndata: ${JSON.stringify({ reset, lines })}\n\n`));
+          const stream = { unfollow: followErrorLog(res) };
+          streams.set(res, stream);
           const keepAlive = setInterval(() => res.write(': keep-alive\n\n'), SSE_KEEPALIVE_MS);
           res.once('close', () => {
             clearInterval(keepAlive);
             unsubscribe();
-            unfollow();
+            stream.unfollow();
             streams.delete(res);
           });
           return;
@@ -130,8 +156,28 @@ export async function startInspectorServer(raw: string, feed: LiveFeed, logger: 
   return {
     url,
     attach: (target) => actions.attach(target),
+    apply(next) {
+      const changes: string[] = [];
+      if (next.history !== current.history) {
+        feed.keepHistory(next.history);
+        changes.push(`keeps ${next.history} moment(s) to replay (was ${current.history})`);
+      }
+      if (next.logLines !== current.logLines) {
+        // Every page open now follows the new tail from its start.
+        for (const stream of streams.values()) stream.unfollow();
+        errorLog = tailOf(next.logLines);
+        for (const [res, stream] of streams) stream.unfollow = followErrorLog(res);
+        changes.push(`shows ${next.logLines} line(s) of the error log (was ${current.logLines})`);
+      }
+      if (next.actions !== current.actions) {
+        actions.allow(next.actions);
+        changes.push(next.actions ? 'allows actions now (a page opened before shows them once reloaded)' : 'allows no action now');
+      }
+      current = { ...next };
+      if (changes.length > 0) logger.info(`Reload: the inspector ${changes.join('; ')}`);
+    },
     close() {
-      for (const stream of streams) stream.destroy();
+      for (const res of streams.keys()) res.destroy();
       server.close();
       feed.close();
     },

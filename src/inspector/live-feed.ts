@@ -6,7 +6,7 @@
 import type { InspectionEvent } from 'xstate';
 import type { WorkerExit } from '../../machines/worker-handle.js';
 import { HEADLINE_WINDOW_MS, type RatePoint, SERIES_SPAN_MS, SERIES_STEP_MS, createRequestRates } from './request-rates.js';
-import { stateText } from './statechart-model.js';
+import { type TakenTransition, describeTaken, stateText } from './statechart-model.js';
 
 const PUBLISH_MS = 100;
 /** Lines of the event log kept for a page that connects later. */
@@ -56,6 +56,14 @@ export interface Transition {
   /** Snapshot values before and after. */
   from: unknown;
   to: unknown;
+  /** The transitions taken in that step, as the chart's edges name them (the page marks those arrows). */
+  edges?: TakenEdge[];
+}
+
+export interface TakenEdge {
+  from: string;
+  to: string[];
+  label: string;
 }
 
 export interface FeedLine {
@@ -85,6 +93,8 @@ export interface FeedPicture {
     cpuPercent?: number;
     /** Workers that exited without being asked, by how they ended. */
     restarts: Record<string, number>;
+    /** Connections the arbiter closed unserved, by why (dispatching kinds only). */
+    refused?: { silent: number; shed: number; stopping: number };
   };
   workers: FeedWorker[];
   /** The dirty pool (--dirty-app), when there is one: its chart's state and its processes. */
@@ -111,6 +121,10 @@ export interface LiveFeed {
   /** Called with the picture now and after every change (throttled); returns an unsubscribe. */
   subscribe(listener: (picture: FeedPicture) => void): () => void;
   note(text: string): void;
+  /** Moments kept from now on (a reload changed --inspector-history); the oldest beyond go at once. */
+  keepHistory(moments: number): void;
+  /** Where the arbiter's count of connections it refused is read, once a clock step. */
+  countRefused(read: () => FeedPicture['arbiter']['refused']): void;
   close(): void;
 }
 
@@ -183,7 +197,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     const all = [...workers.values()].map((w) => (w.gone ? { ...w, rate: 0 } : { ...w, ...rates.worker(w.id, now, HEADLINE_WINDOW_MS) }));
     return {
       at: now,
-      arbiter: { ...arbiter, restarts: { ...arbiter.restarts } },
+      arbiter: { ...arbiter, restarts: { ...arbiter.restarts }, refused: arbiter.refused && { ...arbiter.refused } },
       workers: all,
       ...(dirty ? { dirty: { ...dirty, processes: [...dirtyProcesses.values()] } } : {}),
       served: servedByGone + all.filter((w) => !w.gone).reduce((sum, w) => sum + w.served, 0),
@@ -193,6 +207,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
   };
   // The fixed clock of the rate chart; it also brings the page the new point.
   let cpuBefore = { at: Date.now(), usage: process.cpuUsage() };
+  let readRefused: () => FeedPicture['arbiter']['refused'] = () => undefined;
   const clock = setInterval(() => {
     const now = Date.now();
     rates.sample(now);
@@ -200,6 +215,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     const usedMicros = usage.user - cpuBefore.usage.user + (usage.system - cpuBefore.usage.system);
     arbiter.cpuPercent = now > cpuBefore.at ? (usedMicros / 1000 / (now - cpuBefore.at)) * 100 : undefined;
     cpuBefore = { at: now, usage };
+    arbiter.refused = readRefused();
     changed();
   }, SERIES_STEP_MS);
   clock.unref();
@@ -212,9 +228,17 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     if (!timer && listeners.size > 0) timer = setTimeout(publish, PUBLISH_MS);
   }
 
-  const onArbiter = (snapshot: Snapshot, event: { type: string }) => {
+  // The transitions of the step under way, per actor: XState reports each microstep before the step's snapshot.
+  const stepping = new WeakMap<object, TakenEdge[]>();
+  const takenBy = (actor: object) => {
+    const edges = stepping.get(actor) ?? [];
+    stepping.delete(actor);
+    return edges;
+  };
+
+  const onArbiter = (snapshot: Snapshot, event: { type: string }, edges: TakenEdge[]) => {
     const before = stateText(arbiter.value);
-    if (!sameValue(arbiter.value, snapshot.value)) arbiter.lastTransition = { at: Date.now(), event: event.type, from: arbiter.value, to: snapshot.value };
+    if (!sameValue(arbiter.value, snapshot.value)) arbiter.lastTransition = { at: Date.now(), event: event.type, from: arbiter.value, to: snapshot.value, edges };
     arbiter.value = snapshot.value;
     arbiter.workers = snapshot.context.workers;
     arbiter.generation = snapshot.context.generation;
@@ -225,7 +249,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     changed();
   };
 
-  const onHandle = (snapshot: Snapshot, event: { type: string }) => {
+  const onHandle = (snapshot: Snapshot, event: { type: string }, edges: TakenEdge[]) => {
     const id = String(snapshot.context.id);
     const known = workers.get(id);
     const stats = snapshot.context.stats ?? {};
@@ -244,7 +268,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
       dropped: stats.dropped ?? 0,
       rate: 0,
       gone: snapshot.status !== 'active',
-      lastTransition: known && !sameValue(known.value, snapshot.value) ? { at: Date.now(), event: event.type, from: known.value, to: snapshot.value } : known?.lastTransition,
+      lastTransition: known && !sameValue(known.value, snapshot.value) ? { at: Date.now(), event: event.type, from: known.value, to: snapshot.value, edges } : known?.lastTransition,
     };
     workers.set(id, worker);
     // A worker starts from nothing: its first heartbeat's counts belong to the time since it was spawned.
@@ -265,9 +289,9 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     changed();
   };
 
-  const onDirtyPool = (snapshot: Snapshot, event: { type: string }) => {
+  const onDirtyPool = (snapshot: Snapshot, event: { type: string }, edges: TakenEdge[]) => {
     const before = dirty ? stateText(dirty.value) : '';
-    const lastTransition = dirty && !sameValue(dirty.value, snapshot.value) ? { at: Date.now(), event: event.type, from: dirty.value, to: snapshot.value } : dirty?.lastTransition;
+    const lastTransition = dirty && !sameValue(dirty.value, snapshot.value) ? { at: Date.now(), event: event.type, from: dirty.value, to: snapshot.value, edges } : dirty?.lastTransition;
     dirty = { value: snapshot.value, workers: snapshot.context.workers, generation: snapshot.context.generation, lastTransition, processes: [] };
     const after = stateText(snapshot.value);
     if (after !== before) note(`dirty pool ${after}`);
@@ -318,10 +342,15 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
         const snapshot = inspection.snapshot as unknown as Snapshot;
         if (!snapshot || typeof snapshot !== 'object' || !('value' in snapshot)) return;
         const event = (inspection.event ?? { type: '' }) as { type: string };
-        if (machineId === 'arbiter') onArbiter(snapshot, event);
-        else if (machineId === 'workerHandle') onHandle(snapshot, event);
-        else if (machineId === 'dirtyPool') onDirtyPool(snapshot, event);
+        if (machineId === 'arbiter') onArbiter(snapshot, event, takenBy(inspection.actorRef));
+        else if (machineId === 'workerHandle') onHandle(snapshot, event, takenBy(inspection.actorRef));
+        else if (machineId === 'dirtyPool') onDirtyPool(snapshot, event, takenBy(inspection.actorRef));
         else if (machineId === 'dirtyProcess') onDirtyProcess(snapshot);
+      } else if (inspection.type === '@xstate.microstep') {
+        const machineId = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
+        if (machineId !== 'arbiter' && machineId !== 'workerHandle' && machineId !== 'dirtyPool') return;
+        const taken = ((inspection as unknown as { _transitions?: TakenTransition[] })._transitions ?? []).filter((transition) => transition.target?.length);
+        if (taken.length > 0) stepping.set(inspection.actorRef, [...(stepping.get(inspection.actorRef) ?? []), ...taken.map(describeTaken)]);
       } else if (inspection.type === '@xstate.event') {
         const target = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
         if (target !== 'arbiter') return;
@@ -344,6 +373,14 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
       return () => listeners.delete(listener);
     },
     note,
+    keepHistory(moments) {
+      historyKept = moments;
+      if (frames.length > moments) frames.splice(0, frames.length - moments);
+    },
+    countRefused(read) {
+      readRefused = read;
+      arbiter.refused = read();
+    },
     close: () => clearInterval(clock),
   };
 }

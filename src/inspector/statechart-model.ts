@@ -88,13 +88,28 @@ function allNodes(node: Node): Node[] {
   return [node, ...Object.values(node.states).flatMap(allNodes)];
 }
 
+/** A transition as XState reports it taken (an inspection microstep's `_transitions`). */
+export interface TakenTransition {
+  source: Node;
+  target?: Node[];
+  eventType: string;
+  guard?: unknown;
+}
+
+/** The taken transition as the chart's edges name it: its source's id, its targets' ids, its label. */
+export function describeTaken(transition: TakenTransition): { from: string; to: string[]; label: string } {
+  return { from: transition.source.id, to: (transition.target ?? []).map((node) => node.id), label: labelOf(transition.source, transition) };
+}
+
+const labelOf = (node: Node, transition: Transition) => `${transition.eventType ? eventLabel(node, transition.eventType) : 'always'}${guardLabel(transition.guard)}`;
+
 /** Transitions that change state, from each of `from`; self re-entries (timers restarting) are loops. */
 function edgesOf(node: Node, from: Node[]): ChartEdge[] {
   const edges: ChartEdge[] = [];
   const all: Transition[] = [...[...node.transitions.values()].flat(), ...(node.always ?? [])];
   for (const transition of all) {
     if (!transition.target?.length) continue;
-    const label = `${transition.eventType ? eventLabel(node, transition.eventType) : 'always'}${guardLabel(transition.guard)}`;
+    const label = labelOf(node, transition);
     for (const source of from) for (const target of transition.target) edges.push({ from: source.id, to: target.id, label, event: transition.eventType });
   }
   return edges;

@@ -3,7 +3,7 @@
 import type { RecycleCause, WorkerExit } from '../../machines/worker-handle.js';
 import type { Logger } from '../log/logger.js';
 import { type Routes, metricsRoute, startMetricsServer } from './metrics-server.js';
-import { PoolMetrics, type WorkerReading } from './pool-metrics.js';
+import { PoolMetrics, type PoolSnapshot, type WorkerReading } from './pool-metrics.js';
 import { renderPrometheus } from './prometheus.js';
 import type { StatsdClient } from './statsd.js';
 import { STATSD_METRICS } from './statsd-line.js';
@@ -27,6 +27,8 @@ export interface ArbiterMetricsOptions {
   logger: Logger;
   /** The live worker handles' contexts. */
   liveWorkers: () => readonly WorkerReading[];
+  /** Connections the arbiter closed unserved (dispatching kinds), undefined where it accepts none. */
+  refusedConnections?: () => PoolSnapshot['refusedConnections'];
   /** More families for the exposition (the dirty pool's). */
   extraMetrics?: () => string;
   /** More routes on the metrics listener (the health checks, when they have no listener of their own). */
@@ -34,10 +36,10 @@ export interface ArbiterMetricsOptions {
 }
 
 /** Binds the metrics endpoint (a bind failure rejects); undefined when no metric is asked for. */
-export async function startArbiterMetrics({ metricsBind, statsd, logger, liveWorkers, extraRoutes, extraMetrics }: ArbiterMetricsOptions): Promise<ArbiterMetrics | undefined> {
+export async function startArbiterMetrics({ metricsBind, statsd, logger, liveWorkers, refusedConnections, extraRoutes, extraMetrics }: ArbiterMetricsOptions): Promise<ArbiterMetrics | undefined> {
   if (!metricsBind && !statsd) return undefined;
   const pool = new PoolMetrics();
-  const routes = { ...metricsRoute(() => renderPrometheus(pool.snapshot(liveWorkers())) + (extraMetrics?.() ?? '')), ...extraRoutes };
+  const routes = { ...metricsRoute(() => renderPrometheus({ ...pool.snapshot(liveWorkers()), refusedConnections: refusedConnections?.() }) + (extraMetrics?.() ?? '')), ...extraRoutes };
   const server = metricsBind ? await startMetricsServer(metricsBind, routes, logger) : undefined;
   if (server) logger.info(`Serving metrics at: ${server.url}/metrics`);
   if (server && extraRoutes) logger.info(`Answering health checks at: ${server.url} (${Object.keys(extraRoutes).join(', ')})`);

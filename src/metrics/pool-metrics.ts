@@ -21,6 +21,8 @@ export interface PoolSnapshot {
   requestTimeouts: number;
   workers: { pid: number; lagSeconds: number; rssBytes: number }[];
   workerCount: number;
+  /** Connections the arbiter closed unserved, by why (dispatching kinds only). */
+  refusedConnections?: { silent: number; shed: number; stopping: number };
 }
 
 /** Every cause, so each restart series exists (at 0) before its first restart. */

@@ -74,5 +74,16 @@ export function renderPrometheus(pool: PoolSnapshot): string {
     ),
     family('corral_workers', 'gauge', 'Worker processes, booting or serving.', [sample('corral_workers', pool.workerCount)]),
   ];
+  // Only where the arbiter accepts connections itself (a dispatching kind such as sync).
+  const refused = pool.refusedConnections;
+  if (refused) {
+    families.push(
+      family('corral_connections_refused_total', 'counter', 'Connections the arbiter closed unserved, by why: silent (nothing within --header-timeout), backlog (--backlog held already), stopping (503 at a stop).', [
+        sample('corral_connections_refused_total', refused.silent, { reason: 'silent' }),
+        sample('corral_connections_refused_total', refused.shed, { reason: 'backlog' }),
+        sample('corral_connections_refused_total', refused.stopping, { reason: 'stopping' }),
+      ]),
+    );
+  }
   return `${families.join('\n')}\n`;
 }

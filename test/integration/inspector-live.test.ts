@@ -1,7 +1,8 @@
 // The inspector's numbers and charts in a real headless Chromium against a
 // running corral: the requests-per-second figure against a load of known pace,
 // every transition of every chart drawn.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import net from 'node:net';
 import { join } from 'node:path';
@@ -90,6 +91,7 @@ async function openPage(browser: Browser, url: string): Promise<{ page: Page; er
 const clickNow = (page: Page, selector: string) => page.$eval(selector, (element) => (element as unknown as { click(): void }).click());
 
 type Edge = { from: string; to: string; label: string };
+type Card = { dataset: Record<string, string | undefined> };
 /** The exits drawn inside `scope`, as from → to: label (the tests compile without the DOM's types). */
 const drawnEdges = (page: Page, scope: string, which = '.edge') =>
   page.$$eval(`${scope} ${which}`, (items) => items.map((item) => {
@@ -97,6 +99,57 @@ const drawnEdges = (page: Page, scope: string, which = '.edge') =>
     return `${from} → ${to}: ${label}`;
   }));
 const edgeText = (edge: Edge) => `${edge.from} → ${edge.to}: ${edge.label}`;
+
+/**
+ * The arrows drawn in `scope`'s chart, each as from → to: label, checked as a picture: a path with
+ * an arrowhead, from the border of its source state's box to the border of its target's, and a
+ * label that reads as the edge's. What is wrong is returned as `problems`.
+ */
+const drawnArrows = (page: Page, scope: string) =>
+  page.$eval(scope, (host) => {
+    type Rect = { x: number; y: number; width: number; height: number };
+    type Point = { x: number; y: number };
+    const dom = host as unknown as {
+      querySelector(selector: string): any;
+      querySelectorAll(selector: string): any[];
+      ownerDocument: { getElementById(id: string): unknown };
+    };
+    const box = (id: string): Rect | undefined => {
+      const rect = dom.querySelector(`g.state[data-id="${id}"] > rect`);
+      return rect ? { x: Number(rect.getAttribute('x')), y: Number(rect.getAttribute('y')), width: Number(rect.getAttribute('width')), height: Number(rect.getAttribute('height')) } : undefined;
+    };
+    const offBorder = (rect: Rect, point: Point) => {
+      const dx = Math.max(rect.x - point.x, 0, point.x - (rect.x + rect.width));
+      const dy = Math.max(rect.y - point.y, 0, point.y - (rect.y + rect.height));
+      const outside = Math.hypot(dx, dy);
+      return outside > 0 ? outside : Math.min(point.x - rect.x, rect.x + rect.width - point.x, point.y - rect.y, rect.y + rect.height - point.y);
+    };
+    const arrows: string[] = [];
+    const problems: string[] = [];
+    for (const edge of dom.querySelectorAll('g.edge')) {
+      const { from, to, label, i } = edge.dataset as Record<string, string>;
+      const name = `${from} → ${to}: ${label}`;
+      arrows.push(name);
+      const path = edge.querySelector('path');
+      const marker = /^url\(#(.+)\)$/.exec(path?.getAttribute('marker-end') ?? '')?.[1];
+      if (!path || !marker || !dom.ownerDocument.getElementById(marker)) problems.push(`${name}: no path with an arrowhead`);
+      if (!path) continue;
+      const length = path.getTotalLength();
+      const start = path.getPointAtLength(0);
+      const end = path.getPointAtLength(length);
+      const source = box(from);
+      const target = box(to);
+      if (!source || !target) problems.push(`${name}: no box for an end`);
+      else if (length < 8) problems.push(`${name}: ${length} px long`);
+      else {
+        if (offBorder(source, start) > 1.5) problems.push(`${name}: starts ${offBorder(source, start).toFixed(1)} px off its source's border`);
+        if (offBorder(target, end) > 1.5) problems.push(`${name}: ends ${offBorder(target, end).toFixed(1)} px off its target's border`);
+      }
+      const text = dom.querySelector(`text.edge-label[data-i="${i}"]`);
+      if (!text || [...text.querySelectorAll('tspan')].map((line: { textContent: string }) => line.textContent).join(' ') !== label) problems.push(`${name}: labelled ${JSON.stringify(text?.textContent)}`);
+    }
+    return { arrows, problems };
+  });
 
 test('every transition of the arbiter and worker charts is drawn, and the one last taken is marked', async () => {
   const browser = await launchBrowser();
@@ -112,9 +165,17 @@ test('every transition of the arbiter and worker charts is drawn, and the one la
       await waitFor('both workers serving', () => page.$$eval('.worker[data-state="serving.live"]', (cards) => cards.length), (count) => count === 2);
 
       assert.equal((await drawnEdges(page, '#arbiter')).sort(), charts.arbiter.edges.map(edgeText).sort());
+      const arbiterArrows = await drawnArrows(page, '#arbiter');
+      assert.equal(arbiterArrows.arrows.sort(), charts.arbiter.edges.map(edgeText).sort(), 'an arrow for every edge of the arbiter chart');
+      assert.equal(arbiterArrows.problems, []);
+      assert.ok(await page.$('#arbiter g.state.active[data-path="serving.steady"] > rect'), 'the arbiter chart lights serving.steady');
       await clickNow(page, card(victim));
       await waitFor(`the chart of ${victim} beside the table`, () => page.$eval('#selected-title', (title) => title.textContent ?? ''), (title) => title.includes(`pid ${victim}`));
       assert.equal((await drawnEdges(page, '#selected')).sort(), charts.workerHandle.edges.map(edgeText).sort());
+      const workerArrows = await drawnArrows(page, '#selected');
+      assert.equal(workerArrows.arrows.sort(), charts.workerHandle.edges.map(edgeText).sort(), 'an arrow for every edge of the worker chart');
+      assert.equal(workerArrows.problems, []);
+      assert.equal(await page.$$eval('#selected g.state.active', (nodes) => nodes.map((node) => (node as unknown as Card).dataset.path).sort()), ['serving', 'serving.live']);
       assert.equal(await drawnEdges(page, '#arbiter', '.edge.taken'), ['arbiter.booting → arbiter.serving: bindListeners done']);
       assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready']);
 
@@ -125,6 +186,18 @@ test('every transition of the arbiter and worker charts is drawn, and the one la
       await clickNow(page, card(other));
       await waitFor(`the chart of ${other}`, () => page.$eval('#selected-title', (title) => title.textContent ?? ''), (title) => title.includes(`pid ${other}`));
       assert.equal(await drawnEdges(page, '#selected', '.edge.taken'), ['workerHandle.booting → workerHandle.serving: MSG.ready'], 'the other worker did not move');
+      assert.equal(await page.$$eval('#selected .edge.taken path', (paths) => paths.map((path) => path.getAttribute('marker-end'))), ['url(#arrow-worker-taken)'], 'the arrow taken has its own arrowhead');
+
+      // A HUP rolls the workers: the arbiter's arrow last taken is the one that ends the roll (and only it,
+      // though another arrow leaves rolling for steady on the event that was being handled).
+      corral.signal('SIGHUP');
+      // While the new workers boot (a second or more), the arrow into rolling is marked: the one of the
+      // two on `reloadConfig done` whose guard held (the count of workers did not change), not both.
+      const rolling = await waitFor('the config re-read, rolling', () => drawnEdges(page, '#arbiter', '.edge.taken'), (taken) => taken.some((edge) => edge.includes('reloadConfig done')), 30_000);
+      assert.equal(rolling, ['arbiter.serving.reloading.rereading → arbiter.serving.reloading.rolling: reloadConfig done']);
+      await waitFor('the reload rolled, its last arrow marked', () => drawnEdges(page, '#arbiter', '.edge.taken'), (taken) => taken.some((edge) => edge.includes('rollingDone')), 30_000);
+      assert.equal(await drawnEdges(page, '#arbiter', '.edge.taken'), ['arbiter.serving.reloading.rolling → arbiter.serving.steady: always [rollingDone]']);
+      assert.ok(await page.$('#arbiter g.state.active[data-path="serving.steady"]'));
       mkdirSync(OUTPUT, { recursive: true });
       await page.screenshot({ path: join(OUTPUT, 'inspector-transitions.png'), fullPage: true });
       assert.equal(errors, [], 'no script error on the page');
@@ -322,6 +395,119 @@ test('dropped connections: one closed at --worker-connections shows in its row a
 /** A raw POST to /action, as another page or a script would send it. */
 const postAction = (base: string, body: unknown, headers: Record<string, string> = {}) =>
   request(base, { path: '/action', method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+
+test('connections the sync arbiter refuses: silent past --header-timeout and over --backlog, counted on the page and in /metrics', async () => {
+  const browser = await launchBrowser();
+  const sockets: net.Socket[] = [];
+  try {
+    await withCorral(['-k', 'sync', '-w', '1', '--backlog', '2', '--header-timeout', '1', '-b', '127.0.0.1:0', '--inspector', '0', '--metrics-bind', '127.0.0.1:0', app], async (corral) => {
+      const [appUrl] = await corral.ready();
+      const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
+      const metrics = (await corral.waitForLine(/Serving metrics at: (\S+)\/metrics$/)).match[1];
+      const { page, errors } = await openPage(browser, match[1]);
+      const refused = () => page.$eval('#sum-refused', (item) => item.textContent ?? '').catch(() => '');
+      await waitFor('the count, at 0', refused, (text) => text === '0');
+
+      // Two connections that say nothing fill --backlog 2; the third is closed at once.
+      const { port } = new URL(appUrl);
+      const open = () => new Promise<net.Socket>((resolve, reject) => {
+        const socket = net.connect(Number(port), '127.0.0.1', () => resolve(socket));
+        socket.on('error', reject);
+        sockets.push(socket);
+      });
+      const closed = (socket: net.Socket) => new Promise((resolve) => (socket.destroyed ? resolve(undefined) : socket.once('close', resolve)));
+      const silent = [await open(), await open()];
+      await corral.waitForLine(/Booting worker/);
+      const shed = await open();
+      await closed(shed);
+      await corral.waitForLine(/Connection queue full \(2, --backlog\)/);
+      // --header-timeout 1: the silent two are closed a second later.
+      await Promise.all(silent.map(closed));
+      await waitFor('3 refused on the page', refused, (text) => text === '3 (2 silent, 1 at backlog)');
+      const scraped = (await request(metrics, { path: '/metrics' })).body;
+      assert.match(scraped, /^corral_connections_refused_total\{reason="silent"\} 2$/m);
+      assert.match(scraped, /^corral_connections_refused_total\{reason="backlog"\} 1$/m);
+      assert.match(scraped, /^corral_connections_refused_total\{reason="stopping"\} 0$/m);
+      // The server still serves.
+      assert.is((await request(appUrl)).status, 200);
+      assert.equal(errors, [], 'no script error on the page');
+    }, { env });
+  } finally {
+    for (const socket of sockets) socket.destroy();
+    await browser.close();
+  }
+});
+
+/** The first error-log event of the inspector's stream that `ok` accepts. */
+function errorLogEvent(base: string, ok: (batch: { unavailable?: string; lines: { text: string }[] }) => boolean): Promise<{ unavailable?: string; lines: { text: string }[] }> {
+  return new Promise((resolve, reject) => {
+    const req = http.get(new URL('/events', base), (res) => {
+      let buffered = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        buffered += chunk;
+        for (const found of buffered.matchAll(/event: errorlog\ndata: (.*)\n\n/g)) {
+          const batch = JSON.parse(found[1]);
+          if (ok(batch)) {
+            req.destroy();
+            return resolve(batch);
+          }
+        }
+      });
+    });
+    req.on('error', (error) => (error.message === 'socket hang up' ? undefined : reject(error)));
+    setTimeout(() => {
+      req.destroy();
+      reject(new Error('no such error-log event within 10 s'));
+    }, 10_000).unref();
+  });
+}
+
+test('a HUP applies changed inspector settings: history, error-log lines, actions; a changed address is refused in the log', async () => {
+  const dir = mkdtempSync(join(tmp, 'reload-'));
+  const configFile = join(dir, 'corral.config.mjs');
+  const logFile = join(dir, 'error.log');
+  const config = (values: Record<string, unknown>) => writeFileSync(configFile, `export default ${JSON.stringify(values)};\n`);
+  config({ inspector: '127.0.0.1:0', inspectorHistory: 5, inspectorLogLines: 0, inspectorActions: false });
+  await withCorral(['-c', configFile, '-w', '1', '-b', '127.0.0.1:0', '--error-logfile', logFile, app], async (corral) => {
+    const log = () => (existsSync(logFile) ? readFileSync(logFile, 'utf8') : '');
+    const started = await waitFor('ready, in the log file', async () => log(), (text) => /\[INFO\] Ready: 1 worker/.test(text), 20_000);
+    const base = /\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/m.exec(started)![1];
+    const span = async () => {
+      const { first, last } = JSON.parse((await request(base, { path: '/history?seq=1' })).body) as { first: number; last: number };
+      return last - first + 1;
+    };
+    const session = async () => JSON.parse((await request(base, { path: '/session' })).body) as { actions: boolean; session: string };
+    const scale = async (workers: number) => {
+      const { session: token } = await session();
+      return request(base, { path: '/action', method: 'POST', headers: { 'content-type': 'application/json', 'x-corral-session': token }, body: JSON.stringify({ action: 'scale', workers }) });
+    };
+    // Before: at most 5 moments, no error-log tail, no action.
+    for (let i = 0; i < 4; i++) assert.is((await scale(2)).status, 403);
+    assert.ok((await span()) <= 5);
+    assert.equal((await session()).actions, false);
+    assert.match((await errorLogEvent(base, () => true)).unavailable ?? '', /--inspector-log-lines 0/);
+
+    config({ inspector: '127.0.0.1:1', inspectorHistory: 2, inspectorLogLines: 50, inspectorActions: true });
+    corral.signal('SIGHUP');
+    const reloaded = await waitFor('the reload applied', async () => log(), (text) => /Reload: the inspector/.test(text), 20_000);
+    assert.match(reloaded, /\[INFO\] Reload: the inspector keeps 2 moment\(s\) to replay \(was 5\); shows 50 line\(s\) of the error log \(was 0\); allows actions now/);
+    assert.match(reloaded, /\[WARNING\] Reload keeps the inspector at 127\.0\.0\.1:0; a changed --inspector \(127\.0\.0\.1:1\) takes a restart\./);
+    // After: the same inspector (its address kept), 2 moments, the log's last lines, actions allowed.
+    assert.ok((await span()) <= 2, 'history trimmed to 2 moments');
+    const tail = await errorLogEvent(base, (batch) => batch.lines.length > 0);
+    assert.ok(tail.lines.some((line) => line.text.includes('Reload: the inspector')), JSON.stringify(tail.lines.slice(-3)));
+    assert.equal((await session()).actions, true);
+    assert.is((await scale(2)).status, 200);
+    await waitFor('2 workers booted', async () => log(), (text) => (text.match(/Booting worker with pid/g) ?? []).length >= 3, 20_000);
+
+    // And back: actions off again take effect at once.
+    config({ inspector: '127.0.0.1:0', inspectorHistory: 2, inspectorLogLines: 50, inspectorActions: false });
+    corral.signal('SIGHUP');
+    await waitFor('actions off again', async () => log(), (text) => /Reload: the inspector allows no action now/.test(text), 20_000);
+    assert.is((await scale(1)).status, 403);
+  }, { env });
+});
 
 test('actions: off by default (refused, nothing changes); with --inspector-actions, scale, reload and stop one worker from the page, behind a session token', async () => {
   const browser = await launchBrowser();
