@@ -25,6 +25,8 @@ import { acquireListeners } from './acquire-listeners.js';
 import { type ConnectionStrategy, checkSameConnectionStrategy, connectionStrategyFor } from './connection-strategy.js';
 import type { RefusedConnections } from './connection-dispatcher.js';
 import { tlsServerOptions } from '../http/tls-options.js';
+import { servesHttp2 } from '../http/http-protocols.js';
+import { kindServesHttp2 } from '../kinds/registry.js';
 import { preloadApp } from './preload-app.js';
 import { startOrphanSentinel } from './orphan-sentinel.js';
 import { startSuccession } from './succession.js';
@@ -215,6 +217,9 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         const shown = (url: string) => (settings.certfile ? url.replace(/^http:/, 'https:') : url);
         for (const listener of listeners) logger.info(`Listening at: ${shown(listener.url)} (${process.pid})`);
         logger.info(`Using worker: ${settings.workerClass}`);
+        if (servesHttp2(settings.httpProtocols) && !(await kindServesHttp2(settings.workerClass, cwd))) {
+          logger.warning(`--http-protocols ${settings.httpProtocols.join(',')}: the ${settings.workerClass} kind serves HTTP/1.x only (one request at a time per connection); every connection is served in HTTP/1.1 and TLS offers http/1.1 alone. Use -k async or -k thread for HTTP/2.`);
+        }
         return listeners.map((listener) => listener.url);
       }),
       reloadConfig: fromPromise(async () => {

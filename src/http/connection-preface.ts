@@ -1,6 +1,7 @@
 // What a connection says before node's HTTP parser may see it: a PROXY
 // protocol header (from a load balancer), an HTTP/0.9 simple request (which
-// node's parser cannot read), or a request line already longer than
+// node's parser cannot read), HTTP/2's prior-knowledge preface (h2c, served by
+// node:http2 when --http-protocols has h2), or a request line already longer than
 // --limit-request-line (answered 414 at once rather than buffered). The first
 // bytes are read here, then the socket goes to the server's own connection
 // handling with those bytes put back, so node's parser and TLS run as usual.
@@ -27,12 +28,16 @@ export interface PrefaceOptions {
   unfoldHeaders: boolean;
   headerTimeoutMs: number;
   logger: Logger;
+  /** Takes a cleartext connection that opened with HTTP/2's preface (its bytes put back); absent when h2 is not served. */
+  http2?: (socket: Socket) => void;
 }
 
 const LF = 0x0a;
 const CR = 0x0d;
 /** `GET /target` and nothing more on the line: HTTP/0.9 (RFC 1945 §4.1). */
 const SIMPLE_REQUEST = /^([!#$%&'*+\-.^_`|~0-9A-Za-z]+) ([^\s]+)$/;
+/** The first line of HTTP/2's connection preface (RFC 9113 §3.4); node:http2 checks the rest. */
+const HTTP2_PREFACE_LINE = 'PRI * HTTP/2.0';
 
 /** Puts the preface reading in front of the server's own 'connection' listeners. */
 export function readPrefaceFirst(server: Server, options: PrefaceOptions): void {
@@ -115,6 +120,12 @@ function readPreface(socket: Socket, options: PrefaceOptions, handOn: (bytes: Bu
       return;
     }
     const line = received.toString('latin1', start, end > start && received[end - 1] === CR ? end - 1 : end);
+    if (line === HTTP2_PREFACE_LINE && options.http2 && start === 0) {
+      // node:http2 reads what the socket has buffered before it reads on from the connection itself.
+      finish();
+      socket.unshift(received);
+      return options.http2(socket);
+    }
     const simple = SIMPLE_REQUEST.exec(line);
     if (!simple) return passOn(received);
     finish();

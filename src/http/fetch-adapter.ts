@@ -15,6 +15,7 @@ const VALID_HOST = /^(?:[\w.-]+|\[[\da-f:.]+\])(?::\d{1,5})?$/i;
 /** An http(s) absolute-form target: what follows its scheme. */
 const ABSOLUTE_FORM = /^https?(:\/\/.*)$/is;
 const NOT_YET = Symbol('not yet');
+const COLON = 0x3a;
 const ignore = () => {};
 
 const statusHasNoBody = (status: number) => status === 204 || status === 304 || status < 200;
@@ -40,11 +41,15 @@ function toRequest(req: IncomingMessage): Request | undefined {
   const method = req.method ?? 'GET';
   const headers = new Headers();
   const raw = req.rawHeaders;
-  for (let index = 0; index < raw.length; index += 2) headers.append(raw[index], raw[index + 1]);
-  // Only a request with Content-Length or Transfer-Encoding has a body (RFC 9112 §6.3). The body is
-  // read lazily: if the app never reads it, node discards it and the connection stays usable.
+  // HTTP/2's pseudo-headers (:method, :path…) are in the request's method and URL already, and no header names.
+  for (let index = 0; index < raw.length; index += 2) if (raw[index].charCodeAt(0) !== COLON) headers.append(raw[index], raw[index + 1]);
+  // Only a request with Content-Length or Transfer-Encoding has a body (RFC 9112 §6.3); over HTTP/2, one whose
+  // HEADERS frame did not end the stream (RFC 9113 §8.1). The body is read lazily: if the app never reads it,
+  // node discards it and the connection stays usable.
   const length = req.headers['content-length'];
-  const hasBody = method !== 'GET' && method !== 'HEAD' && ((length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined);
+  const http2 = (req as { stream?: { endAfterHeaders: boolean } }).stream;
+  const framed = http2 ? !http2.endAfterHeaders : (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+  const hasBody = method !== 'GET' && method !== 'HEAD' && framed;
   try {
     return new Request(url, hasBody ? { method, headers, body: req, duplex: 'half' } : { method, headers });
   } catch {
@@ -72,7 +77,8 @@ function responseHeaders(response: Response): OutgoingHttpHeaders {
 }
 
 function writeHead(res: ServerResponse, response: Response, headers: OutgoingHttpHeaders) {
-  if (response.statusText) res.writeHead(response.status, response.statusText, headers);
+  // HTTP/2 has no reason phrase (RFC 9113 §8.3.2): node would warn and drop it.
+  if (response.statusText && res.req.httpVersionMajor !== 2) res.writeHead(response.status, response.statusText, headers);
   else res.writeHead(response.status, headers);
 }
 

@@ -35,8 +35,7 @@ export function forwardedClient({ forwardedAllowIps, secureSchemeHeaders }: Forw
   const lengths = new Set([...secureValues.keys(), 'x-forwarded-for', 'forwarded'].map((name) => name.length));
 
   return (req) => {
-    const socket = req.socket;
-    if (!trusted(socket.remoteAddress)) return undefined;
+    if (!trusted(peerAddress(req))) return undefined;
     const raw = req.rawHeaders;
     let secure: boolean | undefined;
     // Several lines of one header mean what they mean joined by commas (RFC 9110 §5.3): a proxy may add its own line.
@@ -64,10 +63,23 @@ export function forwardedClient({ forwardedAllowIps, secureSchemeHeaders }: Forw
     // The standard header wins over the older one when a request has both.
     const found: Forwarding = { secure, address: clientFromList(forwardedFor ?? xForwardedFor ?? [], trusted) };
     if (found.address !== undefined || found.secure !== undefined) {
-      req.socket = socketSeenAs(socket, found.address ?? socket.remoteAddress, found.secure ?? Boolean((socket as { encrypted?: boolean }).encrypted));
+      const socket = req.socket;
+      const seen = socketSeenAs(socket, found.address ?? socket.remoteAddress, found.secure ?? Boolean((socket as { encrypted?: boolean }).encrypted));
+      // An HTTP/2 request's socket is a getter (node:http2's compatibility API): shadowed on the request itself.
+      if (req.httpVersionMajor === 2) Object.defineProperty(req, 'socket', { value: seen, configurable: true, writable: true });
+      else req.socket = seen;
     }
     return undefined;
   };
+}
+
+/**
+ * The TCP peer. Over HTTP/2, read from the connection's socket: node's req.socket there is a Proxy made on first
+ * use, which costs more than the rest of this check when no header from the proxy is present.
+ */
+function peerAddress(req: IncomingMessage): string | undefined {
+  const session = (req as { stream?: { session?: { socket?: { remoteAddress?: string } } } }).stream?.session;
+  return session ? session.socket?.remoteAddress : req.socket.remoteAddress;
 }
 
 const contradiction = () => new BadRequest(400, 'the proxy headers contradict each other about the scheme');

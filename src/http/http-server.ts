@@ -3,7 +3,8 @@
 // connection preface (PROXY protocol, HTTP/0.9, an over-long first line), the
 // request screen (limits, Host, codings, `_` headers), trusted proxies' headers,
 // Expect, CONNECT, timeouts, the Server header, checked early hints, and a right
-// status for every request it refuses.
+// status for every request it refuses. A connection that speaks HTTP/2 (ALPN h2,
+// or the h2c preface) is handed to the HTTP/2 sessions instead (http2-sessions.ts).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type https from 'node:https';
 import { createRequire } from 'node:module';
@@ -16,6 +17,7 @@ import { addressAllowList } from '../sockets/address-allow-list.js';
 import { BadRequest, markRefused, wasRefused } from './bad-request.js';
 import { readPrefaceFirst } from './connection-preface.js';
 import { forwardedClient } from './forwarded-client.js';
+import type { Http2Sessions } from './http2-sessions.js';
 import { markHttp09 } from './http09.js';
 import { parseFailure } from './parse-failure.js';
 import { readThroughJs, unfoldIncoming } from './permit-folding.js';
@@ -37,6 +39,8 @@ export interface HttpServerOptions {
   tls?: https.ServerOptions;
   onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   onUpgrade?: UpgradeListener;
+  /** Where connections that speak HTTP/2 go (--http-protocols h2); absent: HTTP/1.x only. */
+  http2?: Http2Sessions;
 }
 
 /** No head is ever buffered beyond this, whatever the limits say (0 = unlimited included). */
@@ -69,7 +73,7 @@ function closeLingering(socket: Socket): void {
   (socket as Socket & { destroySoon(): void }).destroySoon = lingeringClose;
 }
 
-export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }: HttpServerOptions): http.Server {
+export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade, http2 }: HttpServerOptions): http.Server {
   const screen = requestScreen(settings);
   const forwarded = forwardedClient(settings);
   const serverHeader = settings.serverHeader;
@@ -194,30 +198,51 @@ export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade }
     unfoldHeaders: settings.permitObsoleteFolding,
     headerTimeoutMs,
     logger,
+    http2: tls ? undefined : http2?.adopt,
   });
-  if (tls) secureConnectionChecks(server as https.Server, settings);
+  if (tls) secureConnectionChecks(server as https.Server, settings, http2);
   return server;
 }
 
-function secureConnectionChecks(server: https.Server, settings: Settings): void {
+function secureConnectionChecks(server: https.Server, settings: Settings, http2: Http2Sessions | undefined): void {
   server.prependListener('secureConnection', (socket: TLSSocket) => {
     closeLingering(socket);
     // TLS sockets are made without it: a client's close_notify after its request must not end the answer.
     socket.allowHalfOpen = true;
-    // The client a PROXY header named was recorded on the TCP socket the TLS socket wraps.
-    const parent = (socket as TLSSocket & { _parent?: object })._parent;
-    if (parent && Object.hasOwn(parent, 'remoteAddress')) {
-      for (const key of ['remoteAddress', 'remotePort', 'remoteFamily']) {
-        Object.defineProperty(socket, key, { value: (parent as Record<string, unknown>)[key], configurable: true });
-      }
-    }
-    // --cert-reqs optional: no certificate is fine, a certificate that does not verify is not.
-    if (settings.certReqs === 'optional' && !socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0) {
-      socket.destroy();
-    }
+    peerChecks(socket, settings);
     // As on plain connections: BWS in chunk extensions, and folds with --permit-obsolete-folding.
     unfoldIncoming(socket, settings.permitObsoleteFolding);
   });
   // After node's own listener has taken the socket (see readThroughJs).
   server.on('secureConnection', readThroughJs);
+  if (http2) routeByAlpn(server, settings, http2);
+}
+
+/** What every TLS connection gets, whichever HTTP it speaks: the PROXY header's client, the --cert-reqs optional check. */
+function peerChecks(socket: TLSSocket, settings: Settings): void {
+  // The client a PROXY header named was recorded on the TCP socket the TLS socket wraps.
+  const parent = (socket as TLSSocket & { _parent?: object })._parent;
+  if (parent && Object.hasOwn(parent, 'remoteAddress')) {
+    for (const key of ['remoteAddress', 'remotePort', 'remoteFamily']) {
+      Object.defineProperty(socket, key, { value: (parent as Record<string, unknown>)[key], configurable: true });
+    }
+  }
+  // --cert-reqs optional: no certificate is fine, a certificate that does not verify is not.
+  if (settings.certReqs === 'optional' && !socket.authorized && Object.keys(socket.getPeerCertificate()).length > 0) {
+    socket.destroy();
+  }
+}
+
+/** A connection that negotiated h2 goes to HTTP/2; every other one to the HTTP/1.1 listeners, untouched. */
+function routeByAlpn(server: https.Server, settings: Settings, http2: Http2Sessions): void {
+  const http1 = server.listeners('secureConnection') as ((socket: TLSSocket) => void)[];
+  server.removeAllListeners('secureConnection');
+  server.on('secureConnection', (socket: TLSSocket) => {
+    if (socket.alpnProtocol !== 'h2') {
+      for (const listener of http1) listener.call(server, socket);
+      return;
+    }
+    peerChecks(socket, settings);
+    if (!socket.destroyed) http2.adopt(socket);
+  });
 }

@@ -116,7 +116,7 @@ function isNamed(name: string, lower: string): boolean {
  * a path, a query or a userinfo into the URL an app builds from it. A loop, not
  * a regular expression: it runs for every request.
  */
-function isValidHost(value: string): boolean {
+export function isValidHost(value: string): boolean {
   const length = value.length;
   if (length === 0) return false;
   if (value.charCodeAt(0) === LEFT_BRACKET) return IP_LITERAL_HOST.test(value);

@@ -6,8 +6,9 @@ import type { ServerOptions } from 'node:https';
 import { createRequire } from 'node:module';
 import type { Settings } from '../config/schema.js';
 import { SettingError } from '../errors.js';
+import { alpnProtocols } from './http-protocols.js';
 
-export type TlsSettings = Pick<Settings, 'certfile' | 'keyfile' | 'caCerts' | 'certReqs' | 'ciphers'>;
+export type TlsSettings = Pick<Settings, 'certfile' | 'keyfile' | 'caCerts' | 'certReqs' | 'ciphers'> & Partial<Pick<Settings, 'httpProtocols'>>;
 
 const FLAGS = { certfile: '--certfile', keyfile: '--keyfile', caCerts: '--ca-certs' } as const;
 
@@ -41,7 +42,8 @@ export function tlsServerOptions(settings: TlsSettings): ServerOptions | undefin
     requestCert: certReqs !== 'none',
     // optional: a client may come without a certificate; one that sends a bad certificate is cut (see refuseBadClientCertificates).
     rejectUnauthorized: certReqs === 'required',
-    ALPNProtocols: ['http/1.1'],
+    // What --http-protocols serves, in its order: the server's preference decides.
+    ALPNProtocols: alpnProtocols(settings.httpProtocols ?? ['h1']),
   };
   try {
     // node:tls loads only when there is a certificate to check.

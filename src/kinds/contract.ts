@@ -95,5 +95,7 @@ export interface WorkerKind {
   description: string;
   /** Default 'shared'. */
   connections?: ConnectionSource;
+  /** Serves HTTP/2 when --http-protocols has h2 (listening-http.ts does it for a kind built on it). Default true. */
+  http2?: boolean;
   create(dependencies: KindDependencies): KindLogic;
 }

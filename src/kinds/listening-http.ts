@@ -8,6 +8,8 @@ import net from 'node:net';
 import type { UpgradeHandler } from '../app/app-shape.js';
 import { guardUpgrade } from '../http/guard-upgrade.js';
 import { createHttpServer } from '../http/http-server.js';
+import { servesHttp2 } from '../http/http-protocols.js';
+import { http2Sessions } from '../http/http2-sessions.js';
 import type { KindReport } from '../../machines/worker.js';
 import type { KindDependencies } from './contract.js';
 import { sheddingLog } from './shedding-log.js';
@@ -80,11 +82,14 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
   const atLimit = `at --worker-connections ${settings.workerConnections}`;
   const onDrop = () => shed(atLimit);
 
+  // One for every listener: HTTP/2 streams get the same bookkeeping as HTTP/1.1 requests.
+  const http2 = servesHttp2(settings.httpProtocols) ? http2Sessions({ settings, logger, onRequest, observed: observe }) : undefined;
+
   return {
     listen() {
       let listening = 0;
       for (const listener of listeners) {
-        const server = createHttpServer({ settings, logger, tls, onRequest, onUpgrade });
+        const server = createHttpServer({ settings, logger, tls, onRequest, onUpgrade, http2 });
         // Past --worker-connections node closes new connections at once; say so, at most once a second.
         server.maxConnections = settings.workerConnections;
         server.on('drop', onDrop);
@@ -105,6 +110,8 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
       if (draining) return;
       draining = true;
       for (const res of pending) if (!res.headersSent) res.shouldKeepAlive = false;
+      // HTTP/2: GOAWAY, so that clients open no new streams; each connection closes once its streams are done.
+      http2?.drain();
       if (servers.length === 0) return sendBack({ type: 'KIND.DRAINED' });
       let open = servers.length;
       // Stop accepting, but do not cut idle keep-alive connections (http.Server#close would): a
@@ -125,6 +132,7 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
         const ageSeconds = Number(now - (res as TimedResponse)[startedAtKey]!) / 1e9;
         logger.warning(`Worker (pid: ${process.pid}) cutting a request in flight for ${ageSeconds.toFixed(1)} s: ${requestLine(res.req)}`);
       }
+      http2?.stop();
       for (const server of servers) {
         server.close();
         server.closeAllConnections();

@@ -19,6 +19,15 @@ export const kindNames = (): string[] => Object.keys(builtinKinds);
 /** Where each built-in kind's connections come from, known without loading it (the arbiter never serves HTTP itself). */
 const builtinConnections: Record<string, ConnectionSource> = { async: 'shared', sync: 'idle-accept', thread: 'shared' };
 
+/** Built-in kinds that serve HTTP/1.x only, known without loading them. */
+const builtinHttp1Only = new Set(['sync']);
+
+/** Whether the kind named `name` serves HTTP/2 (--http-protocols h2); a custom kind is loaded to find out. */
+export async function kindServesHttp2(name: string, cwd: string = process.cwd()): Promise<boolean> {
+  if (name in builtinKinds) return !builtinHttp1Only.has(name);
+  return (await loadKind(name, cwd)).http2 !== false;
+}
+
 const unknownKind = (name: string, why: string) =>
   new CorralError(
     'CORRAL_ERR_UNKNOWN_KIND',

@@ -16,6 +16,7 @@ import { createHttpServer } from '../http/http-server.js';
 import { bytesWaiting } from '../sockets/bytes-waiting.js';
 import { requestListenerFor } from '../http/request-listener.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
+import { alpnProtocols } from '../http/http-protocols.js';
 
 function create({ counters, logger, observers, dispatch, settings, tls }: KindDependencies) {
   return fromCallback<{ type: 'DRAIN' }, { app: unknown }>(({ input, sendBack, receive }) => {
@@ -51,7 +52,8 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
       handler(req, res);
     };
     // Never listens: it serves the connections it accepts while idle and those it is handed.
-    const server = createHttpServer({ settings, logger, tls, onRequest });
+    // HTTP/1.x only (one request at a time, Connection: close): TLS offers nothing else, whatever --http-protocols says.
+    const server = createHttpServer({ settings, logger, tls: tls && { ...tls, ALPNProtocols: alpnProtocols(['h1']) }, onRequest });
 
     const accepting = () => {
       if (stopAccepting) return;
@@ -158,5 +160,6 @@ export const syncKind: WorkerKind = {
   name: 'sync',
   description: 'one request at a time per process; only an idle worker accepts a connection',
   connections: 'idle-accept',
+  http2: false,
   create,
 };

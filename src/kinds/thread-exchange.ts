@@ -99,6 +99,11 @@ export class ThreadExchange implements ResponseSink {
     res.shouldKeepAlive = keepAlive;
     res._keepAliveTimeout = settings.keepAliveMs;
     res.assignSocket(socket as never);
+    // node's server tells a response its socket drained (socketOnDrain); nothing else would here, and an app that
+    // waits for 'drain' after a write returned false (streaming with backpressure) would wait forever.
+    socket.on('drain', () => {
+      if (!res.writableEnded) res.emit('drain');
+    });
     res.once('finish', () => this.finish());
     for (let index = 0; index < responseHeaders.length; index += 2) res.appendHeader(responseHeaders[index], responseHeaders[index + 1]);
     this.res = res;

@@ -8,6 +8,7 @@ import { ACK, ACK_EVERY_BYTES, type AckRecord, BODY, type BodyRecord, END, type 
 import { addResponseBodyBytes } from '../log/response-body-bytes.js';
 import { endResponse, takeHead, writeBytes } from './thread-response.js';
 import { forwardEarlyHints } from '../http/write-early-hints.js';
+import { isHttp2Response } from './thread-response-http2.js';
 
 /** RFC 9110 9.2.2: requests a server may run twice with the same effect. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -148,7 +149,8 @@ export class ForwardedRequest {
     }
     if (final) {
       this.finish();
-      addResponseBodyBytes(res, bodyBytes);
+      // Over HTTP/2 the bytes went through res.write, which counts them already.
+      if (!isHttp2Response(res)) addResponseBodyBytes(res, bodyBytes);
       endResponse(res);
     }
     return final;

@@ -7,6 +7,7 @@
 // metrics see it as if it had been written here.
 import type { ServerResponse } from 'node:http';
 import type { ResponseHead } from './thread-messages.js';
+import { endHttp2Response, isHttp2Response, takeHttp2Head, writeHttp2Bytes } from './thread-response-http2.js';
 
 type RawResponse = ServerResponse & {
   _header: string | null;
@@ -15,7 +16,9 @@ type RawResponse = ServerResponse & {
   _writeRaw(data: Buffer, encoding: undefined, callback?: () => void): boolean;
 };
 
-export function takeHead(res: ServerResponse, [statusCode, statusMessage, header, last]: ResponseHead): void {
+export function takeHead(res: ServerResponse, head: ResponseHead): void {
+  if (isHttp2Response(res)) return takeHttp2Head(res, head);
+  const [statusCode, statusMessage, header, last] = head;
   const raw = res as RawResponse;
   raw.statusCode = statusCode;
   raw.statusMessage = statusMessage;
@@ -27,10 +30,14 @@ export function takeHead(res: ServerResponse, [statusCode, statusMessage, header
 }
 
 export function writeBytes(res: ServerResponse, bytes: Uint8Array, written?: () => void): void {
-  (res as RawResponse)._writeRaw(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), undefined, written);
+  const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  // HTTP/2: the body's bytes as they are (see thread-response-http2.ts), as DATA frames.
+  if (isHttp2Response(res)) return writeHttp2Bytes(res, buffer, written);
+  (res as RawResponse)._writeRaw(buffer, undefined, written);
 }
 
 /** The response is complete: node's server moves on to the next request on the connection (or closes it, when `last`). */
 export function endResponse(res: ServerResponse): void {
+  if (isHttp2Response(res)) return endHttp2Response(res);
   res.end();
 }

@@ -17,19 +17,38 @@ function byteLength(chunk: unknown, encoding: unknown): number {
   return 0;
 }
 
-let installed = false;
+let wanted = false;
+/** Response classes whose writes are counted once counting is on: ServerResponse, and HTTP/2's when it is served. */
+const classes = new Map<object, boolean>();
+const patched = new WeakSet<object>();
 
-/** Starts counting body bytes on every ServerResponse of this process. Idempotent. */
+/** Starts counting body bytes on every ServerResponse of this process (and HTTP/2 response, see countBodyBytesOf). Idempotent. */
 export function countResponseBodyBytes(): void {
-  if (installed) return;
-  installed = true;
-  const { write, end } = ServerResponse.prototype;
-  ServerResponse.prototype.write = function (this: CountedResponse, chunk: unknown, encoding?: unknown) {
+  wanted = true;
+  classes.set(ServerResponse.prototype, false);
+  for (const [prototype, endWrites] of classes) patch(prototype as ServerResponse, endWrites);
+}
+
+/**
+ * Another response class (node:http2's compatibility response) whose body bytes are counted too when counting is on.
+ * `endWrites`: its end(chunk) writes the chunk through its own write(), which counts it already.
+ */
+export function countBodyBytesOf(prototype: object, endWrites: boolean): void {
+  classes.set(prototype, endWrites);
+  if (wanted) patch(prototype as ServerResponse, endWrites);
+}
+
+function patch(prototype: ServerResponse, endWrites: boolean): void {
+  if (patched.has(prototype)) return;
+  patched.add(prototype);
+  const { write, end } = prototype;
+  prototype.write = function (this: CountedResponse, chunk: unknown, encoding?: unknown) {
     // Writes after end() are refused by node; they sent nothing.
     if (!this.writableEnded) this[sent] = (this[sent] ?? 0) + byteLength(chunk, encoding);
     return write.apply(this, arguments as unknown as Parameters<typeof write>);
   } as typeof write;
-  ServerResponse.prototype.end = function (this: CountedResponse, chunk?: unknown, encoding?: unknown) {
+  if (endWrites) return;
+  prototype.end = function (this: CountedResponse, chunk?: unknown, encoding?: unknown) {
     if (!this.writableEnded && typeof chunk !== 'function') this[sent] = (this[sent] ?? 0) + byteLength(chunk, encoding);
     return end.apply(this, arguments as unknown as Parameters<typeof end>);
   } as typeof end;

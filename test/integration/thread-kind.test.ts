@@ -335,6 +335,15 @@ test('a response streams to the client as the app writes it', async () => {
   });
 });
 
+test("an app streaming with backpressure (waiting for 'drain' when write returns false) sends its whole body", async () => {
+  await withCorral(threadArgs(fixture('h2-app.js')), async (corral) => {
+    const [url] = await corral.ready();
+    const answer = await request(url, { path: '/big?bytes=3000000' });
+    assert.is(answer.status, 200);
+    assert.is(answer.body.length, 3_000_000);
+  });
+});
+
 test('a client that goes away mid-body: the app in its thread sees the request aborted, the worker keeps serving', async () => {
   await withCorral(threadArgs(NODE_APP), async (corral) => {
     const [url] = await corral.ready();

@@ -132,6 +132,9 @@ test('HTTPS serves the app with ALPN http/1.1; plain HTTP on the TLS port is not
     assert.is(negotiated.alpn, 'http/1.1');
     const preferringH2 = await handshake(url, { ALPNProtocols: ['h2', 'http/1.1'] });
     assert.is(preferringH2.alpn, 'http/1.1', 'h2 is never chosen');
+    // An HTTP/1.0 client offers http/1.0 alone (curl --http1.0), and is served in it.
+    const onlyHttp10 = await handshake(url, { ALPNProtocols: ['http/1.0'] });
+    assert.is(onlyHttp10.alpn, 'http/1.0');
 
     const plain = await request(url, { timeoutMs: 5000 }).then(
       (answer) => ({ status: answer.status, error: undefined }),

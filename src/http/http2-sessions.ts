@@ -1,0 +1,198 @@
+// HTTP/2 for the connections that speak it (--http-protocols h2): a TLS
+// connection that negotiated `h2`, or a cleartext one that opened with the
+// prior-knowledge preface. The listening socket stays the HTTP/1.1 server's
+// (accepting, --worker-connections, PROXY protocol, TLS); each HTTP/2
+// connection is handed here and served by node:http2 through its
+// compatibility API, so a node-style app gets a request and a response it
+// already knows. Per stream, corral does what it does for an HTTP/1.1 request:
+// the screen (limits, Host, `_`), trusted proxies' headers, Expect, the Server
+// header, then the same bookkeeping (observers, counters) as HTTP/1.1.
+// Per connection: an idle one is closed with GOAWAY after --keep-alive, one
+// whose client stops reading while a response waits is cut, and a drain sends
+// GOAWAY so that in-flight streams finish and no new ones start.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type ServerHttp2Stream } from 'node:http2';
+import type { Socket } from 'node:net';
+import type { Settings } from '../config/schema.js';
+import type { Logger } from '../log/logger.js';
+import { countBodyBytesOf } from '../log/response-body-bytes.js';
+import { BadRequest } from './bad-request.js';
+import { forwardedClient } from './forwarded-client.js';
+import { http2RequestScreen } from './screen-http2-request.js';
+import { sendHttp2EarlyHints } from './write-early-hints.js';
+
+export interface Http2Sessions {
+  /** Serves a connection in HTTP/2: a TLS socket that negotiated h2, or a cleartext one with its preface put back. */
+  adopt(socket: Socket): void;
+  /** GOAWAY on every connection: the streams under way finish, each connection then closes; later ones are closed at once. */
+  drain(): void;
+  /** Cuts every connection. */
+  stop(): void;
+}
+
+export interface Http2SessionsOptions {
+  settings: Settings;
+  logger: Logger;
+  onRequest: (req: IncomingMessage, res: ServerResponse) => void;
+  /** Observers (access log, metrics) look at requests after their stream closed: keep what they read. */
+  observed: boolean;
+}
+
+/**
+ * Floods node:http2 bounds, set here rather than left to defaults that may
+ * change. Rapid reset (CVE-2023-44487) and a CONTINUATION flood are bounded by
+ * nghttp2 itself (a reset rate limit, a cap on CONTINUATION frames) and by the
+ * header list size; PING and SETTINGS floods by its cap on queued
+ * acknowledgements and by maxSessionMemory.
+ */
+const FLOOD_BOUNDS = {
+  /** MB of nghttp2 memory per connection (frames queued for a peer that does not read among them). */
+  maxSessionMemory: 10,
+  /** Settings in one SETTINGS frame. */
+  maxSettings: 32,
+  /** PINGs this server sent and is waiting to have answered. */
+  maxOutstandingPings: 10,
+  /** Invalid frames a peer may send before it is disconnected. */
+  maxSessionInvalidFrames: 100,
+  /** Streams refused (past max concurrent streams) before the peer is disconnected. */
+  maxSessionRejectedStreams: 100,
+} as const;
+
+/** Pseudo-header fields a request carries (:method, :scheme, :authority, :path, :protocol). */
+const PSEUDO_HEADERS = 5;
+
+export function http2Sessions({ settings, logger, onRequest, observed }: Http2SessionsOptions): Http2Sessions {
+  const screen = http2RequestScreen(settings);
+  const forwarded = forwardedClient(settings);
+  const serverHeader = settings.serverHeader;
+  const keepAliveMs = settings.keepAlive * 1000;
+  const firstStreamMs = settings.headerTimeout > 0 ? settings.headerTimeout * 1000 : keepAliveMs;
+  const stallMs = settings.headerTimeout * 1000;
+  const sessions = new Set<Http2Session>();
+  let draining = false;
+
+  const server = http2.createServer({
+    settings: {
+      maxConcurrentStreams: settings.http2MaxConcurrentStreams,
+      initialWindowSize: settings.http2InitialWindowSize,
+      maxHeaderListSize: settings.http2MaxHeaderListSize,
+      enablePush: false,
+    },
+    // node refuses a stream past this many fields on its own; one more than the limit lets the screen answer 431.
+    maxHeaderListPairs: settings.limitRequestFields + 1 + PSEUDO_HEADERS,
+    ...FLOOD_BOUNDS,
+  });
+  sendHttp2EarlyHints(server);
+  countBodyBytesOf(http2.Http2ServerResponse.prototype, true);
+
+  /** Runs the checks; a request that fails them is answered here and never reaches the app. */
+  const admit = (req: Http2ServerRequest, res: Http2ServerResponse): boolean => {
+    const bad = screen(req) ?? forwarded?.(req as unknown as IncomingMessage);
+    if (!bad) return true;
+    bad.log(logger, req.socket.remoteAddress);
+    answer(res, bad);
+    return false;
+  };
+  const answer = (res: Http2ServerResponse, bad: BadRequest) => {
+    res.writeHead(bad.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(bad.body), ...(serverHeader ? { server: serverHeader } : {}) });
+    res.end(bad.body);
+  };
+  const serve = (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    if (serverHeader) res.setHeader('server', serverHeader);
+    onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse);
+  };
+
+  server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    if (observed) keepPeer(req);
+    if (admit(req, res)) serve(req, res);
+  });
+  // Expect: 100-continue: the interim response goes out once the request passed the checks (node would send it first).
+  server.on('checkContinue', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    if (observed) keepPeer(req);
+    if (!admit(req, res)) return;
+    res.writeContinue();
+    serve(req, res);
+  });
+  server.on('checkExpectation', (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    const bad = new BadRequest(417, `the expectation '${req.headers.expect}' cannot be met; only 100-continue is supported`);
+    bad.log(logger, req.socket.remoteAddress);
+    answer(res, bad);
+  });
+  // A stream's errors (reset by the client, cut with the connection) are swallowed by node's compatibility layer.
+  server.on('session', (session: Http2Session) => watch(session));
+
+  /** Idle (no stream open) past its time: GOAWAY and close. Client stopped reading while a response waits: cut. */
+  const watch = (session: Http2Session) => {
+    sessions.add(session);
+    session.on('error', (error: Error) => logger.debug(`HTTP/2 connection from ${session.socket?.remoteAddress}: ${error.message}`));
+    const streams = new Set<ServerHttp2Stream>();
+    // One timer per connection, re-armed (refresh) when its last stream closes, not one made and cleared per stream:
+    // when it fires with streams open, a later last close re-arms it.
+    let idle: NodeJS.Timeout | undefined;
+    const closeIfIdle = () => {
+      if (streams.size === 0 && !session.closed) session.close();
+    };
+    const lastStreamClosed = () => {
+      if (draining || keepAliveMs <= 0) return void session.close();
+      if (idle) idle.refresh();
+      else idle = setTimeout(closeIfIdle, keepAliveMs).unref();
+    };
+    session.on('stream', (stream: ServerHttp2Stream) => {
+      streams.add(stream);
+      stream.once('close', () => {
+        streams.delete(stream);
+        if (streams.size === 0 && !session.closed) lastStreamClosed();
+      });
+    });
+    session.once('close', () => {
+      clearTimeout(idle);
+      clearTimeout(first);
+      sessions.delete(session);
+    });
+    if (draining) return void session.close();
+    // A connection that opens no stream at all is closed after --header-timeout (or --keep-alive when that is off).
+    const first = firstStreamMs > 0 ? setTimeout(() => streams.size === 0 && !idle && session.close(), firstStreamMs).unref() : undefined;
+    if (stallMs > 0) {
+      // node times a connection out when nothing has moved either way for this long; only one with bytes waiting
+      // for its client to read them is stalled (an app still working on a response is not).
+      session.setTimeout(stallMs, () => {
+        if (streams.size > 0 && waitsForPeer(session, streams)) {
+          logger.info(`HTTP/2 connection from ${session.socket?.remoteAddress} cut: its client read nothing for ${settings.headerTimeout} s while a response waited (--header-timeout)`);
+          session.destroy();
+        }
+      });
+    }
+  };
+
+  return {
+    adopt(socket) {
+      server.emit('connection', socket);
+    },
+    drain() {
+      draining = true;
+      for (const session of sessions) session.close();
+    },
+    stop() {
+      draining = true;
+      for (const session of sessions) session.destroy();
+    },
+  };
+}
+
+/**
+ * req.socket (node's view of the connection) reads the session's socket while the stream is open, the stream itself
+ * once it closed: the client's address is copied onto the stream, so the access log and observers that run after
+ * the response still see it.
+ */
+function keepPeer(req: Http2ServerRequest): void {
+  const stream = req.stream as ServerHttp2Stream & { remoteAddress?: string };
+  stream.remoteAddress = stream.session?.socket?.remoteAddress;
+}
+
+/** Bytes queued for the client that it has not taken: in nghttp2, in the socket, or in a stream past its flow-control window. */
+function waitsForPeer(session: Http2Session, streams: Set<ServerHttp2Stream>): boolean {
+  if ((session.state.outboundQueueSize ?? 0) > 1 || (session.state.remoteWindowSize ?? 1) <= 0) return true;
+  if (((session.socket as Socket | undefined)?.writableLength ?? 0) > 0) return true;
+  for (const stream of streams) if (stream.writableLength > 0) return true;
+  return false;
+}
