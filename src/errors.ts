@@ -18,7 +18,18 @@ export type CorralErrorCode =
   | 'CORRAL_ERR_CTL'
   | 'CORRAL_ERR_UNSAFE_PATH'
   | 'CORRAL_ERR_INVALID_EARLY_HINTS'
-  | 'CORRAL_ERR_EARLY_HINTS_TOO_LATE';
+  | 'CORRAL_ERR_EARLY_HINTS_TOO_LATE'
+  | DirtyErrorCode;
+
+/** Why a dirty call (dirty.execute / dirty.stream) failed. */
+export type DirtyErrorCode =
+  | 'CORRAL_ERR_DIRTY_UNAVAILABLE'
+  | 'CORRAL_ERR_DIRTY_TOO_LARGE'
+  | 'CORRAL_ERR_DIRTY_TIMEOUT'
+  | 'CORRAL_ERR_DIRTY_CRASHED'
+  | 'CORRAL_ERR_DIRTY_QUEUE_FULL'
+  | 'CORRAL_ERR_DIRTY_NO_FUNCTION'
+  | 'CORRAL_ERR_DIRTY_FAILED';
 
 export class CorralError extends Error {
   readonly code: CorralErrorCode;
@@ -77,6 +88,16 @@ export class ProtocolError extends CorralError {
   constructor(code: 'CORRAL_ERR_IPC_FRAME_TOO_LARGE' | 'CORRAL_ERR_IPC_BAD_FRAME', message: string, options?: { cause?: unknown }) {
     super(code, message, options);
     this.name = 'ProtocolError';
+  }
+}
+
+/** A dirty call that failed: the code says why (the function threw, timed out, its process crashed …). */
+export class DirtyError extends CorralError {
+  declare readonly code: DirtyErrorCode;
+
+  constructor(code: DirtyErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'DirtyError';
   }
 }
 

@@ -26,3 +26,8 @@ export { createHttpServer, type HttpServerOptions } from './http/http-server.js'
 export type { RecognisedApp, NodeHandler, FetchHandler, FetchContext, FetchClient, EarlyHints, EarlyHintValue } from './app/app-shape.js';
 export { CorralError, type CorralErrorCode } from './errors.js';
 export { InvalidEarlyHints, EarlyHintsTooLate } from './http/early-hints.js';
+// App code's way to the dirty pool (--dirty-app): dirty.execute('name', ...args), dirty.stream(...).
+export { dirty, type DirtyClient, type DirtyCallOptions } from './dirty/dirty-client.js';
+export { DirtyError, type DirtyErrorCode } from './errors.js';
+export { dirtyPoolMachine, type DirtyPoolInput, type DirtyPoolEvent } from '../machines/dirty-pool.js';
+export { dirtyProcessMachine, type DirtyExit, type DirtyProcessInput } from '../machines/dirty-process.js';

@@ -298,7 +298,7 @@ export async function launch({ settings, sources, hooks, configFile, appModule, 
       if (!bound) return;
       // Without a control socket the server still runs: signals reach it as ever.
       const { startControlServer } = await import('./ctl/control-server.js');
-      const control = await startControlServer(path, settings.controlSocketMode, { server, send: arbiter.send, name, kind: settings.workerClass, inspectorUrl: inspector?.url }, logger).catch(
+      const control = await startControlServer(path, settings.controlSocketMode, { server, send: arbiter.send, name, kind: settings.workerClass, inspectorUrl: inspector?.url, dirty: arbiter.dirty }, logger).catch(
         (error: unknown) => void logger.error(`No control socket (corral ctl cannot reach this server): ${describeError(error)}`),
       );
       if (control) void arbiter.exit.finally(() => control.close());

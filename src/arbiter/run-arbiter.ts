@@ -34,6 +34,7 @@ import { sharesSockets } from '../../machines/succession.js';
 import { createNotifier, monotonicMicroseconds } from './systemd-notify.js';
 import { watchForReload } from './watch-for-reload.js';
 import { workerProcessLogic } from './worker-process.js';
+import type { RunningDirtyPool } from '../dirty/start-dirty-pool.js';
 
 const HANDLED_SIGNALS: readonly ArbiterSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'];
 /** gunicorn kills a worker this long after SIGABRT/SIGQUIT. */
@@ -83,6 +84,8 @@ export interface RunningArbiter {
   exit: Promise<number>;
   /** Connections the arbiter itself closed unserved (dispatching kinds); undefined when it accepts none. */
   refusedConnections(): RefusedConnections | undefined;
+  /** The dirty pool, with --dirty-app. */
+  dirty?: RunningDirtyPool;
 }
 
 /** The settings the arbiter's chart holds, read at start and again by each reload (HUP). */
@@ -123,6 +126,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     return stoppedEarly(notices, WORKER_APP_LOAD_ERROR, 'the app failed to load in the arbiter (--preload); the log says why');
   }
   await runHook(hooks, 'onStarting', logger, settings);
+  let dirtyPool: RunningDirtyPool | undefined;
   // Scrapes read the worker handles; there are none until the actor exists.
   let liveWorkers = (): WorkerReading[] => [];
   // Health checks read the chart's snapshot; until it exists the arbiter is booting.
@@ -138,6 +142,7 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       logger,
       liveWorkers: () => liveWorkers(),
       refusedConnections: () => connections?.refused(),
+      extraMetrics: () => dirtyPool?.prometheus() ?? '',
       extraRoutes: settings.healthBind ? undefined : health,
     });
   };
@@ -162,6 +167,22 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       return stoppedEarly(notices, 1, 'the health endpoint could not start; the log says why');
     }
     logger.info(`Answering health checks at: ${healthServer.url} (${Object.keys(health).join(', ')})`);
+  }
+  // Before the workers: they find the dirty router's socket in the environment they inherit
+  // (and none from an arbiter this one was upgraded from, when it has no pool of its own).
+  delete process.env.CORRAL_DIRTY_SOCKET;
+  if (settings.dirtyApp) {
+    const { startDirtyPool } = await import('../dirty/start-dirty-pool.js');
+    dirtyPool = await startDirtyPool({ settings: () => settings, cwd, logger, inspect: options.inspect, identity: options.identity }).catch((error: unknown) => {
+      logger.error(`The dirty pool could not start: ${describeError(error)}`);
+      return undefined;
+    });
+    if (!dirtyPool) {
+      await metrics?.close();
+      await healthServer?.close();
+      await logger.drain(LOG_DRAIN_MS);
+      return stoppedEarly(notices, 1, 'the dirty pool could not start; the log says why');
+    }
   }
   const listeners: BoundListener[] = [];
   const succession = startSuccession({
@@ -216,6 +237,8 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         hooks = next.hooks;
         logger.level = settings.logLevel as LogLevel;
         await runHook(hooks, 'onReload', logger, settings);
+        // The dirty pool rolls too: new processes load the module as it is now, each ready before an old one drains.
+        dirtyPool?.reload(settings.dirtyWorkers);
         return chart;
       }),
       succession: succession.logic,
@@ -284,6 +307,12 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     actor.send(event);
   };
   if (options.handleSignals) for (const signal of HANDLED_SIGNALS) process.on(signal, onSignal);
+  // A dirty process that cannot boot halts the server, as a worker that cannot load the app does.
+  let dirtyHalt: string | undefined;
+  void dirtyPool?.halted.then((reason) => {
+    dirtyHalt = reason;
+    actor.send({ type: 'SIGNAL', signal: 'SIGTERM', by: 'the dirty pool' });
+  });
   actor.start();
   // Kept: once the chart has ended its children are gone from its snapshot, and the last word counts.
   const successionActor = actor.getSnapshot().children.succession;
@@ -300,8 +329,11 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     : () => {};
   const exit = (async () => {
     try {
-      const output = await toPromise(actor);
-      // The worker that failed has logged its error with the stack; the reason
+      const chartOutput = await toPromise(actor);
+      // The workers are gone: nothing calls the dirty pool any more.
+      await dirtyPool?.stop(actor.getSnapshot().context.stopMode === 'quick');
+      const output = dirtyHalt ? { exitCode: WORKER_APP_LOAD_ERROR, haltReason: dirtyHalt } : chartOutput;
+      // The process that failed has logged its error with the stack; the reason
       // repeats its first line only, as gunicorn's "Reason:" line does.
       if (output.haltReason) logger.error(output.haltReason.split('\n', 1)[0]);
       notices.emit('stopped', { exitCode: output.exitCode, haltReason: output.haltReason });
@@ -321,5 +353,5 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       for (const signal of HANDLED_SIGNALS) process.off(signal, onSignal);
     }
   })();
-  return { actor, send: (event) => actor.send(event), notices, exit, refusedConnections: () => connections?.refused() };
+  return { actor, send: (event) => actor.send(event), notices, exit, refusedConnections: () => connections?.refused(), dirty: dirtyPool };
 }

@@ -2,18 +2,19 @@
 // a worker's pipe. A client sends one request; the arbiter answers it, or for
 // `events` keeps sending events until the client goes away.
 import type { ServerStatus } from '../serve.js';
+import type { DirtyStatus } from '../dirty/start-dirty-pool.js';
 
 export const CONTROL_PROTOCOL_VERSION = 1;
 /** Requests are a few bytes; anything larger is not a ctl client. */
 export const MAX_CONTROL_FRAME_BYTES = 64 * 1024;
 
-export const CONTROL_COMMANDS = ['status', 'reload', 'scale', 'reopen-logs', 'stop', 'upgrade', 'events', 'inspector'] as const;
+export const CONTROL_COMMANDS = ['status', 'reload', 'scale', 'reopen-logs', 'stop', 'upgrade', 'events', 'inspector', 'dirty-scale'] as const;
 export type ControlCommand = (typeof CONTROL_COMMANDS)[number];
 
 export interface ControlRequest {
   v: number;
   command: ControlCommand;
-  /** scale: a whole number, or '+N' / '-N'. stop: quick. */
+  /** scale, dirty-scale: a whole number, or '+N' / '-N'. stop: quick. */
   workers?: number | string;
   quick?: boolean;
 }
@@ -52,6 +53,8 @@ export interface WorkerRow {
 export interface StatusReply {
   arbiter: ArbiterSummary;
   workers: WorkerRow[];
+  /** The dirty pool, when the server has one (--dirty-app). */
+  dirty?: DirtyStatus;
 }
 
 /** A change the events stream reports. */
@@ -75,6 +78,7 @@ export function parseControlRequest(raw: unknown): ControlRequest {
   const request = raw as Record<string, unknown>;
   if (request.v !== CONTROL_PROTOCOL_VERSION) throw new Error(`protocol version ${String(request.v)} is not ${CONTROL_PROTOCOL_VERSION}: use the corral ctl of this server's version`);
   if (!CONTROL_COMMANDS.includes(request.command as ControlCommand)) throw new Error(`unknown command ${JSON.stringify(request.command)}; commands: ${CONTROL_COMMANDS.join(', ')}`);
+  if (request.command === 'dirty-scale' && !/^[+-]?\d+$/.test(String(request.workers))) throw new Error('dirty-scale takes N, +N or -N');
   if (request.command === 'scale' && !/^[+-]?\d+$/.test(String(request.workers))) throw new Error('scale takes N, +N or -N');
   return request as unknown as ControlRequest;
 }

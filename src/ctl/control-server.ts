@@ -3,6 +3,8 @@
 // garbage or an oversized frame gets an error reply and is disconnected; the
 // arbiter carries on.
 import { type Stats, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
+import type { DirtyStatus } from '../dirty/start-dirty-pool.js';
+import { MIN_DIRTY_WORKERS, acceptsDirtyWorkerCount } from '../../machines/dirty-pool.js';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import type { ArbiterEvent } from '../../machines/arbiter.js';
@@ -34,6 +36,8 @@ export interface ControlTarget {
   send(event: ArbiterEvent): void;
   name: string;
   kind: string;
+  /** The dirty pool (--dirty-app), if any: `status` shows it, `dirty-scale` sizes it. */
+  dirty?: { status(): DirtyStatus; scale(workers: number): void };
   /** The inspector's whole URL, token included: given only here, to the owner of the control socket, never to the log. */
   inspectorUrl?: string;
 }
@@ -133,6 +137,7 @@ export async function startControlServer(path: string, modeText: string, target:
         ready: worker.ready,
         retiring: worker.retiring,
       })),
+      ...(target.dirty ? { dirty: target.dirty.status() } : {}),
     };
   };
 
@@ -188,6 +193,15 @@ export async function startControlServer(path: string, modeText: string, target:
         // Relative to the current count; the chart's minimum is enforced by scale(), which says so.
         const wanted = /^[+-]/.test(text) ? current + Number(text) : Number(text);
         server.scale(wanted);
+        return ok({ from: current, to: wanted });
+      }
+      case 'dirty-scale': {
+        if (!target.dirty) throw new CorralError('CORRAL_ERR_CTL', 'this server has no dirty pool: start it with --dirty-app MODULE');
+        const text = String(request.workers);
+        const current = target.dirty.status().workers;
+        const wanted = /^[+-]/.test(text) ? current + Number(text) : Number(text);
+        if (!acceptsDirtyWorkerCount(wanted)) throw new CorralError('CORRAL_ERR_ARGUMENT', `dirty-scale: the dirty pool needs at least ${MIN_DIRTY_WORKERS} process, got ${wanted}`);
+        target.dirty.scale(wanted);
         return ok({ from: current, to: wanted });
       }
       case 'reopen-logs':

@@ -16,6 +16,7 @@ Commands:
   status              the arbiter's state and a table of its workers
   reload              rolling reload (as HUP); waits until the new workers serve
   scale N|+N|-N       set, add or remove workers (as TTIN/TTOU, any number)
+  dirty-scale N|+N|-N set, add or remove dirty processes (--dirty-app)
   reopen-logs         reopen every log file (as USR1)
   stop [--quick]      graceful stop (as TERM); --quick: at once (as INT)
   upgrade             start a new arbiter on the same sockets (as USR2)
@@ -64,7 +65,14 @@ const cpuText = (cpuSeconds: number | null | undefined, ageSeconds: number) =>
 /** As ps(1) shows %CPU: CPU time over the time it has run, as % of one core. */
 const cpuShare = (cpuSeconds: number | null | undefined, ageSeconds: number) => (typeof cpuSeconds !== 'number' ? '-' : `${((cpuSeconds / Math.max(1, ageSeconds)) * 100).toFixed(1)}`);
 
-function renderStatus({ arbiter, workers }: StatusReply): string {
+function renderDirty(dirty: NonNullable<StatusReply['dirty']>): string {
+  const head = `dirty pool [${dirty.module}]: ${dirty.state}, generation ${dirty.generation}, ${dirty.workers} process(es) wanted, ${dirty.queued} call(s) waiting`;
+  const rows = dirty.processes.map((p) => [String(p.pid ?? '-'), p.retiring && p.state.startsWith('serving') ? 'draining' : p.state, String(p.generation), p.running ?? '-']);
+  const calls = Object.entries(dirty.functions).map(([name, f]) => [name, String(f.calls), String(f.failures), String(f.timeouts), f.calls > 0 ? ((f.seconds / f.calls) * 1000).toFixed(1) : '-']);
+  return `${head}\n\n${table(['PID', 'STATE', 'GEN', 'RUNNING'], rows)}${calls.length ? `\n\n${table(['FUNCTION', 'CALLS', 'FAILED', 'TIMED OUT', 'MEAN MS'], calls)}` : ''}`;
+}
+
+function renderStatus({ arbiter, workers, dirty }: StatusReply): string {
   const head = `corral master [${arbiter.name}] pid ${arbiter.pid}: ${arbiter.state}, up ${duration(arbiter.uptimeSeconds)}, generation ${arbiter.generation}, ${arbiter.workers} worker(s) wanted, cpu ${cpuText(arbiter.cpuSeconds, arbiter.uptimeSeconds)}\nlistening: ${arbiter.listeners.join(', ') || '-'}`;
   const rows = workers.map((w) => [
     String(w.pid ?? '-'),
@@ -78,7 +86,8 @@ function renderStatus({ arbiter, workers }: StatusReply): string {
     typeof w.cpuSeconds === 'number' ? w.cpuSeconds.toFixed(1) : '-',
     cpuShare(w.cpuSeconds, w.ageSeconds),
   ]);
-  return `${head}\n\n${table(['PID', 'KIND', 'STATE', 'AGE', 'SERVED', 'IN FLIGHT', 'LAG MS', 'RSS MB', 'CPU S', '%CPU'], rows)}`;
+  const workerTable = `${head}\n\n${table(['PID', 'KIND', 'STATE', 'AGE', 'SERVED', 'IN FLIGHT', 'LAG MS', 'RSS MB', 'CPU S', '%CPU'], rows)}`;
+  return dirty ? `${workerTable}\n\n${renderDirty(dirty)}` : workerTable;
 }
 
 function renderEvent(event: ControlEvent): string {
@@ -104,6 +113,8 @@ function renderResult(command: string, result: Record<string, unknown>): string 
       return `Reload complete: generation ${String(result.generation)} serving`;
     case 'scale':
       return `Scaling from ${String(result.from)} to ${String(result.to)} worker(s)`;
+    case 'dirty-scale':
+      return `Scaling the dirty pool from ${String(result.from)} to ${String(result.to)} process(es)`;
     case 'reopen-logs':
       return 'Reopening log files';
     case 'upgrade':
@@ -148,12 +159,16 @@ export async function ctlMain(argv: string[], out = process.stdout): Promise<num
     process.stderr.write(`Error: ${command ? `unknown command '${command}'` : 'no command given'}; commands: ${CONTROL_COMMANDS.join(', ')}.\n`);
     return 2;
   }
+  if (command === 'dirty-scale' && !/^[+-]?\d+$/.test(argument ?? '')) {
+    process.stderr.write('Error: dirty-scale takes N, +N or -N, e.g. `corral ctl dirty-scale 2`.\n');
+    return 2;
+  }
   if (command === 'scale' && !/^[+-]?\d+$/.test(argument ?? '')) {
     process.stderr.write('Error: scale takes N, +N or -N, e.g. `corral ctl scale 4` or `corral ctl scale +1`.\n');
     return 2;
   }
   const request: ControlRequest = { v: CONTROL_PROTOCOL_VERSION, command: command as ControlRequest['command'] };
-  if (command === 'scale') request.workers = argument;
+  if (command === 'scale' || command === 'dirty-scale') request.workers = argument;
   if (values.quick) request.quick = true;
 
   try {

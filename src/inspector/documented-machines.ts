@@ -4,6 +4,8 @@ import { arbiterMachine } from '../../machines/arbiter.js';
 import { workerHandleMachine } from '../../machines/worker-handle.js';
 import { workerMachine } from '../../machines/worker.js';
 import { successionMachine } from '../../machines/succession.js';
+import { dirtyPoolMachine } from '../../machines/dirty-pool.js';
+import { dirtyProcessMachine } from '../../machines/dirty-process.js';
 import { eventsHandledInPlace, statechartToMermaid } from './statechart-to-mermaid.js';
 
 export const documentedMachines: { file: string; title: string; about: string; machine: AnyStateMachine }[] = [
@@ -30,6 +32,18 @@ export const documentedMachines: { file: string; title: string; about: string; m
     title: 'Worker',
     about: 'A worker process: loads the app, starts its kind on the inherited listeners, heartbeats to the arbiter, and drains when told.',
     machine: workerMachine,
+  },
+  {
+    file: 'dirty-pool.md',
+    title: 'Dirty pool (in the arbiter, with --dirty-app)',
+    about: "The processes that hold the --dirty-app module loaded and run its functions for the workers' dirty.execute()/dirty.stream() calls. Keeps --dirty-workers of them (corral ctl dirty-scale changes it), replaces one that dies or runs a call past its deadline, reloads rolling on HUP (a new one ready before an old one drains), and drains after the workers when the arbiter stops. One that cannot boot halts corral (exit 4).",
+    machine: dirtyPoolMachine,
+  },
+  {
+    file: 'dirty-process.md',
+    title: 'Dirty process handle (in the arbiter)',
+    about: "The arbiter's mirror of one dirty process: it boots (module and setup()), runs one call at a time, and is killed when a call passes its deadline (the call rejects with CORRAL_ERR_DIRTY_TIMEOUT and the pool starts another). Told to leave while busy, it leaves once its call is answered.",
+    machine: dirtyProcessMachine,
   },
 ];
 

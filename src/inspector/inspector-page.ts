@@ -61,6 +61,10 @@ export const INSPECTOR_PAGE = `<!doctype html>
   #workers tr[data-selected] { background: #e8f0fe; }
   #workers tr[data-gone] { color: #8a93a5; }
   #workers td.bad { color: #b42318; font-weight: 600; }
+  #dirty-processes { border-collapse: collapse; font-size: 12px; font-variant-numeric: tabular-nums; white-space: nowrap; margin-bottom: 8px; }
+  #dirty-processes th { text-align: left; font-weight: 600; color: #5b6475; padding: 2px 6px; border-bottom: 1px solid #dde1e8; }
+  #dirty-processes td { text-align: left; padding: 2px 6px; border-bottom: 1px solid #f0f2f5; }
+  #dirty-processes tr[data-gone] { color: #8a93a5; }
   .st { display: inline-block; width: 8px; height: 8px; border-radius: 50%; margin-right: 5px; background: #c5cbd6; }
   .st.serving { background: #1f7a4d; } .st.booting { background: #d9a300; } .st.draining { background: #b54708; } .st.dead { background: #b42318; }
   .counters { color: #5b6475; font-size: 12px; margin: 2px 0 4px; }
@@ -107,6 +111,14 @@ export const INSPECTOR_PAGE = `<!doctype html>
     </div>
     <div class="panel"><h2 style="margin-top:0"><span id="selected-title">Worker</span> <button type="button" id="act-stop-worker" hidden title="a replacement boots first, then this one drains">Stop this worker</button></h2><div id="selected" class="chart-wrap"></div></div>
     <div class="panel"><h2 style="margin-top:0">Arbiter</h2><div id="arbiter" class="chart-wrap"></div></div>
+    <div class="panel" id="dirty-panel" hidden>
+      <h2 style="margin-top:0">Dirty pool <span class="hint" id="dirty-meta"></span></h2>
+      <div class="table-wrap"><table id="dirty-processes" class="plain">
+        <thead><tr><th>process</th><th>state</th><th>pid</th><th>running</th></tr></thead>
+        <tbody></tbody>
+      </table></div>
+      <div id="dirty-chart" class="chart-wrap"></div>
+    </div>
   </div>
   <div class="column">
     <div class="panel">
@@ -277,6 +289,19 @@ function drawWorkers(picture) {
   if (selected) lightChart(panel, charts.workerHandle, 'worker', selected.value, selected.lastTransition);
 }
 
+function drawDirty(picture) {
+  const panel = document.getElementById('dirty-panel');
+  panel.hidden = !picture.dirty;
+  if (!picture.dirty) return;
+  const dirty = picture.dirty;
+  panel.dataset.state = stateText(dirty.value);
+  document.getElementById('dirty-meta').textContent = stateText(dirty.value) + ' · generation ' + dirty.generation + ' · ' + dirty.workers + ' process(es) wanted';
+  document.querySelector('#dirty-processes tbody').innerHTML = dirty.processes.map((p) =>
+    '<tr data-id="' + escape(p.id) + '" data-state="' + escape(stateText(p.value)) + '"' + (p.gone ? ' data-gone' : '') + '><td>' + escape(p.id) + '</td><td><span class="st ' + escape(stateText(p.value).split('.')[0]) + '"></span>' +
+    escape(stateText(p.value)) + '</td><td>' + (p.pid ?? '–') + '</td><td>' + escape(p.running ?? '–') + '</td></tr>').join('');
+  lightChart(document.getElementById('dirty-chart'), charts.dirtyPool, 'dirtyPool', dirty.value, dirty.lastTransition);
+}
+
 function update(picture) {
   last = picture;
   render();
@@ -294,6 +319,7 @@ function render() {
 
   drawSummary(picture);
   drawWorkers(picture);
+  drawDirty(picture);
   const shownSeq = replay ? replay.frame.seq : undefined;
   document.getElementById('log').innerHTML = last.log.slice().reverse().map((line) =>
     '<li' + (line.seq ? ' data-seq="' + line.seq + '"' : '') + (line.seq === shownSeq ? ' data-shown' : '') + '><time>' + new Date(line.at).toLocaleTimeString() + '</time>' + escape(line.text) + '</li>').join('');

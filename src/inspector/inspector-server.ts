@@ -8,6 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { arbiterMachine } from '../../machines/arbiter.js';
 import { workerHandleMachine } from '../../machines/worker-handle.js';
+import { dirtyPoolMachine } from '../../machines/dirty-pool.js';
 import { CorralError, describeError } from '../errors.js';
 import type { Logger } from '../log/logger.js';
 import { hostForUrl, parseHostPort } from '../sockets/host-port.js';
@@ -63,7 +64,7 @@ export async function startInspectorServer(
   const token = isLoopback(host) ? undefined : randomBytes(16).toString('hex');
   // Each chart with where its boxes and arrows go, worked out once: the page only draws them.
   const withLayout = (chart: ReturnType<typeof describeStatechart>) => ({ ...chart, layout: layoutStatechart(chart) });
-  const charts = JSON.stringify({ arbiter: withLayout(describeStatechart(arbiterMachine)), workerHandle: withLayout(describeStatechart(workerHandleMachine)) });
+  const charts = JSON.stringify({ arbiter: withLayout(describeStatechart(arbiterMachine)), workerHandle: withLayout(describeStatechart(workerHandleMachine)), dirtyPool: withLayout(describeStatechart(dirtyPoolMachine)) });
   /** Each page's stream, and how to stop following the error log for it. */
   const streams = new Map<http.ServerResponse, { unfollow: () => void }>();
   const followErrorLog = (res: http.ServerResponse) => {

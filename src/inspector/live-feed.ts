@@ -41,6 +41,14 @@ export interface FeedWorker {
   lastTransition?: Transition;
 }
 
+export interface FeedDirtyPool {
+  value: unknown;
+  workers: number;
+  generation: number;
+  lastTransition?: Transition;
+  processes: { id: string; pid: number | undefined; value: unknown; running: string | undefined; gone: boolean }[];
+}
+
 /** The last change of state of a chart, and the event that made it. */
 export interface Transition {
   at: number;
@@ -89,6 +97,8 @@ export interface FeedPicture {
     refused?: { silent: number; shed: number; stopping: number };
   };
   workers: FeedWorker[];
+  /** The dirty pool (--dirty-app), when there is one: its chart's state and its processes. */
+  dirty?: FeedDirtyPool;
   /** Requests served by every worker so far, exited ones included. */
   served: number;
   rates: {
@@ -161,6 +171,8 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
   const generations = new Map<string, number>();
   const rates = createRequestRates();
   const workers = new Map<string, FeedWorker>();
+  let dirty: FeedDirtyPool | undefined;
+  const dirtyProcesses = new Map<string, FeedDirtyPool['processes'][number]>();
   const log: FeedLine[] = [];
   let servedByGone = 0;
   const listeners = new Set<(picture: FeedPicture) => void>();
@@ -187,6 +199,7 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
       at: now,
       arbiter: { ...arbiter, restarts: { ...arbiter.restarts }, refused: arbiter.refused && { ...arbiter.refused } },
       workers: all,
+      ...(dirty ? { dirty: { ...dirty, processes: [...dirtyProcesses.values()] } } : {}),
       served: servedByGone + all.filter((w) => !w.gone).reduce((sum, w) => sum + w.served, 0),
       rates: { now: rates.rate(now, HEADLINE_WINDOW_MS), windowMs: HEADLINE_WINDOW_MS, series: whole ? rates.series() : [], stepMs: SERIES_STEP_MS, spanMs: SERIES_SPAN_MS },
       log: whole ? [...log] : [],
@@ -276,6 +289,31 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
     changed();
   };
 
+  const onDirtyPool = (snapshot: Snapshot, event: { type: string }, edges: TakenEdge[]) => {
+    const before = dirty ? stateText(dirty.value) : '';
+    const lastTransition = dirty && !sameValue(dirty.value, snapshot.value) ? { at: Date.now(), event: event.type, from: dirty.value, to: snapshot.value, edges } : dirty?.lastTransition;
+    dirty = { value: snapshot.value, workers: snapshot.context.workers, generation: snapshot.context.generation, lastTransition, processes: [] };
+    const after = stateText(snapshot.value);
+    if (after !== before) note(`dirty pool ${after}`);
+    changed();
+  };
+
+  const onDirtyProcess = (snapshot: Snapshot) => {
+    const id = String(snapshot.context.id);
+    const known = dirtyProcesses.get(id);
+    const gone = snapshot.status !== 'active';
+    const process = { id, pid: snapshot.context.pid, value: snapshot.value, running: snapshot.context.call?.name, gone };
+    dirtyProcesses.set(id, process);
+    const before = known ? stateText(known.value) : '';
+    const after = stateText(snapshot.value);
+    if (after !== before) note(`${id}${process.pid ? ` (pid ${process.pid})` : ''} ${after}`);
+    if (gone) {
+      const goneIds = [...dirtyProcesses.values()].filter((p) => p.gone).map((p) => p.id);
+      for (const old of goneIds.slice(0, Math.max(0, goneIds.length - GONE_KEPT))) dirtyProcesses.delete(old);
+    }
+    changed();
+  };
+
   const describeEvent = (event: { type: string; [key: string]: any }): string | undefined => {
     switch (event.type) {
       case 'SIGNAL':
@@ -306,9 +344,11 @@ export function createLiveFeed({ history: historyKept = 1000 }: { history?: numb
         const event = (inspection.event ?? { type: '' }) as { type: string };
         if (machineId === 'arbiter') onArbiter(snapshot, event, takenBy(inspection.actorRef));
         else if (machineId === 'workerHandle') onHandle(snapshot, event, takenBy(inspection.actorRef));
+        else if (machineId === 'dirtyPool') onDirtyPool(snapshot, event, takenBy(inspection.actorRef));
+        else if (machineId === 'dirtyProcess') onDirtyProcess(snapshot);
       } else if (inspection.type === '@xstate.microstep') {
         const machineId = (inspection.actorRef as { logic?: { id?: string } }).logic?.id;
-        if (machineId !== 'arbiter' && machineId !== 'workerHandle') return;
+        if (machineId !== 'arbiter' && machineId !== 'workerHandle' && machineId !== 'dirtyPool') return;
         const taken = ((inspection as unknown as { _transitions?: TakenTransition[] })._transitions ?? []).filter((transition) => transition.target?.length);
         if (taken.length > 0) stepping.set(inspection.actorRef, [...(stepping.get(inspection.actorRef) ?? []), ...taken.map(describeTaken)]);
       } else if (inspection.type === '@xstate.event') {

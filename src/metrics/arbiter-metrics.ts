@@ -29,15 +29,17 @@ export interface ArbiterMetricsOptions {
   liveWorkers: () => readonly WorkerReading[];
   /** Connections the arbiter closed unserved (dispatching kinds), undefined where it accepts none. */
   refusedConnections?: () => PoolSnapshot['refusedConnections'];
+  /** More families for the exposition (the dirty pool's). */
+  extraMetrics?: () => string;
   /** More routes on the metrics listener (the health checks, when they have no listener of their own). */
   extraRoutes?: Routes;
 }
 
 /** Binds the metrics endpoint (a bind failure rejects); undefined when no metric is asked for. */
-export async function startArbiterMetrics({ metricsBind, statsd, logger, liveWorkers, refusedConnections, extraRoutes }: ArbiterMetricsOptions): Promise<ArbiterMetrics | undefined> {
+export async function startArbiterMetrics({ metricsBind, statsd, logger, liveWorkers, refusedConnections, extraRoutes, extraMetrics }: ArbiterMetricsOptions): Promise<ArbiterMetrics | undefined> {
   if (!metricsBind && !statsd) return undefined;
   const pool = new PoolMetrics();
-  const routes = { ...metricsRoute(() => renderPrometheus({ ...pool.snapshot(liveWorkers()), refusedConnections: refusedConnections?.() })), ...extraRoutes };
+  const routes = { ...metricsRoute(() => renderPrometheus({ ...pool.snapshot(liveWorkers()), refusedConnections: refusedConnections?.() }) + (extraMetrics?.() ?? '')), ...extraRoutes };
   const server = metricsBind ? await startMetricsServer(metricsBind, routes, logger) : undefined;
   if (server) logger.info(`Serving metrics at: ${server.url}/metrics`);
   if (server && extraRoutes) logger.info(`Answering health checks at: ${server.url} (${Object.keys(extraRoutes).join(', ')})`);

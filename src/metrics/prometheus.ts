@@ -10,16 +10,16 @@ const escapeLabel = (value: string) => value.replace(/\\/g, '\\\\').replace(/\n/
 
 type Labels = Record<string, string>;
 
-const sample = (name: string, value: number, labels?: Labels) => {
+export const sample = (name: string, value: number, labels?: Labels) => {
   const pairs = labels ? Object.entries(labels).map(([key, label]) => `${key}="${escapeLabel(label)}"`) : [];
   return `${name}${pairs.length ? `{${pairs.join(',')}}` : ''} ${formatNumber(value)}`;
 };
 
-const family = (name: string, type: 'counter' | 'gauge' | 'histogram', help: string, samples: string[]) =>
+export const family = (name: string, type: 'counter' | 'gauge' | 'histogram', help: string, samples: string[]) =>
   [`# HELP ${name} ${help}`, `# TYPE ${name} ${type}`, ...samples].join('\n');
 
 /** Bucket counts are cumulative in the exposition: each `le` counts everything at or under it. */
-function histogramSamples(name: string, { counts, sumSeconds }: PoolSnapshot['durations']) {
+export function histogramSamples(name: string, { counts, sumSeconds }: PoolSnapshot['durations']) {
   const samples: string[] = [];
   let cumulative = 0;
   DURATION_BOUNDS.forEach((bound, bucket) => {

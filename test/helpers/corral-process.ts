@@ -68,7 +68,7 @@ export class CorralProcess {
       partial[stream] = complete.pop()!;
       for (const line of complete) {
         this.lines.push(line);
-        const pid = /Booting worker with pid: (\d+)/.exec(line)?.[1] ?? /\[(\d+)\] \[INFO\] Starting corral/.exec(line)?.[1];
+        const pid = /Booting (?:worker|dirty process) with pid: (\d+)/.exec(line)?.[1] ?? /\[(\d+)\] \[INFO\] Starting corral/.exec(line)?.[1];
         if (pid) started.add(Number(pid));
       }
       this.waiters.forEach((wake) => wake());
@@ -142,6 +142,14 @@ export class CorralProcess {
     });
   }
 
+  /** Pids of the dirty processes (--dirty-app) this arbiter booted, in order. */
+  dirtyPids(): number[] {
+    return this.lines.flatMap((line) => {
+      const pid = /Booting dirty process with pid: (\d+)/.exec(line)?.[1];
+      return pid ? [Number(pid)] : [];
+    });
+  }
+
   liveWorkerPids(): number[] {
     return this.workerPids().filter(isAlive);
   }
@@ -181,7 +189,7 @@ export class CorralProcess {
       } catch {
         signalAll('SIGKILL');
         // A worker left behind still holds the output pipes: `exited` waits for it.
-        for (const pid of this.workerPids().filter(isAlive)) {
+        for (const pid of [...this.workerPids(), ...this.dirtyPids()].filter(isAlive)) {
           try {
             process.kill(pid, 'SIGKILL');
           } catch {
@@ -191,7 +199,7 @@ export class CorralProcess {
         await this.exited;
       }
     }
-    for (const pid of [...this.arbiterPids(), ...this.workerPids()]) {
+    for (const pid of [...this.arbiterPids(), ...this.workerPids(), ...this.dirtyPids()]) {
       if (isAlive(pid)) {
         try {
           process.kill(pid, 'SIGKILL');
