@@ -35,6 +35,7 @@ import { createNotifier, monotonicMicroseconds } from './systemd-notify.js';
 import { watchForReload } from './watch-for-reload.js';
 import { workerProcessLogic } from './worker-process.js';
 import type { RunningDirtyPool } from '../dirty/start-dirty-pool.js';
+import { warnOfDirtyRestartSettings } from '../dirty/dirty-reload.js';
 
 const HANDLED_SIGNALS: readonly ArbiterSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH'];
 /** gunicorn kills a worker this long after SIGABRT/SIGQUIT. */
@@ -233,11 +234,13 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
           logger.warning('Reload keeps the sockets already bound; a changed bind takes a restart.');
         }
         if (next.settings.requestTimeout !== settings.requestTimeout) warnOfIgnoredRequestTimeout(next.settings, logger);
+        warnOfDirtyRestartSettings(settings, next.settings, logger);
         settings = { ...next.settings, bind: settings.bind };
         hooks = next.hooks;
         logger.level = settings.logLevel as LogLevel;
         await runHook(hooks, 'onReload', logger, settings);
         // The dirty pool rolls too: new processes load the module as it is now, each ready before an old one drains.
+        // A pool turned off by the new config keeps its module (see dirty-reload.ts).
         dirtyPool?.reload(settings.dirtyWorkers);
         return chart;
       }),

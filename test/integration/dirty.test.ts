@@ -362,6 +362,33 @@ test('HUP reloads the dirty pool rolling: new code answers, old processes leave,
   }, { env });
 });
 
+test('HUP says what of the dirty pool takes a restart: starting or stopping the pool, its message cap', async () => {
+  const dir = mkdtempSync(join(tmp, 'restart-only-'));
+  const config = join(dir, 'corral.config.mjs');
+  const writeConfig = (settings: object) => writeFileSync(config, `export default ${JSON.stringify(settings)};\n`);
+  const model = join(REPO_ROOT, MODEL);
+  writeConfig({ dirtyApp: model });
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '-c', config, join(REPO_ROOT, APP)], async (corral) => {
+    const [url] = await corral.ready(20_000);
+    await dirtyReady(corral);
+    writeConfig({ dirtyMaxMessage: '1M' });
+    const from = corral.lines.length;
+    corral.signal('SIGHUP');
+    await corral.waitForLine(new RegExp(`\\[WARNING\\] Reload keeps the dirty pool of ${model.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}; turning it off takes a restart\\.`), { from, timeoutMs: 15_000 });
+    await corral.waitForLine(/\[WARNING\] Reload keeps --dirty-max-message 16M; a change \(1M\) takes a restart\./, { from });
+    await corral.waitForLine(/\[INFO\] Dirty pool reloaded: generation 2 serving/, { from, timeoutMs: 20_000 });
+    assert.is((await get(url, '/lookup?key=key-1')).status, 200, 'the pool still answers');
+  }, { env, cwd: dir });
+  writeConfig({});
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '-c', config, join(REPO_ROOT, APP)], async (corral) => {
+    await corral.ready(20_000);
+    writeConfig({ dirtyApp: model });
+    const from = corral.lines.length;
+    corral.signal('SIGHUP');
+    await corral.waitForLine(/\[WARNING\] Reload does not start a dirty pool; --dirty-app \S+ takes a restart\./, { from, timeoutMs: 15_000 });
+  }, { env, cwd: dir });
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test.run();
