@@ -5,6 +5,7 @@
 // one drains), and drains them all when the arbiter stops. Effects from src/.
 import { type ActorRefFrom, and, assign, not, setup } from 'xstate';
 import { type DirtyExit, type DirtyProcessInput, dirtyProcessMachine } from './dirty-process.js';
+import { backoffMs } from './arbiter.js';
 import type { LogLevel } from './worker-handle.js';
 
 export interface DirtyPoolInput {
@@ -12,10 +13,13 @@ export interface DirtyPoolInput {
   bootTimeoutMs: number;
   gracefulTimeoutMs: number;
   killDelayMs: number;
+  /** How long a process serves before its death no longer counts towards a crash loop (default 5 s). */
+  settleMs?: number;
 }
 
 export type DirtyPoolEvent =
   | { type: 'DIRTY.READY'; id: string }
+  | { type: 'DIRTY.SETTLED'; id: string }
   | { type: 'DIRTY.IDLE'; id: string }
   | { type: 'DIRTY.EXITED'; exit: DirtyExit }
   /** corral ctl dirty-scale N. */
@@ -43,6 +47,8 @@ export interface DirtyPoolContext extends DirtyPoolInput {
   haltReason: string | undefined;
   /** A RELOAD came while booting: the pool reloads (to this many) once it serves. */
   reloadPending: number | undefined;
+  /** Processes in a row that died by themselves before they settled. */
+  crashStreak: number;
 }
 
 export interface DirtyPoolOutput {
@@ -74,7 +80,7 @@ function spawnOne(context: DirtyPoolContext, spawn: Spawner) {
   const id = `dirty-${spawned}`;
   const ref = spawn('dirtyProcess', {
     id,
-    input: { id, bootTimeoutMs: context.bootTimeoutMs, gracefulTimeoutMs: context.gracefulTimeoutMs, killDelayMs: context.killDelayMs },
+    input: { id, bootTimeoutMs: context.bootTimeoutMs, gracefulTimeoutMs: context.gracefulTimeoutMs, killDelayMs: context.killDelayMs, settleMs: context.settleMs ?? 5000 },
   }) as ProcessRef;
   return {
     spawned,
@@ -175,6 +181,8 @@ export const dirtyPoolMachine = setup({
       const { [event.exit.id]: _info, ...processInfo } = context.processInfo;
       return { processRefs, processInfo };
     }),
+    countCrash: assign({ crashStreak: ({ context }) => context.crashStreak + 1 }),
+    resetCrashStreak: assign({ crashStreak: 0 }),
     halt: assign({
       haltReason: ({ event }) =>
         event.type === 'DIRTY.EXITED' ? `a dirty process could not boot (--dirty-app): ${describeBootFailure(event.exit)}` : 'halted',
@@ -191,6 +199,12 @@ export const dirtyPoolMachine = setup({
     isQuickStop: ({ event }) => event.type === 'STOP' && event.quick === true,
     noneLeft: ({ context }) => Object.keys(context.processRefs).length === 0,
     reloadPending: ({ context }) => context.reloadPending !== undefined,
+    /** It died by itself before it settled (a crash right after setup(), a module that exits on its own). */
+    diedYoung: ({ event }) => event.type === 'DIRTY.EXITED' && event.exit.cause === 'exited' && !event.exit.established,
+    diedYoungAgain: ({ context, event }) => context.crashStreak >= 1 && event.type === 'DIRTY.EXITED' && event.exit.cause === 'exited' && !event.exit.established,
+  },
+  delays: {
+    backoff: ({ context }) => backoffMs(context.crashStreak),
   },
 }).createMachine({
   id: 'dirtyPool',
@@ -203,6 +217,7 @@ export const dirtyPoolMachine = setup({
     stopMode: 'graceful',
     haltReason: undefined,
     reloadPending: undefined,
+    crashStreak: 0,
   }),
   initial: 'booting',
   states: {
@@ -227,6 +242,32 @@ export const dirtyPoolMachine = setup({
         steady: {
           entry: ['spawnProcesses', 'retireSurplus', 'notifyRetiring'],
           always: { guard: 'reloadPending', target: 'reloading' },
+          on: {
+            // A crash loop: respawn after a back-off, as the HTTP workers do. Any other exit: `serving` below.
+            'DIRTY.EXITED': {
+              guard: and(['diedYoungAgain', not('isBootFailure')]),
+              target: 'backingOff',
+              actions: [processExited, logExit, 'forgetProcess', 'countCrash'],
+            },
+          },
+        },
+        // Dirty processes die right after booting: respawn after a growing delay instead of in a tight loop.
+        backingOff: {
+          entry: {
+            type: 'log',
+            params: ({ context }) => ({
+              level: 'error',
+              message: `Dirty processes keep dying right after booting (${context.crashStreak} in a row); next start in ${backoffMs(context.crashStreak) / 1000} s. Check the log above for the cause.`,
+            }),
+          },
+          after: { backoff: 'steady' },
+          on: {
+            // The back-off's end respawns; a boot failure still halts (`serving` below).
+            'DIRTY.EXITED': [
+              { guard: and(['diedYoung', not('isBootFailure')]), actions: [processExited, logExit, 'forgetProcess', 'countCrash'] },
+              { guard: not('isBootFailure'), actions: [processExited, logExit, 'forgetProcess'] },
+            ],
+          },
         },
         reloading: {
           entry: ['nextGeneration', 'rollOn'],
@@ -267,9 +308,11 @@ export const dirtyPoolMachine = setup({
       on: {
         'DIRTY.READY': { actions: ['markReady', 'workAvailable'] },
         'DIRTY.IDLE': { actions: 'workAvailable' },
+        'DIRTY.SETTLED': { actions: 'resetCrashStreak' },
         'DIRTY.EXITED': [
           // A replacement that cannot boot any more (its module broke on disk): the pool halts.
           { guard: 'isBootFailure', target: 'draining', actions: [processExited, logExit, 'forgetProcess', 'halt'] },
+          { guard: 'diedYoung', actions: [processExited, logExit, 'forgetProcess', 'countCrash', 'spawnProcesses'] },
           { actions: [processExited, logExit, 'forgetProcess', 'spawnProcesses'] },
         ],
         SCALE: [

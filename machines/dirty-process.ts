@@ -12,6 +12,8 @@ export interface DirtyProcessInput {
   gracefulTimeoutMs: number;
   /** Between SIGQUIT and SIGKILL. */
   killDelayMs: number;
+  /** Serving this long, its death is no longer part of a crash loop. */
+  settleMs: number;
 }
 
 export type DirtyExitCause =
@@ -31,6 +33,8 @@ export interface DirtyExit {
   bootError: string | undefined;
   /** The call running when it died, if any. */
   callId: number | undefined;
+  /** It served for the settle time: its death is not part of a crash loop. */
+  established: boolean;
 }
 
 export type DirtyProcessEvent =
@@ -60,6 +64,7 @@ export interface DirtyProcessContext extends DirtyProcessInput {
   call: { id: number; name: string; timeoutMs: number; limitMs: number } | undefined;
   /** Told to leave while busy: it drains once its call is answered. */
   retireAfterCall: boolean;
+  established: boolean;
 }
 
 const exitOf = (context: DirtyProcessContext): DirtyExit => ({
@@ -70,6 +75,7 @@ const exitOf = (context: DirtyProcessContext): DirtyExit => ({
   cause: context.cause,
   bootError: context.bootError,
   callId: context.call?.id,
+  established: context.established,
 });
 
 const setCause = (cause: DirtyExitCause) => ({ type: 'setCause', params: { cause } }) as const;
@@ -105,6 +111,8 @@ export const dirtyProcessMachine = setup({
     markRetireAfterCall: assign({ retireAfterCall: true }),
     reportReady: sendParent(({ context }) => ({ type: 'DIRTY.READY' as const, id: context.id })),
     reportIdle: sendParent(({ context }) => ({ type: 'DIRTY.IDLE' as const, id: context.id })),
+    markEstablished: assign({ established: true }),
+    reportSettled: sendParent(({ context }) => ({ type: 'DIRTY.SETTLED' as const, id: context.id })),
     reportExit: sendParent(({ context }) => ({ type: 'DIRTY.EXITED' as const, exit: exitOf(context) })),
   },
   delays: {
@@ -112,6 +120,7 @@ export const dirtyProcessMachine = setup({
     callDeadline: ({ context }) => context.call?.timeoutMs ?? 0,
     gracefulDeadline: ({ context }) => context.gracefulTimeoutMs + context.killDelayMs,
     killDelay: ({ context }) => context.killDelayMs,
+    settle: ({ context }) => context.settleMs,
   },
   guards: {
     hasBootTimeout: ({ context }) => context.bootTimeoutMs > 0,
@@ -130,6 +139,7 @@ export const dirtyProcessMachine = setup({
     signal: null,
     call: undefined,
     retireAfterCall: false,
+    established: false,
   }),
   invoke: { id: 'process', src: 'dirtyProcess', input: ({ context }) => ({ id: context.id }) },
   initial: 'booting',
@@ -150,6 +160,7 @@ export const dirtyProcessMachine = setup({
     },
     serving: {
       entry: 'reportReady',
+      after: { settle: { actions: ['markEstablished', 'reportSettled'] } },
       initial: 'idle',
       states: {
         idle: {

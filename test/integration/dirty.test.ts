@@ -389,6 +389,19 @@ test('HUP says what of the dirty pool takes a restart: starting or stopping the 
   }, { env, cwd: dir });
 });
 
+test('a dirty module that dies right after booting is respawned after a growing back-off; the workers serve on', async () => {
+  const dir = mkdtempSync(join(tmp, 'crash-loop-'));
+  const model = join(dir, 'model.mjs');
+  writeFileSync(model, 'export function setup() { setTimeout(() => process.exit(3), 100); }\nexport const f = () => 1;\n');
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--dirty-app', model, 'examples/test.js'], async (corral) => {
+    const [url] = await corral.ready(20_000);
+    await corral.waitForLine(/\[ERROR\] Dirty processes keep dying right after booting \(2 in a row\); next start in 1 s/, { timeoutMs: 15_000 });
+    await corral.waitForLine(/\[ERROR\] Dirty processes keep dying right after booting \(3 in a row\); next start in 2 s/, { timeoutMs: 15_000 });
+    assert.ok(corral.dirtyPids().length <= 4, `${corral.dirtyPids().length} dirty processes started`);
+    assert.is((await request(url)).status, 200);
+  }, { env });
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test.run();

@@ -182,4 +182,35 @@ test('STOP quick: QUIT to every process at once, even a busy one', () => {
   assert.equal(processes.map((p) => p.signals), [['SIGQUIT'], ['SIGQUIT']]);
 });
 
+test('dirty processes that die right after booting are respawned after a growing back-off, not in a tight loop; one that settles ends it', () => {
+  const { actor, advance, processes, logs, live, bootAll } = run(1);
+  bootAll();
+  const crashNewest = () => {
+    const newest = live().at(-1)!;
+    newest.emit({ type: 'MSG.ready' });
+    newest.exit(1);
+  };
+  crashNewest();
+  assert.is(processes.length, 2, 'the first early death is replaced at once');
+  crashNewest();
+  assert.ok(actor.getSnapshot().matches({ serving: 'backingOff' }));
+  assert.is(processes.length, 2, 'the second waits for the back-off');
+  assert.ok(logs.some((line) => /error: Dirty processes keep dying right after booting \(2 in a row\); next start in 1 s/.test(line)), logs.join('\n'));
+  advance(999);
+  assert.is(processes.length, 2);
+  advance(1);
+  assert.is(processes.length, 3, 'respawned once the back-off ends');
+  crashNewest();
+  assert.ok(logs.some((line) => /\(3 in a row\); next start in 2 s/.test(line)), 'the back-off grows');
+  advance(2000);
+  assert.is(processes.length, 4);
+  // This one settles: the streak is over, and a later death is replaced at once.
+  live().at(-1)!.emit({ type: 'MSG.ready' });
+  advance(5000);
+  assert.is(actor.getSnapshot().context.crashStreak, 0);
+  live().at(-1)!.exit(1);
+  assert.is(processes.length, 5);
+  assert.ok(actor.getSnapshot().matches({ serving: 'steady' }));
+});
+
 test.run();
