@@ -6,9 +6,9 @@
 // fastify's request.ip/protocol, the fetch URL's scheme, the access log's %(h)s).
 // From anyone else they are ignored.
 import type { IncomingMessage } from 'node:http';
-import net from 'node:net';
 import type { Settings } from '../config/schema.js';
 import { addressAllowList } from '../sockets/address-allow-list.js';
+import { ipVersion } from '../sockets/ip-version.js';
 import { BadRequest } from './bad-request.js';
 
 export type ForwardingSettings = Pick<Settings, 'forwardedAllowIps' | 'secureSchemeHeaders'>;
@@ -125,7 +125,7 @@ function bareAddress(text: string): string | undefined {
   const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(address);
   if (bracketed) address = bracketed[1];
   else if (/^[\d.]+:\d+$/.test(address)) address = address.slice(0, address.lastIndexOf(':'));
-  return net.isIP(address) ? address : undefined;
+  return ipVersion(address) ? address : undefined;
 }
 
 /**
@@ -135,7 +135,7 @@ function bareAddress(text: string): string | undefined {
  * carries requests of many clients, pipelined ones at once.
  */
 function socketSeenAs<S extends object>(socket: S, remoteAddress: string | undefined, encrypted: boolean): S {
-  const remoteFamily = remoteAddress && net.isIPv6(remoteAddress) ? 'IPv6' : 'IPv4';
+  const remoteFamily = remoteAddress && ipVersion(remoteAddress) === 6 ? 'IPv6' : 'IPv4';
   return new Proxy(socket, {
     get(target, key) {
       if (key === 'remoteAddress') return remoteAddress;

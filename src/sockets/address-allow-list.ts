@@ -2,6 +2,7 @@
 // IPs, CIDR ranges or `*`, checked with node's BlockList so IPv4 peers that
 // arrive as IPv4-mapped IPv6 (`::ffff:10.0.0.1`) match their IPv4 rules.
 import net from 'node:net';
+import { ipVersion } from './ip-version.js';
 
 export interface AllowedAddress {
   address: string;
@@ -12,7 +13,7 @@ export interface AllowedAddress {
 /** `10.0.0.1`, `10.0.0.0/8`, `::1`, `fd00::/8`; undefined when it is none of these. */
 export function parseAllowedAddress(value: string): AllowedAddress | undefined {
   const [address, prefixText, extra] = value.trim().split('/');
-  const version = net.isIP(address);
+  const version = ipVersion(address);
   if (version === 0 || extra !== undefined) return undefined;
   const bits = version === 4 ? 32 : 128;
   if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
@@ -37,7 +38,7 @@ export function addressAllowList(entries: readonly string[]): AddressAllowed {
     let allowed = seen.get(address);
     if (allowed === undefined) {
       const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-      const version = net.isIP(mapped ?? address);
+      const version = ipVersion(mapped ?? address);
       allowed = version !== 0 && list.check(mapped ?? address, version === 4 ? 'ipv4' : 'ipv6');
       if (seen.size > 10_000) seen.clear();
       seen.set(address, allowed);

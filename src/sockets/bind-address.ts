@@ -1,6 +1,6 @@
 // Parsing of -b/--bind values: HOST[:PORT], [IPV6][:PORT], unix:PATH, fd://FD.
-import { isIPv6 } from 'node:net';
 import { SettingError } from '../errors.js';
+import { isIPv6Address as isIPv6 } from './ip-version.js';
 
 export const DEFAULT_PORT = 8000;
 

@@ -7,6 +7,7 @@ import net from 'node:net';
 import { getSystemErrorName } from 'node:util';
 import { CorralError } from '../errors.js';
 import { type BindAddress, parseBindAddress } from './bind-address.js';
+import { ipVersion } from './ip-version.js';
 
 export interface BoundListener {
   /** How users know it: http://127.0.0.1:8000, http://[::1]:8000, unix:/tmp/app.sock, fd://3 */
@@ -169,7 +170,7 @@ async function bindOne(address: BindAddress): Promise<BoundListener> {
     return listenerFor(handle, `unix:${address.path}`);
   }
   let host = address.host;
-  let family = net.isIP(host);
+  let family: number = ipVersion(host);
   if (family === 0) {
     try {
       ({ address: host, family } = await lookup(address.host));

@@ -4,6 +4,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fixture, withCorral } from '../helpers/corral-process.js';
@@ -71,6 +72,16 @@ test('a plain start: the arbiter loads no kind, HTTP, TLS, metrics, inspector or
     [],
   );
   assert.ok(loadedAny(worker, ['kinds/async.js']).length === 1, 'the worker loads its kind');
+});
+
+test('both processes run the bundled build: the arbiter loads no module of dist/src but the launcher, the worker none, nor any package file', async () => {
+  const { arbiter, worker } = await modulesLoaded([]);
+  const files = (modules: string[]) => modules.filter((url) => url.startsWith('file:'));
+  assert.equal(files(arbiter).filter((url) => url.includes('/dist/src/')), [new URL('../../src/cli/main.js', import.meta.url).href]);
+  assert.ok(files(arbiter).some((url) => url.endsWith('/dist/bundle/cli-run-cli/cli/run-cli.js')), 'the arbiter runs the bundled CLI');
+  assert.ok(files(worker).some((url) => url.endsWith('/dist/bundle/worker-main/worker/main.js')), 'the worker runs the bundled worker');
+  assert.equal(files(worker).filter((url) => !url.includes('/dist/bundle/') && url !== pathToFileURL(fixture('app.js')).href), [], 'the worker loads only bundled files and the app');
+  assert.equal(files(arbiter).filter((url) => url.includes('/node_modules/')), [], 'xstate and msgpackr are in the bundle');
 });
 
 test('what the settings ask for is loaded, and serves: the access log and metrics in the worker, the metrics endpoint in the arbiter', async () => {

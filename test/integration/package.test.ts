@@ -77,7 +77,7 @@ test('npm pack: a clean build, the license, no source maps without sources, no i
   assert.is(untar.code, 0, untar.output);
   const files = filesUnder(join(unpacked, 'package'));
   const packed = new Set(files.map((file) => file.replace(/^package\//, '')));
-  for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/src/index.d.ts', 'examples/test.js', 'examples/systemd/corral.service', 'diagrams/arbiter.md', 'docs/settings.md']) {
+  for (const file of ['LICENSE', 'README.md', 'package.json', 'dist/src/cli/main.js', 'dist/bundle/cli-run-cli/cli/run-cli.js', 'dist/bundle/worker-main/worker/main.js', 'dist/src/index.d.ts', 'examples/test.js', 'examples/systemd/corral.service', 'diagrams/arbiter.md', 'docs/settings.md']) {
     assert.ok(packed.has(file), `${file} is in the package`);
   }
   assert.equal([...packed].filter((file) => file.endsWith('.map') || /^dist\/(test|scripts)\//.test(file)), [], 'no source maps, no tests');
