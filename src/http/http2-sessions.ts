@@ -28,6 +28,8 @@ export interface Http2Sessions {
   drain(): void;
   /** Cuts every connection. */
   stop(): void;
+  /** A response that came through onRequest has closed (told by the response's one 'close' listener, the worker's). */
+  responseClosed(res: ServerResponse): void;
 }
 
 export interface Http2SessionsOptions {
@@ -36,7 +38,22 @@ export interface Http2SessionsOptions {
   onRequest: (req: IncomingMessage, res: ServerResponse) => void;
   /** Observers (access log, metrics) look at requests after their stream closed: keep what they read. */
   observed: boolean;
+  /** Every response in flight in the worker, HTTP/1.1 ones too (walked only when a connection has been silent long). */
+  inFlight: () => Iterable<ServerResponse>;
 }
+
+/**
+ * A connection's streams under way, counted rather than kept: a 'close' listener
+ * on every stream (and a Set of them) cost ~4 µs a request. Served responses
+ * carry their connection's count, and the worker's response-close bookkeeping
+ * says when one ends.
+ */
+interface OpenStreams {
+  open: number;
+  lastClosed: () => void;
+}
+const openStreamsKey = Symbol('corral.http2OpenStreams');
+type Counted = { [openStreamsKey]?: OpenStreams };
 
 /**
  * Floods node:http2 bounds, set here rather than left to defaults that may
@@ -61,7 +78,7 @@ const FLOOD_BOUNDS = {
 /** Pseudo-header fields a request carries (:method, :scheme, :authority, :path, :protocol). */
 const PSEUDO_HEADERS = 5;
 
-export function http2Sessions({ settings, logger, onRequest, observed }: Http2SessionsOptions): Http2Sessions {
+export function http2Sessions({ settings, logger, onRequest, observed, inFlight }: Http2SessionsOptions): Http2Sessions {
   const screen = http2RequestScreen(settings);
   const forwarded = forwardedClient(settings);
   const serverHeader = settings.serverHeader;
@@ -98,6 +115,11 @@ export function http2Sessions({ settings, logger, onRequest, observed }: Http2Se
     res.end(bad.body);
   };
   const serve = (req: Http2ServerRequest, res: Http2ServerResponse) => {
+    const streams = (req.stream.session as Counted | undefined)?.[openStreamsKey];
+    if (streams) {
+      streams.open += 1;
+      (res as Counted)[openStreamsKey] = streams;
+    }
     if (serverHeader) res.setHeader('server', serverHeader);
     onRequest(req as unknown as IncomingMessage, res as unknown as ServerResponse);
   };
@@ -121,42 +143,46 @@ export function http2Sessions({ settings, logger, onRequest, observed }: Http2Se
   // A stream's errors (reset by the client, cut with the connection) are swallowed by node's compatibility layer.
   server.on('session', (session: Http2Session) => watch(session));
 
-  /** Idle (no stream open) past its time: GOAWAY and close. Client stopped reading while a response waits: cut. */
+  /**
+   * Idle (no stream served under way) past its time: GOAWAY and close. Client stopped reading while a response
+   * waits: cut. Streams refused by the screen are not counted: a connection that sends nothing else is closed as
+   * one that opened no stream.
+   */
   const watch = (session: Http2Session) => {
     sessions.add(session);
     session.on('error', (error: Error) => logger.debug(`HTTP/2 connection from ${session.socket?.remoteAddress}: ${error.message}`));
-    const streams = new Set<ServerHttp2Stream>();
     // One timer per connection, re-armed (refresh) when its last stream closes, not one made and cleared per stream:
     // when it fires with streams open, a later last close re-arms it.
     let idle: NodeJS.Timeout | undefined;
+    let first: NodeJS.Timeout | undefined;
+    const streams: OpenStreams = {
+      open: 0,
+      lastClosed: () => {
+        if (session.closed) return;
+        if (draining || keepAliveMs <= 0) return void session.close();
+        if (idle) idle.refresh();
+        else idle = setTimeout(closeIfIdle, keepAliveMs).unref();
+      },
+    };
     const closeIfIdle = () => {
-      if (streams.size === 0 && !session.closed) session.close();
+      if (streams.open === 0 && !session.closed) session.close();
     };
-    const lastStreamClosed = () => {
-      if (draining || keepAliveMs <= 0) return void session.close();
-      if (idle) idle.refresh();
-      else idle = setTimeout(closeIfIdle, keepAliveMs).unref();
-    };
-    session.on('stream', (stream: ServerHttp2Stream) => {
-      streams.add(stream);
-      stream.once('close', () => {
-        streams.delete(stream);
-        if (streams.size === 0 && !session.closed) lastStreamClosed();
-      });
-    });
+    (session as Counted)[openStreamsKey] = streams;
     session.once('close', () => {
       clearTimeout(idle);
       clearTimeout(first);
       sessions.delete(session);
     });
-    if (draining) return void session.close();
+    // A connection whose preface came during the drain is not served (its GOAWAY alone would leave it open: node
+    // closes a session only once what it queued, its first SETTINGS, has gone, and a silent client never takes it).
+    if (draining) return void session.destroy();
     // A connection that opens no stream at all is closed after --header-timeout (or --keep-alive when that is off).
-    const first = firstStreamMs > 0 ? setTimeout(() => streams.size === 0 && !idle && session.close(), firstStreamMs).unref() : undefined;
+    if (firstStreamMs > 0) first = setTimeout(() => streams.open === 0 && !idle && session.close(), firstStreamMs).unref();
     if (stallMs > 0) {
       // node times a connection out when nothing has moved either way for this long; only one with bytes waiting
       // for its client to read them is stalled (an app still working on a response is not).
       session.setTimeout(stallMs, () => {
-        if (streams.size > 0 && waitsForPeer(session, streams)) {
+        if (streams.open > 0 && waitsForPeer(session, streams, inFlight())) {
           logger.info(`HTTP/2 connection from ${session.socket?.remoteAddress} cut: its client read nothing for ${settings.headerTimeout} s while a response waited (--header-timeout)`);
           session.destroy();
         }
@@ -176,6 +202,13 @@ export function http2Sessions({ settings, logger, onRequest, observed }: Http2Se
       draining = true;
       for (const session of sessions) session.destroy();
     },
+    responseClosed(res) {
+      const streams = (res as Counted)[openStreamsKey];
+      if (!streams) return;
+      (res as Counted)[openStreamsKey] = undefined;
+      streams.open -= 1;
+      if (streams.open === 0) streams.lastClosed();
+    },
   };
 }
 
@@ -190,9 +223,12 @@ function keepPeer(req: Http2ServerRequest): void {
 }
 
 /** Bytes queued for the client that it has not taken: in nghttp2, in the socket, or in a stream past its flow-control window. */
-function waitsForPeer(session: Http2Session, streams: Set<ServerHttp2Stream>): boolean {
+function waitsForPeer(session: Http2Session, streams: OpenStreams, inFlight: Iterable<ServerResponse>): boolean {
   if ((session.state.outboundQueueSize ?? 0) > 1 || (session.state.remoteWindowSize ?? 1) <= 0) return true;
   if (((session.socket as Socket | undefined)?.writableLength ?? 0) > 0) return true;
-  for (const stream of streams) if (stream.writableLength > 0) return true;
+  for (const res of inFlight) {
+    if ((res as Counted)[openStreamsKey] !== streams) continue;
+    if (((res as unknown as Http2ServerResponse).stream?.writableLength ?? 0) > 0) return true;
+  }
   return false;
 }

@@ -14,6 +14,7 @@ import type { KindReport } from '../../machines/worker.js';
 import type { KindDependencies } from './contract.js';
 import { sheddingLog } from './shedding-log.js';
 import { requestLine } from '../http/request-line.js';
+import { InFlightResponses } from './in-flight-responses.js';
 
 /** accept() failures that mean "no descriptor for this connection now": the kernel's queue is drained, serving goes on. */
 const OUT_OF_DESCRIPTORS = new Set(['EMFILE', 'ENFILE']);
@@ -49,13 +50,14 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
   let draining = false;
   const servers: http.Server[] = [];
   // Responses whose headers may not be out yet, so a drain can still make them the last on their connection.
-  const pending = new Set<ServerResponse>();
+  const pending = new InFlightResponses();
 
   // One shared listener, not a closure per request: this runs for every response.
   function onResponseClose(this: ServerResponse) {
     counters.inFlight -= 1;
     counters.served += 1;
     pending.delete(this);
+    http2?.responseClosed(this);
     if (observe) {
       const startedAt = (this as TimedResponse)[startedAtKey]!;
       for (const observer of observers) observer.finished?.(this.req, this, startedAt);
@@ -83,7 +85,7 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
   const onDrop = () => shed(atLimit);
 
   // One for every listener: HTTP/2 streams get the same bookkeeping as HTTP/1.1 requests.
-  const http2 = servesHttp2(settings.httpProtocols) ? http2Sessions({ settings, logger, onRequest, observed: observe }) : undefined;
+  const http2 = servesHttp2(settings.httpProtocols) ? http2Sessions({ settings, logger, onRequest, observed: observe, inFlight: () => pending }) : undefined;
 
   return {
     listen() {

@@ -8,7 +8,9 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { makeCertificates } from '../helpers/certificates.js';
 import { fixture, isAlive, waitUntil, withCorral } from '../helpers/corral-process.js';
-import { connectHttp2, http2Get, requestOn, startHttp2Load } from '../helpers/http2-client.js';
+import { execFileSync } from 'node:child_process';
+import net from 'node:net';
+import { PREFACE, connectHttp2, http2Get, requestOn, settingsFrame, startHttp2Load } from '../helpers/http2-client.js';
 
 const certs = makeCertificates();
 const tmp = mkdtempSync(join(tmpdir(), 'corral-http2-life-'));
@@ -37,6 +39,33 @@ test('a drain sends GOAWAY: the stream in flight finishes, the connection then c
     await closed;
     await corral.waitForExit(10_000);
     assert.not.ok(isAlive(worker));
+  });
+});
+
+test('a connection whose HTTP/2 preface comes while its worker drains is closed; the worker finishes its requests and exits cleanly', async () => {
+  await withCorral(h2('--graceful-timeout', '20', fixture('h2-app.js')), async (corral) => {
+    const [url] = await corral.ready();
+    const [worker] = corral.workerPids();
+    const port = Number(new URL(url).port);
+    const session = await connectHttp2(url);
+    const goaway = new Promise((resolve) => session.once('goaway', resolve));
+    const slow = requestOn(session, { ':path': '/slow?ms=2500' });
+    // A connection the worker has accepted (the kernel says which process holds it) but that has not spoken yet.
+    const late = net.connect(port, '127.0.0.1');
+    late.on('error', () => {});
+    await new Promise((resolve) => late.once('connect', resolve));
+    const held = () => execFileSync('ss', ['-tnpH', 'state', 'established', `( sport = :${port} and dport = :${late.localPort} )`], { encoding: 'utf8' });
+    await waitUntil(() => held().includes(`pid=${worker},`), { what: 'the worker to accept the silent connection' });
+    corral.signal('SIGTERM');
+    await goaway;
+    late.write(Buffer.concat([PREFACE, settingsFrame()]));
+    const answer = await slow;
+    assert.is(answer.status, 200);
+    assert.is(answer.body, 'slow done');
+    const exit = await corral.waitForExit(15_000);
+    assert.is(exit.code, 0);
+    assert.not.match(corral.output, /ReferenceError|Worker \(pid:\d+\) (exited with code|was terminated)|CRASHED/);
+    late.destroy();
   });
 });
 
