@@ -254,6 +254,14 @@ test('the thread kind over HTTP/2: the app in a pool thread sees the same reques
       assert.is(hinted.body, 'hinted');
       const head = await requestOn(session, { ':method': 'HEAD', ':path': '/pid' });
       assert.is(head.body, '');
+      // Fields HTTP/2 forbids in an answer are left out (node:http2 would throw on them), the rest kept.
+      const [worker] = corral.workerPids();
+      const hop = await requestOn(session, { ':path': '/hop' });
+      assert.is(hop.status, 200);
+      assert.is(hop.body, 'hop');
+      assert.is(hop.headers.te, undefined);
+      assert.is(hop.headers['x-kept'], 'yes');
+      assert.equal(corral.liveWorkerPids(), [worker], 'the worker is none the worse');
     } finally {
       session.close();
     }
