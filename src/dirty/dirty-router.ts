@@ -148,7 +148,7 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
   const accept = (client: net.Socket, request: CallRequest) => {
     if (closed) return answer(client, { t: 'error', id: request.id, code: 'CORRAL_ERR_DIRTY_UNAVAILABLE', message: 'the dirty pool is stopping' });
     metrics.called(request.name);
-    const call: PendingCall = { client, request, timeoutMs: request.timeoutMs ?? timeoutMs(), arrivedAt: Date.now() };
+    const call: PendingCall = { client, request, timeoutMs: timerMs(request.timeoutMs ?? timeoutMs()), arrivedAt: Date.now() };
     if (queue.length >= queueLimit() && !pool.callable().some((id) => !busy.has(id))) {
       return fail(call, 'CORRAL_ERR_DIRTY_QUEUE_FULL', `${queue.length} dirty calls are already waiting (--dirty-queue ${queueLimit()}): try later, or add dirty processes (--dirty-workers)`);
     }
@@ -230,3 +230,7 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
     });
   });
 }
+
+/** The longest a timer waits (node fires a longer one after 1 ms): a deadline past it (or Infinity) is no limit. */
+const LONGEST_TIMER_MS = 2 ** 31 - 1;
+const timerMs = (ms: number) => (Number.isFinite(ms) && ms <= LONGEST_TIMER_MS ? ms : 0);

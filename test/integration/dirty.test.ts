@@ -178,6 +178,10 @@ test('a call past --dirty-timeout (or its own timeout) rejects with CORRAL_ERR_D
     await waitUntil(() => !isAlive(second), { what: 'the second dirty process to be gone' });
     assert.equal((await get(url, '/sleep?ms=10&timeout=0')).body, { slept: 10 });
     assert.is(corral.dirtyPids().length, 3);
+    // A deadline longer than a timer can hold (or Infinity) is no limit, not one of 1 ms.
+    assert.equal((await get(url, '/sleep?ms=300&timeout=3000000')).body, { slept: 300 });
+    assert.equal((await get(url, '/sleep?ms=300&timeout=Infinity')).body, { slept: 300 });
+    assert.is(corral.dirtyPids().length, 3, 'no process was replaced for them');
   }, { env });
 });
 
