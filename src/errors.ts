@@ -31,13 +31,28 @@ export type DirtyErrorCode =
   | 'CORRAL_ERR_DIRTY_NO_FUNCTION'
   | 'CORRAL_ERR_DIRTY_FAILED';
 
+/** Marks corral's errors, whichever copy of this module made them. */
+const CORRAL_ERROR = Symbol.for('corral.error');
+
 export class CorralError extends Error {
   readonly code: CorralErrorCode;
+
+  /**
+   * This module may be loaded twice in one process: the CLI runs a bundled copy, and the app imports the package's
+   * own. `instanceof` holds across the copies: any of corral's errors is a CorralError, and one of a subclass is
+   * known by its name (each constructor sets it).
+   */
+  static override [Symbol.hasInstance](value: unknown): boolean {
+    if (Function.prototype[Symbol.hasInstance].call(this, value)) return true;
+    if (typeof value !== 'object' || value === null || (value as { [CORRAL_ERROR]?: boolean })[CORRAL_ERROR] !== true) return false;
+    return this === CorralError || (value as Error).name === this.name;
+  }
 
   constructor(code: CorralErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'CorralError';
     this.code = code;
+    Object.defineProperty(this, CORRAL_ERROR, { value: true });
   }
 }
 
