@@ -25,7 +25,7 @@
 // that names a file started by itself reaches that file's graph. The library
 // entry (dist/src/index.js) stays unbundled: embedding code imports corral's
 // modules themselves.
-import { readFileSync, rmSync } from 'node:fs';
+import { readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -34,6 +34,10 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DIST = join(ROOT, 'dist');
 const SOURCES = join(DIST, 'src');
 export const BUNDLE = join(DIST, 'bundle');
+/** Built here, then renamed into place: a corral started meanwhile never finds half a bundle. */
+const BUILDING = join(DIST, `bundle.building-${process.pid}`);
+/** What the launcher (src/cli/main.ts) reads to tell a bundle older than any module it was made from. */
+const STAMP = 'inputs.json';
 /** The CLI's module; the other processes and threads are found in the code. */
 const CLI = join(SOURCES, 'cli/run-cli.js');
 /** Packages left to node to load: piscina starts its threads from files beside its own, and the inspector's client is optional. */
@@ -53,7 +57,7 @@ const STARTED = /new URL\(\s*'(\.{1,2}\/[^']+)',\s*import\.meta\.url\s*\)/g;
 /** The directory of dist/bundle holding the graph started at `root` (dist/src/cli/run-cli.js → cli-run-cli). */
 const graphName = (root) => toPosix(relative(SOURCES, root)).replace(/\.js$/, '').replaceAll('/', '-');
 /** Where a module of dist/src lands as an entry of the graph started at `root`. */
-const entryOutput = (root, file) => join(BUNDLE, graphName(root), relative(SOURCES, file));
+const entryOutput = (root, file) => join(BUILDING, graphName(root), relative(SOURCES, file));
 
 /**
  * Every process or thread corral starts, each with the modules it loads on demand:
@@ -65,7 +69,7 @@ async function graphs() {
   while (pending.length > 0) {
     const root = pending.pop();
     if (found.has(root)) continue;
-    const { metafile } = await build({ ...COMMON, entryPoints: [root], outdir: BUNDLE, splitting: true, write: false, metafile: true });
+    const { metafile } = await build({ ...COMMON, entryPoints: [root], outdir: BUILDING, splitting: true, write: false, metafile: true });
     const modules = Object.keys(metafile.inputs).map((input) => resolve(ROOT, input)).filter((input) => input.startsWith(SOURCES + sep));
     const entries = new Set([root]);
     for (const module of modules) {
@@ -85,7 +89,7 @@ async function graphs() {
  * started at `root` (all of them two directories below its directory of dist/bundle).
  */
 function urlsFromBundle(root, roots) {
-  const outputDir = join(BUNDLE, graphName(root), 'any');
+  const outputDir = join(BUILDING, graphName(root), 'any');
   // Stands for the output's own URL while the other uses are rewritten.
   const OWN_URL = '__corralOutputUrl__';
   const fromOutput = (target) => {
@@ -115,11 +119,12 @@ function urlsFromBundle(root, roots) {
 
 /** Builds dist/bundle/<graph>/ for every process and thread corral starts. */
 export async function bundle() {
-  rmSync(BUNDLE, { recursive: true, force: true });
+  rmSync(BUILDING, { recursive: true, force: true });
   const found = await graphs();
   const roots = [...found.keys()];
+  const inputs = new Set();
   for (const [root, entries] of found) {
-    const outdir = join(BUNDLE, graphName(root));
+    const outdir = join(BUILDING, graphName(root));
     const { metafile } = await build({
       ...COMMON,
       entryPoints: entries,
@@ -135,7 +140,14 @@ export async function bundle() {
     for (const output of Object.keys(metafile.outputs)) {
       if (toPosix(relative(outdir, resolve(ROOT, output))).split('/').length !== 2) throw new Error(`${output}: every bundle output must sit one directory below its graph's directory`);
     }
+    for (const input of Object.keys(metafile.inputs)) if (resolve(ROOT, input).startsWith(DIST + sep)) inputs.add(toPosix(relative(DIST, resolve(ROOT, input))));
   }
+  // The modules it was made from (paths from dist/) and the newest of their times: one changed since is newer.
+  const files = [...inputs].sort();
+  const newest = Math.max(...files.map((file) => statSync(join(DIST, file)).mtimeMs));
+  writeFileSync(join(BUILDING, STAMP), JSON.stringify({ newest, files }));
+  rmSync(BUNDLE, { recursive: true, force: true });
+  renameSync(BUILDING, BUNDLE);
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await bundle();

@@ -1,7 +1,8 @@
 // A server loads only what its settings use: the arbiter no HTTP stack, kinds,
 // metrics or inspector; a worker no config-file reader, access log, metrics or
 // TLS unless asked for. Each module is a file read and compiled at every start.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -82,6 +83,21 @@ test('both processes run the bundled build: the arbiter loads no module of dist/
   assert.ok(files(worker).some((url) => url.endsWith('/dist/bundle/worker-main/worker/main.js')), 'the worker runs the bundled worker');
   assert.equal(files(worker).filter((url) => !url.includes('/dist/bundle/') && url !== pathToFileURL(fixture('app.js')).href), [], 'the worker loads only bundled files and the app');
   assert.equal(files(arbiter).filter((url) => url.includes('/node_modules/')), [], 'xstate and msgpackr are in the bundle');
+});
+
+test('a module changed since the bundle was made (tsc -w rewrote it alone) is run as it is: the CLI runs the modules, not the older bundle', async () => {
+  // The worker's own module, newer than the bundle by a minute, as an incremental build leaves it.
+  const changed = fileURLToPath(new URL('../../src/worker/run-worker.js', import.meta.url));
+  const { atime, mtime } = statSync(changed);
+  utimesSync(changed, atime, new Date(Date.now() + 60_000));
+  try {
+    const { arbiter, worker } = await modulesLoaded([]);
+    assert.ok(arbiter.some((url) => url.endsWith('/dist/src/cli/run-cli.js')), 'the arbiter runs the modules');
+    assert.not.ok(arbiter.some((url) => url.includes('/dist/bundle/')), 'nothing of the bundle');
+    assert.ok(worker.some((url) => url.endsWith('/dist/src/worker/run-worker.js')), 'the worker runs the changed module');
+  } finally {
+    utimesSync(changed, atime, mtime);
+  }
 });
 
 test('what the settings ask for is loaded, and serves: the access log and metrics in the worker, the metrics endpoint in the arbiter', async () => {
