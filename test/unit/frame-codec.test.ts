@@ -15,6 +15,27 @@ test('a frame split across many chunks decodes once complete', () => {
   assert.equal(decoder.push(frame.subarray(frame.length - 1)).messages, [heartbeat(7)]);
 });
 
+test('three frames cut at every pair of places decode to the same messages', () => {
+  const stream = Buffer.concat([encodeFrame(heartbeat(1)), encodeFrame({ type: 'ready' }), encodeFrame(heartbeat(3))]);
+  for (let first = 0; first <= stream.length; first += 1) {
+    for (let second = first; second <= stream.length; second += 1) {
+      const decoder = new FrameDecoder();
+      const messages = [stream.subarray(0, first), stream.subarray(first, second), stream.subarray(second)].flatMap((piece) => decoder.push(piece).messages);
+      assert.equal(messages, [heartbeat(1), { type: 'ready' }, heartbeat(3)], `cut at ${first} and ${second}`);
+    }
+  }
+});
+
+test('a large frame arriving in pipe-sized reads decodes whole', () => {
+  const payload = { type: 'blob', bytes: Buffer.alloc(4 * 1024 * 1024, 7) };
+  const frame = encodeFrame(payload);
+  const decoder = new FrameDecoder(8 * 1024 * 1024);
+  const messages = [];
+  for (let offset = 0; offset < frame.length; offset += 65_536) messages.push(...decoder.push(frame.subarray(offset, offset + 65_536)).messages);
+  assert.is(messages.length, 1);
+  assert.ok(Buffer.from((messages[0] as typeof payload).bytes).equals(payload.bytes));
+});
+
 test('many frames in one chunk all decode, in order', () => {
   const chunk = Buffer.concat(Array.from({ length: 50 }, (_, i) => encodeFrame(heartbeat(i))));
   const { messages, error } = new FrameDecoder().push(chunk);
