@@ -14,15 +14,10 @@ import { runHookSync } from '../config/run-hook.js';
 import type { Logger } from '../log/logger.js';
 import type { ConnectionStrategy } from './connection-strategy.js';
 import type { BoundListener } from '../sockets/listeners.js';
+import { inheritedNodeFlags } from './inherited-node-flags.js';
 
 const WORKER_ENTRY = fileURLToPath(new URL('../worker/main.js', import.meta.url));
 const FIRST_LISTENER_FD = IPC_FD + 1;
-/**
- * The arbiter's node flags (`node --max-old-space-size=512 corral …`) apply to its workers, as
- * node:cluster's do — except the inspector's: every worker would ask for the arbiter's port.
- */
-const INSPECTOR_FLAG = /^--(inspect|debug)(-brk|-port|-wait|-publish-uid)?(=|$)/;
-const inheritedNodeFlags = () => process.execArgv.filter((flag) => !INSPECTOR_FLAG.test(flag));
 /** How long to wait for the pipe to flush after the process is gone. */
 const PIPE_DRAIN_MS = 500;
 

@@ -11,6 +11,7 @@ import type { Identity } from '../config/identity.js';
 import type { Logger } from '../log/logger.js';
 import { endProcessGroup } from '../worker/process-group.js';
 import { type CallReply, FRAME_OVERHEAD_BYTES, type RouterToDirty, asDirtyMessage } from './dirty-protocol.js';
+import { inheritedNodeFlags } from '../arbiter/inherited-node-flags.js';
 
 const DIRTY_ENTRY = fileURLToPath(new URL('./dirty-main.js', import.meta.url));
 /** How long to wait for the pipe to flush after the process is gone, so a last reply is not lost. */
@@ -36,7 +37,7 @@ export function dirtyProcessLogic({ init, logger, pipes }: DirtyProcessOptions) 
     const send = (event: DirtyProcessEvent) => sendBack(event);
     const { module, cwd, maxMessageBytes, identity, initgroups } = init();
     // A group of its own (as workers have): what the module started ends with it, and a terminal's ^C reaches the arbiter alone.
-    const child = spawn(process.execPath, [DIRTY_ENTRY, String(maxMessageBytes)], { detached: true, cwd, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
+    const child = spawn(process.execPath, [...inheritedNodeFlags(), DIRTY_ENTRY, String(maxMessageBytes)], { detached: true, cwd, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
     const pipe = child.stdio[IPC_FD] as Duplex;
     const decoder = new FrameDecoder(maxMessageBytes + FRAME_OVERHEAD_BYTES);
     let broken = false;

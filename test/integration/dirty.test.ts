@@ -406,6 +406,18 @@ test('a dirty module that dies right after booting is respawned after a growing 
   }, { env });
 });
 
+test("node's flags given to corral reach the dirty processes too, except the inspector's", async () => {
+  const dir = mkdtempSync(join(tmp, 'flags-'));
+  writeFileSync(join(dir, 'model.mjs'), 'export const flags = () => process.execArgv;\n');
+  writeFileSync(join(dir, 'app.mjs'), `import { dirty } from '${join(REPO_ROOT, 'dist/src/index.js')}';\nexport default async (req, res) => res.end(JSON.stringify(await dirty.execute('flags')));\n`);
+  const launcher = ([node, ...rest]: string[]): [string, string[]] => [node, ['--max-old-space-size=300', '--inspect=127.0.0.1:0', ...rest]];
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--dirty-app', join(dir, 'model.mjs'), join(dir, 'app.mjs')], async (corral) => {
+    const [url] = await corral.ready(20_000);
+    await dirtyReady(corral);
+    assert.equal(JSON.parse((await request(url, { timeoutMs: 20_000 })).body), ['--max-old-space-size=300']);
+  }, { env, launcher });
+});
+
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 test.run();
