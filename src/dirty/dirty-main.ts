@@ -7,7 +7,8 @@ import { pathToFileURL } from 'node:url';
 import { resolveAppModule } from '../app/load-app.js';
 import { isTypeScript, prepareTypeScript } from '../app/typescript-loader.js';
 import type { DirtyErrorCode } from '../errors.js';
-import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
+import { openChannel } from '../ipc/channel.js';
+import { encodeFrame } from '../ipc/frame-codec.js';
 import { IPC_FD } from '../ipc/protocol.js';
 import { dropPrivileges } from '../worker/drop-privileges.js';
 import { FRAME_OVERHEAD_BYTES, type DirtyToRouter, type RouterToDirty, STREAM_WINDOW, decodePayload, encodePayload } from './dirty-protocol.js';
@@ -18,9 +19,6 @@ const pipe = new net.Socket({ fd: IPC_FD, readable: true, writable: true });
 const send = (message: DirtyToRouter) => {
   if (!pipe.destroyed) pipe.write(encodeFrame(message));
 };
-pipe.on('error', () => {});
-// The arbiter is gone: nobody will ask for anything any more.
-pipe.once('close', () => process.exit(0));
 
 let functions: Map<string, DirtyFunction> | undefined;
 // The arbiter passes the cap in argv, so the first frames are already read with it.
@@ -139,29 +137,33 @@ async function run(call: Extract<RouterToDirty, { t: 'call' }>) {
   }
 }
 
-const decoder = new FrameDecoder(maxMessageBytes + FRAME_OVERHEAD_BYTES);
 let booting = false;
-pipe.on('data', (chunk: Buffer) => {
-  const { messages, error } = decoder.push(chunk);
-  for (const raw of messages) {
-    const message = raw as RouterToDirty;
-    if (message.t === 'init' && !booting) {
-      booting = true;
-      void boot(message);
-    } else if (message.t === 'call' && functions) void run(message);
-    else if ((message.t === 'ack' || message.t === 'cancel') && message.id === streaming.id) {
-      if (message.t === 'cancel') streaming.cancelled = true;
-      else streaming.unacknowledged -= 1;
-      const wake = streaming.wake;
-      streaming.wake = undefined;
-      wake?.();
-    }
-  }
-  if (error) {
-    process.stderr.write(`corral dirty process: the arbiter's messages cannot be read (${error.message}); exiting\n`);
-    process.exit(1);
-  }
-});
+openChannel<RouterToDirty, DirtyToRouter>(
+  pipe,
+  (raw) => raw as RouterToDirty,
+  {
+    message(message) {
+      if (message.t === 'init' && !booting) {
+        booting = true;
+        void boot(message);
+      } else if (message.t === 'call' && functions) void run(message);
+      else if ((message.t === 'ack' || message.t === 'cancel') && message.id === streaming.id) {
+        if (message.t === 'cancel') streaming.cancelled = true;
+        else streaming.unacknowledged -= 1;
+        const wake = streaming.wake;
+        streaming.wake = undefined;
+        wake?.();
+      }
+    },
+    protocolError(error) {
+      process.stderr.write(`corral dirty process: the arbiter's messages cannot be read (${error.message}); exiting\n`);
+      process.exit(1);
+    },
+    // The arbiter is gone: nobody will ask for anything any more.
+    close: () => process.exit(0),
+  },
+  maxMessageBytes + FRAME_OVERHEAD_BYTES,
+);
 
 // TERM: leave once the call in hand is answered (the arbiter hands no more). QUIT/INT: now.
 process.on('SIGTERM', () => {

@@ -5,12 +5,13 @@ import type { Duplex } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { fromCallback } from 'xstate';
 import type { DirtyProcessCommand, DirtyProcessEvent } from '../../machines/dirty-process.js';
-import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
+import { ProtocolError } from '../errors.js';
+import { openChannel } from '../ipc/channel.js';
 import { IPC_FD } from '../ipc/protocol.js';
 import type { Identity } from '../config/identity.js';
 import type { Logger } from '../log/logger.js';
 import { endProcessGroup } from '../worker/process-group.js';
-import { type CallReply, FRAME_OVERHEAD_BYTES, type RouterToDirty, asDirtyMessage } from './dirty-protocol.js';
+import { type CallReply, type DirtyToRouter, FRAME_OVERHEAD_BYTES, type RouterToDirty, asDirtyMessage } from './dirty-protocol.js';
 import { inheritedNodeFlags } from '../arbiter/inherited-node-flags.js';
 
 const DIRTY_ENTRY = fileURLToPath(new URL('./dirty-main.js', import.meta.url));
@@ -38,9 +39,6 @@ export function dirtyProcessLogic({ init, logger, pipes }: DirtyProcessOptions) 
     const { module, cwd, maxMessageBytes, identity, initgroups } = init();
     // A group of its own (as workers have): what the module started ends with it, and a terminal's ^C reaches the arbiter alone.
     const child = spawn(process.execPath, [...inheritedNodeFlags(), DIRTY_ENTRY, String(maxMessageBytes)], { detached: true, cwd, stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
-    const pipe = child.stdio[IPC_FD] as Duplex;
-    const decoder = new FrameDecoder(maxMessageBytes + FRAME_OVERHEAD_BYTES);
-    let broken = false;
     let exited = false;
     let pipeClosed = false;
     let exitStatus: { code: number | null; signal: string | null } | undefined;
@@ -50,33 +48,27 @@ export function dirtyProcessLogic({ init, logger, pipes }: DirtyProcessOptions) 
       pipes.detach(input.id);
       send({ type: 'PROCESS.EXITED', exitCode: exitStatus.code, signal: exitStatus.signal });
     };
-    const write = (message: RouterToDirty) => {
-      if (!pipe.destroyed && pipe.writable) pipe.write(encodeFrame(message));
-    };
-    pipe.on('error', () => {});
-    pipe.on('data', (chunk: Buffer) => {
-      if (broken) return;
-      const { messages, error } = decoder.push(chunk);
-      for (const raw of messages) {
-        const message = asDirtyMessage(raw);
-        if (!message) {
-          broken = true;
-          return send({ type: 'PROCESS.PROTOCOL_ERROR', message: `unexpected message ${JSON.stringify(raw)?.slice(0, 80)}` });
-        }
-        if (message.t === 'ready') send({ type: 'MSG.ready' });
-        // Why it could not boot: logged by the chart with its exit.
-        else if (message.t === 'bootFailed') send({ type: 'MSG.bootFailed', message: message.message });
-        else pipes.reply(input.id, message);
-      }
-      if (error) {
-        broken = true;
-        send({ type: 'PROCESS.PROTOCOL_ERROR', message: `${error.message} [${error.code}]` });
-      }
-    });
-    pipe.once('close', () => {
-      pipeClosed = true;
-      reportExit();
-    });
+    const channel = openChannel<DirtyToRouter, RouterToDirty>(
+      child.stdio[IPC_FD] as Duplex,
+      validDirtyMessage,
+      {
+        message(message) {
+          if (message.t === 'ready') send({ type: 'MSG.ready' });
+          // Why it could not boot: logged by the chart with its exit.
+          else if (message.t === 'bootFailed') send({ type: 'MSG.bootFailed', message: message.message });
+          else pipes.reply(input.id, message);
+        },
+        protocolError(error) {
+          send({ type: 'PROCESS.PROTOCOL_ERROR', message: `${error.message} [${error.code}]` });
+        },
+        close() {
+          pipeClosed = true;
+          reportExit();
+        },
+      },
+      maxMessageBytes + FRAME_OVERHEAD_BYTES,
+    );
+    const write = (message: RouterToDirty) => channel.send(message);
     child.once('spawn', () => {
       logger.info(`Booting dirty process with pid: ${child.pid}`);
       send({ type: 'PROCESS.SPAWNED', pid: child.pid! });
@@ -104,6 +96,12 @@ export function dirtyProcessLogic({ init, logger, pipes }: DirtyProcessOptions) 
         }
       }
     });
-    return () => pipe.destroy();
+    return () => channel.close();
   });
+}
+
+function validDirtyMessage(raw: unknown): DirtyToRouter {
+  const message = asDirtyMessage(raw);
+  if (!message) throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', `unexpected message ${JSON.stringify(raw)?.slice(0, 80)}`);
+  return message;
 }

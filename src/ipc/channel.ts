@@ -16,7 +16,11 @@ export interface Channel<Out> {
   close(): void;
 }
 
-function openChannel<In, Out>(
+/**
+ * Frames on `stream` in both directions: each message read is checked by `validate` (which throws a ProtocolError
+ * for one it refuses), and the first bad frame or message ends the reading.
+ */
+export function openChannel<In, Out>(
   stream: Duplex,
   validate: (raw: unknown) => In,
   handlers: ChannelHandlers<In>,
