@@ -38,7 +38,7 @@ type WithHeadState = ServerResponse & { [stateKey]?: { head?: ResponseHead; head
 const INTERIM = Buffer.from('HTTP/1.1 1', 'latin1');
 const HEAD_END = Buffer.from('\r\n\r\n', 'latin1');
 
-/** The head is written with the first bytes, after any interim response (103 Early Hints) the thread wrote before it. */
+/** The head is written with the first bytes, after any interim response the thread wrote before it. */
 export function takeHttp2Head(res: ServerResponse, head: ResponseHead): void {
   (res as WithHeadState)[stateKey] = { head, headBytes: Buffer.byteLength(head[2], 'latin1') };
 }
@@ -47,12 +47,11 @@ export function takeHttp2Head(res: ServerResponse, head: ResponseHead): void {
 export function writeHttp2Bytes(res: ServerResponse, bytes: Buffer, written?: () => void): void {
   const state = (res as WithHeadState)[stateKey];
   if (!state || state.head) {
-    // Before the final head: 1xx responses, each a whole head block (node writes one in one go).
+    // Before the final head: 1xx responses (each a whole head block: node writes one in one go) are HTTP/1.1's and
+    // left out; early hints come as their own record (HINTS) and are sent on the HTTP/2 response by the main thread.
     while (bytes.subarray(0, INTERIM.length).equals(INTERIM)) {
       const end = bytes.indexOf(HEAD_END);
       if (end < 0) break;
-      const block = bytes.toString('latin1', 0, end + 2);
-      if (block.startsWith('HTTP/1.1 103')) res.writeEarlyHints(headFields(block) as Record<string, string | string[]>);
       bytes = bytes.subarray(end + HEAD_END.length);
     }
   }
