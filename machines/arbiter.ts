@@ -57,7 +57,9 @@ export type ArbiterEvent =
   | { type: 'WORKER.READY'; id: string; pid: number | undefined }
   | { type: 'WORKER.RECYCLE'; id: string; reason: string; cause?: RecycleCause }
   | { type: 'WORKER.SETTLED'; id: string }
-  | { type: 'WORKER.EXITED'; exit: WorkerExit };
+  | { type: 'WORKER.EXITED'; exit: WorkerExit }
+  /** A process of the dirty pool cannot boot: the server halts, as for a worker that cannot load the app. */
+  | { type: 'DIRTY.HALTED'; reason: string };
 
 type WorkerRef = ActorRefFrom<typeof workerHandleMachine>;
 
@@ -235,6 +237,8 @@ export const arbiterMachine = setup({
     // For service managers (systemd's RELOADING=1 / READY=1 / STOPPING=1).
     announceReloading: () => {},
     announceReloaded: () => {},
+    /** A reload read a good config: the dirty pool (if any) rolls too, each new process ready before an old one drains. */
+    rollDirtyPool: () => {},
     /** A reload ended: the new generation serves (ok), or the previous one keeps serving (reason). */
     reloadFinished: (_, _params: { ok: boolean; reason?: string }) => {},
     announceStopping: () => {},
@@ -324,6 +328,10 @@ export const arbiterMachine = setup({
       const detail = event.exit.bootError?.message;
       return { exitCode: code, stopMode: 'quick' as const, haltReason: detail ? `${reason} ${detail}` : reason };
     }),
+    // Graceful, unlike a worker that cannot boot: the workers serving can finish what needs no dirty call.
+    haltForDirtyPool: assign(({ event }) =>
+      event.type === 'DIRTY.HALTED' ? { exitCode: WORKER_APP_LOAD_ERROR, haltReason: event.reason } : {},
+    ),
     setStopMode: assign({
       stopMode: ({ event }) => (event.type === 'SIGNAL' && event.signal === 'SIGTERM' ? 'graceful' : 'quick'),
     }),
@@ -398,7 +406,10 @@ export const arbiterMachine = setup({
           ],
         },
       },
-      on: { SIGNAL: { target: 'dead', actions: logSignal } },
+      on: {
+        SIGNAL: { target: 'dead', actions: logSignal },
+        'DIRTY.HALTED': { target: 'dead', actions: 'haltForDirtyPool' },
+      },
     },
     serving: {
       tags: ['admitting'],
@@ -454,9 +465,10 @@ export const arbiterMachine = setup({
                         params: ({ context, event }) => ({ from: context.workers, to: (event as unknown as { output: ReloadedSettings }).output.workers }),
                       },
                       'applyReload',
+                      'rollDirtyPool',
                     ],
                   },
-                  { target: 'rolling', actions: 'applyReload' },
+                  { target: 'rolling', actions: ['applyReload', 'rollDirtyPool'] },
                 ],
                 onError: [
                   // A roll already under way (an earlier HUP read a good config) goes on; else nothing changes.
@@ -535,6 +547,7 @@ export const arbiterMachine = setup({
           { actions: ['markReady', 'retireOneRecycled', 'notifyRetiring'] },
         ],
         'WORKER.SETTLED': { actions: 'resetCrashStreak' },
+        'DIRTY.HALTED': { target: '#arbiter.draining', actions: 'haltForDirtyPool' },
         'WORKER.RECYCLE': {
           actions: [
             { type: 'log', params: ({ event }) => ({ level: 'info', message: `Replacing ${event.id}: it ${event.reason}` }) },
@@ -639,6 +652,7 @@ export const arbiterMachine = setup({
           { guard: 'isBootFailure', target: 'draining', actions: [finalExit, 'forgetWorker', 'halt'] },
           { actions: [finalExit, logExit, 'forgetWorker'] },
         ],
+        'DIRTY.HALTED': { target: 'draining', actions: 'haltForDirtyPool' },
         'WORKER.READY': { actions: ['markReady', 'retireOneRecycled', 'notifyRetiring'] },
         SIGNAL: [
           { guard: { type: 'isSignal', params: { signal: 'SIGUSR1' } }, actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
@@ -652,6 +666,8 @@ export const arbiterMachine = setup({
       always: { guard: 'noWorkersLeft', target: 'dead' },
       on: {
         'WORKER.EXITED': { actions: [finalExit, logExit, 'forgetWorker'] },
+        // The stop goes on as it is; the exit status says the dirty pool could not boot.
+        'DIRTY.HALTED': { actions: 'haltForDirtyPool' },
         SIGNAL: [
           { guard: { type: 'isSignal', params: { signal: 'SIGUSR1' } }, actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
           // A second, quick signal during a graceful stop hurries it along.

@@ -239,9 +239,6 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
         hooks = next.hooks;
         logger.level = settings.logLevel as LogLevel;
         await runHook(hooks, 'onReload', logger, settings);
-        // The dirty pool rolls too: new processes load the module as it is now, each ready before an old one drains.
-        // A pool turned off by the new config keeps its module (see dirty-reload.ts).
-        dirtyPool?.reload(settings.dirtyWorkers);
         return chart;
       }),
       succession: succession.logic,
@@ -270,6 +267,8 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
       reloadFinished: (_, outcome: { ok: boolean; reason?: string }) => void notices.emit('reloaded', outcome),
       announceReloading: () => systemd.notify({ RELOADING: 1, MONOTONIC_USEC: String(monotonicMicroseconds()), STATUS: 'reloading' }),
       announceReloaded: () => systemd.notify({ READY: 1, STATUS: `${settings.workers} worker(s) serving` }),
+      // New dirty processes load the module as it is now; a pool turned off by the new config keeps its module (see dirty-reload.ts).
+      rollDirtyPool: () => dirtyPool?.reload(settings.dirtyWorkers),
       announceStopping: () => systemd.notify({ STOPPING: 1, STATUS: 'stopping' }),
       announceNotReady: () => systemd.notify({ STATUS: 'not ready; draining soon' }),
       workerRecycling: (_, { cause }: { cause: RecycleCause }) => metrics?.workerRecycling(cause),
@@ -310,12 +309,8 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     actor.send(event);
   };
   if (options.handleSignals) for (const signal of HANDLED_SIGNALS) process.on(signal, onSignal);
-  // A dirty process that cannot boot halts the server, as a worker that cannot load the app does.
-  let dirtyHalt: string | undefined;
-  void dirtyPool?.halted.then((reason) => {
-    dirtyHalt = reason;
-    actor.send({ type: 'SIGNAL', signal: 'SIGTERM', by: 'the dirty pool' });
-  });
+  // A dirty process that cannot boot: the chart halts the server (see DIRTY.HALTED).
+  void dirtyPool?.halted.then((reason) => actor.send({ type: 'DIRTY.HALTED', reason }));
   actor.start();
   // Kept: once the chart has ended its children are gone from its snapshot, and the last word counts.
   const successionActor = actor.getSnapshot().children.succession;
@@ -332,10 +327,9 @@ export async function startArbiter(options: ArbiterOptions): Promise<RunningArbi
     : () => {};
   const exit = (async () => {
     try {
-      const chartOutput = await toPromise(actor);
+      const output = await toPromise(actor);
       // The workers are gone: nothing calls the dirty pool any more.
       await dirtyPool?.stop(actor.getSnapshot().context.stopMode === 'quick');
-      const output = dirtyHalt ? { exitCode: WORKER_APP_LOAD_ERROR, haltReason: dirtyHalt } : chartOutput;
       // The process that failed has logged its error with the stack; the reason
       // repeats its first line only, as gunicorn's "Reason:" line does.
       if (output.haltReason) logger.error(output.haltReason.split('\n', 1)[0]);

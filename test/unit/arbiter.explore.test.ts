@@ -10,7 +10,8 @@
 //     sent, and no worker is started after it;
 //   - with good weather from there on, the pool converges to the number of
 //     workers wanted, all ready, and the arbiter to `serving.steady`;
-//   - readiness (GET /readyz) is off from the moment a stop begins.
+//   - readiness (GET /readyz) is off from the moment a stop begins;
+//   - a halt of the dirty pool ends the arbiter with the app-load exit status.
 // It runs twice: draining at once on TERM, and with a drain delay (TERM first
 // turns readiness off and serves on, a timer of the chart's then drains), with
 // a memory limit that heartbeats can pass.
@@ -18,7 +19,7 @@
 // is explored without editing this test.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { type ArbiterSignal, reportsReady } from '../../machines/arbiter.js';
+import { type ArbiterSignal, WORKER_APP_LOAD_ERROR, reportsReady } from '../../machines/arbiter.js';
 import { type ArbiterHarness, GRACEFUL, TIMEOUT, arbiterHarness } from '../helpers/arbiter-harness.js';
 import { exploreBreadthFirst } from '../helpers/explore.js';
 import type { FakeProcess } from '../helpers/fake-processes.js';
@@ -27,6 +28,7 @@ const DEPTH = Number(process.env.CORRAL_EXPLORE_DEPTH ?? 4);
 const SIGNALS: ArbiterSignal[] = ['SIGTERM', 'SIGINT', 'SIGQUIT', 'SIGHUP', 'SIGTTIN', 'SIGTTOU', 'SIGWINCH', 'SIGUSR1', 'SIGUSR2'];
 const SCALES = [0, 1, 3];
 const MEMORY_LIMIT = 1000;
+const DIRTY_HALT = 'A dirty process failed to boot.';
 
 /** The chart's settings for this run of the exploration. */
 let options: { drainDelayMs: number; maxMemoryBytes: number } = { drainDelayMs: 0, maxMemoryBytes: 0 };
@@ -60,6 +62,7 @@ function movesOf(h: ArbiterHarness): Move[] {
   }
   for (const signal of SIGNALS) moves.push({ label: signal, run: (h) => h.send({ type: 'SIGNAL', signal }) });
   for (const workers of SCALES) moves.push({ label: `SCALE ${workers}`, run: (h) => h.send({ type: 'SCALE', workers }) });
+  moves.push({ label: 'dirty pool halts', run: (h) => h.send({ type: 'DIRTY.HALTED', reason: DIRTY_HALT }) });
   h.live().forEach((process, index) => {
     const at = (h: ArbiterHarness) => h.live()[index];
     if (isBooting(h, process)) {
@@ -149,7 +152,7 @@ const hasBeenSignalled = (process: FakeProcess) => process.signals.some((signal)
 /** TERM, then workers that obey what they are sent: the arbiter must end, starting nobody new. */
 async function checkShutdown(path: Move[]) {
   const h = await replay(path);
-  if (h.actor.getSnapshot().status !== 'active') return;
+  if (h.actor.getSnapshot().status !== 'active') return checkDirtyHalt(h, path, `after ${describe(path)}`);
   const where = `TERM after ${describe(path)} (state ${stateText(h)})`;
   if (!h.actor.getSnapshot().matches('draining') && !h.actor.getSnapshot().matches('delayingDrain')) await h.send({ type: 'SIGNAL', signal: 'SIGTERM' });
   assert.not.ok(h.actor.getSnapshot().status === 'active' && reportsReady(h.actor.getSnapshot()), `still ready after TERM: ${where}`);
@@ -165,6 +168,15 @@ async function checkShutdown(path: Move[]) {
   }
   assert.is(h.actor.getSnapshot().status, 'done', `never reached dead: ${where}; logs:\n${h.logs.slice(-8).join('\n')}`);
   assert.is(h.processes.all.length, spawned, `a worker was started during the shutdown: ${where}`);
+  checkDirtyHalt(h, path, where);
+}
+
+/** A halt of the dirty pool is never lost: the arbiter's exit says the app could not be loaded, and why. */
+function checkDirtyHalt(h: ArbiterHarness, path: Move[], where: string) {
+  if (!path.some((move) => move.label === 'dirty pool halts')) return;
+  const output = h.actor.getSnapshot().output!;
+  assert.is(output.exitCode, WORKER_APP_LOAD_ERROR, `the dirty pool's halt was lost: ${where}`);
+  assert.is(output.haltReason, DIRTY_HALT, `the halt reason was lost: ${where}`);
 }
 
 /** Good weather from here on: binds and reloads succeed, new workers boot, leaving ones leave. */
