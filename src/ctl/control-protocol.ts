@@ -63,7 +63,10 @@ export type ControlEvent =
   | { at: string; type: 'worker'; id: string; pid: number | undefined; state: string }
   | { at: string; type: 'exit'; id: string; pid: number | undefined; cause: string; exitCode: number | null; signal: string | null }
   | { at: string; type: 'reloaded'; ok: boolean; reason?: string }
-  | { at: string; type: 'command'; command: string };
+  | { at: string; type: 'command'; command: string }
+  /** The dirty pool's chart, and each of its processes (--dirty-app); a process no longer listed is gone. */
+  | { at: string; type: 'dirty'; state: string }
+  | { at: string; type: 'dirty-process'; id: string; pid: number | undefined; state: string };
 
 export type ControlReply =
   | { v: number; ok: true; result: unknown }

@@ -141,19 +141,36 @@ export async function startControlServer(path: string, modeText: string, target:
     };
   };
 
-  // The last state seen of the arbiter and of each worker, to report changes once.
+  // The last state seen of the arbiter, of each worker, of the dirty pool and its processes, to report changes once.
   let lastArbiter = '';
   const lastWorkers = new Map<string, string>();
+  let lastDirty = '';
+  const lastDirtyProcesses = new Map<string, string>();
   const at = () => new Date().toISOString();
   const broadcast = (event: ControlEvent) => eventClients.forEach((send) => send(event));
   const compare = () => {
     if (eventClients.size === 0) return;
-    const { arbiter, workers } = statusReply();
+    const { arbiter, workers, dirty } = statusReply();
     if (arbiter.state !== lastArbiter) broadcast({ at: at(), type: 'arbiter', state: (lastArbiter = arbiter.state) });
     for (const worker of workers) {
       if (lastWorkers.get(worker.id) === worker.state) continue;
       lastWorkers.set(worker.id, worker.state);
       broadcast({ at: at(), type: 'worker', id: worker.id, pid: worker.pid, state: worker.state });
+    }
+    if (!dirty) return;
+    if (dirty.state !== lastDirty) broadcast({ at: at(), type: 'dirty', state: (lastDirty = dirty.state) });
+    const listed = new Set<string>();
+    for (const row of dirty.processes) {
+      listed.add(row.id);
+      const state = row.retiring && row.state.startsWith('serving') ? 'draining' : row.state;
+      if (lastDirtyProcesses.get(row.id) === state) continue;
+      lastDirtyProcesses.set(row.id, state);
+      broadcast({ at: at(), type: 'dirty-process', id: row.id, pid: row.pid, state });
+    }
+    for (const [id] of lastDirtyProcesses) {
+      if (listed.has(id)) continue;
+      lastDirtyProcesses.delete(id);
+      broadcast({ at: at(), type: 'dirty-process', id, pid: undefined, state: 'gone' });
     }
   };
   const onState = (status: ServerStatus) => {
@@ -224,6 +241,8 @@ export async function startControlServer(path: string, modeText: string, target:
         // The picture as it is now, then every change.
         lastArbiter = '';
         lastWorkers.clear();
+        lastDirty = '';
+        lastDirtyProcesses.clear();
         return compare();
       }
     }

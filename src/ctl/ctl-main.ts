@@ -20,7 +20,7 @@ Commands:
   reopen-logs         reopen every log file (as USR1)
   stop [--quick]      graceful stop (as TERM); --quick: at once (as INT)
   upgrade             start a new arbiter on the same sockets (as USR2)
-  events [--follow]   the arbiter's and workers' states, then (--follow) every change
+  events [--follow]   the states of the arbiter, workers and dirty pool, then (--follow) every change
   inspector           the inspector's whole URL, token included (the log leaves the token out)
 
 Which server:
@@ -102,6 +102,10 @@ function renderEvent(event: ControlEvent): string {
       return `${event.at} reload ${event.ok ? 'complete' : `failed: ${event.reason}`}`;
     case 'command':
       return `${event.at} ctl ${event.command}`;
+    case 'dirty':
+      return `${event.at} dirty pool ${event.state}`;
+    case 'dirty-process':
+      return `${event.at} dirty process ${event.id} (pid ${event.pid ?? '-'}) ${event.state}`;
   }
 }
 

@@ -1,7 +1,7 @@
 // The dirty pool (--dirty-app) through the real CLI: a module loaded once and
 // called from the workers with dirty.execute()/dirty.stream(); what a slow, hung,
 // crashing or oversized call costs; the bounded queue; scale and rolling reload.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -182,6 +182,34 @@ test('a call past --dirty-timeout (or its own timeout) rejects with CORRAL_ERR_D
     assert.equal((await get(url, '/sleep?ms=300&timeout=3000000')).body, { slept: 300 });
     assert.equal((await get(url, '/sleep?ms=300&timeout=Infinity')).body, { slept: 300 });
     assert.is(corral.dirtyPids().length, 3, 'no process was replaced for them');
+  }, { env });
+});
+
+test('corral ctl events reports the dirty pool: its state, each process, one killed and its replacement', async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--dirty-app', MODEL, '--dirty-workers', '2', APP], async (corral) => {
+    await corral.ready(20_000);
+    await dirtyReady(corral);
+    const follower = spawn(process.execPath, [CLI, 'ctl', 'events', '--follow', '--json'], { cwd: REPO_ROOT, env: { ...process.env, ...env } });
+    let seen = '';
+    follower.stdout.on('data', (chunk) => (seen += chunk));
+    try {
+      const events = () => seen.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);
+      const serving = (pid: number) => events().some((e) => e.type === 'dirty-process' && e.pid === pid && /^serving/.test(e.state));
+      await waitUntil(() => corral.dirtyPids().every(serving), { what: 'both dirty processes reported serving' });
+      assert.ok(events().some((e) => e.type === 'dirty' && typeof e.state === 'string' && e.state.length > 0), 'the pool\'s state is reported');
+      const [victim] = corral.dirtyPids();
+      const victimId = events().find((e) => e.type === 'dirty-process' && e.pid === victim)!.id;
+      process.kill(victim, 'SIGKILL');
+      await waitUntil(() => events().some((e) => e.type === 'dirty-process' && e.id === victimId && e.state === 'gone'), { what: 'the killed process reported gone' });
+      await waitUntil(() => corral.dirtyPids().length === 3, { what: 'a replacement' });
+      await waitUntil(() => serving(corral.dirtyPids()[2]), { what: 'the replacement reported serving' });
+    } finally {
+      follower.kill();
+    }
+    const once = ctl(['events']);
+    assert.is(once.status, 0, once.stderr);
+    assert.match(once.stdout, /dirty pool \S+/);
+    assert.match(once.stdout, /dirty process \S+ \(pid \d+\) serving/);
   }, { env });
 });
 
