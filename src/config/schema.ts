@@ -548,6 +548,16 @@ export const settingsSchema = [
     help: "Largest dirty call's arguments, result or stream chunk, as msgpack; past it the call rejects with CORRAL_ERR_DIRTY_TOO_LARGE.",
   },
   {
+    name: 'dirtyQueueBytes',
+    flag: 'dirty-queue-bytes',
+    type: 'string',
+    default: '256M',
+    metavar: 'SIZE',
+    section: 'worker',
+    check: (value: string) => (parseSize(value) === undefined ? 'is not a size (bytes, or a number with K, M or G: 256M)' : undefined),
+    help: "Most bytes of arguments the dirty calls waiting for a free dirty process may hold in the arbiter, together; past it a call rejects at once with CORRAL_ERR_DIRTY_QUEUE_FULL. A call alone in the queue is always taken (up to --dirty-max-message).",
+  },
+  {
     name: 'preloadApp',
     flag: 'preload',
     type: 'boolean',

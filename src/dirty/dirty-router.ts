@@ -41,6 +41,8 @@ export interface DirtyPoolView {
 export interface DirtyRouterOptions {
   logger: Logger;
   queueLimit: () => number;
+  /** Most argument bytes the waiting calls may hold together (one call alone is always taken). */
+  queueBytesLimit: () => number;
   timeoutMs: () => number;
   maxMessageBytes: number;
   pool: DirtyPoolView;
@@ -60,12 +62,14 @@ export interface DirtyRouter extends DirtyProcessPipes {
   close(): void;
 }
 
-export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageBytes, pool, owner }: DirtyRouterOptions): Promise<DirtyRouter> {
+export function startDirtyRouter({ logger, queueLimit, queueBytesLimit, timeoutMs, maxMessageBytes, pool, owner }: DirtyRouterOptions): Promise<DirtyRouter> {
   // A directory of the arbiter's own (0700): no other user can connect or swap the socket.
   const directory = mkdtempSync(join(tmpdir(), 'corral-dirty-'));
   const socketPath = join(directory, 'router.sock');
   const pipes = new Map<string, (message: RouterToDirty) => void>();
   const queue: PendingCall[] = [];
+  /** The argument bytes the queue holds. */
+  let queuedBytes = 0;
   const running = new Map<number, RunningCall>();
   const busy = new Set<string>();
   const metrics = new DirtyCallMetrics();
@@ -87,6 +91,7 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
       const free = pool.callable().find((id) => !busy.has(id) && pipes.has(id));
       if (!free) return;
       const call = queue.shift()!;
+      queuedBytes -= call.request.args.byteLength;
       clearTimeout(call.queueTimer);
       const callId = nextCallId++;
       // The deadline counts from the call's arrival: time in the queue is time the caller waited.
@@ -149,18 +154,27 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
     if (closed) return answer(client, { t: 'error', id: request.id, code: 'CORRAL_ERR_DIRTY_UNAVAILABLE', message: 'the dirty pool is stopping' });
     metrics.called(request.name);
     const call: PendingCall = { client, request, timeoutMs: timerMs(request.timeoutMs ?? timeoutMs()), arrivedAt: Date.now() };
-    if (queue.length >= queueLimit() && !pool.callable().some((id) => !busy.has(id))) {
-      return fail(call, 'CORRAL_ERR_DIRTY_QUEUE_FULL', `${queue.length} dirty calls are already waiting (--dirty-queue ${queueLimit()}): try later, or add dirty processes (--dirty-workers)`);
+    const size = request.args.byteLength;
+    if (!pool.callable().some((id) => !busy.has(id))) {
+      if (queue.length >= queueLimit()) {
+        return fail(call, 'CORRAL_ERR_DIRTY_QUEUE_FULL', `${queue.length} dirty calls are already waiting (--dirty-queue ${queueLimit()}): try later, or add dirty processes (--dirty-workers)`);
+      }
+      // Bounded in bytes too: --dirty-queue calls of --dirty-max-message each could exhaust the arbiter's memory.
+      if (queue.length > 0 && queuedBytes + size > queueBytesLimit()) {
+        return fail(call, 'CORRAL_ERR_DIRTY_QUEUE_FULL', `the ${queue.length} dirty calls already waiting hold ${queuedBytes} bytes of arguments; this one's ${size} would pass --dirty-queue-bytes (${queueBytesLimit()} bytes): try later, send less, or add dirty processes (--dirty-workers)`);
+      }
     }
     if (call.timeoutMs > 0) {
       call.queueTimer = setTimeout(() => {
         const index = queue.indexOf(call);
         if (index < 0) return;
         queue.splice(index, 1);
+        queuedBytes -= size;
         fail(call, 'CORRAL_ERR_DIRTY_TIMEOUT', `dirty call '${request.name}' waited ${call.timeoutMs} ms for a free dirty process (all busy); add some (--dirty-workers) or allow longer`);
       }, call.timeoutMs);
     }
     queue.push(call);
+    queuedBytes += size;
     dispatch();
   };
 
@@ -187,7 +201,10 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
     client.once('close', () => {
       for (const [callId, call] of running) if (call.client === client && call.request.stream) pipes.get(call.processId)?.({ t: 'cancel', id: callId });
       for (let index = queue.length - 1; index >= 0; index--) {
-        if (queue[index].client === client) clearTimeout(queue.splice(index, 1)[0].queueTimer);
+        if (queue[index].client !== client) continue;
+        const [gone] = queue.splice(index, 1);
+        queuedBytes -= gone.request.args.byteLength;
+        clearTimeout(gone.queueTimer);
       }
     });
   });
@@ -223,6 +240,7 @@ export function startDirtyRouter({ logger, queueLimit, timeoutMs, maxMessageByte
         close() {
           closed = true;
           for (const call of queue.splice(0)) fail(call, 'CORRAL_ERR_DIRTY_UNAVAILABLE', 'the dirty pool stopped before the call could run');
+          queuedBytes = 0;
           server.close();
           rmSync(directory, { recursive: true, force: true });
         },

@@ -70,6 +70,7 @@ export async function startDirtyPool({ settings, cwd, logger, inspect, identity 
     maxMessageBytes,
     owner: identity,
     queueLimit: () => settings().dirtyQueue,
+    queueBytesLimit: () => parseSize(settings().dirtyQueueBytes) ?? Infinity,
     timeoutMs: () => settings().dirtyTimeout * 1000,
     pool: {
       callable: () => {

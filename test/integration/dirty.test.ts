@@ -248,6 +248,25 @@ test('the queue is bounded: past --dirty-queue a call rejects at once with CORRA
   }, { env });
 });
 
+test('the queue is bounded in bytes too: past --dirty-queue-bytes of waiting arguments a call rejects at once with CORRAL_ERR_DIRTY_QUEUE_FULL', async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--dirty-app', MODEL, '--dirty-workers', '1', '--dirty-queue-bytes', '300K', APP], async (corral) => {
+    const [url] = await corral.ready(20_000);
+    await dirtyReady(corral);
+    // The one dirty process is busy, so what follows waits in the queue: three calls of 100,000 bytes fit in 300K, five do not.
+    const blocked = get(url, '/block?ms=3000');
+    await waitUntil(() => /RUNNING[\s\S]*\bblock\b/.test(ctl(['status']).stdout), { timeoutMs: 10_000, what: 'the dirty process to run block()' });
+    const answers = await Promise.all(Array.from({ length: 5 }, () => get(url, '/big-args?bytes=100000')));
+    const refused = answers.filter((answer) => answer.body.code === 'CORRAL_ERR_DIRTY_QUEUE_FULL');
+    assert.is(answers.filter((answer) => answer.status === 200).length, 3, JSON.stringify(answers));
+    assert.is(refused.length, 2, JSON.stringify(answers));
+    assert.match(refused[0].body.message, /the 3 dirty calls already waiting hold \d+ bytes of arguments; this one's \d+ would pass --dirty-queue-bytes \(307200 bytes\)/);
+    assert.is((await blocked).status, 200);
+    // The queue's bytes were given back as it emptied: the same burst fits again.
+    const again = await Promise.all(Array.from({ length: 3 }, () => get(url, '/big-args?bytes=100000')));
+    assert.ok(again.every((answer) => answer.status === 200), JSON.stringify(again));
+  }, { env });
+});
+
 test('metrics: calls, failures, timeouts per function, a duration histogram, the queue length', async () => {
   await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--metrics-bind', '127.0.0.1:0', '--dirty-app', MODEL, APP], async (corral) => {
     const [url] = await corral.ready(20_000);
