@@ -32,7 +32,11 @@ export function connectHttp2(url: string, { ca }: SessionOptions = {}): Promise<
 }
 
 /** One request on a session; resolves with the whole answer, rejects on a reset stream or at the deadline. */
-export function requestOn(session: ClientHttp2Session, headers: OutgoingHttpHeaders, { body, timeoutMs = 5000 }: { body?: string | Buffer; timeoutMs?: number } = {}): Promise<Http2Answer> {
+export function requestOn(
+  session: ClientHttp2Session,
+  headers: OutgoingHttpHeaders,
+  { body, timeoutMs = 5000, onResponse }: { body?: string | Buffer; timeoutMs?: number; onResponse?: () => void } = {},
+): Promise<Http2Answer> {
   return new Promise((resolve, reject) => {
     const stream = session.request(headers, { endStream: body === undefined });
     const informational: IncomingHttpHeaders[] = [];
@@ -40,7 +44,10 @@ export function requestOn(session: ClientHttp2Session, headers: OutgoingHttpHead
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), timeoutMs);
     stream.on('headers', (head) => informational.push(head));
-    stream.on('response', (head) => (answer = head));
+    stream.on('response', (head) => {
+      answer = head;
+      onResponse?.();
+    });
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
       clearTimeout(timer);

@@ -28,9 +28,11 @@ test('a drain sends GOAWAY: the stream in flight finishes, the connection then c
     const session = await connectHttp2(url);
     const goaway = new Promise<number>((resolve) => session.once('goaway', (code: number) => resolve(code)));
     const closed = new Promise((resolve) => session.once('close', resolve));
-    const slow = requestOn(session, { ':path': '/slow?ms=1500' });
-    // The stream has reached the app before the drain starts.
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // The stream has reached the app (its head is back) before the drain starts.
+    let reachedApp!: () => void;
+    const inApp = new Promise<void>((resolve) => (reachedApp = resolve));
+    const slow = requestOn(session, { ':path': '/slow?ms=1500&head' }, { onResponse: reachedApp });
+    await inApp;
     corral.signal('SIGTERM');
     assert.is(await goaway, 0, 'GOAWAY with NO_ERROR');
     const answer = await slow;

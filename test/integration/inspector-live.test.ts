@@ -1,6 +1,7 @@
 // The inspector's numbers and charts in a real headless Chromium against a
 // running corral: the requests-per-second figure against a load of known pace,
 // every transition of every chart drawn.
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
@@ -9,7 +10,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'puppeteer-core';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { REPO_ROOT, fixture, withCorral } from '../helpers/corral-process.js';
+import { CLI, REPO_ROOT, fixture, withCorral } from '../helpers/corral-process.js';
 import { launchBrowser, waitFor } from '../helpers/browser.js';
 import { request } from '../helpers/http.js';
 
@@ -524,7 +525,10 @@ test('actions: off by default (refused, nothing changes); with --inspector-actio
       const refused = await postAction(match[1], { action: 'scale', workers: 3 }, { 'x-corral-session': session });
       assert.is(refused.status, 403);
       assert.match(refused.body, /--inspector-actions/);
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      // A scale that went through would show at once in the number of workers the arbiter wants.
+      const status = spawnSync(process.execPath, [CLI, 'ctl', 'status', '--json'], { cwd: REPO_ROOT, env: { ...process.env, ...env }, encoding: 'utf8', timeout: 30_000 });
+      assert.is(status.status, 0, status.stderr);
+      assert.is(JSON.parse(status.stdout).arbiter.workers, 2, 'the arbiter still wants 2 workers');
       assert.is(await page.$$eval('.worker:not([data-gone])', (rows) => rows.length), 2, 'still 2 workers');
       assert.not.ok(corral.lines.some((line) => /by: inspector/.test(line)));
     }, { env });
