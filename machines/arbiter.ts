@@ -210,6 +210,12 @@ const reloadFailed = [
   { type: 'reloadFinished', params: ({ event }: { event: { error?: unknown } }) => ({ ok: false, reason: reasonOf(event.error) }) },
 ] as const;
 
+/** Said when the dirty pool halts the server, before the drain: why it is stopping. */
+const logDirtyHalt = {
+  type: 'log',
+  params: () => ({ level: 'error' as const, message: 'The dirty pool cannot start a process; stopping' }),
+} as const;
+
 const logSignal = {
   type: 'log',
   params: ({ event }: { event: ArbiterEvent }) => ({
@@ -352,6 +358,8 @@ export const arbiterMachine = setup({
     drainDelay: ({ context }) => context.drainDelayMs ?? 0,
   },
   guards: {
+    /** No halt has said why the server stops (a TERM, or nothing yet). */
+    notHalted: ({ context }) => context.haltReason === undefined,
     diedYoung: ({ event }) => event.type === 'WORKER.EXITED' && event.exit.cause === 'exited' && !event.exit.established,
     diedYoungAgain: ({ context, event }) =>
       context.crashStreak >= 1 && event.type === 'WORKER.EXITED' && event.exit.cause === 'exited' && !event.exit.established,
@@ -408,7 +416,7 @@ export const arbiterMachine = setup({
       },
       on: {
         SIGNAL: { target: 'dead', actions: logSignal },
-        'DIRTY.HALTED': { target: 'dead', actions: 'haltForDirtyPool' },
+        'DIRTY.HALTED': { target: 'dead', actions: [logDirtyHalt, 'haltForDirtyPool'] },
       },
     },
     serving: {
@@ -547,7 +555,7 @@ export const arbiterMachine = setup({
           { actions: ['markReady', 'retireOneRecycled', 'notifyRetiring'] },
         ],
         'WORKER.SETTLED': { actions: 'resetCrashStreak' },
-        'DIRTY.HALTED': { target: '#arbiter.draining', actions: 'haltForDirtyPool' },
+        'DIRTY.HALTED': { target: '#arbiter.draining', actions: [logDirtyHalt, 'haltForDirtyPool'] },
         'WORKER.RECYCLE': {
           actions: [
             { type: 'log', params: ({ event }) => ({ level: 'info', message: `Replacing ${event.id}: it ${event.reason}` }) },
@@ -652,7 +660,7 @@ export const arbiterMachine = setup({
           { guard: 'isBootFailure', target: 'draining', actions: [finalExit, 'forgetWorker', 'halt'] },
           { actions: [finalExit, logExit, 'forgetWorker'] },
         ],
-        'DIRTY.HALTED': { target: 'draining', actions: 'haltForDirtyPool' },
+        'DIRTY.HALTED': { target: 'draining', actions: [logDirtyHalt, 'haltForDirtyPool'] },
         'WORKER.READY': { actions: ['markReady', 'retireOneRecycled', 'notifyRetiring'] },
         SIGNAL: [
           { guard: { type: 'isSignal', params: { signal: 'SIGUSR1' } }, actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
@@ -666,8 +674,9 @@ export const arbiterMachine = setup({
       always: { guard: 'noWorkersLeft', target: 'dead' },
       on: {
         'WORKER.EXITED': { actions: [finalExit, logExit, 'forgetWorker'] },
-        // The stop goes on as it is; the exit status says the dirty pool could not boot.
-        'DIRTY.HALTED': { actions: 'haltForDirtyPool' },
+        // The stop goes on as it is; the exit status says the dirty pool could not boot, unless a halt already
+        // said why (a worker that could not boot): the first cause is the one reported.
+        'DIRTY.HALTED': { guard: 'notHalted', actions: [logDirtyHalt, 'haltForDirtyPool'] },
         SIGNAL: [
           { guard: { type: 'isSignal', params: { signal: 'SIGUSR1' } }, actions: [logSignal, 'reopenOwnLogs', 'reopenWorkerLogs'] },
           // A second, quick signal during a graceful stop hurries it along.

@@ -19,9 +19,13 @@ export function writePidfile(path: string, pid: number): void {
   const fd = createNew(scratch);
   try {
     writeSync(fd, `${pid}\n`);
-  } finally {
+  } catch (error) {
+    // ENOSPC and the like: no scratch file is left behind (each has a name of its own).
     closeSync(fd);
+    unlinkSync(scratch);
+    throw error;
   }
+  closeSync(fd);
   try {
     renameSync(scratch, path);
   } catch (error) {

@@ -94,13 +94,22 @@ async function clearStale(path: string): Promise<void> {
   unlinkSync(path);
 }
 
+/** One `events` client: what it has been told of each actor, so it hears of each change once. */
+interface EventsView {
+  send(event: ControlEvent): void;
+  arbiter: string;
+  workers: Map<string, string>;
+  dirty: string;
+  dirtyProcesses: Map<string, { pid: number | undefined; state: string }>;
+}
+
 export async function startControlServer(path: string, modeText: string, target: ControlTarget, logger: Logger): Promise<ControlServer> {
   const mode = parseMode(modeText);
   prepareDirectory(dirname(path));
   await clearStale(path);
   const startedAt = Date.now();
   const firstSeen = new Map<string, number>();
-  const eventClients = new Set<(event: ControlEvent) => void>();
+  const eventClients = new Set<EventsView>();
   const { server } = target;
 
   const remember = (status: ServerStatus) => {
@@ -141,44 +150,43 @@ export async function startControlServer(path: string, modeText: string, target:
     };
   };
 
-  // The last state seen of the arbiter, of each worker, of the dirty pool and its processes, to report changes once.
-  let lastArbiter = '';
-  const lastWorkers = new Map<string, string>();
-  let lastDirty = '';
-  const lastDirtyProcesses = new Map<string, string>();
   const at = () => new Date().toISOString();
-  const broadcast = (event: ControlEvent) => eventClients.forEach((send) => send(event));
-  const compare = () => {
-    if (eventClients.size === 0) return;
-    const { arbiter, workers, dirty } = statusReply();
-    if (arbiter.state !== lastArbiter) broadcast({ at: at(), type: 'arbiter', state: (lastArbiter = arbiter.state) });
+  const broadcast = (event: ControlEvent) => eventClients.forEach((view) => view.send(event));
+  /** Tells `view` what changed since it last looked (everything, the first time). */
+  const catchUp = (view: EventsView, { arbiter, workers, dirty }: StatusReply) => {
+    if (arbiter.state !== view.arbiter) view.send({ at: at(), type: 'arbiter', state: (view.arbiter = arbiter.state) });
     for (const worker of workers) {
-      if (lastWorkers.get(worker.id) === worker.state) continue;
-      lastWorkers.set(worker.id, worker.state);
-      broadcast({ at: at(), type: 'worker', id: worker.id, pid: worker.pid, state: worker.state });
+      if (view.workers.get(worker.id) === worker.state) continue;
+      view.workers.set(worker.id, worker.state);
+      view.send({ at: at(), type: 'worker', id: worker.id, pid: worker.pid, state: worker.state });
     }
     if (!dirty) return;
-    if (dirty.state !== lastDirty) broadcast({ at: at(), type: 'dirty', state: (lastDirty = dirty.state) });
+    if (dirty.state !== view.dirty) view.send({ at: at(), type: 'dirty', state: (view.dirty = dirty.state) });
     const listed = new Set<string>();
     for (const row of dirty.processes) {
       listed.add(row.id);
       const state = row.retiring && row.state.startsWith('serving') ? 'draining' : row.state;
-      if (lastDirtyProcesses.get(row.id) === state) continue;
-      lastDirtyProcesses.set(row.id, state);
-      broadcast({ at: at(), type: 'dirty-process', id: row.id, pid: row.pid, state });
+      if (view.dirtyProcesses.get(row.id)?.state === state) continue;
+      view.dirtyProcesses.set(row.id, { pid: row.pid, state });
+      view.send({ at: at(), type: 'dirty-process', id: row.id, pid: row.pid, state });
     }
-    for (const [id] of lastDirtyProcesses) {
+    for (const [id, { pid }] of view.dirtyProcesses) {
       if (listed.has(id)) continue;
-      lastDirtyProcesses.delete(id);
-      broadcast({ at: at(), type: 'dirty-process', id, pid: undefined, state: 'gone' });
+      view.dirtyProcesses.delete(id);
+      view.send({ at: at(), type: 'dirty-process', id, pid, state: 'gone' });
     }
+  };
+  const compare = () => {
+    if (eventClients.size === 0) return;
+    const status = statusReply();
+    for (const view of eventClients) catchUp(view, status);
   };
   const onState = (status: ServerStatus) => {
     remember(status);
     compare();
   };
   const onExit = (exit: { id: string; pid: number | undefined; cause: string; exitCode: number | null; signal: string | null }) => {
-    lastWorkers.delete(exit.id);
+    for (const view of eventClients) view.workers.delete(exit.id);
     broadcast({ at: at(), type: 'exit', id: exit.id, pid: exit.pid, cause: exit.cause, exitCode: exit.exitCode, signal: exit.signal });
   };
   const onReloaded = (outcome: { ok: boolean; reason?: string }) => broadcast({ at: at(), type: 'reloaded', ...outcome });
@@ -235,15 +243,17 @@ export async function startControlServer(path: string, modeText: string, target:
         if (!target.inspectorUrl) throw new CorralError('CORRAL_ERR_CTL', 'this server has no inspector: start it with --inspector HOST:PORT');
         return ok({ url: target.inspectorUrl });
       case 'events': {
-        const send = (event: ControlEvent) => socket.write(encodeFrame({ v: CONTROL_PROTOCOL_VERSION, event } satisfies ControlReply));
-        eventClients.add(send);
-        socket.once('close', () => eventClients.delete(send));
-        // The picture as it is now, then every change.
-        lastArbiter = '';
-        lastWorkers.clear();
-        lastDirty = '';
-        lastDirtyProcesses.clear();
-        return compare();
+        const view: EventsView = {
+          send: (event) => socket.write(encodeFrame({ v: CONTROL_PROTOCOL_VERSION, event } satisfies ControlReply)),
+          arbiter: '',
+          workers: new Map(),
+          dirty: '',
+          dirtyProcesses: new Map(),
+        };
+        eventClients.add(view);
+        socket.once('close', () => eventClients.delete(view));
+        // The picture as it is now, to this client alone, then every change.
+        return catchUp(view, statusReply());
       }
     }
   };

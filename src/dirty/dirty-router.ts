@@ -155,7 +155,8 @@ export function startDirtyRouter({ logger, queueLimit, queueBytesLimit, timeoutM
     metrics.called(request.name);
     const call: PendingCall = { client, request, timeoutMs: timerMs(request.timeoutMs ?? timeoutMs()), arrivedAt: Date.now() };
     const size = request.args.byteLength;
-    if (!pool.callable().some((id) => !busy.has(id))) {
+    // Free means what dispatch() takes: callable, idle, and its pipe open (else the call would wait here unbounded).
+    if (!pool.callable().some((id) => !busy.has(id) && pipes.has(id))) {
       if (queue.length >= queueLimit()) {
         return fail(call, 'CORRAL_ERR_DIRTY_QUEUE_FULL', `${queue.length} dirty calls are already waiting (--dirty-queue ${queueLimit()}): try later, or add dirty processes (--dirty-workers)`);
       }
@@ -173,6 +174,8 @@ export function startDirtyRouter({ logger, queueLimit, queueBytesLimit, timeoutM
         fail(call, 'CORRAL_ERR_DIRTY_TIMEOUT', `dirty call '${request.name}' waited ${call.timeoutMs} ms for a free dirty process (all busy); add some (--dirty-workers) or allow longer`);
       }, call.timeoutMs);
     }
+    // Its own copy: the arguments are a view of the bytes read, which a small waiting call would keep whole.
+    if (request.args.byteLength < request.args.buffer.byteLength) request.args = request.args.slice();
     queue.push(call);
     queuedBytes += size;
     dispatch();

@@ -122,9 +122,13 @@ test('events --follow: every change of state, a kill -9 and its replacement', as
       const events = () => seen.trim().split('\n').filter(Boolean).map((line) => JSON.parse(line) as Record<string, any>);
       await waitUntil(() => events().filter((e) => e.type === 'worker').length === 2, { what: 'the current picture' });
       assert.equal(events()[0].type, 'arbiter');
+      // Another client's picture goes to that client alone: this one hears nothing of it.
+      assert.is(ctl(['events', '--name', 'watch']).status, 0);
       const [victim] = corral.workerPids();
       process.kill(victim, 'SIGKILL');
       await waitUntil(() => events().some((e) => e.type === 'exit' && e.pid === victim), { what: 'the exit event' });
+      const beforeExit = events().slice(0, events().findIndex((e) => e.type === 'exit'));
+      assert.is(beforeExit.filter((e) => e.type === 'arbiter').length, 1, `the picture was sent again: ${JSON.stringify(beforeExit)}`);
       const exit = events().find((e) => e.type === 'exit')!;
       assert.is(exit.signal, 'SIGKILL');
       await waitUntil(() => corral.workerPids().length === 3, { what: 'a replacement' });

@@ -7,7 +7,8 @@
 //   - the sockets count as shared exactly while one is, or while the
 //     predecessor still serves on them;
 //   - the take-over happens once, and only after the predecessor exited;
-//   - a late report of an earlier upgrade changes nothing;
+//   - a late report of an earlier upgrade changes nothing (XState drops what a
+//     stopped callback actor sends; the chart relies on it, so it is checked);
 //   - USR2 is always taken, and once the running upgrade ends another one starts.
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
