@@ -298,7 +298,7 @@ export class ThreadPool {
       if (!request) continue;
       switch (record[0]) {
         case DATA:
-          if (request.respond(record[2], record[3], record[4], record[5])) this.settle(request);
+          if (request.respond(record[2], record[3], record[4], record[5], record[6])) this.settle(request);
           break;
         case FAIL: {
           const { req, res } = request;
