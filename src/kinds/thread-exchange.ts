@@ -9,7 +9,7 @@ import type { NodeHandler } from '../app/app-shape.js';
 import { describeError } from '../errors.js';
 import { responseBodyBytes } from '../log/response-body-bytes.js';
 import { ACK_EVERY_BYTES, type DataRecord, DATA, type MessageBytes, type RequestRecord, type ResponseHead, WINDOW_BYTES } from './thread-messages.js';
-import { allowTrailerField } from './thread-http2-trailer-field.js';
+import { storeHeadForHttp2 } from './thread-http2-head.js';
 import { ThreadSocket, type ResponseSink } from './thread-socket.js';
 
 export interface ThreadOutbox {
@@ -108,7 +108,7 @@ export class ThreadExchange implements ResponseSink {
       if (!res.writableEnded) res.emit('drain');
     });
     res.once('finish', () => this.finish());
-    if (req.httpVersionMajor === 2) allowTrailerField(res);
+    if (req.httpVersionMajor === 2) storeHeadForHttp2(res);
     for (let index = 0; index < responseHeaders.length; index += 2) res.appendHeader(responseHeaders[index], responseHeaders[index + 1]);
     this.res = res;
   }

@@ -271,7 +271,7 @@ test('the thread kind over HTTP/2: the app in a pool thread sees the same reques
   });
 });
 
-test('response trailers over HTTP/2: the thread kind sends the app\'s res.addTrailers as the async kind does, declared with a Trailer field or not', async () => {
+test('response trailers over HTTP/2: the thread kind sends the app\'s res.addTrailers as the async kind does, declared with a Trailer field or not, and never frames the body in chunks', async () => {
   // What each kind's answers carry: the fields a client sees, not how they were framed.
   const answersOf = async (kind: string) =>
     withCorral(h2('-k', kind, ...(kind === 'thread' ? ['--threads', '2'] : []), APP), async (corral) => {
@@ -285,7 +285,9 @@ test('response trailers over HTTP/2: the thread kind sends the app\'s res.addTra
         }
         // HTTP/1.1 on the same listener: chunked, the trailers after the last chunk.
         const http1 = await rawRequest(portOf(url), 'GET /trailers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
-        return { answers, http1Trailers: /\r\n0\r\n([\s\S]*)\r\n\r\n$/.exec(http1)?.[1] };
+        // The app's own Transfer-Encoding: chunked (node:http2 refuses it in the async kind, answering 500).
+        const chunked = kind === 'thread' ? await requestOn(session, { ':path': '/trailers?te' }) : undefined;
+        return { answers, http1Trailers: /\r\n0\r\n([\s\S]*)\r\n\r\n$/.exec(http1)?.[1], chunked };
       } finally {
         session.close();
       }
@@ -302,6 +304,11 @@ test('response trailers over HTTP/2: the thread kind sends the app\'s res.addTra
   assert.equal(thread.answers, async.answers);
   assert.is(thread.http1Trailers, 'X-Checksum: sha256=abc\r\nx-multi: one\r\nx-multi: two');
   assert.is(thread.http1Trailers, async.http1Trailers);
+  // HTTP/2 frames the body itself: no chunk framing reaches the client as body bytes, and the trailers still come.
+  assert.is(thread.chunked?.status, 200);
+  assert.is(thread.chunked?.body, 'first last');
+  assert.is(thread.chunked?.headers['transfer-encoding'], undefined);
+  assert.equal({ ...thread.chunked?.trailers }, { 'x-checksum': 'sha256=abc', 'x-multi': 'one, two' });
 });
 
 /** One request's whole answer, as bytes, on a connection the server closes. */
