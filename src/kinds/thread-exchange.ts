@@ -9,6 +9,7 @@ import type { NodeHandler } from '../app/app-shape.js';
 import { describeError } from '../errors.js';
 import { responseBodyBytes } from '../log/response-body-bytes.js';
 import { ACK_EVERY_BYTES, type DataRecord, DATA, type MessageBytes, type RequestRecord, type ResponseHead, WINDOW_BYTES } from './thread-messages.js';
+import { storeHeadForHttp2 } from './thread-http2-head.js';
 import { ThreadSocket, type ResponseSink } from './thread-socket.js';
 
 export interface ThreadOutbox {
@@ -29,6 +30,8 @@ type NodeRequest = IncomingMessage & {
 };
 type NodeResponse = ServerResponse & {
   _header: string | null;
+  /** The trailer lines addTrailers built (`Name: value\r\n` each), '' when there are none. */
+  _trailer: string;
   _last: boolean;
   _keepAliveTimeout: number;
   _closed: boolean;
@@ -105,6 +108,7 @@ export class ThreadExchange implements ResponseSink {
       if (!res.writableEnded) res.emit('drain');
     });
     res.once('finish', () => this.finish());
+    if (req.httpVersionMajor === 2) storeHeadForHttp2(res);
     for (let index = 0; index < responseHeaders.length; index += 2) res.appendHeader(responseHeaders[index], responseHeaders[index + 1]);
     this.res = res;
   }
@@ -188,7 +192,15 @@ export class ThreadExchange implements ResponseSink {
       this.headSent = true;
       head = [this.res.statusCode, this.res.statusMessage ?? '', this.res._header, this.res._last];
     }
-    return [DATA, this.id, bytes, head, this.finished, this.finished ? responseBodyBytes(this.res) : 0];
+    return [DATA, this.id, bytes, head, this.finished, this.finished ? responseBodyBytes(this.res) : 0, this.finished ? this.http2Trailers() : null];
+  }
+
+  /**
+   * Over HTTP/2 the response is written as HTTP/1.0's, without chunked framing, so node leaves the trailers the
+   * app added out of the bytes: they go to the main thread as lines, to be sent as the stream's trailers.
+   */
+  private http2Trailers(): string | null {
+    return this.req.httpVersionMajor === 2 && this.res._trailer ? this.res._trailer : null;
   }
 
   private fail(error: unknown): void {

@@ -55,9 +55,11 @@ export type ResponseHead = [statusCode: number, statusMessage: string, header: s
  * (head, framing, body, trailers), to be written to the client as they are.
  * `head` comes with the first record after the head was written; `final`: the
  * response is complete, and `bodyBytes` says how many body bytes the app wrote
- * (for the access log).
+ * (for the access log). `trailers`, on the final record of a request that came
+ * over HTTP/2: the trailer lines the app added (`Name: value\r\n` each), which
+ * the bytes cannot carry (no chunked framing there), or null when it added none.
  */
-export type DataRecord = [type: typeof DATA, id: number, bytes: Uint8Array | null, head: ResponseHead | null, final: boolean, bodyBytes: number];
+export type DataRecord = [type: typeof DATA, id: number, bytes: Uint8Array | null, head: ResponseHead | null, final: boolean, bodyBytes: number, trailers: string | null];
 /** The app threw, or its promise rejected. */
 export type FailRecord = [type: typeof FAIL, id: number, error: string];
 /** The app consumed this many more body bytes: the main thread may send that many more. */

@@ -8,7 +8,7 @@ import { ACK, ACK_EVERY_BYTES, type AckRecord, BODY, type BodyRecord, END, type 
 import { addResponseBodyBytes } from '../log/response-body-bytes.js';
 import { endResponse, takeHead, writeBytes } from './thread-response.js';
 import { forwardEarlyHints } from '../http/write-early-hints.js';
-import { isHttp2Response } from './thread-response-http2.js';
+import { addHttp2Trailers, isHttp2Response } from './thread-response-http2.js';
 
 /** RFC 9110 9.2.2: requests a server may run twice with the same effect. */
 const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE', 'PUT', 'DELETE']);
@@ -135,7 +135,7 @@ export class ForwardedRequest {
   }
 
   /** Response bytes from the thread; true once the response is complete. */
-  respond(bytes: Uint8Array | null, head: ResponseHead | null, final: boolean, bodyBytes: number): boolean {
+  respond(bytes: Uint8Array | null, head: ResponseHead | null, final: boolean, bodyBytes: number, trailers: string | null): boolean {
     if (this.done) return final;
     const { res } = this;
     if (head) {
@@ -151,6 +151,7 @@ export class ForwardedRequest {
       this.finish();
       // Over HTTP/2 the bytes went through res.write, which counts them already.
       if (!isHttp2Response(res)) addResponseBodyBytes(res, bodyBytes);
+      else if (trailers) addHttp2Trailers(res, trailers);
       endResponse(res);
     }
     return final;

@@ -3,7 +3,10 @@
 // (node: a version below 1.1 gets no chunked framing): a head, then the body's
 // bytes as they are. The head becomes the HTTP/2 response's status and fields,
 // without the connection-specific ones HTTP/2 forbids (RFC 9113 §8.2.2), and
-// the bytes its DATA frames. Response trailers are not carried (HTTP/1.0 has none).
+// the bytes its DATA frames. The trailers the app added (which HTTP/1.0 bytes
+// cannot carry) come as their lines with the last bytes, and become the
+// stream's trailers, sent by node:http2's compatibility response as the async
+// kind's are.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ResponseHead } from './thread-messages.js';
 
@@ -14,10 +17,13 @@ const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connecti
 export const isHttp2Response = (res: ServerResponse) => (res as { stream?: unknown }).stream !== undefined;
 
 /** The fields of an HTTP/1.x head block (`HTTP/1.1 200 OK\r\nName: value\r\n…\r\n\r\n`), repeated names as lists. */
-export function headFields(block: string): OutgoingHttpHeaders {
+export const headFields = (block: string): OutgoingHttpHeaders => fieldLines(block, 1);
+
+/** The fields of `Name: value\r\n` lines from the `from`th on, lower-cased, repeated names as lists, without the connection-specific ones. */
+function fieldLines(block: string, from: number): OutgoingHttpHeaders {
   const fields: OutgoingHttpHeaders = {};
   const lines = block.split('\r\n');
-  for (let index = 1; index < lines.length; index += 1) {
+  for (let index = from; index < lines.length; index += 1) {
     const line = lines[index];
     const colon = line.indexOf(':');
     if (colon <= 0) continue;
@@ -74,4 +80,13 @@ export function endHttp2Response(res: ServerResponse): void {
   const state = (res as WithHeadState)[stateKey];
   if (state?.head) writeHttp2Bytes(res, Buffer.alloc(0));
   res.end();
+}
+
+/**
+ * The trailer lines the app added in the thread (node checked their names and
+ * values there), handed to the compatibility response, which sends them once
+ * the body is done, as it does for an app in the async kind.
+ */
+export function addHttp2Trailers(res: ServerResponse, lines: string): void {
+  res.addTrailers(fieldLines(lines, 0));
 }

@@ -10,6 +10,8 @@ export interface Http2Answer {
   /** Interim responses (1xx) before the final one, in order. */
   informational: IncomingHttpHeaders[];
   body: string;
+  /** The trailers after the body, when the answer had any. */
+  trailers: IncomingHttpHeaders | undefined;
 }
 
 export interface SessionOptions {
@@ -41,6 +43,7 @@ export function requestOn(
     const stream = session.request(headers, { endStream: body === undefined });
     const informational: IncomingHttpHeaders[] = [];
     let answer: IncomingHttpHeaders | undefined;
+    let trailers: IncomingHttpHeaders | undefined;
     const chunks: Buffer[] = [];
     const timer = setTimeout(() => stream.close(http2.constants.NGHTTP2_CANCEL), timeoutMs);
     stream.on('headers', (head) => informational.push(head));
@@ -49,10 +52,11 @@ export function requestOn(
       onResponse?.();
     });
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+    stream.on('trailers', (fields) => (trailers = fields));
     stream.on('end', () => {
       clearTimeout(timer);
       if (!answer) return reject(new Error('stream ended without a response'));
-      resolve({ status: Number(answer[':status']), headers: answer, informational, body: Buffer.concat(chunks).toString('utf8') });
+      resolve({ status: Number(answer[':status']), headers: answer, informational, body: Buffer.concat(chunks).toString('utf8'), trailers });
     });
     stream.on('error', (error) => {
       clearTimeout(timer);

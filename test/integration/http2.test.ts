@@ -271,6 +271,69 @@ test('the thread kind over HTTP/2: the app in a pool thread sees the same reques
   });
 });
 
+test('response trailers over HTTP/2: the thread kind sends the app\'s res.addTrailers as the async kind does, declared with a Trailer field or not, and never frames the body in chunks', async () => {
+  // What each kind's answers carry: the fields a client sees, not how they were framed.
+  const answersOf = async (kind: string) =>
+    withCorral(h2('-k', kind, ...(kind === 'thread' ? ['--threads', '2'] : []), APP), async (corral) => {
+      const [url] = await corral.ready();
+      const session = await connectHttp2(url);
+      try {
+        const answers = [];
+        for (const path of ['/trailers', '/trailers?length']) {
+          const answer = await requestOn(session, { ':path': path });
+          answers.push({ path, status: answer.status, body: answer.body, declared: answer.headers.trailer, length: answer.headers['content-length'], trailers: { ...answer.trailers } });
+        }
+        // HTTP/1.1 on the same listener: chunked, the trailers after the last chunk.
+        const http1 = await rawRequest(portOf(url), 'GET /trailers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+        // The app's own Transfer-Encoding: chunked (node:http2 refuses it in the async kind, answering 500).
+        const chunked = kind === 'thread' ? await requestOn(session, { ':path': '/trailers?te' }) : undefined;
+        // A trailer HTTP/2 forbids (node:http2 throws on it, out of the request, in the async kind): left out.
+        const forbidden = kind === 'thread' ? await requestOn(session, { ':path': '/trailers?forbidden' }) : undefined;
+        if (kind === 'thread') assert.equal(corral.liveWorkerPids().length, 1);
+        return { answers, http1Trailers: /\r\n0\r\n([\s\S]*)\r\n\r\n$/.exec(http1)?.[1], chunked, forbidden };
+      } finally {
+        session.close();
+      }
+    });
+  const async = await answersOf('async');
+  const thread = await answersOf('thread');
+  for (const answer of async.answers) {
+    assert.is(answer.status, 200, answer.path);
+    assert.is(answer.body, 'first last', answer.path);
+    assert.is(answer.declared, 'x-checksum, x-multi', answer.path);
+    assert.equal(answer.trailers, { 'x-checksum': 'sha256=abc', 'x-multi': 'one, two' }, answer.path);
+  }
+  assert.is(async.answers[1].length, '10');
+  assert.equal(thread.answers, async.answers);
+  assert.is(thread.http1Trailers, 'X-Checksum: sha256=abc\r\nx-multi: one\r\nx-multi: two');
+  assert.is(thread.http1Trailers, async.http1Trailers);
+  // HTTP/2 frames the body itself: no chunk framing reaches the client as body bytes, and the trailers still come.
+  assert.is(thread.chunked?.status, 200);
+  assert.is(thread.chunked?.body, 'first last');
+  assert.is(thread.chunked?.headers['transfer-encoding'], undefined);
+  assert.equal({ ...thread.chunked?.trailers }, { 'x-checksum': 'sha256=abc', 'x-multi': 'one, two' });
+  assert.is(thread.forbidden?.body, 'first last');
+  assert.equal({ ...thread.forbidden?.trailers }, { 'x-checksum': 'sha256=abc', 'x-multi': 'one, two' });
+});
+
+/** One request's whole answer, as bytes, on a connection the server closes. */
+function rawRequest(port: number, text: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = net.connect({ port, host: '127.0.0.1' }, () => socket.write(text));
+    const chunks: Buffer[] = [];
+    const timer = setTimeout(() => socket.destroy(new Error('no whole answer within 5 s')), 5000);
+    socket.on('data', (chunk: Buffer) => chunks.push(chunk));
+    socket.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(Buffer.concat(chunks).toString('latin1'));
+    });
+  });
+}
+
 test('the sync kind serves HTTP/1.x only, and says so at boot when asked for h2', async () => {
   await withCorral(h2('-k', 'sync', fixture('sync-app.js')), async (corral) => {
     const [url] = await corral.ready();
