@@ -10,9 +10,10 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { fixture, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
+import { connectHttp2, requestOn } from '../helpers/http2-client.js';
 
-/** Runs corral with every process recording the modules it loads; gives them back by pid. */
-async function modulesLoaded(args: string[]): Promise<{ arbiter: string[]; worker: string[] }> {
+/** Runs corral with every process recording the modules it loads; gives them back by pid. `alsoServes` runs once the first 200 is in. */
+async function modulesLoaded(args: string[], alsoServes?: (url: string) => Promise<void>): Promise<{ arbiter: string[]; worker: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'corral-modules-'));
   const log = join(dir, 'modules.log');
   writeFileSync(log, '');
@@ -22,6 +23,7 @@ async function modulesLoaded(args: string[]): Promise<{ arbiter: string[]; worke
       async (corral) => {
         const [url] = await corral.ready();
         assert.is((await request(url)).status, 200);
+        await alsoServes?.(url);
         const [worker] = corral.workerPids();
         const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' '));
         const of = (pid: number) => lines.filter(([owner]) => Number(owner) === pid).map(([, loaded]) => loaded);
@@ -36,7 +38,7 @@ async function modulesLoaded(args: string[]): Promise<{ arbiter: string[]; worke
 
 const loadedAny = (modules: string[], names: string[]) => names.filter((name) => modules.some((url) => url === name || url.endsWith(`/${name}`)));
 
-test('a plain start: the arbiter loads no kind, HTTP, TLS, metrics, inspector or control server; the worker no config file, access log, metrics, TLS or native msgpack', async () => {
+test('a plain start: the arbiter loads no kind, HTTP, TLS, metrics, inspector or control server; the worker no config file, access log, metrics, TLS, HTTP/2 or native msgpack', async () => {
   const { arbiter, worker } = await modulesLoaded([]);
   assert.ok(arbiter.length > 0 && worker.length > 0, 'the module log was written');
   assert.equal(
@@ -62,6 +64,8 @@ test('a plain start: the arbiter loads no kind, HTTP, TLS, metrics, inspector or
     loadedAny(worker, [
       'node:tls',
       'node:https',
+      'node:http2',
+      'http/http2-sessions.js',
       'node:worker_threads',
       'config/config-file.js',
       'log/access-log.js',
@@ -110,6 +114,18 @@ test('what the settings ask for is loaded, and serves: the access log and metric
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('--http-protocols h2 loads HTTP/2 in the worker, and it serves prior-knowledge h2c', async () => {
+  const { worker } = await modulesLoaded(['--http-protocols', 'h2,h1'], async (url) => {
+    const session = await connectHttp2(url);
+    try {
+      assert.is((await requestOn(session, { ':path': '/' })).status, 200);
+    } finally {
+      session.close();
+    }
+  });
+  assert.equal(loadedAny(worker, ['node:http2', 'http/http2-sessions.js']).length, 2);
 });
 
 test.run();
