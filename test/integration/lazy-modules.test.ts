@@ -1,14 +1,14 @@
 // A server loads only what its settings use: the arbiter no HTTP stack, kinds,
 // metrics or inspector; a worker no config-file reader, access log, metrics or
 // TLS unless asked for. Each module is a file read and compiled at every start.
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fixture, withCorral } from '../helpers/corral-process.js';
+import { fixture, waitUntil, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
 import { connectHttp2, requestOn } from '../helpers/http2-client.js';
 
@@ -19,7 +19,8 @@ async function modulesLoaded(args: string[], alsoServes?: (url: string) => Promi
   writeFileSync(log, '');
   try {
     return await withCorral(
-      ['-w', '1', '-b', '127.0.0.1:0', '--no-control-socket', ...args, fixture('app.js')],
+      // No control socket unless the test names one.
+      ['-w', '1', '-b', '127.0.0.1:0', ...(args.includes('--control-socket') ? [] : ['--no-control-socket']), ...args, fixture('app.js')],
       async (corral) => {
         const [url] = await corral.ready();
         assert.is((await request(url)).status, 200);
@@ -111,6 +112,21 @@ test('what the settings ask for is loaded, and serves: the access log and metric
     assert.equal(loadedAny(arbiter, ['metrics/arbiter-metrics.js', 'metrics/metrics-server.js']).length, 2);
     assert.equal(loadedAny(worker, ['log/access-log.js', 'metrics/worker-metrics.js']).length, 2);
     assert.match(readFileSync(join(dir, 'access.log'), 'utf8'), /"GET \/ HTTP\/1\.1" 200/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with a control socket and no --dirty-app, the arbiter builds none of the dirty pool: no file it loads holds the dirty charts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-modules-ctl-'));
+  const socket = join(dir, 'ctl.sock');
+  try {
+    const { arbiter } = await modulesLoaded(['--control-socket', socket], () => waitUntil(() => existsSync(socket), { what: 'the control socket' }));
+    assert.equal(loadedAny(arbiter, ['ctl/control-server.js']).length, 1, 'the control server is loaded');
+    const charts = arbiter
+      .filter((url) => url.startsWith('file:'))
+      .filter((url) => /\/\/ dist\/machines\/dirty-(pool|process)\.js/.test(readFileSync(new URL(url), 'utf8')));
+    assert.equal(charts, []);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
