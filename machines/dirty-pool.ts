@@ -7,6 +7,7 @@ import { type ActorRefFrom, and, assign, not, setup } from 'xstate';
 import { type DirtyExit, type DirtyProcessInput, dirtyProcessMachine } from './dirty-process.js';
 import { backoffMs } from './arbiter.js';
 import type { LogLevel } from './worker-handle.js';
+import { MIN_DIRTY_WORKERS, acceptsDirtyWorkerCount } from './dirty-pool-size.js';
 
 export interface DirtyPoolInput {
   workers: number;
@@ -55,9 +56,7 @@ export interface DirtyPoolOutput {
   haltReason: string | undefined;
 }
 
-/** The fewest dirty processes `corral ctl dirty-scale` may leave: with none, every call would wait. */
-export const MIN_DIRTY_WORKERS = 1;
-export const acceptsDirtyWorkerCount = (workers: number) => Number.isInteger(workers) && workers >= MIN_DIRTY_WORKERS;
+export { MIN_DIRTY_WORKERS, acceptsDirtyWorkerCount };
 
 const activeIds = (context: DirtyPoolContext) => Object.keys(context.processInfo).filter((id) => !context.processInfo[id].retiring);
 const freshIds = (context: DirtyPoolContext) => activeIds(context).filter((id) => context.processInfo[id].generation === context.generation);

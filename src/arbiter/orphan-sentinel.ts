@@ -39,36 +39,53 @@ export interface OrphanSentinel {
   close(): Promise<void>;
 }
 
-/** Starts the sentinel, or returns undefined where there is no shell (workers then watch for themselves). */
+/**
+ * Starts the sentinel, or returns undefined where there is no shell (workers then watch for themselves).
+ * The shell starts on the event loop's next turn, once the first workers are spawned: its fork and exec
+ * are not on their way to serving. What is said to it meanwhile waits for it, in order.
+ */
 export function startOrphanSentinel(logger: Pick<Logger, 'warning'>): OrphanSentinel | undefined {
   if (!existsSync(SHELL)) return undefined;
-  let child: ChildProcess;
-  try {
-    // Its own session: terminal signals to the arbiter's group do not reach it.
-    // The script travels in the environment, so that `ps` shows a line, not the script.
-    child = spawn(SHELL, ['-c', 'eval "$CORRAL_SENTINEL"', 'corral: sentinel'], {
-      detached: true,
-      stdio: ['pipe', 'ignore', 'ignore'],
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CORRAL_SENTINEL: SCRIPT },
-    });
-  } catch (error) {
-    logger.warning(`No orphan sentinel (${(error as Error).message}); workers watch for their arbiter themselves`);
-    return undefined;
-  }
-  const input = child.stdin as Socket;
-  child.on('error', (error) => logger.warning(`The orphan sentinel failed (${error.message}); a blocked worker may outlive a killed arbiter`));
-  input.on('error', () => {});
-  // Neither may keep the arbiter's event loop alive.
-  child.unref();
-  input.unref();
-  const tell = (line: string) => {
-    if (!input.destroyed) input.write(`${line}\n`);
+  let input: Socket | undefined;
+  let gone = Promise.resolve();
+  let closed = false;
+  const waiting: string[] = [];
+  const start = () => {
+    let child: ChildProcess;
+    try {
+      // Its own session: terminal signals to the arbiter's group do not reach it.
+      // The script travels in the environment, so that `ps` shows a line, not the script.
+      child = spawn(SHELL, ['-c', 'eval "$CORRAL_SENTINEL"', 'corral: sentinel'], {
+        detached: true,
+        stdio: ['pipe', 'ignore', 'ignore'],
+        env: { PATH: process.env.PATH ?? '/usr/bin:/bin', CORRAL_SENTINEL: SCRIPT },
+      });
+    } catch (error) {
+      logger.warning(`No orphan sentinel (${(error as Error).message}); a blocked worker may outlive a killed arbiter`);
+      return;
+    }
+    input = child.stdin as Socket;
+    child.on('error', (error) => logger.warning(`The orphan sentinel failed (${error.message}); a blocked worker may outlive a killed arbiter`));
+    input.on('error', () => {});
+    // Neither may keep the arbiter's event loop alive.
+    child.unref();
+    input.unref();
+    gone = new Promise<void>((resolve) => child.once('exit', () => resolve()).once('error', () => resolve()));
+    for (const line of waiting.splice(0)) input.write(`${line}\n`);
   };
-  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()).once('error', () => resolve()));
+  const starting = setImmediate(start);
+  const tell = (line: string) => {
+    if (closed) return;
+    if (!input) waiting.push(line);
+    else if (!input.destroyed) input.write(`${line}\n`);
+  };
   return {
     watch: (pid) => tell(`+${pid}`),
     forget: (pid) => tell(`-${pid}`),
     close() {
+      closed = true;
+      clearImmediate(starting);
+      if (!input) return Promise.resolve();
       input.end();
       // Embedding code checks that nothing of corral's is left once it stopped: the sentinel included.
       // The wait is bounded and keeps the loop alive (the child is unref'd: waiting on it alone would let node end with 0).

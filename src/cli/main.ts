@@ -6,6 +6,7 @@
 // made from has changed since (tsc run alone, or tsc -w, after a change), so
 // what runs is never stale.
 import { readFileSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const dist = new URL('../../', import.meta.url);
 const bundled = new URL('bundle/cli-run-cli/cli/run-cli.js', dist);
@@ -14,7 +15,9 @@ const modules = new URL('./run-cli.js', import.meta.url);
 function bundleIsCurrent(): boolean {
   try {
     const { newest, files } = JSON.parse(readFileSync(new URL('bundle/inputs.json', dist), 'utf8')) as { newest: number; files: string[] };
-    return files.every((file) => (statSync(new URL(file, dist), { throwIfNoEntry: false })?.mtimeMs ?? Infinity) <= newest);
+    // Paths, not a URL per file: parsing some 170 URLs costs more than statting the files.
+    const distPath = fileURLToPath(dist);
+    return files.every((file) => (statSync(distPath + file, { throwIfNoEntry: false })?.mtimeMs ?? Infinity) <= newest);
   } catch {
     return false;
   }

@@ -4,7 +4,7 @@
 // arbiter carries on.
 import { type Stats, lstatSync, mkdirSync, unlinkSync } from 'node:fs';
 import type { DirtyStatus } from '../dirty/start-dirty-pool.js';
-import { MIN_DIRTY_WORKERS, acceptsDirtyWorkerCount } from '../../machines/dirty-pool.js';
+import { MIN_DIRTY_WORKERS, acceptsDirtyWorkerCount } from '../../machines/dirty-pool-size.js';
 import net from 'node:net';
 import { dirname } from 'node:path';
 import type { ArbiterEvent } from '../../machines/arbiter.js';

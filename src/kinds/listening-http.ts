@@ -9,12 +9,13 @@ import type { UpgradeHandler } from '../app/app-shape.js';
 import { guardUpgrade } from '../http/guard-upgrade.js';
 import { createHttpServer } from '../http/http-server.js';
 import { servesHttp2 } from '../http/http-protocols.js';
-import { http2Sessions } from '../http/http2-sessions.js';
+import type { Http2Sessions } from '../http/http2-sessions.js';
 import type { KindReport } from '../../machines/worker.js';
 import type { KindDependencies } from './contract.js';
 import { sheddingLog } from './shedding-log.js';
 import { requestLine } from '../http/request-line.js';
 import { InFlightResponses } from './in-flight-responses.js';
+import { describeError } from '../errors.js';
 
 /** accept() failures that mean "no descriptor for this connection now": the kernel's queue is drained, serving goes on. */
 const OUT_OF_DESCRIPTORS = new Set(['EMFILE', 'ENFILE']);
@@ -48,6 +49,7 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
   const observe = observers.length > 0;
   const onUpgrade = upgrade && guardUpgrade(upgrade, logger);
   let draining = false;
+  let stopped = false;
   const servers: http.Server[] = [];
   // Responses whose headers may not be out yet, so a drain can still make them the last on their connection.
   const pending = new InFlightResponses();
@@ -84,29 +86,43 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
   const atLimit = `at --worker-connections ${settings.workerConnections}`;
   const onDrop = () => shed(atLimit);
 
-  // One for every listener: HTTP/2 streams get the same bookkeeping as HTTP/1.1 requests.
-  const http2 = servesHttp2(settings.httpProtocols) ? http2Sessions({ settings, logger, onRequest, observed: observe, inFlight: () => pending }) : undefined;
+  // One for every listener, with --http-protocols h2: HTTP/2 streams get the same bookkeeping as HTTP/1.1 requests.
+  let http2: Http2Sessions | undefined;
+
+  function listenOnEveryListener() {
+    let listening = 0;
+    for (const listener of listeners) {
+      const server = createHttpServer({ settings, logger, tls, onRequest, onUpgrade, http2 });
+      // Past --worker-connections node closes new connections at once; say so, at most once a second.
+      server.maxConnections = settings.workerConnections;
+      server.on('drop', onDrop);
+      if (accepted) server.on('connection', accepted);
+      server.on('error', (error: NodeJS.ErrnoException) => {
+        // Out of descriptors: shed, not failed (libuv mostly closes such connections itself, unreported).
+        if (error.syscall === 'accept' && OUT_OF_DESCRIPTORS.has(error.code ?? '')) return shed(`not accepted (${error.code}: out of file descriptors, see ulimit -n)`);
+        sendBack({ type: 'KIND.FAILED', message: `${listener.url}: ${error.message}` });
+      });
+      server.listen({ fd: listener.fd, backlog: settings.backlog }, () => {
+        listening += 1;
+        if (listening === listeners.length) sendBack({ type: 'KIND.LISTENING' });
+      });
+      servers.push(server);
+    }
+  }
 
   return {
     listen() {
-      let listening = 0;
-      for (const listener of listeners) {
-        const server = createHttpServer({ settings, logger, tls, onRequest, onUpgrade, http2 });
-        // Past --worker-connections node closes new connections at once; say so, at most once a second.
-        server.maxConnections = settings.workerConnections;
-        server.on('drop', onDrop);
-        if (accepted) server.on('connection', accepted);
-        server.on('error', (error: NodeJS.ErrnoException) => {
-          // Out of descriptors: shed, not failed (libuv mostly closes such connections itself, unreported).
-          if (error.syscall === 'accept' && OUT_OF_DESCRIPTORS.has(error.code ?? '')) return shed(`not accepted (${error.code}: out of file descriptors, see ulimit -n)`);
-          sendBack({ type: 'KIND.FAILED', message: `${listener.url}: ${error.message}` });
-        });
-        server.listen({ fd: listener.fd, backlog: settings.backlog }, () => {
-          listening += 1;
-          if (listening === listeners.length) sendBack({ type: 'KIND.LISTENING' });
-        });
-        servers.push(server);
-      }
+      if (!servesHttp2(settings.httpProtocols)) return listenOnEveryListener();
+      // node:http2 (and the node:tls and node:crypto it needs) loads only when HTTP/2 is served: it costs every worker's start some milliseconds.
+      import('../http/http2-sessions.js').then(
+        ({ http2Sessions }) => {
+          // Told to leave while it loaded: nothing to listen for.
+          if (draining || stopped) return;
+          http2 = http2Sessions({ settings, logger, onRequest, observed: observe, inFlight: () => pending });
+          listenOnEveryListener();
+        },
+        (error: unknown) => sendBack({ type: 'KIND.FAILED', message: `HTTP/2 cannot be served (--http-protocols ${settings.httpProtocols.join(',')}): ${describeError(error)}` }),
+      );
     },
     drain() {
       if (draining) return;
@@ -128,6 +144,7 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
       }
     },
     stop() {
+      stopped = true;
       // The graceful timeout has passed (or a quick stop): say which requests are cut, not only that the worker exits.
       const now = process.hrtime.bigint();
       for (const res of pending) {

@@ -1,27 +1,30 @@
 // A server loads only what its settings use: the arbiter no HTTP stack, kinds,
 // metrics or inspector; a worker no config-file reader, access log, metrics or
 // TLS unless asked for. Each module is a file read and compiled at every start.
-import { mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { test } from 'uvu';
 import * as assert from 'uvu/assert';
-import { fixture, withCorral } from '../helpers/corral-process.js';
+import { fixture, waitUntil, withCorral } from '../helpers/corral-process.js';
 import { request } from '../helpers/http.js';
+import { connectHttp2, requestOn } from '../helpers/http2-client.js';
 
-/** Runs corral with every process recording the modules it loads; gives them back by pid. */
-async function modulesLoaded(args: string[]): Promise<{ arbiter: string[]; worker: string[] }> {
+/** Runs corral with every process recording the modules it loads; gives them back by pid. `alsoServes` runs once the first 200 is in. */
+async function modulesLoaded(args: string[], alsoServes?: (url: string) => Promise<void>): Promise<{ arbiter: string[]; worker: string[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'corral-modules-'));
   const log = join(dir, 'modules.log');
   writeFileSync(log, '');
   try {
     return await withCorral(
-      ['-w', '1', '-b', '127.0.0.1:0', '--no-control-socket', ...args, fixture('app.js')],
+      // No control socket unless the test names one.
+      ['-w', '1', '-b', '127.0.0.1:0', ...(args.includes('--control-socket') ? [] : ['--no-control-socket']), ...args, fixture('app.js')],
       async (corral) => {
         const [url] = await corral.ready();
         assert.is((await request(url)).status, 200);
+        await alsoServes?.(url);
         const [worker] = corral.workerPids();
         const lines = readFileSync(log, 'utf8').split('\n').filter(Boolean).map((line) => line.split(' '));
         const of = (pid: number) => lines.filter(([owner]) => Number(owner) === pid).map(([, loaded]) => loaded);
@@ -36,7 +39,7 @@ async function modulesLoaded(args: string[]): Promise<{ arbiter: string[]; worke
 
 const loadedAny = (modules: string[], names: string[]) => names.filter((name) => modules.some((url) => url === name || url.endsWith(`/${name}`)));
 
-test('a plain start: the arbiter loads no kind, HTTP, TLS, metrics, inspector or control server; the worker no config file, access log, metrics, TLS or native msgpack', async () => {
+test('a plain start: the arbiter loads no kind, HTTP, TLS, metrics, inspector or control server; the worker no config file, access log, metrics, TLS, HTTP/2 or native msgpack', async () => {
   const { arbiter, worker } = await modulesLoaded([]);
   assert.ok(arbiter.length > 0 && worker.length > 0, 'the module log was written');
   assert.equal(
@@ -62,6 +65,8 @@ test('a plain start: the arbiter loads no kind, HTTP, TLS, metrics, inspector or
     loadedAny(worker, [
       'node:tls',
       'node:https',
+      'node:http2',
+      'http/http2-sessions.js',
       'node:worker_threads',
       'config/config-file.js',
       'log/access-log.js',
@@ -110,6 +115,33 @@ test('what the settings ask for is loaded, and serves: the access log and metric
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('with a control socket and no --dirty-app, the arbiter builds none of the dirty pool: no file it loads holds the dirty charts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'corral-modules-ctl-'));
+  const socket = join(dir, 'ctl.sock');
+  try {
+    const { arbiter } = await modulesLoaded(['--control-socket', socket], () => waitUntil(() => existsSync(socket), { what: 'the control socket' }));
+    assert.equal(loadedAny(arbiter, ['ctl/control-server.js']).length, 1, 'the control server is loaded');
+    const charts = arbiter
+      .filter((url) => url.startsWith('file:'))
+      .filter((url) => /\/\/ dist\/machines\/dirty-(pool|process)\.js/.test(readFileSync(new URL(url), 'utf8')));
+    assert.equal(charts, []);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('--http-protocols h2 loads HTTP/2 in the worker, and it serves prior-knowledge h2c', async () => {
+  const { worker } = await modulesLoaded(['--http-protocols', 'h2,h1'], async (url) => {
+    const session = await connectHttp2(url);
+    try {
+      assert.is((await requestOn(session, { ':path': '/' })).status, 200);
+    } finally {
+      session.close();
+    }
+  });
+  assert.equal(loadedAny(worker, ['node:http2', 'http/http2-sessions.js']).length, 2);
 });
 
 test.run();
