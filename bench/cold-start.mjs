@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { installCleanup } from './lib/cleanup.mjs';
 import { treeCpuSeconds } from './lib/cpu.mjs';
 import { median } from './lib/stats.mjs';
+import { COLD_START_POLL_MS } from './lib/cold-start.mjs';
 import { ROOT, TARGETS, startTarget } from './lib/targets.mjs';
 
 const rounds = Number.parseInt(process.argv[2] ?? '20', 10);
@@ -38,7 +39,7 @@ const cpu = new Map(targets.map((target) => [target.key, []]));
 for (let round = 1; round <= rounds; round += 1) {
   const line = [];
   for (const target of targets) {
-    const server = await startTarget(target, { pollIntervalMs: 10 });
+    const server = await startTarget(target, { pollIntervalMs: COLD_START_POLL_MS });
     times.get(target.key).push(server.spawnToReadyMs);
     // Read at once: the tree is still whole (/proc times are in 10 ms ticks, so medians over many rounds).
     cpu.get(target.key).push(treeCpuSeconds(server.pid) * 1000);

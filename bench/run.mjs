@@ -14,7 +14,7 @@ import net from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { installCleanup, killAllSync } from './lib/cleanup.mjs';
 import { runInterleavedRounds } from './lib/interleaved-rounds.mjs';
-import { measureColdStart } from './lib/cold-start.mjs';
+import { measureColdStarts } from './lib/cold-start.mjs';
 import { withServerCpu } from './lib/cpu.mjs';
 import { WRK_CORE, runWrk, wrkVersion } from './lib/wrk.mjs';
 import { verdicts } from './lib/verdicts.mjs';
@@ -31,7 +31,7 @@ const SECONDS = positiveInt('BENCH_SECONDS', 5);
 const ROUNDS = positiveInt('BENCH_ROUNDS', 3);
 const WARMUP_SEC = 2;
 const IDLE_SEC = 2;
-const COLD_START_RUNS = 3;
+const COLD_START_RUNS = 10;
 const IDLE_CONNECTIONS = 2000;
 const RESULTS_DIR = new URL('./results/', import.meta.url);
 const log = (message) => console.error(`bench: ${message}`);
@@ -262,15 +262,15 @@ async function main() {
 
   // Cold start first, while nothing else runs.
   if (!ONLY.length) {
-    for (const key of ['corral', 'cluster-rr']) {
-      const target = TARGETS[key](SCENARIOS[0]);
-      log(`cold start: ${target.label} ×${COLD_START_RUNS}`);
-      try {
-        results.coldStart[key] = { label: target.label, ...(await measureColdStart(target, COLD_START_RUNS)) };
-      } catch (error) {
-        results.coldStart[key] = { label: target.label, error: error.message };
-        results.problems.push(error.message);
-      }
+    const keys = ['corral', 'cluster-rr'];
+    const targets = keys.map((key) => TARGETS[key](SCENARIOS[0]));
+    log(`cold start: ${targets.map((target) => target.label).join(' and ')}, ${COLD_START_RUNS} interleaved rounds`);
+    try {
+      const measured = await measureColdStarts(targets, COLD_START_RUNS);
+      keys.forEach((key, index) => (results.coldStart[key] = { label: targets[index].label, ...measured[index] }));
+    } catch (error) {
+      for (const [index, key] of keys.entries()) results.coldStart[key] = { label: targets[index].label, error: error.message };
+      results.problems.push(error.message);
     }
   }
   for (const scenario of SELECTED) await measureScenario(scenario, results);

@@ -34,7 +34,7 @@ export function renderSuiteReport(r) {
   }
 
   if (Object.keys(r.coldStart).length > 0) {
-    out.push(`## Cold start (spawn to first 200, median of ${r.coldStartRuns})`, '');
+    out.push(`## Cold start (spawn to first 200, median of ${r.coldStartRuns} interleaved rounds)`, '');
     out.push(table(['target', 'median ms', 'runs ms'], Object.values(r.coldStart).map((c) => (c.error ? [c.label, 'failed', brief(c.error)] : [c.label, fmt(c.median), c.runs.map((x) => fmt(x)).join(', ')]))));
     out.push('');
   }
