@@ -13,6 +13,7 @@ import { describeError } from '../errors.js';
 import type { Channel } from '../ipc/channel.js';
 import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
 import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
+import { ConnectionShare } from '../kinds/connection-share.js';
 import { connectionsOf, kindConnections, loadKind, takesDispatch } from '../kinds/registry.js';
 import { dispatchedConnections } from './dispatched-connections.js';
 import type { AccessLog } from '../log/access-log.js';
@@ -48,6 +49,8 @@ export type WorkerSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGUSR1' | 'SIGAB
 export interface RunningWorker {
   send(event: WorkerEvent): void;
   signal(signal: WorkerSignal): void;
+  /** The arbiter's answer to a heartbeat: the pool's fair share of connections per worker. */
+  share(connections: number): void;
 }
 
 /** What hooks receive as `worker`. */
@@ -70,6 +73,8 @@ export interface WorkerContext {
   tls?: TlsServerOptions;
   /** Set once the worker reported ready: from then on nothing it does is a boot failure. */
   booted: boolean;
+  /** For a worker that accepts beside siblings: its connections, held to the share the arbiter sends. */
+  share?: ConnectionShare;
 }
 
 function requestHookObserver({ hooks, logger, info }: WorkerContext): RequestObserver | undefined {
@@ -101,6 +106,7 @@ export async function createWorkerActor(context: WorkerContext) {
   const heartbeatMs = heartbeatInterval(init.settings.timeout * 1000);
   let lastBeat = performance.now();
   const kind = await loadKind(init.kind, init.cwd);
+  if (init.settings.workers > 1 && connectionsOf(kind) === 'shared') context.share = new ConnectionShare(counters);
   const rss = residentMemory();
   const cpuMicros = () => {
     const { user, system } = process.cpuUsage();
@@ -136,6 +142,7 @@ export async function createWorkerActor(context: WorkerContext) {
         observers,
         dispatch: takesDispatch(kind) ? dispatchedConnections({ idleAccept: connectionsOf(kind) === 'idle-accept', backlog: settings.backlog }) : undefined,
         tls,
+        share: context.share,
       }),
     },
     actions: guardEffects({
@@ -287,6 +294,7 @@ export async function runWorker(init: WorkerInit, channel: Channel<WorkerToArbit
   const send = (event: WorkerEvent) => void started.then((actor) => actor.send(event), () => {});
   return {
     send,
+    share: (connections) => context.share?.told(connections),
     signal(signal) {
       switch (signal) {
         case 'SIGTERM':
