@@ -49,8 +49,6 @@ export type WorkerSignal = 'SIGTERM' | 'SIGINT' | 'SIGQUIT' | 'SIGUSR1' | 'SIGAB
 export interface RunningWorker {
   send(event: WorkerEvent): void;
   signal(signal: WorkerSignal): void;
-  /** The arbiter's answer to a heartbeat: the pool's fair share of connections per worker. */
-  share(connections: number): void;
 }
 
 /** What hooks receive as `worker`. */
@@ -162,6 +160,7 @@ export async function createWorkerActor(context: WorkerContext) {
         lastBeat = now;
         channel.send(heartbeat(lagMs));
       },
+      applyShare: (_, { connections }: { connections: number }) => context.share?.told(connections),
       reportAborted: () => {
         logger.critical(`Worker aborted (pid: ${process.pid}): no heartbeat within the timeout`);
         logger.flush();
@@ -294,7 +293,6 @@ export async function runWorker(init: WorkerInit, channel: Channel<WorkerToArbit
   const send = (event: WorkerEvent) => void started.then((actor) => actor.send(event), () => {});
   return {
     send,
-    share: (connections) => context.share?.told(connections),
     signal(signal) {
       switch (signal) {
         case 'SIGTERM':
