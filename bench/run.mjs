@@ -212,7 +212,7 @@ async function measureBalance(results) {
     try {
       runs.push(await balanceRun());
       const { served, connections } = runs.at(-1);
-      log(`  served per worker: ${served.join(', ')} (max/min ${(Math.max(...served) / Math.min(...served)).toFixed(2)}); connections held at the end: ${connections.join(', ')}`);
+      log(`  served per worker: ${served.join(', ')} (max/min ${(Math.max(...served) / Math.min(...served)).toFixed(2)}); connections held near the end: ${connections.join(', ')}`);
     } catch (error) {
       results.problems.push(`balance: ${error.message}`);
     }
@@ -246,7 +246,11 @@ async function balanceRun() {
       if (performance.now() > deadline) throw new Error('the 4 workers were not all ready within 30 s');
       await sleep(50);
     }
-    await runWrk(server.port, { connections: 50, durationSec: WARMUP_SEC + SECONDS });
+    const load = runWrk(server.port, { connections: 50, durationSec: WARMUP_SEC + SECONDS });
+    // Who holds the connections, a heartbeat or two before the load ends.
+    await sleep((WARMUP_SEC + SECONDS - 2) * 1000);
+    const connections = status().workers.map((worker) => worker.connections ?? NaN);
+    await load;
     // Counts come with each worker's heartbeat (every second): read them once a heartbeat has passed with no change.
     let workers = status().workers;
     const settleBy = performance.now() + 10_000;
@@ -256,7 +260,7 @@ async function balanceRun() {
       settled = now.every((worker, index) => worker.served === workers[index]?.served);
       workers = now;
     }
-    return { served: workers.map((worker) => worker.served), connections: workers.map((worker) => worker.connections ?? NaN) };
+    return { served: workers.map((worker) => worker.served), connections };
   } finally {
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
