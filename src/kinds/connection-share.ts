@@ -2,21 +2,19 @@
 // worker accepts is the scheduler's pick: a client that opens its pool at once
 // (wrk -c 50, a proxy's upstream pool) can leave one worker holding most of it
 // for as long as the client lives. The arbiter knows every worker's count from
-// their heartbeats and answers each with the pool's fair share; a worker that
-// holds more than one over it (the spare spares a pool that is one off even
-// from churning) ends a connection after its next response (Connection: close),
-// and its client reconnects, to a sibling most likely, as the busiest worker is
-// the last to get to accept. Only the excess is ended, and a connection only
-// after its second response, so a client that sent one request and keeps its
-// connection idle is left alone; idle connections get no response and are never
-// ended, so a worker over its share with idle ones ends only the active ones
-// that come to it, until they have all settled on its siblings.
+// their heartbeats and answers each with the pool's fair share (rounded up); a
+// worker that holds more ends a connection after its next response (Connection:
+// close), and its client reconnects, to a sibling most likely, as the busiest
+// worker is the last to get to accept. No spare is kept over the share: with
+// one, the others could sit a connection over it each and leave one worker that
+// many short. Only the excess is ended, and a connection only after its second
+// response, so a client that sent one request and keeps its connection idle is
+// left alone; idle connections get no response and are never ended, so a worker
+// over its share with idle ones ends only the active ones that come to it, until
+// they have all settled on its siblings.
 
 import type { Socket } from 'node:net';
 import type { RequestCounters } from './contract.js';
-
-/** How many connections over the share a worker keeps. */
-const SPARE = 1;
 
 // Set on a connection whose response went out while the worker was over its share.
 const answeredOnce = Symbol('corral.answeredOnce');
@@ -53,7 +51,7 @@ export class ConnectionShare {
 
   /** Whether the response about to go out on `socket`, a keep-alive HTTP/1.1 connection, should be its last. */
   endsConnection(socket: Socket): boolean {
-    if (this.counters.connections! - this.leaving <= this.share + SPARE) return false;
+    if (this.counters.connections! - this.leaving <= this.share) return false;
     const marked = socket as MarkedSocket;
     if (!marked[answeredOnce]) {
       marked[answeredOnce] = true;

@@ -91,8 +91,8 @@ test('a pool of keep-alive connections piled on one worker is shared out once th
           const held = pool.held();
           assert.is(held.size, WORKERS, `every worker serves some: ${JSON.stringify([...held])}`);
           assert.ok((held.get(first!) ?? 0) <= fairShare + 1);
-          // Only the excess moved, give or take where the reconnections landed: not every connection.
-          assert.ok(pool.reconnects < CONNECTIONS * 3, `${pool.reconnects} reconnects`);
+          // Ended connections land where they may (a few times over for some): not every response ends one.
+          assert.ok(pool.reconnects < CONNECTIONS * 10, `${pool.reconnects} reconnects in ${rounds} rounds`);
         } finally {
           pool.close();
         }
