@@ -16,6 +16,7 @@ import type { Socket } from 'node:net';
 import type { Settings } from '../config/schema.js';
 import type { Logger } from '../log/logger.js';
 import { countBodyBytesOf } from '../log/response-body-bytes.js';
+import { dropConnectionSpecificTrailers } from './http2-connection-fields.js';
 import { BadRequest } from './bad-request.js';
 import { forwardedClient } from './forwarded-client.js';
 import { http2RequestScreen } from './screen-http2-request.js';
@@ -101,6 +102,7 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
   });
   sendHttp2EarlyHints(server);
   countBodyBytesOf(http2.Http2ServerResponse.prototype, true);
+  dropConnectionSpecificTrailers(http2.Http2ServerResponse.prototype as unknown as Parameters<typeof dropConnectionSpecificTrailers>[0]);
 
   /** Runs the checks; a request that fails them is answered here and never reaches the app. */
   const admit = (req: Http2ServerRequest, res: Http2ServerResponse): boolean => {

@@ -8,10 +8,8 @@
 // stream's trailers, sent by node:http2's compatibility response as the async
 // kind's are.
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import { CONNECTION_SPECIFIC } from '../http/http2-connection-fields.js';
 import type { ResponseHead } from './thread-messages.js';
-
-// node:http2 throws on any of these (TE is allowed there only as `trailers`, and means nothing in an answer).
-const CONNECTION_SPECIFIC = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'http2-settings']);
 
 /** node:http2's compatibility response: it has the stream it answers on. */
 export const isHttp2Response = (res: ServerResponse) => (res as { stream?: unknown }).stream !== undefined;

@@ -271,7 +271,7 @@ test('the thread kind over HTTP/2: the app in a pool thread sees the same reques
   });
 });
 
-test('response trailers over HTTP/2: the thread kind sends the app\'s res.addTrailers as the async kind does, declared with a Trailer field or not, and never frames the body in chunks', async () => {
+test('response trailers over HTTP/2: the thread kind sends the app\'s res.addTrailers as the async kind does, declared with a Trailer field or not, and never frames the body in chunks; a trailer HTTP/2 forbids is left out in both kinds, the worker unharmed', async () => {
   // What each kind's answers carry: the fields a client sees, not how they were framed.
   const answersOf = async (kind: string) =>
     withCorral(h2('-k', kind, ...(kind === 'thread' ? ['--threads', '2'] : []), APP), async (corral) => {
@@ -287,9 +287,13 @@ test('response trailers over HTTP/2: the thread kind sends the app\'s res.addTra
         const http1 = await rawRequest(portOf(url), 'GET /trailers HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
         // The app's own Transfer-Encoding: chunked (node:http2 refuses it in the async kind, answering 500).
         const chunked = kind === 'thread' ? await requestOn(session, { ':path': '/trailers?te' }) : undefined;
-        // A trailer HTTP/2 forbids (node:http2 throws on it, out of the request, in the async kind): left out.
-        const forbidden = kind === 'thread' ? await requestOn(session, { ':path': '/trailers?forbidden' }) : undefined;
-        if (kind === 'thread') assert.equal(corral.liveWorkerPids().length, 1);
+        // A trailer HTTP/2 forbids (node:http2 throws on it, out of the request): left out, in both kinds.
+        const [worker] = corral.liveWorkerPids();
+        const forbidden = await requestOn(session, { ':path': '/trailers?forbidden' });
+        // The worker is unharmed: the same one answers the next request on the connection.
+        const after = await requestOn(session, { ':path': '/pid' });
+        assert.is(after.body, String(worker), `${kind}: the worker that answered is still the one serving`);
+        assert.equal(corral.liveWorkerPids(), [worker]);
         return { answers, http1Trailers: /\r\n0\r\n([\s\S]*)\r\n\r\n$/.exec(http1)?.[1], chunked, forbidden };
       } finally {
         session.close();
@@ -312,8 +316,10 @@ test('response trailers over HTTP/2: the thread kind sends the app\'s res.addTra
   assert.is(thread.chunked?.body, 'first last');
   assert.is(thread.chunked?.headers['transfer-encoding'], undefined);
   assert.equal({ ...thread.chunked?.trailers }, { 'x-checksum': 'sha256=abc', 'x-multi': 'one, two' });
-  assert.is(thread.forbidden?.body, 'first last');
-  assert.equal({ ...thread.forbidden?.trailers }, { 'x-checksum': 'sha256=abc', 'x-multi': 'one, two' });
+  for (const { forbidden } of [async, thread]) {
+    assert.is(forbidden.body, 'first last');
+    assert.equal({ ...forbidden.trailers }, { 'x-checksum': 'sha256=abc', 'x-multi': 'one, two' });
+  }
 });
 
 /** One request's whole answer, as bytes, on a connection the server closes. */
