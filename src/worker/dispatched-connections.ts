@@ -18,39 +18,52 @@ const tell = (message: DispatchFromWorker, handle?: unknown, done?: (error: Erro
 const RETRY_ACCEPT_MS = 1000;
 
 /**
- * Listens on the first listening socket until one connection is accepted, and closes the
- * listening handle in the same turn: libuv accepts in a loop while its handle is open, and a
- * closed handle ends that loop, so a worker never takes a second connection it cannot serve.
+ * Accepts one connection at a time on the first listening socket, listening only while asked to. Listening ends
+ * in the turn a connection is accepted, by closing the listening handle: libuv accepts in a loop while its
+ * handle is open, and a closed handle ends that loop, so a worker never takes a second connection it cannot
+ * serve. One server serves every idle spell (a closed server listens again), as the handle is all that must go.
  */
-function acceptOne(backlog: number, accepted: (socket: Socket) => void, failed: (error: Error) => void): () => void {
-  let server: net.Server | undefined;
+function oneAtATime(backlog: number) {
+  const server = net.createServer({ pauseOnConnect: true });
+  let accepted: ((socket: Socket) => void) | undefined;
+  let failed: ((error: Error) => void) | undefined;
   let retry: NodeJS.Timeout | undefined;
   const stop = () => {
     clearTimeout(retry);
-    server?.close();
-    server = undefined;
+    retry = undefined;
+    accepted = undefined;
+    failed = undefined;
+    if (server.listening) server.close();
   };
+  server.on('connection', (socket: Socket) => {
+    const take = accepted;
+    if (!take) return void socket.destroy();
+    stop();
+    take(socket);
+  });
+  server.on('error', (error) => {
+    const report = failed;
+    if (!report) return;
+    // A listen or an accept that failed (descriptors run out): stop listening, and try again while still asked to.
+    if (server.listening) server.close();
+    report(error);
+    retry = setTimeout(listen, RETRY_ACCEPT_MS);
+  });
+  // A failed listen is reported to 'error' (in a later tick), never thrown.
   const listen = () => {
-    const listening = net.createServer({ pauseOnConnect: true });
-    server = listening;
-    listening.on('connection', (socket: Socket) => {
-      if (server !== listening) return void socket.destroy();
-      stop();
-      accepted(socket);
-    });
-    listening.on('error', (error) => {
-      if (server !== listening) return;
-      stop();
-      failed(error);
-      retry = setTimeout(listen, RETRY_ACCEPT_MS);
-    });
-    listening.listen({ fd: IDLE_ACCEPT_FD, backlog });
+    if (accepted && !server.listening) server.listen({ fd: IDLE_ACCEPT_FD, backlog });
   };
-  listen();
-  return stop;
+  return (onAccepted: (socket: Socket) => void, onFailed: (error: Error) => void): (() => void) => {
+    stop();
+    accepted = onAccepted;
+    failed = onFailed;
+    listen();
+    return stop;
+  };
 }
 
 export function dispatchedConnections({ idleAccept, backlog }: { idleAccept: boolean; backlog: number }): ConnectionDispatch {
+  const acceptOne = idleAccept ? oneAtATime(backlog) : undefined;
   return {
     offer: (options) => tell({ type: 'corral:idle', ...(options?.reserved ? { reserved: true } : {}) }),
     onConnection(take) {
@@ -80,7 +93,7 @@ export function dispatchedConnections({ idleAccept, backlog }: { idleAccept: boo
         if (message?.type === 'corral:accept-again') resume();
       });
     },
-    ...(idleAccept ? { acceptOne: (accepted: (socket: Socket) => void, failed: (error: Error) => void) => acceptOne(backlog, accepted, failed) } : {}),
+    ...(acceptOne ? { acceptOne } : {}),
     handBack(socket, head, sent) {
       // The raw handle, not the socket: the arbiter wraps it to read no more than the request's first bytes.
       // A raw handle is not closed by the send: this process's copy is closed once it is written.
