@@ -18,47 +18,63 @@ const tell = (message: DispatchFromWorker, handle?: unknown, done?: (error: Erro
 const RETRY_ACCEPT_MS = 1000;
 
 /**
- * Accepts one connection at a time on the first listening socket, listening only while asked to. Listening ends
- * in the turn a connection is accepted, by closing the listening handle: libuv accepts in a loop while its
- * handle is open, and a closed handle ends that loop, so a worker never takes a second connection it cannot
- * serve. One server serves every idle spell (a closed server listens again), as the handle is all that must go.
+ * Accepts one connection at a time on the first listening socket, only while asked to. libuv accepts in a
+ * loop while a listening handle is open, calling back for each connection, and only a closed handle ends that
+ * loop; so once a connection is taken, the handle is closed unless the worker has asked for the next one by the
+ * end of that connection's turn. node runs every tick and microtask queued in that turn before libuv accepts
+ * again, and a quick answer (the app answered at once, and node finished writing it) is done by then: the
+ * worker is free, asks again, and the handle stays open, so the next connection waiting is accepted in the
+ * same loop turn with no listen or close between. A worker still busy then has closed its handle: it never
+ * takes a connection it cannot serve now. One server serves every idle spell (a closed server listens again).
  */
 function oneAtATime(backlog: number) {
   const server = net.createServer({ pauseOnConnect: true });
-  let accepted: ((socket: Socket) => void) | undefined;
-  let failed: ((error: Error) => void) | undefined;
+  /** What to do with the next connection; set while the worker is idle and asks for one. */
+  let wanted: { accepted: (socket: Socket) => void; failed: (error: Error) => void } | undefined;
   let retry: NodeJS.Timeout | undefined;
+  const close = () => {
+    if (server.listening) server.close();
+  };
   const stop = () => {
     clearTimeout(retry);
     retry = undefined;
-    accepted = undefined;
-    failed = undefined;
-    if (server.listening) server.close();
+    wanted = undefined;
+    close();
   };
-  server.on('connection', (socket: Socket) => {
-    const take = accepted;
-    if (!take) return void socket.destroy();
-    stop();
-    take(socket);
-  });
-  server.on('error', (error) => {
-    const report = failed;
-    if (!report) return;
-    // A listen or an accept that failed (descriptors run out): stop listening, and try again while still asked to.
-    if (server.listening) server.close();
-    report(error);
-    retry = setTimeout(listen, RETRY_ACCEPT_MS);
-  });
   // A failed listen is reported to 'error' (in a later tick), never thrown.
   const listen = () => {
-    if (accepted && !server.listening) server.listen({ fd: IDLE_ACCEPT_FD, backlog });
+    if (wanted && !server.listening) server.listen({ fd: IDLE_ACCEPT_FD, backlog });
   };
-  return (onAccepted: (socket: Socket) => void, onFailed: (error: Error) => void): (() => void) => {
-    stop();
-    accepted = onAccepted;
-    failed = onFailed;
-    listen();
-    return stop;
+  // Queued as a connection is taken, so it runs once the ticks of that turn are done.
+  const closeUnlessWantedAgain = () => {
+    if (!wanted) close();
+  };
+  server.on('connection', (socket: Socket) => {
+    const taking = wanted;
+    if (!taking) return void socket.destroy();
+    wanted = undefined;
+    queueMicrotask(closeUnlessWantedAgain);
+    taking.accepted(socket);
+  });
+  server.on('error', (error) => {
+    const report = wanted?.failed;
+    if (!report) return;
+    // A listen or an accept that failed (descriptors run out): stop listening, and try again while still asked to.
+    close();
+    report(error);
+    clearTimeout(retry);
+    retry = setTimeout(() => {
+      retry = undefined;
+      listen();
+    }, RETRY_ACCEPT_MS);
+  });
+  return (accepted: (socket: Socket) => void, failed: (error: Error) => void): (() => void) => {
+    const wish = { accepted, failed };
+    wanted = wish;
+    if (!retry) listen();
+    return () => {
+      if (wanted === wish) stop();
+    };
   };
 }
 
