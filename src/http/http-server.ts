@@ -23,6 +23,7 @@ import { parseFailure } from './parse-failure.js';
 import { readThroughJs, unfoldIncoming } from './permit-folding.js';
 import { dropForbiddenTrailers } from './request-trailers.js';
 import { endLingering } from '../sockets/end-lingering.js';
+import { skipSecondEnd } from '../sockets/end-once.js';
 import { ASKS_TO_UPGRADE, HAS_TRANSFER_CODING, requestScreen } from './screen-request.js';
 import { sendServerHeader } from './server-header.js';
 import { sendEarlyHintsWith, writeHttp1EarlyHints } from './write-early-hints.js';
@@ -71,6 +72,8 @@ function lingeringClose(this: Socket): void {
 /** Every connection of corral's servers closes lingering (plain ones here, TLS ones on secureConnection). */
 function closeLingering(socket: Socket): void {
   (socket as Socket & { destroySoon(): void }).destroySoon = lingeringClose;
+  // Lingering keeps the connection open until the client closes it, and node ends it again then.
+  skipSecondEnd(socket);
 }
 
 export function createHttpServer({ settings, logger, tls, onRequest, onUpgrade, http2 }: HttpServerOptions): http.Server {

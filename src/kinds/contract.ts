@@ -63,8 +63,9 @@ export interface ConnectionDispatch {
   onAcceptAgain(resume: () => void): void;
   /**
    * For 'idle-accept' kinds: accept one connection on the first listening socket, then stop
-   * accepting. A failed listen or accept is told to `failed` and tried again a moment later.
-   * Returns what stops it sooner.
+   * accepting (unless asked again before that connection's turn of the event loop ends: then the
+   * next one is accepted without listening anew). A failed listen or accept is told to `failed`
+   * and tried again a moment later. Returns what stops it sooner.
    */
   acceptOne?(accepted: (socket: Socket) => void, failed: (error: Error) => void): () => void;
   /**

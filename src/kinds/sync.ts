@@ -2,8 +2,11 @@
 // fs or database calls, CPU work). Every response is `Connection: close`, so a
 // pipelined second request is never served on that connection. Only an idle
 // worker accepts (gunicorn's model): it listens on the first listening socket
-// while idle and stops as it takes a connection, so a busy worker never takes
-// one while another is free. A connection that has said nothing yet is handed
+// while idle, and stops once it holds a connection it has not answered by the
+// end of that connection's turn (one answered at once leaves it free to take
+// the next in the same turn, as gunicorn's accept loop does; see
+// src/worker/dispatched-connections.ts), so a busy worker never takes one
+// while another is free. A connection that has said nothing yet is handed
 // to the arbiter, which holds it until it speaks; while connections wait there
 // (those, and those of the other listening sockets) each worker, once idle,
 // offers itself to the arbiter instead of accepting (see

@@ -18,39 +18,68 @@ const tell = (message: DispatchFromWorker, handle?: unknown, done?: (error: Erro
 const RETRY_ACCEPT_MS = 1000;
 
 /**
- * Listens on the first listening socket until one connection is accepted, and closes the
- * listening handle in the same turn: libuv accepts in a loop while its handle is open, and a
- * closed handle ends that loop, so a worker never takes a second connection it cannot serve.
+ * Accepts one connection at a time on the first listening socket, only while asked to. libuv accepts in a
+ * loop while a listening handle is open, calling back for each connection, and only a closed handle ends that
+ * loop; so once a connection is taken, the handle is closed unless the worker has asked for the next one by the
+ * end of that connection's turn. node runs every tick and microtask queued in that turn before libuv accepts
+ * again, and a quick answer (the app answered at once, and node finished writing it) is done by then: the
+ * worker is free, asks again, and the handle stays open, so the next connection waiting is accepted in the
+ * same loop turn with no listen or close between. A worker still busy then has closed its handle: it never
+ * takes a connection it cannot serve now. One server serves every idle spell (a closed server listens again).
  */
-function acceptOne(backlog: number, accepted: (socket: Socket) => void, failed: (error: Error) => void): () => void {
-  let server: net.Server | undefined;
+function oneAtATime(backlog: number) {
+  const server = net.createServer({ pauseOnConnect: true });
+  /** What to do with the next connection; set while the worker is idle and asks for one. */
+  let wanted: { accepted: (socket: Socket) => void; failed: (error: Error) => void } | undefined;
   let retry: NodeJS.Timeout | undefined;
+  const close = () => {
+    if (server.listening) server.close();
+  };
   const stop = () => {
     clearTimeout(retry);
-    server?.close();
-    server = undefined;
+    retry = undefined;
+    wanted = undefined;
+    close();
   };
+  // A failed listen is reported to 'error' (in a later tick), never thrown.
   const listen = () => {
-    const listening = net.createServer({ pauseOnConnect: true });
-    server = listening;
-    listening.on('connection', (socket: Socket) => {
-      if (server !== listening) return void socket.destroy();
-      stop();
-      accepted(socket);
-    });
-    listening.on('error', (error) => {
-      if (server !== listening) return;
-      stop();
-      failed(error);
-      retry = setTimeout(listen, RETRY_ACCEPT_MS);
-    });
-    listening.listen({ fd: IDLE_ACCEPT_FD, backlog });
+    if (wanted && !server.listening) server.listen({ fd: IDLE_ACCEPT_FD, backlog });
   };
-  listen();
-  return stop;
+  // Queued as a connection is taken, so it runs once the ticks of that turn are done.
+  const closeUnlessWantedAgain = () => {
+    if (!wanted) close();
+  };
+  server.on('connection', (socket: Socket) => {
+    const taking = wanted;
+    if (!taking) return void socket.destroy();
+    wanted = undefined;
+    queueMicrotask(closeUnlessWantedAgain);
+    taking.accepted(socket);
+  });
+  server.on('error', (error) => {
+    const report = wanted?.failed;
+    if (!report) return;
+    // A listen or an accept that failed (descriptors run out): stop listening, and try again while still asked to.
+    close();
+    report(error);
+    clearTimeout(retry);
+    retry = setTimeout(() => {
+      retry = undefined;
+      listen();
+    }, RETRY_ACCEPT_MS);
+  });
+  return (accepted: (socket: Socket) => void, failed: (error: Error) => void): (() => void) => {
+    const wish = { accepted, failed };
+    wanted = wish;
+    if (!retry) listen();
+    return () => {
+      if (wanted === wish) stop();
+    };
+  };
 }
 
 export function dispatchedConnections({ idleAccept, backlog }: { idleAccept: boolean; backlog: number }): ConnectionDispatch {
+  const acceptOne = idleAccept ? oneAtATime(backlog) : undefined;
   return {
     offer: (options) => tell({ type: 'corral:idle', ...(options?.reserved ? { reserved: true } : {}) }),
     onConnection(take) {
@@ -80,7 +109,7 @@ export function dispatchedConnections({ idleAccept, backlog }: { idleAccept: boo
         if (message?.type === 'corral:accept-again') resume();
       });
     },
-    ...(idleAccept ? { acceptOne: (accepted: (socket: Socket) => void, failed: (error: Error) => void) => acceptOne(backlog, accepted, failed) } : {}),
+    ...(acceptOne ? { acceptOne } : {}),
     handBack(socket, head, sent) {
       // The raw handle, not the socket: the arbiter wraps it to read no more than the request's first bytes.
       // A raw handle is not closed by the send: this process's copy is closed once it is written.

@@ -53,6 +53,22 @@ test('a worker whose request waits (its event loop free) takes no other connecti
   });
 });
 
+test('a burst of connections, answered at once, after a promise, or after a wait: no worker ever serves two at a time', async () => {
+  // All opened together, so they wait on the listening socket side by side: a worker that answered one at once
+  // takes the next in the same turn, and one whose answer is still to come must have stopped accepting by then.
+  await withCorral(['-k', 'sync', '-w', '2', '-b', '127.0.0.1:0', app], async (corral) => {
+    const [url] = await corral.ready();
+    const paths = Array.from({ length: 48 }, (_, i) => (i % 8 === 3 ? '/wait?ms=150' : i % 8 === 6 ? '/wait?ms=0' : i % 2 ? '/soon' : `/quick-${i}`));
+    for (let round = 0; round < 3; round += 1) {
+      const responses = await Promise.all(paths.map((path) => request(url, { path })));
+      for (const [i, response] of responses.entries()) {
+        assert.is(response.status, 200, paths[i]);
+        assert.is(response.headers['x-in-flight'], '1', `${paths[i]} was served beside another request`);
+      }
+    }
+  });
+});
+
 test('a pipelined second request is not served on a sync connection; the connection closes cleanly', async () => {
   await withCorral(['-k', 'sync', '-b', '127.0.0.1:0', app], async (corral) => {
     const [url] = await corral.ready();
