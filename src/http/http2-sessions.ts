@@ -8,7 +8,8 @@
 // the screen (limits, Host, `_`), trusted proxies' headers, Expect, the Server
 // header, then the same bookkeeping (observers, counters) as HTTP/1.1.
 // Per connection: an idle one is closed with GOAWAY after --keep-alive, one
-// whose client stops reading while a response waits is cut, and a drain sends
+// whose client stops reading while a response waits is cut (found by a sweep
+// over the connections), and a drain sends
 // GOAWAY so that in-flight streams finish and no new ones start.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type ServerHttp2Stream } from 'node:http2';
@@ -51,6 +52,9 @@ export interface Http2SessionsOptions {
 interface OpenStreams {
   open: number;
   lastClosed: () => void;
+  /** Bytes the connection had read and written at the last sweep, and since when that figure has not changed (ms). */
+  moved: number;
+  quietSince: number;
 }
 const openStreamsKey = Symbol('corral.http2OpenStreams');
 type Counted = { [openStreamsKey]?: OpenStreams };
@@ -87,6 +91,8 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
   const stallMs = settings.headerTimeout * 1000;
   const sessions = new Set<Http2Session>();
   let draining = false;
+  /** The stall sweep, running while there are connections (see sweepStalled). */
+  let sweep: NodeJS.Timeout | undefined;
 
   const server = http2.createServer({
     settings: {
@@ -163,6 +169,8 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
         if (idle) idle.refresh();
         else idle = setTimeout(closeIfIdle, keepAliveMs).unref();
       },
+      moved: 0,
+      quietSince: performance.now(),
     };
     const closeIfIdle = () => {
       if (streams.open === 0 && !session.closed) session.close();
@@ -172,21 +180,36 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
       clearTimeout(idle);
       clearTimeout(first);
       sessions.delete(session);
+      if (sessions.size === 0) sweep = void clearInterval(sweep);
     });
     // A connection whose preface came during the drain is not served (its GOAWAY alone would leave it open: node
     // closes a session only once what it queued, its first SETTINGS, has gone, and a silent client never takes it).
     if (draining) return void session.destroy();
     // A connection that opens no stream at all is closed after --header-timeout (or --keep-alive when that is off).
     if (firstStreamMs > 0) first = setTimeout(() => streams.open === 0 && !idle && session.close(), firstStreamMs).unref();
-    if (stallMs > 0) {
-      // node times a connection out when nothing has moved either way for this long; only one with bytes waiting
-      // for its client to read them is stalled (an app still working on a response is not).
-      session.setTimeout(stallMs, () => {
-        if (streams.open > 0 && waitsForPeer(session, streams, inFlight())) {
-          logger.info(`HTTP/2 connection from ${session.socket?.remoteAddress} cut: its client read nothing for ${settings.headerTimeout} s while a response waited (--header-timeout)`);
-          session.destroy();
-        }
-      });
+    if (stallMs > 0) sweep ??= setInterval(sweepStalled, sweepMs).unref();
+  };
+
+  /**
+   * Connections on which nothing has moved either way for --header-timeout: one with bytes waiting for its client
+   * to read them is stalled, and cut (an app still working on a response is not). A sweep over the connections
+   * now and then, not node's session.setTimeout: node re-arms that timer on every frame, a microsecond a request.
+   */
+  const sweepMs = Math.max(250, Math.min(5000, stallMs / 4));
+  const sweepStalled = () => {
+    const now = performance.now();
+    for (const session of sessions) {
+      const streams = (session as Counted)[openStreamsKey];
+      if (!streams || session.destroyed) continue;
+      const socket = session.socket as Socket;
+      const moved = socket.bytesRead + socket.bytesWritten;
+      if (moved !== streams.moved) {
+        streams.moved = moved;
+        streams.quietSince = now;
+      } else if (now - streams.quietSince >= stallMs && streams.open > 0 && waitsForPeer(session, streams, inFlight())) {
+        logger.info(`HTTP/2 connection from ${socket.remoteAddress} cut: its client read nothing for ${settings.headerTimeout} s while a response waited (--header-timeout)`);
+        session.destroy();
+      }
     }
   };
 
@@ -200,6 +223,7 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
     },
     stop() {
       draining = true;
+      sweep = void clearInterval(sweep);
       for (const session of sessions) session.destroy();
     },
     responseClosed(res) {
