@@ -55,6 +55,8 @@ interface OpenStreams {
   /** Bytes the connection had read and written at the last sweep, and since when that figure has not changed (ms). */
   moved: number;
   quietSince: number;
+  /** The client's address, read once: node's session.socket is a Proxy, costly to go through for every stream. */
+  peer: string | undefined;
 }
 const openStreamsKey = Symbol('corral.http2OpenStreams');
 type Counted = { [openStreamsKey]?: OpenStreams };
@@ -109,8 +111,8 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
   countBodyBytesOf(http2.Http2ServerResponse.prototype, true);
 
   /** Runs the checks; a request that fails them is answered here and never reaches the app. */
-  const admit = (req: Http2ServerRequest, res: Http2ServerResponse): boolean => {
-    const bad = screen(req) ?? forwarded?.(req as unknown as IncomingMessage);
+  const admit = (req: Http2ServerRequest, res: Http2ServerResponse, streams: OpenStreams | undefined): boolean => {
+    const bad = screen(req) ?? forwarded?.(req as unknown as IncomingMessage, streams?.peer);
     if (!bad) return true;
     bad.log(logger, req.socket.remoteAddress);
     answer(res, bad);
@@ -120,8 +122,7 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
     res.writeHead(bad.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(bad.body), ...(serverHeader ? { server: serverHeader } : {}) });
     res.end(bad.body);
   };
-  const serve = (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    const streams = (req.stream.session as Counted | undefined)?.[openStreamsKey];
+  const serve = (req: Http2ServerRequest, res: Http2ServerResponse, streams: OpenStreams | undefined) => {
     if (streams) {
       streams.open += 1;
       (res as Counted)[openStreamsKey] = streams;
@@ -131,15 +132,17 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
   };
 
   server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    if (observed) keepPeer(req);
-    if (admit(req, res)) serve(req, res);
+    const streams = streamsOf(req);
+    if (observed) keepPeer(req, streams);
+    if (admit(req, res, streams)) serve(req, res, streams);
   });
   // Expect: 100-continue: the interim response goes out once the request passed the checks (node would send it first).
   server.on('checkContinue', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    if (observed) keepPeer(req);
-    if (!admit(req, res)) return;
+    const streams = streamsOf(req);
+    if (observed) keepPeer(req, streams);
+    if (!admit(req, res, streams)) return;
     res.writeContinue();
-    serve(req, res);
+    serve(req, res, streams);
   });
   server.on('checkExpectation', (req: Http2ServerRequest, res: Http2ServerResponse) => {
     const bad = new BadRequest(417, `the expectation '${req.headers.expect}' cannot be met; only 100-continue is supported`);
@@ -171,6 +174,7 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
       },
       moved: 0,
       quietSince: performance.now(),
+      peer: session.socket?.remoteAddress,
     };
     const closeIfIdle = () => {
       if (streams.open === 0 && !session.closed) session.close();
@@ -241,10 +245,13 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
  * once it closed: the client's address is copied onto the stream, so the access log and observers that run after
  * the response still see it.
  */
-function keepPeer(req: Http2ServerRequest): void {
+function keepPeer(req: Http2ServerRequest, streams: OpenStreams | undefined): void {
   const stream = req.stream as ServerHttp2Stream & { remoteAddress?: string };
-  stream.remoteAddress = stream.session?.socket?.remoteAddress;
+  stream.remoteAddress = streams ? streams.peer : stream.session?.socket?.remoteAddress;
 }
+
+/** The stream's connection's count (absent only for a connection that came as the worker drains, destroyed at once). */
+const streamsOf = (req: Http2ServerRequest) => (req.stream.session as Counted | undefined)?.[openStreamsKey];
 
 /** Bytes queued for the client that it has not taken: in nghttp2, in the socket, or in a stream past its flow-control window. */
 function waitsForPeer(session: Http2Session, streams: OpenStreams, inFlight: Iterable<ServerResponse>): boolean {
