@@ -17,8 +17,8 @@ import type { HeaderUnfolder } from './unfold-headers.js';
 /** llhttp's errno for "paused": returned from on_headers_complete, it stops the parser after the head. */
 const HPE_PAUSED = 21;
 const WATCH = Symbol('corral.unfoldFromFirstChunked');
-/** node's own after-read callback for the connection, which onExecuteSwitching stands in front of. */
-const NODE_ON_EXECUTE = Symbol('corral.nodeOnExecute');
+/** The after-read callback put in front of node's for the parser's current connection. */
+const ON_EXECUTE_SWITCHING = Symbol('corral.onExecuteSwitching');
 
 interface Watch {
   /** Paused by us after a head with a Transfer-Encoding, not yet switched. */
@@ -38,7 +38,7 @@ type Callback = (...args: unknown[]) => unknown;
 /** What this module uses of node's HTTPParser (lib/_http_server.js and src/node_http_parser.cc). */
 interface NodeParser {
   [callback: number]: unknown;
-  [NODE_ON_EXECUTE]?: Callback;
+  [ON_EXECUTE_SWITCHING]?: Callback;
   _consumed?: boolean;
   socket?: (Socket & { [WATCH]?: Watch }) | null;
   incoming?: { rawHeaders?: string[] } | null;
@@ -75,25 +75,24 @@ export function unfoldFromFirstChunked(socket: Socket): boolean {
   wrapParserOnce(parser, kOnHeadersComplete);
   // node assigns kOnExecute for each connection whose reads its parser consumes in C++ (and null when it frees the
   // parser), and C++ looks it up after every read: put in front of it here, for this connection, as a plain value.
+  // One closure a connection, none a read.
   const onExecute = parser[kOnExecute];
-  if (typeof onExecute === 'function' && onExecute !== onExecuteSwitching) {
-    parser[NODE_ON_EXECUTE] = onExecute as Callback;
+  if (typeof onExecute === 'function' && onExecute !== parser[ON_EXECUTE_SWITCHING]) {
+    const onExecuteSwitching = (ret: unknown) => {
+      const watched = parser.socket;
+      const watch = watched?.[WATCH];
+      return (onExecute as Callback)(watch && watched ? switchIfPaused(watched, parser, watch, ret) : ret);
+    };
+    parser[ON_EXECUTE_SWITCHING] = onExecuteSwitching;
     parser[kOnExecute] = onExecuteSwitching;
   }
   (socket as Socket & { [WATCH]?: Watch })[WATCH] = { paused: false, chunked: false, switched: false };
   return true;
 }
 
-/** After each read consumed in C++, called by node with the parser as `this`: switches when our pause stopped it. */
-function onExecuteSwitching(this: NodeParser, ret: unknown): unknown {
-  const socket = this.socket;
-  const watch = socket?.[WATCH];
-  return this[NODE_ON_EXECUTE]!(watch && socket ? switchIfPaused(socket, this, watch, ret) : ret);
-}
-
 /**
  * Once per parser object (node pools them and keeps this callback): the headers-complete pause, and the
- * check after each read executed from JS (reads consumed in C++ are checked by onExecuteSwitching).
+ * check after each read executed from JS (reads consumed in C++ are checked by the connection's onExecuteSwitching).
  */
 function wrapParserOnce(parser: NodeParser, kOnHeadersComplete: number): void {
   if (wrappedParsers.has(parser)) return;
