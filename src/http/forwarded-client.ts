@@ -13,8 +13,11 @@ import { BadRequest } from './bad-request.js';
 
 export type ForwardingSettings = Pick<Settings, 'forwardedAllowIps' | 'secureSchemeHeaders'>;
 
-/** Applies what a trusted proxy said to the request; returns a BadRequest when its headers contradict each other. */
-export type ForwardedClient = (req: IncomingMessage) => BadRequest | undefined;
+/**
+ * Applies what a trusted proxy said to the request; returns a BadRequest when its headers contradict each other.
+ * `peer`: the TCP peer's address when the caller knows it already (HTTP/2 keeps it per connection).
+ */
+export type ForwardedClient = (req: IncomingMessage, peer?: string) => BadRequest | undefined;
 
 interface Forwarding {
   address?: string;
@@ -31,18 +34,21 @@ export function forwardedClient({ forwardedAllowIps, secureSchemeHeaders }: Forw
     secureValues.set(entry.slice(0, colon).trim().toLowerCase(), entry.slice(colon + 1).trim().toLowerCase());
   }
   secureValues.set('x-forwarded-proto', secureValues.get('x-forwarded-proto') ?? 'https');
-  // Only names of these lengths can matter: most headers are skipped without lowercasing them.
-  const lengths = new Set([...secureValues.keys(), 'x-forwarded-for', 'forwarded'].map((name) => name.length));
+  // Only names of these lengths can matter: most headers are skipped without lowercasing them (a table, not a Set:
+  // it is read for every header of every request from a trusted peer).
+  const lengths = new Uint8Array(256);
+  for (const name of [...secureValues.keys(), 'x-forwarded-for', 'forwarded']) if (name.length < lengths.length) lengths[name.length] = 1;
+  const mayMatter = (name: string) => name.length < 256 ? lengths[name.length] === 1 : secureValues.has(name.toLowerCase());
 
-  return (req) => {
-    if (!trusted(peerAddress(req))) return undefined;
+  return (req, peer) => {
+    if (!trusted(peer ?? peerAddress(req))) return undefined;
     const raw = req.rawHeaders;
     let secure: boolean | undefined;
     // Several lines of one header mean what they mean joined by commas (RFC 9110 §5.3): a proxy may add its own line.
     let forwardedFor: string[] | undefined;
     let xForwardedFor: string[] | undefined;
     for (let index = 0; index < raw.length; index += 2) {
-      if (!lengths.has(raw[index].length)) continue;
+      if (!mayMatter(raw[index])) continue;
       const name = raw[index].toLowerCase();
       const value = raw[index + 1];
       let saysSecure: boolean | undefined;

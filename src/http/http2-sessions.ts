@@ -8,7 +8,8 @@
 // the screen (limits, Host, `_`), trusted proxies' headers, Expect, the Server
 // header, then the same bookkeeping (observers, counters) as HTTP/1.1.
 // Per connection: an idle one is closed with GOAWAY after --keep-alive, one
-// whose client stops reading while a response waits is cut, and a drain sends
+// whose client stops reading while a response waits is cut (found by a sweep
+// over the connections), and a drain sends
 // GOAWAY so that in-flight streams finish and no new ones start.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import http2, { type Http2ServerRequest, type Http2ServerResponse, type Http2Session, type ServerHttp2Stream } from 'node:http2';
@@ -52,6 +53,11 @@ export interface Http2SessionsOptions {
 interface OpenStreams {
   open: number;
   lastClosed: () => void;
+  /** Bytes the connection had read and written at the last sweep, and since when that figure has not changed (ms). */
+  moved: number;
+  quietSince: number;
+  /** The client's address, read once: node's session.socket is a Proxy, costly to go through for every stream. */
+  peer: string | undefined;
 }
 const openStreamsKey = Symbol('corral.http2OpenStreams');
 type Counted = { [openStreamsKey]?: OpenStreams };
@@ -88,6 +94,8 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
   const stallMs = settings.headerTimeout * 1000;
   const sessions = new Set<Http2Session>();
   let draining = false;
+  /** The stall sweep, running while there are connections (see sweepStalled). */
+  let sweep: NodeJS.Timeout | undefined;
 
   const server = http2.createServer({
     settings: {
@@ -105,8 +113,8 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
   dropConnectionSpecificTrailers(http2.Http2ServerResponse.prototype as unknown as Parameters<typeof dropConnectionSpecificTrailers>[0]);
 
   /** Runs the checks; a request that fails them is answered here and never reaches the app. */
-  const admit = (req: Http2ServerRequest, res: Http2ServerResponse): boolean => {
-    const bad = screen(req) ?? forwarded?.(req as unknown as IncomingMessage);
+  const admit = (req: Http2ServerRequest, res: Http2ServerResponse, streams: OpenStreams | undefined): boolean => {
+    const bad = screen(req) ?? forwarded?.(req as unknown as IncomingMessage, streams?.peer);
     if (!bad) return true;
     bad.log(logger, req.socket.remoteAddress);
     answer(res, bad);
@@ -116,8 +124,7 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
     res.writeHead(bad.status, { 'content-type': 'text/plain; charset=utf-8', 'content-length': Buffer.byteLength(bad.body), ...(serverHeader ? { server: serverHeader } : {}) });
     res.end(bad.body);
   };
-  const serve = (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    const streams = (req.stream.session as Counted | undefined)?.[openStreamsKey];
+  const serve = (req: Http2ServerRequest, res: Http2ServerResponse, streams: OpenStreams | undefined) => {
     if (streams) {
       streams.open += 1;
       (res as Counted)[openStreamsKey] = streams;
@@ -127,15 +134,17 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
   };
 
   server.on('request', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    if (observed) keepPeer(req);
-    if (admit(req, res)) serve(req, res);
+    const streams = streamsOf(req);
+    if (observed) keepPeer(req, streams);
+    if (admit(req, res, streams)) serve(req, res, streams);
   });
   // Expect: 100-continue: the interim response goes out once the request passed the checks (node would send it first).
   server.on('checkContinue', (req: Http2ServerRequest, res: Http2ServerResponse) => {
-    if (observed) keepPeer(req);
-    if (!admit(req, res)) return;
+    const streams = streamsOf(req);
+    if (observed) keepPeer(req, streams);
+    if (!admit(req, res, streams)) return;
     res.writeContinue();
-    serve(req, res);
+    serve(req, res, streams);
   });
   server.on('checkExpectation', (req: Http2ServerRequest, res: Http2ServerResponse) => {
     const bad = new BadRequest(417, `the expectation '${req.headers.expect}' cannot be met; only 100-continue is supported`);
@@ -165,6 +174,9 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
         if (idle) idle.refresh();
         else idle = setTimeout(closeIfIdle, keepAliveMs).unref();
       },
+      moved: 0,
+      quietSince: performance.now(),
+      peer: session.socket?.remoteAddress,
     };
     const closeIfIdle = () => {
       if (streams.open === 0 && !session.closed) session.close();
@@ -174,21 +186,36 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
       clearTimeout(idle);
       clearTimeout(first);
       sessions.delete(session);
+      if (sessions.size === 0) sweep = void clearInterval(sweep);
     });
     // A connection whose preface came during the drain is not served (its GOAWAY alone would leave it open: node
     // closes a session only once what it queued, its first SETTINGS, has gone, and a silent client never takes it).
     if (draining) return void session.destroy();
     // A connection that opens no stream at all is closed after --header-timeout (or --keep-alive when that is off).
     if (firstStreamMs > 0) first = setTimeout(() => streams.open === 0 && !idle && session.close(), firstStreamMs).unref();
-    if (stallMs > 0) {
-      // node times a connection out when nothing has moved either way for this long; only one with bytes waiting
-      // for its client to read them is stalled (an app still working on a response is not).
-      session.setTimeout(stallMs, () => {
-        if (streams.open > 0 && waitsForPeer(session, streams, inFlight())) {
-          logger.info(`HTTP/2 connection from ${session.socket?.remoteAddress} cut: its client read nothing for ${settings.headerTimeout} s while a response waited (--header-timeout)`);
-          session.destroy();
-        }
-      });
+    if (stallMs > 0) sweep ??= setInterval(sweepStalled, sweepMs).unref();
+  };
+
+  /**
+   * Connections on which nothing has moved either way for --header-timeout: one with bytes waiting for its client
+   * to read them is stalled, and cut (an app still working on a response is not). A sweep over the connections
+   * now and then, not node's session.setTimeout: node re-arms that timer on every frame, a microsecond a request.
+   */
+  const sweepMs = Math.max(250, Math.min(5000, stallMs / 4));
+  const sweepStalled = () => {
+    const now = performance.now();
+    for (const session of sessions) {
+      const streams = (session as Counted)[openStreamsKey];
+      if (!streams || session.destroyed) continue;
+      const socket = session.socket as Socket;
+      const moved = socket.bytesRead + socket.bytesWritten;
+      if (moved !== streams.moved) {
+        streams.moved = moved;
+        streams.quietSince = now;
+      } else if (now - streams.quietSince >= stallMs && streams.open > 0 && waitsForPeer(session, streams, inFlight())) {
+        logger.info(`HTTP/2 connection from ${socket.remoteAddress} cut: its client read nothing for ${settings.headerTimeout} s while a response waited (--header-timeout)`);
+        session.destroy();
+      }
     }
   };
 
@@ -202,6 +229,7 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
     },
     stop() {
       draining = true;
+      sweep = void clearInterval(sweep);
       for (const session of sessions) session.destroy();
     },
     responseClosed(res) {
@@ -219,10 +247,13 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
  * once it closed: the client's address is copied onto the stream, so the access log and observers that run after
  * the response still see it.
  */
-function keepPeer(req: Http2ServerRequest): void {
+function keepPeer(req: Http2ServerRequest, streams: OpenStreams | undefined): void {
   const stream = req.stream as ServerHttp2Stream & { remoteAddress?: string };
-  stream.remoteAddress = stream.session?.socket?.remoteAddress;
+  stream.remoteAddress = streams ? streams.peer : stream.session?.socket?.remoteAddress;
 }
+
+/** The stream's connection's count (absent only for a connection that came as the worker drains, destroyed at once). */
+const streamsOf = (req: Http2ServerRequest) => (req.stream.session as Counted | undefined)?.[openStreamsKey];
 
 /** Bytes queued for the client that it has not taken: in nghttp2, in the socket, or in a stream past its flow-control window. */
 function waitsForPeer(session: Http2Session, streams: OpenStreams, inFlight: Iterable<ServerResponse>): boolean {

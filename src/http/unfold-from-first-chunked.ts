@@ -17,6 +17,8 @@ import type { HeaderUnfolder } from './unfold-headers.js';
 /** llhttp's errno for "paused": returned from on_headers_complete, it stops the parser after the head. */
 const HPE_PAUSED = 21;
 const WATCH = Symbol('corral.unfoldFromFirstChunked');
+/** The after-read callback put in front of node's for the parser's current connection. */
+const ON_EXECUTE_SWITCHING = Symbol('corral.onExecuteSwitching');
 
 interface Watch {
   /** Paused by us after a head with a Transfer-Encoding, not yet switched. */
@@ -36,6 +38,7 @@ type Callback = (...args: unknown[]) => unknown;
 /** What this module uses of node's HTTPParser (lib/_http_server.js and src/node_http_parser.cc). */
 interface NodeParser {
   [callback: number]: unknown;
+  [ON_EXECUTE_SWITCHING]?: Callback;
   _consumed?: boolean;
   socket?: (Socket & { [WATCH]?: Watch }) | null;
   incoming?: { rawHeaders?: string[] } | null;
@@ -69,37 +72,35 @@ export function unfoldFromFirstChunked(socket: Socket): boolean {
   ) {
     return false;
   }
-  wrapParserOnce(parser, kOnHeadersComplete, kOnExecute);
+  wrapParserOnce(parser, kOnHeadersComplete);
+  // node assigns kOnExecute for each connection whose reads its parser consumes in C++ (and null when it frees the
+  // parser), and C++ looks it up after every read: put in front of it here, for this connection, as a plain value.
+  // One closure a connection, none a read.
+  const onExecute = parser[kOnExecute];
+  if (typeof onExecute === 'function' && onExecute !== parser[ON_EXECUTE_SWITCHING]) {
+    const onExecuteSwitching = (ret: unknown) => {
+      const watched = parser.socket;
+      const watch = watched?.[WATCH];
+      return (onExecute as Callback)(watch && watched ? switchIfPaused(watched, parser, watch, ret) : ret);
+    };
+    parser[ON_EXECUTE_SWITCHING] = onExecuteSwitching;
+    parser[kOnExecute] = onExecuteSwitching;
+  }
   (socket as Socket & { [WATCH]?: Watch })[WATCH] = { paused: false, chunked: false, switched: false };
   return true;
 }
 
 /**
- * Once per parser object (node pools them and sets some callbacks afresh for every connection): the
- * headers-complete pause, and the check after each read, consumed in C++ (reported through kOnExecute)
- * or executed from JS.
+ * Once per parser object (node pools them and keeps this callback): the headers-complete pause, and the
+ * check after each read executed from JS (reads consumed in C++ are checked by the connection's onExecuteSwitching).
  */
-function wrapParserOnce(parser: NodeParser, kOnHeadersComplete: number, kOnExecute: number): void {
+function wrapParserOnce(parser: NodeParser, kOnHeadersComplete: number): void {
   if (wrappedParsers.has(parser)) return;
   wrappedParsers.add(parser);
-  // node assigns kOnExecute for each connection it serves, and null when it frees the parser: kept here,
-  // behind one wrapper made once, which C++ reads instead.
-  let onExecute: unknown = parser[kOnExecute];
-  const currentBuffer = () => parser.getCurrentBuffer();
-  const onExecuteSwitching = (ret: unknown) => {
-    const socket = parser.socket;
-    const watch = socket?.[WATCH];
-    return (onExecute as Callback)(watch && socket ? switchIfPaused(socket, parser, watch, ret, currentBuffer) : ret);
-  };
-  Object.defineProperty(parser, kOnExecute, {
-    configurable: true,
-    enumerable: true,
-    get: () => (typeof onExecute === 'function' ? onExecuteSwitching : onExecute),
-    set: (value: unknown) => (onExecute = value),
-  });
   const headersComplete = parser[kOnHeadersComplete] as Callback;
-  parser[kOnHeadersComplete] = function pauseAfterTransferEncoding(this: NodeParser, ...args: unknown[]) {
-    const result = headersComplete.apply(this, args);
+  // `arguments` passed on as they are (no rest array): this runs for every request.
+  parser[kOnHeadersComplete] = function pauseAfterTransferEncoding(this: NodeParser) {
+    const result = headersComplete.apply(this, arguments as unknown as unknown[]);
     const watch = this.socket?.[WATCH];
     if (result !== 0 || !watch || watch.switched || watch.paused) return result;
     const codings = transferCodings(this.incoming?.rawHeaders);
@@ -114,7 +115,7 @@ function wrapParserOnce(parser: NodeParser, kOnHeadersComplete: number, kOnExecu
     const ret = execute.call(this, data);
     const socket = this.socket;
     const watch = socket?.[WATCH];
-    return watch && socket ? switchIfPaused(socket, this, watch, ret, () => data) : ret;
+    return watch && socket ? switchIfPaused(socket, this, watch, ret, data) : ret;
   };
 }
 
@@ -123,10 +124,11 @@ function wrapParserOnce(parser: NodeParser, kOnHeadersComplete: number, kOnExecu
  * reading through an unfolder, queues the rest of the read for it, and returns what node expects of a
  * read that went well (the bytes parsed); otherwise returns `ret` as it was.
  */
-function switchIfPaused(socket: Socket, parser: NodeParser, watch: Watch, ret: unknown, readBuffer: () => Buffer): unknown {
+function switchIfPaused(socket: Socket, parser: NodeParser, watch: Watch, ret: unknown, executed?: Buffer): unknown {
   if (!watch.paused || !(ret instanceof Error) || (ret as ParseError).code !== 'HPE_PAUSED') return ret;
   const bytesParsed = (ret as ParseError).bytesParsed ?? 0;
-  const rest = readBuffer().subarray(bytesParsed);
+  // The read: what JS executed, or (consumed in C++) the parser's current buffer, readable only inside its callback.
+  const rest = (executed ?? parser.getCurrentBuffer()).subarray(bytesParsed);
   watch.paused = false;
   watch.switched = true;
   parser.resume();

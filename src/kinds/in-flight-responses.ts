@@ -32,16 +32,17 @@ export class InFlightResponses {
     this.anchor[previousKey] = linked;
   }
 
-  /** Takes a response out; one not in (or taken out already) is left alone. */
-  delete(res: ServerResponse): void {
+  /** Takes a response out; false for one not in (or taken out already), which is left alone. */
+  delete(res: ServerResponse): boolean {
     const linked = res as Linked;
     const previous = linked[previousKey];
     const next = linked[nextKey];
-    if (!previous || !next) return;
+    if (!previous || !next) return false;
     previous[nextKey] = next;
     next[previousKey] = previous;
     linked[previousKey] = undefined;
     linked[nextKey] = undefined;
+    return true;
   }
 
   *[Symbol.iterator](): IterableIterator<ServerResponse> {

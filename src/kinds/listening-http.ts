@@ -54,11 +54,13 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
   // Responses whose headers may not be out yet, so a drain can still make them the last on their connection.
   const pending = new InFlightResponses();
 
-  // One shared listener, not a closure per request: this runs for every response.
+  // One shared listener, not a closure per request: this runs for every response. Added with on(), not once():
+  // node emits a response's 'close' once, and once() would cost a wrapper per request and a removal per close;
+  // a response not in flight (a 'close' emitted again by hand) is let be.
   function onResponseClose(this: ServerResponse) {
+    if (!pending.delete(this)) return;
     counters.inFlight -= 1;
     counters.served += 1;
-    pending.delete(this);
     http2?.responseClosed(this);
     if (observe) {
       const startedAt = (this as TimedResponse)[startedAtKey]!;
@@ -74,7 +76,7 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
     if (draining || keepAliveMs === 0) res.shouldKeepAlive = false;
     // Over the pool's fair share: this client reconnects, to a sibling most likely.
     else if (share && res.shouldKeepAlive && req.httpVersionMajor === 1 && share.endsConnection(req.socket)) res.shouldKeepAlive = false;
-    res.once('close', onResponseClose);
+    res.on('close', onResponseClose);
     pending.add(res);
     if (observe) for (const observer of observers) observer.started?.(req, res);
     handle(req, res);

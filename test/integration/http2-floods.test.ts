@@ -128,6 +128,16 @@ test('a peer that never reads while a response waits is cut after --header-timeo
   });
 });
 
+test('a connection whose app takes longer than --header-timeout to answer, its client reading, is not cut', async () => {
+  await survives(['--header-timeout', '1'], async (_port, corral, url) => {
+    // Nothing moves on the connection for 3 s, but nothing waits for the client either: the app is working.
+    const slow = await http2Get(url, '/slow?ms=3000');
+    assert.is(slow.status, 200);
+    assert.is(slow.body, 'slow done');
+    assert.not.ok(corral.output.includes('cut: its client read nothing'), 'no connection was cut');
+  });
+});
+
 test('a connection that opens no stream is closed (GOAWAY) after --header-timeout, as a silent HTTP/1.1 one is', async () => {
   await survives(['--header-timeout', '1', '--keep-alive', '30'], async (port) => {
     const raw = await RawHttp2.open(port);

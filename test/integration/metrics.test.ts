@@ -7,6 +7,7 @@ import { test } from 'uvu';
 import * as assert from 'uvu/assert';
 import { type CorralProcess, fixture, isAlive, startCorral, waitUntil, withCorral } from '../helpers/corral-process.js';
 import { request, startRequest } from '../helpers/http.js';
+import { http2Get } from '../helpers/http2-client.js';
 
 // ── StatsD ───────────────────────────────────────────────────────────────
 
@@ -284,6 +285,27 @@ test('TERM with a scraper holding a keep-alive connection: the arbiter still exi
     agent.destroy();
     await corral.stop();
   }
+});
+
+test("a response whose 'close' its app emits again is counted once, over HTTP/1.1 and HTTP/2 (requests, durations, in flight)", async () => {
+  await withCorral(['-w', '1', '-b', '127.0.0.1:0', '--http-protocols', 'h2,h1', '--metrics-bind', '127.0.0.1:0', fixture('close-again-app.js')], async (corral) => {
+    const origin = await metricsOrigin(corral);
+    const [url] = await corral.ready();
+    assert.is((await request(url)).body, 'served over HTTP/1');
+    assert.is((await http2Get(url, '/')).body, 'served over HTTP/2');
+    assert.is((await request(url)).body, 'served over HTTP/1');
+    let samples: Samples = new Map();
+    await waitUntil(
+      async () => {
+        samples = (await scrape(origin)).samples;
+        return get(samples, 'corral_request_duration_seconds_count') >= 3;
+      },
+      { what: 'the heartbeats to report 3 requests' },
+    );
+    assert.is(get(samples, 'corral_requests_total'), 3);
+    assert.is(get(samples, 'corral_request_duration_seconds_count'), 3);
+    assert.is(get(samples, 'corral_requests_in_flight'), 0);
+  });
 });
 
 test.run();

@@ -15,12 +15,12 @@ test('keeps responses in the order they came; takes any one out; a second delete
   ring.add(b);
   ring.add(c);
   assert.equal(names(ring), ['a', 'b', 'c']);
-  ring.delete(b);
-  ring.delete(b);
+  assert.ok(ring.delete(b), 'b was in');
+  assert.not.ok(ring.delete(b), 'b was taken out already');
   assert.equal(names(ring), ['a', 'c']);
-  ring.delete(response('never added'));
-  ring.delete(a);
-  ring.delete(c);
+  assert.not.ok(ring.delete(response('never added')));
+  assert.ok(ring.delete(a));
+  assert.ok(ring.delete(c));
   assert.equal(names(ring), []);
   ring.add(b);
   assert.equal(names(ring), ['b'], 'a response taken out can come back');
