@@ -56,6 +56,11 @@ interface OpenStreams {
   /** Bytes the connection had read and written at the last sweep, and since when that figure has not changed (ms). */
   moved: number;
   quietSince: number;
+  /**
+   * Since when (ms) a sweep has seen bytes waiting for the client, in that quiet spell. A response the app
+   * has just written waits in node's queue for a moment too: only a wait that lasts is the client's doing.
+   */
+  waitingSince: number | undefined;
   /** The client's address, read once: node's session.socket is a Proxy, costly to go through for every stream. */
   peer: string | undefined;
 }
@@ -176,6 +181,7 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
       },
       moved: 0,
       quietSince: performance.now(),
+      waitingSince: undefined,
       peer: session.socket?.remoteAddress,
     };
     const closeIfIdle = () => {
@@ -212,7 +218,16 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
       if (moved !== streams.moved) {
         streams.moved = moved;
         streams.quietSince = now;
-      } else if (now - streams.quietSince >= stallMs && streams.open > 0 && waitsForPeer(session, streams, inFlight())) {
+        streams.waitingSince = undefined;
+        continue;
+      }
+      if (streams.open === 0 || !waitsForPeer(session, streams, inFlight())) {
+        streams.waitingSince = undefined;
+        continue;
+      }
+      streams.waitingSince ??= now;
+      // Bytes have waited for the client, with nothing moving, for --header-timeout (seen so at each sweep since).
+      if (now - streams.waitingSince >= stallMs) {
         logger.info(`HTTP/2 connection from ${socket.remoteAddress} cut: its client read nothing for ${settings.headerTimeout} s while a response waited (--header-timeout)`);
         session.destroy();
       }

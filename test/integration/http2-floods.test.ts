@@ -138,6 +138,17 @@ test('a connection whose app takes longer than --header-timeout to answer, its c
   });
 });
 
+test('an answer written after the worker thread was blocked past --header-timeout is sent, not cut as a stalled client', async () => {
+  await survives(['--header-timeout', '1'], async (_port, corral, url) => {
+    // Nothing moved on the connection while the thread was blocked, and the answer is queued, not yet sent, when
+    // the stall check runs right after it: bytes waiting for a moment are not a client that reads nothing.
+    const answer = await http2Get(url, '/answer-behind-block?block=1500');
+    assert.is(answer.status, 200);
+    assert.is(answer.body, 'answered');
+    assert.not.ok(corral.output.includes('cut: its client read nothing'), 'no connection was cut');
+  });
+});
+
 test('a connection that opens no stream is closed (GOAWAY) after --header-timeout, as a silent HTTP/1.1 one is', async () => {
   await survives(['--header-timeout', '1', '--keep-alive', '30'], async (port) => {
     const raw = await RawHttp2.open(port);
