@@ -204,31 +204,12 @@ async function measureScenario(scenario, results) {
   }
 }
 
-/** -w 4 under 50 keep-alive connections: how evenly the workers share the load (requests served each, from `corral ctl status`), over ROUNDS runs. */
+/** -w 4 under 50 keep-alive connections: how evenly the workers share the load (requests served each, from `corral ctl status`). */
 async function measureBalance(results) {
-  const runs = [];
-  for (let round = 1; round <= ROUNDS; round += 1) {
-    log(`balance: corral -w 4, 50 keep-alive connections, run ${round}/${ROUNDS}`);
-    try {
-      runs.push(await balanceRun());
-      const { served, connections } = runs.at(-1);
-      log(`  served per worker: ${served.join(', ')} (max/min ${(Math.max(...served) / Math.min(...served)).toFixed(2)}); connections held near the end: ${connections.join(', ')}`);
-    } catch (error) {
-      results.problems.push(`balance: ${error.message}`);
-    }
-  }
-  if (runs.length === 0) return;
-  // The median run stands for the scenario; every run's ratio is kept beside it.
-  const ratioOf = ({ served }) => Math.max(...served) / Math.min(...served);
-  const ordered = [...runs].sort((a, b) => ratioOf(a) - ratioOf(b));
-  const median = ordered[Math.floor((ordered.length - 1) / 2)];
-  results.balance = { served: median.served, max: Math.max(...median.served), min: Math.min(...median.served), ratios: runs.map(ratioOf) };
-}
-
-async function balanceRun() {
   const dir = mkdtempSync(join(tmpdir(), 'corral-bench-balance-'));
   const socket = join(dir, 'ctl.sock');
   const target = { key: 'corral-balance', args: ['dist/src/cli/main.js', '-w', '4', '-b', '127.0.0.1:0', '--control-socket', socket, 'examples/test.js'], portPattern: /Listening at: http:\/\/127\.0\.0\.1:(\d+)/ };
+  log('balance: corral -w 4, 50 keep-alive connections');
   let server;
   try {
     server = await startTarget(target);
@@ -246,21 +227,12 @@ async function balanceRun() {
       if (performance.now() > deadline) throw new Error('the 4 workers were not all ready within 30 s');
       await sleep(50);
     }
-    const load = runWrk(server.port, { connections: 50, durationSec: WARMUP_SEC + SECONDS });
-    // Who holds the connections, a heartbeat or two before the load ends.
-    await sleep((WARMUP_SEC + SECONDS - 2) * 1000);
-    const connections = status().workers.map((worker) => worker.connections ?? NaN);
-    await load;
-    // Counts come with each worker's heartbeat (every second): read them once a heartbeat has passed with no change.
-    let workers = status().workers;
-    const settleBy = performance.now() + 10_000;
-    for (let settled = false; !settled && performance.now() < settleBy; ) {
-      await sleep(1200);
-      const now = status().workers;
-      settled = now.every((worker, index) => worker.served === workers[index]?.served);
-      workers = now;
-    }
-    return { served: workers.map((worker) => worker.served), connections };
+    await runWrk(server.port, { connections: 50, durationSec: WARMUP_SEC + SECONDS });
+    const served = status().workers.map((worker) => worker.served);
+    results.balance = { served, max: Math.max(...served), min: Math.min(...served) };
+    log(`  served per worker: ${served.join(', ')}`);
+  } catch (error) {
+    results.problems.push(`balance: ${error.message}`);
   } finally {
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });

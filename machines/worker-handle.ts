@@ -37,8 +37,6 @@ export interface WorkerStats {
   durations?: RequestDurations;
   /** Connections it closed unserved because it could not afford them. */
   dropped?: number;
-  /** Connections it holds open (workers that share accept with siblings). */
-  connections?: number;
   /** CPU time the worker process has used since it started (user + system), in microseconds. */
   cpuMicros?: number;
   /** Responses answered with a 4xx (client) and a 5xx (server) status since it started. */

@@ -24,8 +24,7 @@ export type WorkerEvent =
   | { type: 'ARBITER.GONE' } // the IPC pipe closed under us
   | { type: 'ABORTED' } // SIGABRT: the arbiter heard no heartbeat within the timeout and is about to kill us
   | { type: 'CRASHED'; message: string } // an uncaught error: finish what we can, then exit non-zero
-  | { type: 'EFFECT.FAILED'; effect: string; message: string } // an effect threw (see guardEffects): logged, the worker carries on
-  | { type: 'SHARE'; connections: number }; // the arbiter's answer to a heartbeat: the pool's fair share of connections per worker
+  | { type: 'EFFECT.FAILED'; effect: string; message: string }; // an effect threw (see guardEffects): logged, the worker carries on
 
 export interface WorkerContext extends WorkerInput {
   app: unknown;
@@ -99,8 +98,6 @@ export const workerMachine = setup({
     reportEffectFailure: (_, _params: { effect: string; message: string }) => {},
     /** Said (and the logs flushed) before a worker that timed out goes: the arbiter kills it a second later. */
     reportAborted: () => {},
-    /** Holds the worker's connections to the pool's fair share (src/kinds/connection-share.ts). */
-    applyShare: (_, _params: { connections: number }) => {},
     drainKind: sendTo('kind', { type: 'DRAIN' }),
     fail: assign((_, params: { code: number; message: string }) => ({ exitCode: params.code, failure: params })),
   },
@@ -166,8 +163,6 @@ export const workerMachine = setup({
       ...heartbeating,
       on: {
         DRAIN: 'draining',
-        // Only while serving: a worker draining ends every connection anyway.
-        SHARE: { actions: { type: 'applyShare', params: ({ event }) => ({ connections: event.connections }) } },
         CRASHED: {
           target: 'draining',
           actions: { type: 'fail', params: ({ event }) => ({ code: EXIT_CRASHED, message: event.message }) },

@@ -25,42 +25,26 @@ export interface ConnectionStrategy {
   attach(workerId: string, child: ChildProcess): void;
   /** The worker is leaving: it gets no more connections. */
   retire(workerId: string): void;
-  /**
-   * Shared accept: `workerId` holds `connections` (its heartbeat); the fair share of the pool's
-   * connections per worker, to answer it with, or undefined when it has no sibling to share with.
-   */
-  share?(workerId: string, connections: number): number | undefined;
   /** Connections the arbiter closed unserved, by why; undefined where it accepts none (shared accept). */
   refused(): RefusedConnections | undefined;
   /** The server stops accepting; `answerBacklog`: what waits on the sockets is answered 503 where the arbiter can. */
   close(options?: { answerBacklog?: boolean }): void;
 }
 
-function sharedAccept(): ConnectionStrategy {
-  // What each worker still serving last said it holds; a leaving worker's connections are going anyway.
-  const held = new Map<string, number>();
-  return {
-    name: 'shared accept',
-    workerStdio: [],
-    workerStdin: 'ignore',
-    attach() {},
-    retire: (workerId) => void held.delete(workerId),
-    share(workerId, connections) {
-      held.set(workerId, connections);
-      if (held.size < 2) return undefined;
-      let total = 0;
-      for (const count of held.values()) total += count;
-      return Math.ceil(total / held.size);
-    },
-    refused: () => undefined,
-    close() {},
-  };
-}
+const sharedAccept: ConnectionStrategy = {
+  name: 'shared accept',
+  workerStdio: [],
+  workerStdin: 'ignore',
+  attach() {},
+  retire() {},
+  refused: () => undefined,
+  close() {},
+};
 
 /** The strategy for the worker class `kindName`, accepting on the bound listeners if it must. */
 export async function connectionStrategyFor(kindName: string, cwd: string, options: DispatcherOptions): Promise<ConnectionStrategy> {
   const source = await kindConnections(kindName, cwd);
-  if (source === 'shared') return sharedAccept();
+  if (source === 'shared') return sharedAccept;
   // Loaded only for a dispatched kind: a shared-accept arbiter never accepts a connection itself.
   const { startDispatcher } = await import('./connection-dispatcher.js');
   const acceptedByWorkers = source === 'idle-accept' ? options.listeners[0] : undefined;

@@ -48,12 +48,6 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
       stdio: [strategy.workerStdin, 'inherit', 'inherit', 'pipe', ...bound.map((listener) => listener.fd), ...strategy.workerStdio],
     });
     strategy.attach(input.id, child);
-    // Signalled or gone: it gets no more connections, so its count no longer weighs in the pool's share.
-    let leaving = false;
-    const retire = () => {
-      leaving = true;
-      strategy.retire(input.id);
-    };
     let exited = false;
     let pipeClosed = false;
     let exitStatus: { code: number | null; signal: string | null } | undefined;
@@ -71,16 +65,11 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
             return send({ type: 'MSG.booted' });
           case 'ready':
             return send({ type: 'MSG.ready' });
-          case 'heartbeat': {
-            send({
+          case 'heartbeat':
+            return send({
               type: 'MSG.heartbeat',
-              stats: { inFlight: message.inFlight, served: message.served, lagMs: message.lagMs, rss: message.rss, timedOut: message.timedOut, durations: message.durations, cpuMicros: message.cpuMicros, responses: message.responses, dropped: message.dropped, connections: message.connections },
+              stats: { inFlight: message.inFlight, served: message.served, lagMs: message.lagMs, rss: message.rss, timedOut: message.timedOut, durations: message.durations, cpuMicros: message.cpuMicros, responses: message.responses, dropped: message.dropped },
             });
-            // A worker that counts its connections is told the pool's fair share of them (connection-share.ts).
-            const share = leaving || message.connections === undefined ? undefined : strategy.share?.(input.id, message.connections);
-            if (share !== undefined) channel.send({ type: 'share', connections: share });
-            return;
-          }
           case 'bootFailed':
             return send({ type: 'MSG.bootFailed', code: message.code, message: message.message });
           case 'recycle':
@@ -108,7 +97,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
       reportExit();
     });
     child.once('exit', (code, signal) => {
-      retire();
+      strategy.retire(input.id);
       if (child.pid) {
         // A worker's children do not outlive it: whatever is left in its process group is ended with it.
         endProcessGroup(child.pid);
@@ -129,7 +118,7 @@ export function workerProcessLogic({ listeners, init, logger, hooks, connections
 
     receive((command) => {
       // Any signal means the worker is leaving (or reopening logs, which is harmless to re-offer).
-      if (command.type === 'SIGNAL' && command.signal !== 'SIGUSR1') retire();
+      if (command.type === 'SIGNAL' && command.signal !== 'SIGUSR1') strategy.retire(input.id);
       if (command.type === 'SIGNAL' && child.exitCode === null && child.signalCode === null) {
         try {
           child.kill(command.signal);

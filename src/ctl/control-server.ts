@@ -140,7 +140,6 @@ export async function startControlServer(path: string, modeText: string, target:
         ageSeconds: Math.round((now - (firstSeen.get(worker.id) ?? now)) / 1000),
         served: worker.stats.served,
         inFlight: worker.stats.inFlight,
-        connections: worker.stats.connections ?? null,
         lagMs: worker.stats.lagMs,
         rssBytes: worker.stats.rss,
         cpuSeconds: worker.stats.cpuMicros === undefined ? null : worker.stats.cpuMicros / 1e6,

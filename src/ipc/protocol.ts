@@ -36,12 +36,7 @@ export interface WorkerInit {
   identity?: Identity;
 }
 
-export type ArbiterToWorker =
-  | WorkerInit
-  | { type: 'drain' }
-  | { type: 'stop' }
-  /** Answers a heartbeat that counted connections: the pool's fair share of them per worker (connection-share.ts). */
-  | { type: 'share'; connections: number };
+export type ArbiterToWorker = WorkerInit | { type: 'drain' } | { type: 'stop' };
 
 export type WorkerToArbiter =
   | { type: 'booted' }
@@ -54,7 +49,7 @@ export type WorkerToArbiter =
 export type Direction = 'toWorker' | 'toArbiter';
 
 const knownTypes: Record<Direction, ReadonlySet<string>> = {
-  toWorker: new Set(['init', 'drain', 'stop', 'share']),
+  toWorker: new Set(['init', 'drain', 'stop']),
   toArbiter: new Set(['booted', 'ready', 'heartbeat', 'bootFailed', 'recycle']),
 };
 
@@ -87,12 +82,6 @@ export function validateMessage(direction: Direction, value: unknown): WorkerToA
   }
   if (type === 'heartbeat' && message.responses !== undefined && !isResponseClasses(message.responses)) {
     throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with malformed response counts');
-  }
-  if (type === 'heartbeat' && message.connections !== undefined && !isNumber(message.connections)) {
-    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'heartbeat with a malformed count of connections');
-  }
-  if (type === 'share' && !(isNumber(message.connections) && (message.connections as number) >= 0)) {
-    throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'share without a count of connections');
   }
   if (type === 'recycle' && typeof message.reason !== 'string') {
     throw new ProtocolError('CORRAL_ERR_IPC_BAD_FRAME', 'recycle without a reason');

@@ -8,7 +8,6 @@ import type { CallbackActorLogic } from 'xstate';
 import type { KindCommand } from '../../machines/worker.js';
 import type { ListenerDescriptor, WorkerInit } from '../ipc/protocol.js';
 import type { Logger } from '../log/logger.js';
-import type { ConnectionShare } from './connection-share.js';
 
 export interface RequestCounters {
   inFlight: number;
@@ -17,8 +16,6 @@ export interface RequestCounters {
   timedOut?: number;
   /** Connections closed unserved because the worker could not afford them (at --worker-connections, out of descriptors). */
   dropped?: number;
-  /** Connections open now (workers that share accept with siblings, see connection-share.ts). */
-  connections?: number;
 }
 
 /**
@@ -89,8 +86,6 @@ export interface KindDependencies {
   dispatch?: ConnectionDispatch;
   /** https server options when --certfile/--keyfile are set (after the sslContext hook); serve HTTPS with them. */
   tls?: TlsServerOptions;
-  /** Present when the worker accepts beside siblings: count connections on it, and end those it says to. */
-  share?: ConnectionShare;
 }
 
 /** The actor's input is the loaded app, whatever shape the kind accepts. */

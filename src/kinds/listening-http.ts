@@ -25,7 +25,7 @@ const startedAtKey = Symbol('corral.startedAt');
 type TimedResponse = ServerResponse & { [startedAtKey]?: bigint };
 
 export interface ListeningHttpOptions {
-  dependencies: Pick<KindDependencies, 'listeners' | 'settings' | 'counters' | 'logger' | 'observers' | 'tls' | 'share'>;
+  dependencies: Pick<KindDependencies, 'listeners' | 'settings' | 'counters' | 'logger' | 'observers' | 'tls'>;
   sendBack: (report: KindReport) => void;
   /** Serves one request; the bookkeeping is done around it. */
   handle: (req: IncomingMessage, res: ServerResponse) => void;
@@ -44,7 +44,7 @@ export interface ListeningHttp {
 }
 
 export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepted }: ListeningHttpOptions): ListeningHttp {
-  const { listeners, settings, counters, logger, observers, tls, share } = dependencies;
+  const { listeners, settings, counters, logger, observers, tls } = dependencies;
   const keepAliveMs = settings.keepAlive * 1000;
   const observe = observers.length > 0;
   const onUpgrade = upgrade && guardUpgrade(upgrade, logger);
@@ -74,8 +74,6 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
     (res as TimedResponse)[startedAtKey] = process.hrtime.bigint();
     // Keep-alive 0, or a worker on its way out: one response per connection.
     if (draining || keepAliveMs === 0) res.shouldKeepAlive = false;
-    // Over the pool's fair share: this client reconnects, to a sibling most likely.
-    else if (share && res.shouldKeepAlive && req.httpVersionMajor === 1 && share.endsConnection(req.socket)) res.shouldKeepAlive = false;
     res.on('close', onResponseClose);
     pending.add(res);
     if (observe) for (const observer of observers) observer.started?.(req, res);
@@ -101,7 +99,6 @@ export function listeningHttp({ dependencies, sendBack, handle, upgrade, accepte
       server.maxConnections = settings.workerConnections;
       server.on('drop', onDrop);
       if (accepted) server.on('connection', accepted);
-      if (share) server.on('connection', share.accepted);
       server.on('error', (error: NodeJS.ErrnoException) => {
         // Out of descriptors: shed, not failed (libuv mostly closes such connections itself, unreported).
         if (error.syscall === 'accept' && OUT_OF_DESCRIPTORS.has(error.code ?? '')) return shed(`not accepted (${error.code}: out of file descriptors, see ulimit -n)`);

@@ -28,7 +28,6 @@ const channel = openWorkerSide(pipe, {
       if (!worker) worker = runWorker(message, channel, pipe);
     } else if (message.type === 'drain') void worker?.then((running) => running.send({ type: 'DRAIN' }));
     else if (message.type === 'stop') void worker?.then((running) => running.send({ type: 'STOP' }));
-    else if (message.type === 'share') void worker?.then((running) => running.send({ type: 'SHARE', connections: message.connections }));
   },
   protocolError(error) {
     const logger = createLogger({ level: 'error' });

@@ -13,7 +13,6 @@ import { describeError } from '../errors.js';
 import type { Channel } from '../ipc/channel.js';
 import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
 import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
-import { ConnectionShare } from '../kinds/connection-share.js';
 import { connectionsOf, kindConnections, loadKind, takesDispatch } from '../kinds/registry.js';
 import { dispatchedConnections } from './dispatched-connections.js';
 import type { AccessLog } from '../log/access-log.js';
@@ -71,8 +70,6 @@ export interface WorkerContext {
   tls?: TlsServerOptions;
   /** Set once the worker reported ready: from then on nothing it does is a boot failure. */
   booted: boolean;
-  /** For a worker that accepts beside siblings: its connections, held to the share the arbiter sends. */
-  share?: ConnectionShare;
 }
 
 function requestHookObserver({ hooks, logger, info }: WorkerContext): RequestObserver | undefined {
@@ -104,7 +101,6 @@ export async function createWorkerActor(context: WorkerContext) {
   const heartbeatMs = heartbeatInterval(init.settings.timeout * 1000);
   let lastBeat = performance.now();
   const kind = await loadKind(init.kind, init.cwd);
-  if (init.settings.workers > 1 && connectionsOf(kind) === 'shared') context.share = new ConnectionShare(counters);
   const rss = residentMemory();
   const cpuMicros = () => {
     const { user, system } = process.cpuUsage();
@@ -140,7 +136,6 @@ export async function createWorkerActor(context: WorkerContext) {
         observers,
         dispatch: takesDispatch(kind) ? dispatchedConnections({ idleAccept: connectionsOf(kind) === 'idle-accept', backlog: settings.backlog }) : undefined,
         tls,
-        share: context.share,
       }),
     },
     actions: guardEffects({
@@ -160,7 +155,6 @@ export async function createWorkerActor(context: WorkerContext) {
         lastBeat = now;
         channel.send(heartbeat(lagMs));
       },
-      applyShare: (_, { connections }: { connections: number }) => context.share?.told(connections),
       reportAborted: () => {
         logger.critical(`Worker aborted (pid: ${process.pid}): no heartbeat within the timeout`);
         logger.flush();

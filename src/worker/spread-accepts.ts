@@ -5,8 +5,7 @@
 // which lets the other workers take theirs. It is read when the first server
 // listens, so it is set before the kind starts; a value the operator set stands.
 // libuv 1.45 (Node 20.3) dropped the mode: it accepts one connection per wake-up
-// by itself, with no yield, and ignores the variable. What is left of a burst
-// piled on one worker is shared out later (kinds/connection-share.ts).
+// by itself, with no yield, and ignores the variable.
 
 /** Turns on libuv's single-accept mode for this process's listening servers. */
 export function spreadAccepts(env: NodeJS.ProcessEnv = process.env): void {

@@ -64,7 +64,6 @@ function movesOf(h: Harness): Move[] {
     send({ type: 'ABORTED' }),
     send({ type: 'CRASHED', message: 'boom' }),
     send({ type: 'EFFECT.FAILED', effect: 'sendHeartbeat', message: 'EMFILE' }),
-    send({ type: 'SHARE', connections: 13 }),
     { label: 'kind will throw on DRAIN', run: (h) => (h.kindThrowsOnDrain = true) },
   ];
   if (h.load) {

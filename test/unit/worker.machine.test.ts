@@ -48,7 +48,6 @@ function startWorker({ loadApp = async () => 'app' as unknown, kindStarts = true
       },
       reportEffectFailure: (_, failure: { effect: string; message: string }) => reports.push(`failed ${failure.effect}: ${failure.message}`),
       reportAborted: () => reports.push('aborted'),
-      applyShare: (_, { connections }: { connections: number }) => reports.push(`share ${connections}`),
     }),
   });
   const actor = createActor(machine, { clock, input: { heartbeatMs: HEARTBEAT, gracefulTimeoutMs: GRACEFUL } }).start();
@@ -171,21 +170,6 @@ test('a kind that throws when told to drain ends the worker with exit 1', async 
   await settle();
   assert.is(actor.getSnapshot().status, 'done');
   assert.equal(actor.getSnapshot().output?.exitCode, 1);
-});
-
-test("the arbiter's share of connections is applied while serving, and neither before nor once draining", async () => {
-  const { actor, reports } = startWorker({ loadApp: () => new Promise(() => {}) });
-  actor.send({ type: 'SHARE', connections: 13 });
-  assert.not.ok(reports.includes('share 13'), 'still booting');
-  actor.stop();
-  const serving = startWorker();
-  await settle();
-  serving.actor.send({ type: 'SHARE', connections: 13 });
-  assert.ok(serving.reports.includes('share 13'));
-  serving.actor.send({ type: 'DRAIN' });
-  serving.actor.send({ type: 'SHARE', connections: 7 });
-  assert.not.ok(serving.reports.includes('share 7'), 'draining');
-  assert.equal(serving.actor.getSnapshot().value, { draining: 'pulse' });
 });
 
 test.run();
