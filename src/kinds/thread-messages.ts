@@ -123,3 +123,14 @@ export class MessageBytes {
     return this.all.byteLength > 0 ? [this.all.buffer as ArrayBuffer] : [];
   }
 }
+
+/**
+ * The slots of the handler-time array a pool thread shares with the main thread: [0] its handlers' running
+ * average in microseconds, [HANDLER_STARTED] when the handler it runs now began (handlerClock), 0 between handlers.
+ */
+export const HANDLER_SLOTS = 2;
+export const HANDLER_STARTED = 1;
+/** Milliseconds on a clock both threads read alike (the wall clock's low 31 bits), never 0 (0 means "no handler"). */
+export const handlerClock = () => (Date.now() & 0x7fffffff) || 1;
+/** Milliseconds since `since` (a handlerClock reading), across the clock's wrap. */
+export const handlerClockSince = (since: number) => (handlerClock() - since) & 0x7fffffff;

@@ -18,7 +18,7 @@ import { answerFailure } from '../http/answer-failure.js';
 import { requestLine } from '../http/request-line.js';
 import type { Logger } from '../log/logger.js';
 import { ForwardedRequest, type ForwardSink } from './thread-request-forward.js';
-import { ABORT, CREDIT, DATA, FAIL, HINTS, MessageBytes, type ThreadData, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
+import { ABORT, CREDIT, DATA, FAIL, HANDLER_SLOTS, HANDLER_STARTED, HINTS, MessageBytes, type ThreadData, type ThreadStarted, type ToMain, type ToThread, handlerClockSince } from './thread-messages.js';
 
 /**
  * Requests a thread holds at once. With one, a thread sits idle for every round
@@ -48,7 +48,7 @@ export interface LoadedApp {
 export interface LaneTask {
   port: MessagePort;
   data: ThreadData;
-  /** [0]: the lane's running average of the time its handlers block it, in microseconds (see HandlerTime). */
+  /** The handler times the lane shares (HANDLER_SLOTS): their running average, and when the one running began. */
   handlerMicros: Int32Array;
 }
 
@@ -69,11 +69,17 @@ const QUICK_MICROS = 250;
  * batch still goes back within TURN_MS (thread-task.ts), however many it holds.
  */
 const QUICK_TASKS_PER_THREAD = 64;
+/**
+ * A handler of a quick thread that has run this long is stuck (a lock, a cold cache, a synchronous call):
+ * the thread takes nothing more until it returns, rather than up to QUICK_TASKS_PER_THREAD requests that
+ * would all wait behind it.
+ */
+const STUCK_MS = 2;
 
 class PoolThread implements ForwardSink {
   readonly port: MessagePort;
   /** Written by the lane (see LaneTask); it starts out slow until its handlers are seen to be quick. */
-  private readonly handlerMicros = new Int32Array(new SharedArrayBuffer(4)).fill(QUICK_MICROS * 4);
+  private readonly handlerMicros = new Int32Array(new SharedArrayBuffer(4 * HANDLER_SLOTS)).fill(QUICK_MICROS * 4, 0, 1);
   private readonly stop = new AbortController();
   /** Settles when the lane ends: rejected with the thread's error, or an AbortError once it is stopped. */
   readonly finished: Promise<unknown>;
@@ -98,8 +104,19 @@ class PoolThread implements ForwardSink {
     });
   }
 
+  /** Its handlers return quickly, and the one it runs now (if any) has not been at it for long. */
   get quick() {
-    return this.handlerMicros[0] < QUICK_MICROS;
+    return this.handlerMicros[0] < QUICK_MICROS && !this.runningLong();
+  }
+
+  /** Its handlers return quickly, but the one it runs now has been at it for STUCK_MS or more. */
+  get stuck() {
+    return this.handlerMicros[0] < QUICK_MICROS && this.runningLong();
+  }
+
+  private runningLong(): boolean {
+    const since = Atomics.load(this.handlerMicros, HANDLER_STARTED);
+    return since !== 0 && handlerClockSince(since) >= STUCK_MS;
   }
 
   /** Ends the lane; piscina ends its thread. */
@@ -283,7 +300,9 @@ export class ThreadPool {
       const load = thread.requests.size;
       if (load === 0) return thread;
       if (load >= TASKS_PER_THREAD) continue;
-      const score = thread.sending ? load - TASKS_PER_THREAD : load;
+      // A quick thread whose handler is stuck comes last: whatever it is given waits until that returns (threads
+      // of an app that blocks as a rule are all slow, and keep their order).
+      const score = (thread.sending ? load - TASKS_PER_THREAD : load) + (thread.stuck ? TASKS_PER_THREAD * 2 : 0);
       if (score < bestScore) {
         best = thread;
         bestScore = score;

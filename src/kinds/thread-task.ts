@@ -15,7 +15,7 @@ import { sendServerHeader } from '../http/server-header.js';
 import { sendEarlyHintsWith } from '../http/write-early-hints.js';
 import { countResponseBodyBytes } from '../log/response-body-bytes.js';
 import { type ExchangeSettings, ThreadExchange, type ThreadOutbox } from './thread-exchange.js';
-import { ABORT, ACK, BODY, CREDIT, END, FAIL, HINTS, MessageBytes, REQUEST, type ThreadStarted, type ToMain, type ToThread } from './thread-messages.js';
+import { ABORT, ACK, BODY, CREDIT, END, FAIL, HANDLER_STARTED, HINTS, MessageBytes, REQUEST, type ThreadStarted, type ToMain, type ToThread, handlerClock } from './thread-messages.js';
 import type { LaneTask } from './thread-pool.js';
 import type { ThreadSocket } from './thread-socket.js';
 
@@ -134,7 +134,9 @@ function handle(record: ToThread) {
       const exchange = new ThreadExchange(id, record, outbox, settings);
       exchanges.set(id, exchange);
       const started = performance.now();
+      Atomics.store(handlerMicros, HANDLER_STARTED, handlerClock());
       exchange.run(handler);
+      Atomics.store(handlerMicros, HANDLER_STARTED, 0);
       handlerMs += (Math.min(performance.now() - started, HANDLER_SAMPLE_MAX_MS) - handlerMs) / 8;
       handlerMicros[0] = Math.round(handlerMs * 1000);
       // node's parser ends a bodiless request right after the app was handed it.

@@ -400,4 +400,21 @@ test('--threads is refused below 1', async () => {
   }
 });
 
+test('a handler of a quick thread that gets stuck holds up no other request: the next ones go to other threads', async () => {
+  await withCorral(['-k', 'thread', '--threads', '4', '-w', '1', '-b', '127.0.0.1:0', NODE_APP], async (corral) => {
+    const [url] = await corral.ready();
+    // One at a time: the first thread serves them all and is seen to be quick.
+    for (let i = 0; i < 60; i += 1) assert.is((await request(url, { path: '/where' })).status, 200);
+    const { threadId: quickThread } = JSON.parse((await request(url, { path: '/where' })).body);
+    const stuck = request(url, { path: '/block?ms=1500', timeoutMs: 20_000 });
+    await corral.waitForLine(new RegExp(`thread ${quickThread} blocking 1500 ms`));
+    let stuckDone = false;
+    void stuck.then(() => (stuckDone = true));
+    const answers = await Promise.all(Array.from({ length: 20 }, () => request(url, { path: '/where', timeoutMs: 20_000 })));
+    assert.not.ok(stuckDone, `the other requests were answered only after the stuck handler returned: ${answers.map((answer) => answer.body).join(' ')}`);
+    for (const answer of answers) assert.is.not(JSON.parse(answer.body).threadId, quickThread, 'a request waited behind the stuck handler');
+    assert.is((await stuck).status, 200);
+  });
+});
+
 test.run();
