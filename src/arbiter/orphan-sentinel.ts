@@ -62,6 +62,9 @@ export function startOrphanSentinel(logger: Pick<Logger, 'warning'>): OrphanSent
       });
     } catch (error) {
       logger.warning(`No orphan sentinel (${(error as Error).message}); a blocked worker may outlive a killed arbiter`);
+      // Nobody will read what would be told to it: keep nothing.
+      closed = true;
+      waiting.length = 0;
       return;
     }
     input = child.stdin as Socket;

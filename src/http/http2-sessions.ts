@@ -53,9 +53,8 @@ export interface Http2SessionsOptions {
 interface OpenStreams {
   open: number;
   lastClosed: () => void;
-  /** Bytes the connection had read and written at the last sweep, and since when that figure has not changed (ms). */
+  /** Bytes the connection had read and written at the last sweep. */
   moved: number;
-  quietSince: number;
   /**
    * Since when (ms) a sweep has seen bytes waiting for the client, in that quiet spell. A response the app
    * has just written waits in node's queue for a moment too: only a wait that lasts is the client's doing.
@@ -180,7 +179,6 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
         else idle = setTimeout(closeIfIdle, keepAliveMs).unref();
       },
       moved: 0,
-      quietSince: performance.now(),
       waitingSince: undefined,
       peer: session.socket?.remoteAddress,
     };
@@ -217,7 +215,6 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
       const moved = socket.bytesRead + socket.bytesWritten;
       if (moved !== streams.moved) {
         streams.moved = moved;
-        streams.quietSince = now;
         streams.waitingSince = undefined;
         continue;
       }

@@ -18,14 +18,14 @@ const tell = (message: DispatchFromWorker, handle?: unknown, done?: (error: Erro
 const RETRY_ACCEPT_MS = 1000;
 
 /**
- * Accepts one connection at a time on the first listening socket, only while asked to. libuv accepts in a
- * loop while a listening handle is open, calling back for each connection, and only a closed handle ends that
- * loop; so once a connection is taken, the handle is closed unless the worker has asked for the next one by the
- * end of that connection's turn. node runs every tick and microtask queued in that turn before libuv accepts
- * again, and a quick answer (the app answered at once, and node finished writing it) is done by then: the
- * worker is free, asks again, and the handle stays open, so the next connection waiting is accepted in the
- * same loop turn with no listen or close between. A worker still busy then has closed its handle: it never
- * takes a connection it cannot serve now. One server serves every idle spell (a closed server listens again).
+ * Accepts one connection at a time on the first listening socket, only while asked to. libuv accepts while a
+ * listening handle is open (in a loop before libuv 1.45, one connection per wake-up since), and only a closed
+ * handle stops it; so once a connection is taken, the handle is closed unless the worker has asked for the next
+ * one by the end of that connection's turn. node runs every tick and microtask queued in that turn before libuv
+ * accepts again, and a quick answer (the app answered at once, and node finished writing it) is done by then:
+ * the worker is free, asks again, and the handle stays open, so the next connection waiting is accepted at the
+ * next wake-up with no listen or close between. A worker still busy then has closed its handle: it never takes
+ * a connection it cannot serve now. One server serves every idle spell (a closed server listens again).
  */
 function oneAtATime(backlog: number) {
   const server = net.createServer({ pauseOnConnect: true });
