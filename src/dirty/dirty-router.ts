@@ -85,14 +85,20 @@ export function startDirtyRouter({ logger, queueLimit, queueBytesLimit, timeoutM
     metrics.failed(call.request.name, code, (Date.now() - call.arrivedAt) / 1000);
   };
 
+  /** Takes the call at `index` out of the queue, its bytes and its queue deadline with it. */
+  const unqueue = (index: number): PendingCall => {
+    const [call] = queue.splice(index, 1);
+    queuedBytes -= call.request.args.byteLength;
+    clearTimeout(call.queueTimer);
+    return call;
+  };
+
   const dispatch = () => {
     if (closed) return;
     while (queue.length > 0) {
       const free = pool.callable().find((id) => !busy.has(id) && pipes.has(id));
       if (!free) return;
-      const call = queue.shift()!;
-      queuedBytes -= call.request.args.byteLength;
-      clearTimeout(call.queueTimer);
+      const call = unqueue(0);
       const callId = nextCallId++;
       // The deadline counts from the call's arrival: time in the queue is time the caller waited.
       const remaining = call.timeoutMs > 0 ? Math.max(1, call.timeoutMs - (Date.now() - call.arrivedAt)) : 0;
@@ -169,8 +175,7 @@ export function startDirtyRouter({ logger, queueLimit, queueBytesLimit, timeoutM
       call.queueTimer = setTimeout(() => {
         const index = queue.indexOf(call);
         if (index < 0) return;
-        queue.splice(index, 1);
-        queuedBytes -= size;
+        unqueue(index);
         fail(call, 'CORRAL_ERR_DIRTY_TIMEOUT', `dirty call '${request.name}' waited ${call.timeoutMs} ms for a free dirty process (all busy); add some (--dirty-workers) or allow longer`);
       }, call.timeoutMs);
     }
@@ -204,10 +209,7 @@ export function startDirtyRouter({ logger, queueLimit, queueBytesLimit, timeoutM
     client.once('close', () => {
       for (const [callId, call] of running) if (call.client === client && call.request.stream) pipes.get(call.processId)?.({ t: 'cancel', id: callId });
       for (let index = queue.length - 1; index >= 0; index--) {
-        if (queue[index].client !== client) continue;
-        const [gone] = queue.splice(index, 1);
-        queuedBytes -= gone.request.args.byteLength;
-        clearTimeout(gone.queueTimer);
+        if (queue[index].client === client) unqueue(index);
       }
     });
   });
