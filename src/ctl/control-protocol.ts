@@ -50,6 +50,9 @@ export interface WorkerRow {
   retiring: boolean;
 }
 
+/** The state shown for a process: one told to leave that still serves its last requests is draining. */
+export const shownState = ({ state, retiring }: { state: string; retiring: boolean }) => (retiring && state.startsWith('serving') ? 'draining' : state);
+
 export interface StatusReply {
   arbiter: ArbiterSummary;
   workers: WorkerRow[];

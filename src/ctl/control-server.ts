@@ -20,6 +20,7 @@ import {
   MAX_CONTROL_FRAME_BYTES,
   type StatusReply,
   parseControlRequest,
+  shownState,
 } from './control-protocol.js';
 import { controlDirectory } from './control-path.js';
 import { listenWithMode } from './listen-with-mode.js';
@@ -135,7 +136,7 @@ export async function startControlServer(path: string, modeText: string, target:
         id: worker.id,
         pid: worker.pid,
         kind: target.kind,
-        state: worker.retiring && worker.state.startsWith('serving') ? 'draining' : worker.state,
+        state: shownState(worker),
         generation: worker.generation,
         ageSeconds: Math.round((now - (firstSeen.get(worker.id) ?? now)) / 1000),
         served: worker.stats.served,
@@ -165,7 +166,7 @@ export async function startControlServer(path: string, modeText: string, target:
     const listed = new Set<string>();
     for (const row of dirty.processes) {
       listed.add(row.id);
-      const state = row.retiring && row.state.startsWith('serving') ? 'draining' : row.state;
+      const state = shownState(row);
       if (view.dirtyProcesses.get(row.id)?.state === state) continue;
       view.dirtyProcesses.set(row.id, { pid: row.pid, state });
       view.send({ at: at(), type: 'dirty-process', id: row.id, pid: row.pid, state });

@@ -5,7 +5,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { CorralError, UsageError, describeError } from '../errors.js';
 import { FrameDecoder, encodeFrame } from '../ipc/frame-codec.js';
-import { CONTROL_COMMANDS, CONTROL_PROTOCOL_VERSION, type ControlEvent, type ControlReply, type ControlRequest, MAX_CONTROL_FRAME_BYTES, type StatusReply } from './control-protocol.js';
+import { CONTROL_COMMANDS, CONTROL_PROTOCOL_VERSION, type ControlEvent, type ControlReply, type ControlRequest, MAX_CONTROL_FRAME_BYTES, type StatusReply, shownState } from './control-protocol.js';
 import { locateServer } from './locate-server.js';
 import { checkControlSocket, checkSocketDirectory } from './path-safety.js';
 import { printable, printableJson, printableStrings } from './printable.js';
@@ -67,7 +67,7 @@ const cpuShare = (cpuSeconds: number | null | undefined, ageSeconds: number) => 
 
 function renderDirty(dirty: NonNullable<StatusReply['dirty']>): string {
   const head = `dirty pool [${dirty.module}]: ${dirty.state}, generation ${dirty.generation}, ${dirty.workers} process(es) wanted, ${dirty.queued} call(s) waiting`;
-  const rows = dirty.processes.map((p) => [String(p.pid ?? '-'), p.retiring && p.state.startsWith('serving') ? 'draining' : p.state, String(p.generation), p.running ?? '-']);
+  const rows = dirty.processes.map((p) => [String(p.pid ?? '-'), shownState(p), String(p.generation), p.running ?? '-']);
   const calls = Object.entries(dirty.functions).map(([name, f]) => [name, String(f.calls), String(f.failures), String(f.timeouts), f.calls > 0 ? ((f.seconds / f.calls) * 1000).toFixed(1) : '-']);
   return `${head}\n\n${table(['PID', 'STATE', 'GEN', 'RUNNING'], rows)}${calls.length ? `\n\n${table(['FUNCTION', 'CALLS', 'FAILED', 'TIMED OUT', 'MEAN MS'], calls)}` : ''}`;
 }
