@@ -288,6 +288,12 @@ export class ThreadPool {
    * The first thread with quick handlers that has room; else an idle thread;
    * else, under the limit, one that already has a message going this turn (one
    * message for several requests costs far less than one each), else the least busy.
+   *
+   * A quick thread whose handler is stuck takes nothing while another thread
+   * could: whatever it is given waits until that handler returns, and a request
+   * kept waiting here goes to the first thread that answers one. When every
+   * thread is stuck, the least busy takes it, to run as soon as its handler
+   * returns. (Threads of an app that blocks as a rule are all slow, never stuck.)
    */
   private pick(): PoolThread | undefined {
     for (const thread of this.threads) {
@@ -295,20 +301,25 @@ export class ThreadPool {
     }
     let best: PoolThread | undefined;
     let bestScore = Infinity;
+    let onlyStuck = true;
+    let leastBusyStuck: PoolThread | undefined;
     for (const thread of this.threads) {
       if (!thread.usable) continue;
       const load = thread.requests.size;
+      if (thread.stuck) {
+        if (load < TASKS_PER_THREAD && load < (leastBusyStuck?.requests.size ?? Infinity)) leastBusyStuck = thread;
+        continue;
+      }
+      onlyStuck = false;
       if (load === 0) return thread;
       if (load >= TASKS_PER_THREAD) continue;
-      // A quick thread whose handler is stuck comes last: whatever it is given waits until that returns (threads
-      // of an app that blocks as a rule are all slow, and keep their order).
-      const score = (thread.sending ? load - TASKS_PER_THREAD : load) + (thread.stuck ? TASKS_PER_THREAD * 2 : 0);
+      const score = thread.sending ? load - TASKS_PER_THREAD : load;
       if (score < bestScore) {
         best = thread;
         bestScore = score;
       }
     }
-    return best;
+    return onlyStuck ? leastBusyStuck : best;
   }
 
   private dispatch(request: ForwardedRequest): void {
