@@ -153,9 +153,10 @@ const drawnArrows = (page: Page, scope: string) =>
   });
 
 test('every transition of the arbiter and worker charts is drawn, and the one last taken is marked', async () => {
+  const bootGate = join(tmp, 'boot-gate');
   const browser = await launchBrowser();
   try {
-    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', app], async (corral) => {
+    await withCorral(['-w', '2', '-b', '127.0.0.1:0', '--inspector', '0', fixture('gated-boot-app.js')], async (corral) => {
       await corral.ready();
       const { match } = await corral.waitForLine(/\[INFO\] Inspector: (http:\/\/127\.0\.0\.1:\d+\/)$/);
       const charts = JSON.parse((await request(match[1], { path: '/charts' })).body) as Record<'arbiter' | 'workerHandle', { edges: Edge[] }>;
@@ -191,19 +192,23 @@ test('every transition of the arbiter and worker charts is drawn, and the one la
 
       // A HUP rolls the workers: the arbiter's arrow last taken is the one that ends the roll (and only it,
       // though another arrow leaves rolling for steady on the event that was being handled).
+      // The new workers wait at import while the gate stands, so the roll lasts until the page has been read.
+      writeFileSync(bootGate, '');
       corral.signal('SIGHUP');
-      // While the new workers boot (a second or more), the arrow into rolling is marked: the one of the
+      // While the new workers boot, the arrow into rolling is marked: the one of the
       // two on `reloadConfig done` whose guard held (the count of workers did not change), not both.
       const rolling = await waitFor('the config re-read, rolling', () => drawnEdges(page, '#arbiter', '.edge.taken'), (taken) => taken.some((edge) => edge.includes('reloadConfig done')), 30_000);
       assert.equal(rolling, ['arbiter.serving.reloading.rereading → arbiter.serving.reloading.rolling: reloadConfig done']);
+      rmSync(bootGate);
       await waitFor('the reload rolled, its last arrow marked', () => drawnEdges(page, '#arbiter', '.edge.taken'), (taken) => taken.some((edge) => edge.includes('rollingDone')), 30_000);
       assert.equal(await drawnEdges(page, '#arbiter', '.edge.taken'), ['arbiter.serving.reloading.rolling → arbiter.serving.steady: always [rollingDone]']);
       assert.ok(await page.$('#arbiter g.state.active[data-path="serving.steady"]'));
       mkdirSync(OUTPUT, { recursive: true });
       await page.screenshot({ path: join(OUTPUT, 'inspector-transitions.png'), fullPage: true });
       assert.equal(errors, [], 'no script error on the page');
-    }, { env });
+    }, { env: { ...env, BOOT_GATE: bootGate } });
   } finally {
+    rmSync(bootGate, { force: true });
     await browser.close();
   }
 });
