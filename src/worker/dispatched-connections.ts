@@ -113,11 +113,15 @@ export function dispatchedConnections({ idleAccept, backlog }: { idleAccept: boo
     handBack(socket, head, sent) {
       // The raw handle, not the socket: the arbiter wraps it to read no more than the request's first bytes.
       // A raw handle is not closed by the send: this process's copy is closed once it is written.
-      const handle = (socket as Socket & { _handle?: unknown })._handle;
+      const handle = (socket as Socket & { _handle?: { readStop(): number; reading: boolean } })._handle;
       if (!handle) {
         socket.destroy();
         return sent();
       }
+      // This process reads no more of it (a socket that waited for its first bytes was reading): what comes
+      // next is the arbiter's to read, not lost here before the copy is closed.
+      handle.reading = false;
+      handle.readStop();
       tell({ type: 'corral:handed-back', head: head.toString('base64') }, handle, () => {
         socket.destroy();
         sent();

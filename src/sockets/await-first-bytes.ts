@@ -1,0 +1,46 @@
+// Waiting, with the worker asleep, for a just-accepted connection's first bytes:
+// a worker that accepts for itself serves a connection whose request has begun
+// and hands one still silent to the arbiter (see src/kinds/sync.ts). It reads
+// through the socket, so it wakes as soon as they come; when the wait is over,
+// reading stops, and what comes later stays in the kernel for whoever the
+// socket is handed to.
+import type { Socket } from 'node:net';
+
+/**
+ * Calls `done` once with the first bytes `socket` sends, within `graceMs`: an empty buffer if none came (the
+ * socket is left as accepted, reading nothing, to be handed on), `'closed'` if the client closed or reset it.
+ */
+export function awaitFirstBytes(socket: Socket, graceMs: number, done: (first: Buffer | 'closed') => void): void {
+  let settled = false;
+  const settle = (first: Buffer | 'closed') => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    socket.off('readable', onReadable);
+    socket.off('end', onGone);
+    socket.off('error', onGone);
+    socket.off('close', onGone);
+    done(first);
+  };
+  const onGone = () => settle('closed');
+  const onReadable = () => {
+    const chunk: Buffer | null = socket.read();
+    if (chunk) settle(chunk);
+    else if (socket.readableEnded) onGone();
+  };
+  const timer = setTimeout(() => {
+    const late: Buffer | null = socket.read();
+    if (late) return settle(late);
+    // Whatever comes now stays in the kernel, for the arbiter to read.
+    const handle = (socket as Socket & { _handle?: { readStop(): number; reading: boolean } })._handle;
+    if (handle) {
+      handle.reading = false;
+      handle.readStop();
+    }
+    settle(Buffer.alloc(0));
+  }, graceMs);
+  socket.on('end', onGone);
+  socket.on('error', onGone);
+  socket.on('close', onGone);
+  socket.on('readable', onReadable);
+}
