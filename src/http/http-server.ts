@@ -7,7 +7,6 @@
 // or the h2c preface) is handed to the HTTP/2 sessions instead (http2-sessions.ts).
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type https from 'node:https';
-import { createRequire } from 'node:module';
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
@@ -27,9 +26,10 @@ import { skipSecondEnd } from '../sockets/end-once.js';
 import { ASKS_TO_UPGRADE, HAS_TRANSFER_CODING, requestScreen } from './screen-request.js';
 import { sendServerHeader } from './server-header.js';
 import { sendEarlyHintsWith, writeHttp1EarlyHints } from './write-early-hints.js';
+import { nodeBuiltin } from '../node-builtin.js';
 
 /** node:https (and TLS with it) loads only for a server that speaks TLS. */
-const loadHttps = () => createRequire(import.meta.url)('node:https') as typeof https;
+const loadHttps = () => nodeBuiltin<typeof https>('node:https');
 
 export type UpgradeListener = (req: IncomingMessage, socket: Duplex, head: Buffer) => void;
 

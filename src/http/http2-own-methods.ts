@@ -8,9 +8,9 @@
 // from its prototypes.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { IncomingMessage as NodeIncomingMessage } from 'node:http';
-import { createRequire } from 'node:module';
 import { Readable } from 'node:stream';
 import type { NodeHandler } from '../app/app-shape.js';
+import { nodeBuiltin } from '../node-builtin.js';
 
 type Descriptors = PropertyDescriptorMap;
 let descriptors: { request: Descriptors; response: Descriptors } | undefined;
@@ -27,7 +27,7 @@ function ownDescriptors(prototype: object, extra: Descriptors = {}): Descriptors
 /** node:http2 loads only once an HTTP/2 request reaches such an app. */
 function http2Descriptors() {
   if (descriptors) return descriptors;
-  const http2 = createRequire(import.meta.url)('node:http2') as typeof import('node:http2');
+  const http2 = nodeBuiltin<typeof import('node:http2')>('node:http2');
   descriptors = {
     // IncomingMessage's _destroy would destroy "the socket": on HTTP/2, the stream. Readable's is what the request had.
     request: ownDescriptors(http2.Http2ServerRequest.prototype, { _destroy: { value: Readable.prototype._destroy, configurable: true, writable: true } }),

@@ -22,6 +22,7 @@ import { BadRequest } from './bad-request.js';
 import { forwardedClient } from './forwarded-client.js';
 import { http2RequestScreen } from './screen-http2-request.js';
 import { sendHttp2EarlyHints } from './write-early-hints.js';
+import { monotonicMs } from '../monotonic-ms.js';
 
 export interface Http2Sessions {
   /** Serves a connection in HTTP/2: a TLS socket that negotiated h2, or a cleartext one with its preface put back. */
@@ -207,7 +208,7 @@ export function http2Sessions({ settings, logger, onRequest, observed, inFlight 
    */
   const sweepMs = Math.max(250, Math.min(5000, stallMs / 4));
   const sweepStalled = () => {
-    const now = performance.now();
+    const now = monotonicMs();
     for (const session of sessions) {
       const streams = (session as Counted)[openStreamsKey];
       if (!streams || session.destroyed) continue;

@@ -3,10 +3,10 @@
 // HUP serve a renewed certificate. The sslContext hook may adjust the options.
 import { readFileSync } from 'node:fs';
 import type { ServerOptions } from 'node:https';
-import { createRequire } from 'node:module';
 import type { Settings } from '../config/schema.js';
 import { SettingError } from '../errors.js';
 import { alpnProtocols } from './http-protocols.js';
+import { nodeBuiltin } from '../node-builtin.js';
 
 export type TlsSettings = Pick<Settings, 'certfile' | 'keyfile' | 'caCerts' | 'certReqs' | 'ciphers'> & Partial<Pick<Settings, 'httpProtocols'>>;
 
@@ -47,7 +47,7 @@ export function tlsServerOptions(settings: TlsSettings): ServerOptions | undefin
   };
   try {
     // node:tls loads only when there is a certificate to check.
-    (createRequire(import.meta.url)('node:tls') as typeof import('node:tls')).createSecureContext(options);
+    nodeBuiltin<typeof import('node:tls')>('node:tls').createSecureContext(options);
   } catch (error) {
     throw new SettingError('certfile', `the TLS settings are not usable: ${(error as Error).message} (certfile ${certfile}, keyfile ${keyfile}${ciphers ? `, ciphers ${ciphers}` : ''}).`);
   }

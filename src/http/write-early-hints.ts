@@ -10,9 +10,9 @@
 // the process keeps node's own writeEarlyHints.
 import { type IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2SecureServer, Http2Server } from 'node:http2';
-import { createRequire } from 'node:module';
 import { type EarlyHints, EarlyHintsTooLate, earlyHintFields, http1EarlyHints, takesInterimResponses } from './early-hints.js';
 import { requestLine } from './request-line.js';
+import { nodeBuiltin } from '../node-builtin.js';
 
 /** Sends checked fields (flat name/value pairs, never empty) ahead of `res`'s final response. */
 export type EarlyHintsSender = (res: ServerResponse, fields: string[], callback?: () => void) => void;
@@ -39,7 +39,7 @@ export function sendEarlyHintsWith(server: object, send: EarlyHintsSender): void
 export function sendHttp2EarlyHints(server: Http2Server | Http2SecureServer): void {
   (server as unknown as WithSender)[senderKey] = writeHttp2EarlyHints;
   // node:http2 is loaded already: the server is one of its.
-  const { Http2ServerResponse } = createRequire(import.meta.url)('node:http2') as typeof import('node:http2');
+  const { Http2ServerResponse } = nodeBuiltin<typeof import('node:http2')>('node:http2');
   patchWriteEarlyHints(Http2ServerResponse.prototype);
 }
 

@@ -3,6 +3,7 @@
 // logged at most once a second, so a flood costs a line a second, not a line
 // per connection.
 import type { Logger } from '../log/logger.js';
+import { monotonicMs } from '../monotonic-ms.js';
 
 const INTERVAL_MS = 1000;
 
@@ -13,7 +14,7 @@ export function sheddingLog(logger: Logger, intervalMs = INTERVAL_MS): (reason: 
   let timer: NodeJS.Timeout | undefined;
   const flush = () => {
     timer = undefined;
-    lastLoggedAt = performance.now();
+    lastLoggedAt = monotonicMs();
     let total = 0;
     for (const count of counts.values()) total += count;
     const reasons = [...counts].map(([reason, count]) => `${count} ${reason}`).join(', ');
@@ -22,7 +23,7 @@ export function sheddingLog(logger: Logger, intervalMs = INTERVAL_MS): (reason: 
   };
   // A timer may fire a little early by this clock (libuv measures from its cached loop time): it waits out the rest.
   const flushWhenDue = () => {
-    const wait = lastLoggedAt + intervalMs - performance.now();
+    const wait = lastLoggedAt + intervalMs - monotonicMs();
     if (wait <= 0) return flush();
     // Never holds the worker up on its way out: a last count is worth less than a prompt exit.
     timer = setTimeout(flushWhenDue, Math.max(1, Math.ceil(wait))).unref();

@@ -10,7 +10,7 @@
 // the old descriptor twice. A log writer's contract here is the opposite on
 // each count, so it is written out: a queue, one write in flight, and drops.
 import { close, closeSync, constants, fstatSync, openSync, write, writeSync } from 'node:fs';
-import { isatty } from 'node:tty';
+import { nodeBuiltin } from '../node-builtin.js';
 
 /** One write() takes at most this much of the queue. */
 const MAX_WRITE_BYTES = 64 * 1024;
@@ -74,7 +74,7 @@ function nonBlockingTwin(fd: number): number | undefined {
 function mayWaitOnAReader(fd: number): boolean {
   try {
     const stat = fstatSync(fd);
-    return stat.isFIFO() || stat.isSocket() || (stat.isCharacterDevice() && isatty(fd));
+    return stat.isFIFO() || stat.isSocket() || (stat.isCharacterDevice() && nodeBuiltin<typeof import('node:tty')>('node:tty').isatty(fd));
   } catch {
     return true;
   }

@@ -24,6 +24,7 @@ import { connectionBudget, softFileLimit } from './connection-budget.js';
 import { residentMemory } from './resident-memory.js';
 import { watchStrayListeners } from './stray-listeners.js';
 import { spreadAccepts } from './spread-accepts.js';
+import { monotonicMs } from '../monotonic-ms.js';
 
 /** Frequent enough that a few can be missed before the timeout fires. */
 const heartbeatInterval = (timeoutMs: number) => (timeoutMs > 0 ? Math.max(50, Math.min(1000, timeoutMs / 4)) : 1000);
@@ -99,7 +100,7 @@ export async function createWorkerActor(context: WorkerContext) {
   const tls = await serverTlsOptions(context);
   const counters: RequestCounters = { inFlight: 0, served: 0 };
   const heartbeatMs = heartbeatInterval(init.settings.timeout * 1000);
-  let lastBeat = performance.now();
+  let lastBeat = monotonicMs();
   const kind = await loadKind(init.kind, init.cwd);
   const rss = residentMemory();
   const cpuMicros = () => {
@@ -142,7 +143,7 @@ export async function createWorkerActor(context: WorkerContext) {
       reportBooted: () => channel.send({ type: 'booted' }),
       reportReady: () => {
         context.booted = true;
-        lastBeat = performance.now();
+        lastBeat = monotonicMs();
         channel.send({ type: 'ready' });
       },
       reportBootFailure: (_, failure: { code: number; message: string }) => {
@@ -150,7 +151,7 @@ export async function createWorkerActor(context: WorkerContext) {
         channel.send({ type: 'bootFailed', code: failure.code, message: failure.message });
       },
       sendHeartbeat: () => {
-        const now = performance.now();
+        const now = monotonicMs();
         const lagMs = Math.max(0, now - lastBeat - heartbeatMs);
         lastBeat = now;
         channel.send(heartbeat(lagMs));
@@ -164,10 +165,10 @@ export async function createWorkerActor(context: WorkerContext) {
         const seen = effectFailures.get(failure.effect) ?? { loggedAt: -Infinity, unlogged: 0 };
         effectFailures.set(failure.effect, seen);
         seen.unlogged += 1;
-        if (performance.now() - seen.loggedAt < EFFECT_FAILURE_LOG_MS) return;
+        if (monotonicMs() - seen.loggedAt < EFFECT_FAILURE_LOG_MS) return;
         const times = seen.unlogged === 1 ? '' : ` (${seen.unlogged} times since the last report)`;
         logger.error(`Worker (pid: ${process.pid}) could not ${failure.effect}${times}: ${failure.message}; carrying on`);
-        seen.loggedAt = performance.now();
+        seen.loggedAt = monotonicMs();
         seen.unlogged = 0;
       },
     }),
