@@ -174,6 +174,10 @@ export class ThreadPool {
   private nextId = 1;
   private flushScheduled = false;
   private sweep: NodeJS.Timeout | undefined;
+  /** Looks at the waiting requests again while a stuck thread keeps them waiting (its handler's return is no event here). */
+  private recheck: NodeJS.Timeout | undefined;
+  /** The last pick found no thread but passed over a stuck one with room, which may be free any moment. */
+  private stuckTurnedAway = false;
   private destroyed = false;
   private booted = false;
   /** Resolves once every thread has loaded the app; rejects with the first load failure. */
@@ -231,6 +235,7 @@ export class ThreadPool {
   async destroy(): Promise<void> {
     this.destroyed = true;
     clearInterval(this.sweep);
+    clearTimeout(this.recheck);
     for (const thread of this.threads) thread.end();
     await this.piscina.destroy();
   }
@@ -296,6 +301,7 @@ export class ThreadPool {
    * returns. (Threads of an app that blocks as a rule are all slow, never stuck.)
    */
   private pick(): PoolThread | undefined {
+    this.stuckTurnedAway = false;
     for (const thread of this.threads) {
       if (thread.usable && thread.quick && thread.requests.size < QUICK_TASKS_PER_THREAD) return thread;
     }
@@ -319,14 +325,37 @@ export class ThreadPool {
         bestScore = score;
       }
     }
-    return onlyStuck ? leastBusyStuck : best;
+    if (onlyStuck) return leastBusyStuck;
+    if (!best && leastBusyStuck) this.stuckTurnedAway = true;
+    return best;
   }
 
   private dispatch(request: ForwardedRequest): void {
+    // Behind those already waiting, in order.
+    if (this.waiting.length > 0) {
+      this.waiting.push(request);
+      return this.dispatchWaiting();
+    }
     const thread = this.pick();
-    if (!thread) return void this.waiting.push(request);
+    if (!thread) {
+      this.waiting.push(request);
+      return this.recheckWhileStuck();
+    }
     thread.requests.add(request);
     request.start(thread);
+  }
+
+  /**
+   * A stuck thread's handler may return with no request settled (a response streamed on for minutes): the
+   * waiting requests are looked at again every STUCK_MS while a stuck thread is what keeps them waiting.
+   */
+  private recheckWhileStuck(): void {
+    if (!this.stuckTurnedAway || this.recheck || this.destroyed) return;
+    this.recheck = setTimeout(() => {
+      this.recheck = undefined;
+      this.dispatchWaiting();
+    }, STUCK_MS);
+    this.recheck.unref();
   }
 
   private receive(records: ToMain[]): void {
@@ -375,7 +404,7 @@ export class ThreadPool {
         continue;
       }
       const thread = this.pick();
-      if (!thread) return;
+      if (!thread) return this.recheckWhileStuck();
       this.waiting.shift();
       thread.requests.add(request);
       request.start(thread);

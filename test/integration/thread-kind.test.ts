@@ -406,8 +406,8 @@ test('a handler of a quick thread that gets stuck holds up no other request: the
     // One at a time: the first thread serves them all and is seen to be quick.
     for (let i = 0; i < 60; i += 1) assert.is((await request(url, { path: '/where' })).status, 200);
     const { threadId: quickThread } = JSON.parse((await request(url, { path: '/where' })).body);
-    const stuck = request(url, { path: '/block?ms=1500', timeoutMs: 20_000 });
-    await corral.waitForLine(new RegExp(`thread ${quickThread} blocking 1500 ms`));
+    const stuck = request(url, { path: '/block?ms=3000', timeoutMs: 20_000 });
+    await corral.waitForLine(new RegExp(`thread ${quickThread} blocking 3000 ms`));
     let stuckDone = false;
     void stuck.then(() => (stuckDone = true));
     // Each takes 100 ms, so all 20 are in before the other threads answer any: more than those threads hold at
@@ -416,6 +416,29 @@ test('a handler of a quick thread that gets stuck holds up no other request: the
     assert.not.ok(stuckDone, `the other requests were answered only after the stuck handler returned: ${answers.map((answer) => answer.body).join(' / ')}`);
     for (const answer of answers) assert.not.match(answer.body, new RegExp(`in thread ${quickThread}$`), 'a request waited behind the stuck handler');
     assert.is((await stuck).status, 200);
+  });
+});
+
+test('requests kept waiting by a stuck thread go to it once its handler returns, though no request has ended', async () => {
+  await withCorral(['-k', 'thread', '--threads', '2', '-w', '1', '-b', '127.0.0.1:0', NODE_APP], async (corral) => {
+    const [url] = await corral.ready();
+    for (let i = 0; i < 60; i += 1) assert.is((await request(url, { path: '/where' })).status, 200);
+    const { threadId: quickThread } = JSON.parse((await request(url, { path: '/where' })).body);
+    // The quick thread blocks 1 s, then keeps its response open 8 s more: no request ends meanwhile.
+    const streaming = request(url, { path: '/block-then-hold?ms=1000&then=8000', timeoutMs: 20_000 });
+    await corral.waitForLine(new RegExp(`thread ${quickThread} blocking 1000 ms`));
+    // The other thread takes 4 requests held 6 s: all it holds at once.
+    let heldDone = false;
+    const held = Promise.all(Array.from({ length: 4 }, () => request(url, { path: '/hold?ms=6000', timeoutMs: 20_000 }))).then((answers) => {
+      heldDone = true;
+      return answers;
+    });
+    await waitUntil(() => corral.lines.filter((line) => /thread \d+ holding 6000 ms/.test(line)).length === 4, { what: 'the other thread full' });
+    const waited = await request(url, { path: '/where', timeoutMs: 20_000 });
+    assert.not.ok(heldDone, 'the waiting request was answered only when a held one ended');
+    assert.is(JSON.parse(waited.body).threadId, quickThread);
+    for (const answer of await held) assert.is(answer.status, 200);
+    assert.is((await streaming).status, 200);
   });
 });
 
