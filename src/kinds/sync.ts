@@ -18,6 +18,7 @@ import type { RecognisedApp } from '../app/recognise-app.js';
 import { createHttpServer } from '../http/http-server.js';
 import { awaitFirstBytes } from '../sockets/await-first-bytes.js';
 import { bytesWaiting } from '../sockets/bytes-waiting.js';
+import { waitBudget } from '../sockets/wait-budget.js';
 import { requestListenerFor } from '../http/request-listener.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 import { alpnProtocols } from '../http/http-protocols.js';
@@ -31,6 +32,13 @@ import { alpnProtocols } from '../http/http-protocols.js';
  * request). Only a client that really is silent (a browser's preconnect, an attack) holds the worker this long.
  */
 const SILENT_GRACE_MS = 2;
+/**
+ * The share of a worker's time that graces ending in silence may take (and the most at once, in ms): past it, a
+ * silent connection goes to the arbiter at once, so a flood of connections that never speak costs each worker
+ * at most 5 % of its time, not all of it (at 2 ms each, 500 a second would hold a worker for good).
+ */
+const SILENT_GRACE_SHARE = 0.05;
+const SILENT_GRACE_BURST_MS = 50;
 
 function create({ counters, logger, observers, dispatch, settings, tls }: KindDependencies) {
   return fromCallback<{ type: 'DRAIN' }, { app: unknown }>(({ input, sendBack, receive }) => {
@@ -48,6 +56,9 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
     /** Connections wait at the arbiter: the next idle spell is offered to it instead of accepting. */
     let arbiterWaiting = false;
     let stopAccepting: (() => void) | undefined;
+    /** The kind was stopped: it takes nothing more, whatever settles on the way out. */
+    let stopped = false;
+    const silentGraces = waitBudget(SILENT_GRACE_SHARE, SILENT_GRACE_BURST_MS);
     /** What frees the worker when a connection's answer is done. */
     const connectionDone = new WeakMap<object, () => void>();
 
@@ -80,6 +91,7 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
     };
     /** Free for one more connection: from the arbiter if some wait there, else from the listening socket. */
     const idle = () => {
+      if (stopped) return;
       if (draining) return sendBack({ type: 'KIND.DRAINED' });
       if (!arbiterWaiting) return accepting();
       quitAccepting();
@@ -131,10 +143,14 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
       const head = bytesWaiting(socket);
       if (head === 'closed') return dropped(socket);
       if (head === 'unknown' || head.length > 0) return serve(socket, head === 'unknown' ? Buffer.alloc(0) : head);
+      if (!silentGraces.allows()) return handBack(socket, head);
       awaitFirstBytes(socket, SILENT_GRACE_MS, (first) => {
         if (first === 'closed') dropped(socket);
         else if (first.length > 0 && !draining) serve(socket, first);
-        else handBack(socket, first);
+        else {
+          if (first.length === 0) silentGraces.spend(SILENT_GRACE_MS);
+          handBack(socket, first);
+        }
       });
     };
 
@@ -167,6 +183,7 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
     sendBack({ type: 'KIND.LISTENING' });
     idle();
     return () => {
+      stopped = true;
       quitAccepting();
       active?.destroy();
       server.close();

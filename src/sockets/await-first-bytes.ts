@@ -5,6 +5,7 @@
 // reading stops, and what comes later stays in the kernel for whoever the
 // socket is handed to.
 import type { Socket } from 'node:net';
+import { monotonicMs } from '../monotonic-ms.js';
 
 /**
  * Calls `done` once with the first bytes `socket` sends, within `graceMs`: an empty buffer if none came (the
@@ -28,7 +29,12 @@ export function awaitFirstBytes(socket: Socket, graceMs: number, done: (first: B
     if (chunk) settle(chunk);
     else if (socket.readableEnded) onGone();
   };
-  const timer = setTimeout(() => {
+  const startedAt = monotonicMs();
+  const onTimer = () => {
+    // Timers count from the time cached when the loop turn began: after a long turn, this one can fire before
+    // the loop has looked for input once. The wait is whole, by the clock, or it goes on for what is left.
+    const left = graceMs - (monotonicMs() - startedAt);
+    if (left >= 1) return void (timer = setTimeout(onTimer, left));
     const late: Buffer | null = socket.read();
     if (late) return settle(late);
     // Whatever comes now stays in the kernel, for the arbiter to read.
@@ -38,7 +44,8 @@ export function awaitFirstBytes(socket: Socket, graceMs: number, done: (first: B
       handle.readStop();
     }
     settle(Buffer.alloc(0));
-  }, graceMs);
+  };
+  let timer = setTimeout(onTimer, graceMs);
   socket.on('end', onGone);
   socket.on('error', onGone);
   socket.on('close', onGone);

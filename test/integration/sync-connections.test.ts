@@ -98,6 +98,38 @@ test('connections waiting at the arbiter go only to a worker that offers itself:
   });
 });
 
+test('a flood of connections that never speak holds no sync worker: the short wait for a first byte is bounded to a share of its time', async () => {
+  // A listening queue long enough for all of them (node's default of 511 would leave some, and the request, to the
+  // client's SYN retry a second later).
+  await withCorral(['-k', 'sync', '-w', '1', '--backlog', '4096', '--header-timeout', '10', '-b', '127.0.0.1:0', app], async (corral) => {
+    const [url] = await corral.ready();
+    const { hostname, port } = new URL(url);
+    const silent: net.Socket[] = [];
+    try {
+      // All queued on the listening socket before the real request: the one worker takes them first, in order.
+      await Promise.all(
+        Array.from({ length: 2000 }, () =>
+          new Promise<void>((resolve, reject) => {
+            const socket = net.connect(Number(port), hostname);
+            silent.push(socket);
+            socket.on('error', () => {});
+            socket.once('connect', () => resolve());
+            socket.once('error', reject);
+          }),
+        ),
+      );
+      const started = Date.now();
+      const answer = await request(url, { path: '/real', timeoutMs: 20_000 });
+      const tookMs = Date.now() - started;
+      assert.is(answer.status, 200);
+      // Were each to wait out its whole grace (2 ms, and never under 1 ms), the 2000 before it would take 2 s or more.
+      assert.ok(tookMs < 1000, `answered after ${tookMs} ms, behind 2000 silent connections`);
+    } finally {
+      for (const socket of silent) socket.destroy();
+    }
+  });
+});
+
 test('idle connections cost no sync worker: a request is answered at once, and the arbiter closes the silent ones after --header-timeout', async () => {
   await withCorral(['-k', 'sync', '-w', '2', '--header-timeout', '3', '-b', '127.0.0.1:0', app], async (corral) => {
     const [url] = await corral.ready();
