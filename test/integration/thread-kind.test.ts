@@ -400,12 +400,16 @@ test('--threads is refused below 1', async () => {
   }
 });
 
+/** Sends requests one at a time, so the first thread serves them all and is seen to be quick: its threadId. */
+async function warmQuickThread(url: string): Promise<number> {
+  for (let i = 0; i < 60; i += 1) assert.is((await request(url, { path: '/where' })).status, 200);
+  return (JSON.parse((await request(url, { path: '/where' })).body) as { threadId: number }).threadId;
+}
+
 test('a handler of a quick thread that gets stuck holds up no other request: the next ones go to other threads', async () => {
   await withCorral(['-k', 'thread', '--threads', '4', '-w', '1', '-b', '127.0.0.1:0', NODE_APP], async (corral) => {
     const [url] = await corral.ready();
-    // One at a time: the first thread serves them all and is seen to be quick.
-    for (let i = 0; i < 60; i += 1) assert.is((await request(url, { path: '/where' })).status, 200);
-    const { threadId: quickThread } = JSON.parse((await request(url, { path: '/where' })).body);
+    const quickThread = await warmQuickThread(url);
     const stuck = request(url, { path: '/block?ms=3000', timeoutMs: 20_000 });
     await corral.waitForLine(new RegExp(`thread ${quickThread} blocking 3000 ms`));
     let stuckDone = false;
@@ -422,8 +426,7 @@ test('a handler of a quick thread that gets stuck holds up no other request: the
 test('requests kept waiting by a stuck thread go to it once its handler returns, though no request has ended', async () => {
   await withCorral(['-k', 'thread', '--threads', '2', '-w', '1', '-b', '127.0.0.1:0', NODE_APP], async (corral) => {
     const [url] = await corral.ready();
-    for (let i = 0; i < 60; i += 1) assert.is((await request(url, { path: '/where' })).status, 200);
-    const { threadId: quickThread } = JSON.parse((await request(url, { path: '/where' })).body);
+    const quickThread = await warmQuickThread(url);
     // The quick thread blocks 1 s, then keeps its response open 8 s more: no request ends meanwhile.
     const streaming = request(url, { path: '/block-then-hold?ms=1000&then=8000', timeoutMs: 20_000 });
     await corral.waitForLine(new RegExp(`thread ${quickThread} blocking 1000 ms`));
