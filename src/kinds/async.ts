@@ -7,6 +7,7 @@ import { requestListenerFor } from '../http/request-listener.js';
 import { withRequestTimeout } from '../http/request-timeout.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 import { listeningHttp } from './listening-http.js';
+import { spreadAccepts } from './spread-accepts.js';
 
 function create(dependencies: KindDependencies) {
   return fromCallback<{ type: 'DRAIN' }, { app: unknown }>(({ input, sendBack, receive }) => {
@@ -14,7 +15,9 @@ function create(dependencies: KindDependencies) {
     // Node-style apps are served as they are; only fetch-style ones go through the adapter.
     const { settings, counters, logger } = dependencies;
     const handle = withRequestTimeout(requestListenerFor(app, logger), settings.requestTimeout, counters, logger);
-    const http = listeningHttp({ dependencies, sendBack, handle, upgrade: app.upgrade });
+    // Workers that accept side by side share out a burst of connections.
+    const accepted = settings.workers > 1 ? spreadAccepts() : undefined;
+    const http = listeningHttp({ dependencies, sendBack, handle, upgrade: app.upgrade, accepted });
     http.listen();
     receive((command) => {
       if (command.type === 'DRAIN') http.drain();

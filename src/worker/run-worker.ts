@@ -13,7 +13,7 @@ import { describeError } from '../errors.js';
 import type { Channel } from '../ipc/channel.js';
 import type { WorkerInit, WorkerToArbiter } from '../ipc/protocol.js';
 import type { RequestCounters, RequestObserver } from '../kinds/contract.js';
-import { connectionsOf, kindConnections, loadKind, takesDispatch } from '../kinds/registry.js';
+import { connectionsOf, loadKind, takesDispatch } from '../kinds/registry.js';
 import { dispatchedConnections } from './dispatched-connections.js';
 import type { AccessLog } from '../log/access-log.js';
 import { type LogFormat, type LogLevel, type Logger, createLogger } from '../log/logger.js';
@@ -23,7 +23,6 @@ import { dropPrivileges } from './drop-privileges.js';
 import { connectionBudget, softFileLimit } from './connection-budget.js';
 import { residentMemory } from './resident-memory.js';
 import { watchStrayListeners } from './stray-listeners.js';
-import { spreadAccepts } from './spread-accepts.js';
 import { monotonicMs } from '../monotonic-ms.js';
 
 /** Frequent enough that a few can be missed before the timeout fires. */
@@ -256,8 +255,6 @@ export async function runWorker(init: WorkerInit, channel: Channel<WorkerToArbit
       const { loadConfigFile } = await import('../config/config-file.js');
       context.hooks = withDeadlines((await loadConfigFile(init.configFile, { deadlineSeconds: workerBootDeadline(settings) })).hooks, settings);
     }
-    // Workers that accept side by side share out a burst of connections.
-    if (settings.workers > 1 && (await kindConnections(init.kind, init.cwd)) === 'shared') spreadAccepts();
     const actor = await createWorkerActor(context);
     process.on('uncaughtException', (error) => {
       logger.error(`Uncaught exception in worker (pid: ${process.pid}): ${error.stack ?? error.message}`);
