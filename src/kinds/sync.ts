@@ -19,6 +19,7 @@ import { createHttpServer } from '../http/http-server.js';
 import { awaitFirstBytes } from '../sockets/await-first-bytes.js';
 import { bytesWaiting } from '../sockets/bytes-waiting.js';
 import { waitBudget } from '../sockets/wait-budget.js';
+import { monotonicMs } from '../monotonic-ms.js';
 import { requestListenerFor } from '../http/request-listener.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 import { alpnProtocols } from '../http/http-protocols.js';
@@ -144,13 +145,13 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
       if (head === 'closed') return dropped(socket);
       if (head === 'unknown' || head.length > 0) return serve(socket, head === 'unknown' ? Buffer.alloc(0) : head);
       if (!silentGraces.allows()) return handBack(socket, head);
+      const waitStarted = monotonicMs();
       awaitFirstBytes(socket, SILENT_GRACE_MS, (first) => {
+        // A wait that brought no request (silence, or a client that left) is charged: a flood of either is bounded.
+        if (first === 'closed' || first.length === 0) silentGraces.spend(monotonicMs() - waitStarted);
         if (first === 'closed') dropped(socket);
         else if (first.length > 0 && !draining) serve(socket, first);
-        else {
-          if (first.length === 0) silentGraces.spend(SILENT_GRACE_MS);
-          handBack(socket, first);
-        }
+        else handBack(socket, first);
       });
     };
 
@@ -159,7 +160,7 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
       arbiterWaiting = false;
       // Draining (or busy, which an offer made only while idle rules out): not served here, and untouched,
       // so the arbiter can give it to another worker.
-      if (draining || active) return false;
+      if (stopped || draining || active) return false;
       serve(socket, head);
       return true;
     });

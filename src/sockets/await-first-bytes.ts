@@ -34,7 +34,7 @@ export function awaitFirstBytes(socket: Socket, graceMs: number, done: (first: B
     // Timers count from the time cached when the loop turn began: after a long turn, this one can fire before
     // the loop has looked for input once. The wait is whole, by the clock, or it goes on for what is left.
     const left = graceMs - (monotonicMs() - startedAt);
-    if (left >= 1) return void (timer = setTimeout(onTimer, left));
+    if (left > 0) return void (timer = setTimeout(onTimer, Math.max(1, left)));
     const late: Buffer | null = socket.read();
     if (late) return settle(late);
     // Whatever comes now stays in the kernel, for the arbiter to read.

@@ -23,6 +23,8 @@ async function burstOfConnections(url: string, count: number): Promise<number[]>
               if (pid) resolve(Number(pid));
             });
             socket.once('error', reject);
+            socket.once('close', () => reject(new Error(`the connection closed before its answer: ${JSON.stringify(received)}`)));
+            socket.setTimeout(10_000, () => reject(new Error('no answer within 10 s')));
             socket.write('GET /pid HTTP/1.1\r\nHost: x\r\n\r\n');
           }),
       ),

@@ -26,7 +26,33 @@ function harness() {
 test('a burst: each accept that is a new high stands back, longer the more the worker holds', () => {
   const { sleeps, accept } = harness();
   for (let i = 0; i < 5; i += 1) accept();
-  assert.equal(sleeps.map((ms) => Number(ms.toFixed(2))), [0.2, 0.3, 0.4, 0.5], 'none for the first, then 0.1 ms a connection held');
+  assert.equal(sleeps.map((ms) => Number(ms.toFixed(2))), [0.3, 0.4, 0.5], 'none for the first two, then 0.1 ms a connection held');
+});
+
+test('an old high is forgotten after a quiet spell: a burst minutes later is spread again', () => {
+  const { sleeps, accept, closeAll, pass } = harness();
+  for (let i = 0; i < 200; i += 1) accept();
+  closeAll();
+  pass(5 * 60_000);
+  sleeps.length = 0;
+  for (let i = 0; i < 12; i += 1) accept();
+  assert.is(sleeps.length, 10, 'every accept from the third stands back');
+});
+
+test('highs that wander by a few above the last second\'s do not stand back', () => {
+  const { sleeps, accept, closeAll, pass } = harness();
+  for (let i = 0; i < 10; i += 1) accept();
+  closeAll();
+  pass(1000);
+  sleeps.length = 0;
+  for (let second = 0; second < 20; second += 1) {
+    // Each second's high is 10 or 12, the second before's 10 or 12.
+    const peak = second % 2 === 0 ? 12 : 10;
+    for (let i = 0; i < peak; i += 1) accept();
+    closeAll();
+    pass(1000);
+  }
+  assert.equal(sleeps, []);
 });
 
 test('a steady stream of short connections within its band never stands back', () => {
