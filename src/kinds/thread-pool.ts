@@ -176,8 +176,6 @@ export class ThreadPool {
   private sweep: NodeJS.Timeout | undefined;
   /** Looks at the waiting requests again while a stuck thread keeps them waiting (its handler's return is no event here). */
   private recheck: NodeJS.Timeout | undefined;
-  /** The last pick found no thread but passed over a stuck one with room, which may be free any moment. */
-  private stuckTurnedAway = false;
   private destroyed = false;
   private booted = false;
   /** Resolves once every thread has loaded the app; rejects with the first load failure. */
@@ -301,7 +299,6 @@ export class ThreadPool {
    * returns. (Threads of an app that blocks as a rule are all slow, never stuck.)
    */
   private pick(): PoolThread | undefined {
-    this.stuckTurnedAway = false;
     for (const thread of this.threads) {
       if (thread.usable && thread.quick && thread.requests.size < QUICK_TASKS_PER_THREAD) return thread;
     }
@@ -325,9 +322,7 @@ export class ThreadPool {
         bestScore = score;
       }
     }
-    if (onlyStuck) return leastBusyStuck;
-    if (!best && leastBusyStuck) this.stuckTurnedAway = true;
-    return best;
+    return onlyStuck ? leastBusyStuck : best;
   }
 
   private dispatch(request: ForwardedRequest): void {
@@ -350,7 +345,9 @@ export class ThreadPool {
    * waiting requests are looked at again every STUCK_MS while a stuck thread is what keeps them waiting.
    */
   private recheckWhileStuck(): void {
-    if (!this.stuckTurnedAway || this.recheck || this.destroyed) return;
+    if (this.recheck || this.destroyed) return;
+    // Called once no thread was picked: a stuck one with room was passed over, and may be free any moment.
+    if (!this.threads.some((thread) => thread.usable && thread.stuck && thread.requests.size < TASKS_PER_THREAD)) return;
     this.recheck = setTimeout(() => {
       this.recheck = undefined;
       this.dispatchWaiting();
