@@ -14,6 +14,7 @@
 // sleep after each accept, is gone since libuv 1.45, Node 20.3.)
 import { monotonicMs } from '../monotonic-ms.js';
 import { waitBudget } from '../sockets/wait-budget.js';
+import { sleepThread } from './sleep-thread.js';
 
 /** How long a worker stands back for each connection it holds, after an accept that is a new high. */
 const STAND_BACK_MS_PER_CONNECTION = 0.1;
@@ -29,10 +30,6 @@ const STAND_BACK_BURST_MS = 50;
 
 /** What is needed of an accepted socket: to hear when it closes. */
 type ClosingSocket = { once(event: 'close', listener: () => void): unknown };
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
-/** Sleeps the whole thread, event loop included: the point is to give up the core. */
-const sleepThread = (ms: number) => void Atomics.wait(pause, 0, 0, ms);
 
 /** A listener for the server's `connection` event that stands back after an accept that is a new high. */
 export function spreadAccepts({ now = monotonicMs, sleep = sleepThread }: { now?: () => number; sleep?: (ms: number) => void } = {}): (socket: ClosingSocket) => void {

@@ -10,6 +10,7 @@ import { describeError } from '../errors.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 import { listeningHttp } from './listening-http.js';
 import { ThreadPool, servedBy } from './thread-pool.js';
+import { sleepThread } from './sleep-thread.js';
 
 function create(dependencies: KindDependencies) {
   const { appModule, cwd, settings, logger } = dependencies;
@@ -83,12 +84,11 @@ const MAX_YIELD_MS = 0.5;
  */
 function yieldWhenFull(threads: number) {
   let open = 0;
-  const pause = new Int32Array(new SharedArrayBuffer(4));
   const closed = () => void (open -= 1);
   return (socket: Socket) => {
     open += 1;
     socket.once('close', closed);
-    if (open > threads) Atomics.wait(pause, 0, 0, Math.min(MAX_YIELD_MS, YIELD_MS * Math.floor(open / threads)));
+    if (open > threads) sleepThread(Math.min(MAX_YIELD_MS, YIELD_MS * Math.floor(open / threads)));
   };
 }
 
