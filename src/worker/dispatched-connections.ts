@@ -7,6 +7,7 @@
 import net, { type Socket } from 'node:net';
 import { type DispatchFromWorker, type DispatchToWorker, IDLE_ACCEPT_FD, isHandedConnection } from '../ipc/dispatch-messages.js';
 import type { ConnectionDispatch } from '../kinds/contract.js';
+import { stopReading } from '../sockets/stop-reading.js';
 
 const tell = (message: DispatchFromWorker, handle?: unknown, done?: (error: Error | null) => void) => {
   // The channel is gone only when the arbiter is: the worker is on its way out then.
@@ -113,15 +114,14 @@ export function dispatchedConnections({ idleAccept, backlog }: { idleAccept: boo
     handBack(socket, head, sent) {
       // The raw handle, not the socket: the arbiter wraps it to read no more than the request's first bytes.
       // A raw handle is not closed by the send: this process's copy is closed once it is written.
-      const handle = (socket as Socket & { _handle?: { readStop(): number; reading: boolean } })._handle;
+      const handle = (socket as Socket & { _handle?: unknown })._handle;
       if (!handle) {
         socket.destroy();
         return sent();
       }
       // This process reads no more of it (a socket that waited for its first bytes was reading): what comes
       // next is the arbiter's to read, not lost here before the copy is closed.
-      handle.reading = false;
-      handle.readStop();
+      stopReading(socket);
       tell({ type: 'corral:handed-back', head: head.toString('base64') }, handle, () => {
         socket.destroy();
         sent();
