@@ -19,7 +19,6 @@ import { createHttpServer } from '../http/http-server.js';
 import { awaitFirstBytes } from '../sockets/await-first-bytes.js';
 import { bytesWaiting } from '../sockets/bytes-waiting.js';
 import { waitBudget } from '../sockets/wait-budget.js';
-import { monotonicMs } from '../monotonic-ms.js';
 import { requestListenerFor } from '../http/request-listener.js';
 import type { KindDependencies, WorkerKind } from './contract.js';
 import { alpnProtocols } from '../http/http-protocols.js';
@@ -145,10 +144,9 @@ function create({ counters, logger, observers, dispatch, settings, tls }: KindDe
       if (head === 'closed') return dropped(socket);
       if (head === 'unknown' || head.length > 0) return serve(socket, head === 'unknown' ? Buffer.alloc(0) : head);
       if (!silentGraces.allows()) return handBack(socket, head);
-      const waitStarted = monotonicMs();
-      awaitFirstBytes(socket, SILENT_GRACE_MS, (first) => {
+      awaitFirstBytes(socket, SILENT_GRACE_MS, (first, waitedMs) => {
         // A wait that brought no request (silence, or a client that left) is charged: a flood of either is bounded.
-        if (first === 'closed' || first.length === 0) silentGraces.spend(monotonicMs() - waitStarted);
+        if (first === 'closed' || first.length === 0) silentGraces.spend(waitedMs);
         if (first === 'closed') dropped(socket);
         else if (first.length > 0 && !draining) serve(socket, first);
         else handBack(socket, first);

@@ -6,12 +6,15 @@
 // socket is handed to.
 import type { Socket } from 'node:net';
 import { monotonicMs } from '../monotonic-ms.js';
+import { stopReading } from './stop-reading.js';
 
 /**
  * Calls `done` once with the first bytes `socket` sends, within `graceMs`: an empty buffer if none came (the
- * socket is left as accepted, reading nothing, to be handed on), `'closed'` if the client closed or reset it.
+ * socket is left as accepted, reading nothing, to be handed on), `'closed'` if the client closed or reset it;
+ * and how long it waited, in ms.
  */
-export function awaitFirstBytes(socket: Socket, graceMs: number, done: (first: Buffer | 'closed') => void): void {
+export function awaitFirstBytes(socket: Socket, graceMs: number, done: (first: Buffer | 'closed', waitedMs: number) => void): void {
+  const startedAt = monotonicMs();
   let settled = false;
   const settle = (first: Buffer | 'closed') => {
     if (settled) return;
@@ -21,7 +24,7 @@ export function awaitFirstBytes(socket: Socket, graceMs: number, done: (first: B
     socket.off('end', onGone);
     socket.off('error', onGone);
     socket.off('close', onGone);
-    done(first);
+    done(first, monotonicMs() - startedAt);
   };
   const onGone = () => settle('closed');
   const onReadable = () => {
@@ -29,7 +32,6 @@ export function awaitFirstBytes(socket: Socket, graceMs: number, done: (first: B
     if (chunk) settle(chunk);
     else if (socket.readableEnded) onGone();
   };
-  const startedAt = monotonicMs();
   const onTimer = () => {
     // Timers count from the time cached when the loop turn began: after a long turn, this one can fire before
     // the loop has looked for input once. The wait is whole, by the clock, or it goes on for what is left.
@@ -38,11 +40,7 @@ export function awaitFirstBytes(socket: Socket, graceMs: number, done: (first: B
     const late: Buffer | null = socket.read();
     if (late) return settle(late);
     // Whatever comes now stays in the kernel, for the arbiter to read.
-    const handle = (socket as Socket & { _handle?: { readStop(): number; reading: boolean } })._handle;
-    if (handle) {
-      handle.reading = false;
-      handle.readStop();
-    }
+    stopReading(socket);
     settle(Buffer.alloc(0));
   };
   let timer = setTimeout(onTimer, graceMs);
