@@ -8,10 +8,10 @@
 // than a few above the last one's) stands back for a moment after the accept,
 // longer the more it holds: it sleeps, and a sibling gets the core and takes
 // the next. A steady stream of short connections stays within its band and
-// does not stand back. The sleeps
-// take at most a small share of the worker's time, so a flood of new
-// connections cannot put it to sleep. (libuv's old single-accept mode, a 1 ns
-// sleep after each accept, is gone since libuv 1.45, Node 20.3.)
+// does not stand back. The sleeps take at most a small share of the worker's
+// time, so a flood of new connections cannot put it to sleep. (libuv's old
+// single-accept mode, a 1 ns sleep after each accept, is gone since libuv
+// 1.45, Node 20.3.)
 import { monotonicMs } from '../monotonic-ms.js';
 import { waitBudget } from '../sockets/wait-budget.js';
 import { sleepThread } from './sleep-thread.js';
